@@ -1,0 +1,313 @@
+#include "catalog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "names.h"
+
+void
+catalog_time(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *
+catalog_new(const char *name, const char *publisher)
+{
+	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:[], s:[]}",
+	    "version", 1,
+	    "publisher", publisher,
+	    "name", name,
+	    "generated", "1970-01-01T00:00:00Z",
+	    "sequence", (json_int_t)0,
+	    "mirrors",
+	    "items");
+}
+
+static int
+catalog_is_keyid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 16)
+		return 0;
+	for (i = 0; i < 16; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') ||
+		    (c >= 'a' && c <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+catalog_is_url(const char *s)
+{
+	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+json_t *
+catalog_parse(const char *buf, size_t len, char *err, size_t errlen)
+{
+	json_t *cat, *mirrors, *items, *seen = NULL, *v;
+	json_error_t je;
+	const char *publisher, *name, *generated;
+	json_int_t version, sequence;
+	size_t i;
+
+	if (len > CATALOG_MAX_BYTES) {
+		snprintf(err, errlen, "catalog larger than %u bytes", CATALOG_MAX_BYTES);
+		return NULL;
+	}
+	if ((cat = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		snprintf(err, errlen, "catalog is not JSON: %s (line %d)", je.text, je.line);
+		return NULL;
+	}
+	if (json_unpack_ex(cat, &je, 0, "{s:I, s:s, s:s, s:s, s:I, s:o, s:o}",
+	    "version", &version, "publisher", &publisher, "name", &name,
+	    "generated", &generated, "sequence", &sequence,
+	    "mirrors", &mirrors, "items", &items) == -1) {
+		snprintf(err, errlen, "catalog: %s", je.text);
+		goto fail;
+	}
+	if (version != 1) {
+		snprintf(err, errlen, "catalog version %lld is not supported", (long long)version);
+		goto fail;
+	}
+	if (!catalog_is_keyid(publisher) || sequence < 0 ||
+	    !json_is_array(mirrors) || !json_is_array(items)) {
+		snprintf(err, errlen, "catalog: bad publisher, sequence, mirrors or items");
+		goto fail;
+	}
+	json_array_foreach(mirrors, i, v) {
+		if (!json_is_string(v) || !catalog_is_url(json_string_value(v))) {
+			snprintf(err, errlen, "catalog: mirror %zu is not an http(s) URL", i);
+			goto fail;
+		}
+	}
+	if ((seen = json_object()) == NULL)
+		goto fail;
+	json_array_foreach(items, i, v) {
+		const char *iname, *sha, *type, *source, *fetched, *why;
+		json_int_t size;
+
+		if (json_unpack_ex(v, &je, 0, "{s:s, s:s, s:I, s:s, s:s, s:s}",
+		    "name", &iname, "sha256", &sha, "size", &size, "type", &type,
+		    "source", &source, "fetched", &fetched) == -1) {
+			snprintf(err, errlen, "catalog item %zu: %s", i, je.text);
+			goto fail;
+		}
+		if ((why = name_check(iname, strlen(iname))) != NULL) {
+			snprintf(err, errlen, "catalog item %zu: name %s", i, why);
+			goto fail;
+		}
+		if (!name_is_sha256_hex(sha, strlen(sha)) || size < 0) {
+			snprintf(err, errlen, "catalog item %zu: bad sha256 or size", i);
+			goto fail;
+		}
+		if (strlen(type) > 255 || strpbrk(type, "\r\n") != NULL) {
+			snprintf(err, errlen, "catalog item %zu: bad type", i);
+			goto fail;
+		}
+		if (json_object_get(seen, iname) != NULL) {
+			snprintf(err, errlen, "catalog: name '%s' appears twice", iname);
+			goto fail;
+		}
+		json_object_set_new(seen, iname, json_true());
+	}
+	json_decref(seen);
+	return cat;
+fail:
+	json_decref(seen);
+	json_decref(cat);
+	return NULL;
+}
+
+char *
+catalog_current_path(const struct store *st, const char *file)
+{
+	char *s;
+
+	if (asprintf(&s, "%s/current/%s", st->root, file) == -1)
+		return NULL;
+	return s;
+}
+
+int
+catalog_load_current(const struct store *st, json_t **out, char *err, size_t errlen)
+{
+	char *path, *buf;
+	size_t len;
+
+	*out = NULL;
+	if ((path = catalog_current_path(st, "catalog.json")) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (fsutil_read_file(path, CATALOG_MAX_BYTES, &buf, &len) == -1) {
+		if (errno == ENOENT) {
+			free(path);
+			return 0;
+		}
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if ((*out = catalog_parse(buf, len, err, errlen)) == NULL) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, " (%s)", path);
+	}
+	free(buf);
+	free(path);
+	return *out == NULL ? -1 : 0;
+}
+
+json_t *
+catalog_find_item(json_t *cat, const char *name)
+{
+	json_t *items = json_object_get(cat, "items"), *v;
+	size_t i;
+
+	json_array_foreach(items, i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+int
+catalog_put_item(json_t *cat, const char *name, const char *sha256,
+    uint64_t size, const char *type, const char *source, const char *fetched)
+{
+	json_t *items = json_object_get(cat, "items"), *old, *item, *v;
+	size_t i;
+
+	if ((old = catalog_find_item(cat, name)) != NULL &&
+	    strcmp(json_string_value(json_object_get(old, "sha256")), sha256) == 0 &&
+	    strcmp(json_string_value(json_object_get(old, "type")), type) == 0)
+		return 0;
+	item = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}",
+	    "name", name, "sha256", sha256, "size", (json_int_t)size,
+	    "type", type, "source", source, "fetched", fetched);
+	if (item == NULL)
+		return -1;
+	/* Kept sorted by name so that listings and diffs are stable. */
+	json_array_foreach(items, i, v) {
+		int c = strcmp(json_string_value(json_object_get(v, "name")), name);
+		if (c == 0)
+			return json_array_set_new(items, i, item) == 0 ? 1 : -1;
+		if (c > 0)
+			return json_array_insert_new(items, i, item) == 0 ? 1 : -1;
+	}
+	return json_array_append_new(items, item) == 0 ? 1 : -1;
+}
+
+int
+catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
+    char *err, size_t errlen)
+{
+	char keyid[17], when[32], trusted[256], seqname[32], *dir = NULL;
+	char *json = NULL, *sig = NULL, *tmplink = NULL, *cur = NULL, target[64];
+	json_int_t seq;
+	int64_t now = (int64_t)time(NULL);
+	int rc = -1;
+
+	seq = json_integer_value(json_object_get(cat, "sequence")) + 1;
+	/* Never reuse a number another catalog in the store already had. */
+	if ((uint64_t)seq <= store_current_seq(st))
+		seq = (json_int_t)store_current_seq(st) + 1;
+	minisign_keyid_hex(key->id, keyid);
+	catalog_time(now, when);
+	json_object_set_new(cat, "sequence", json_integer(seq));
+	json_object_set_new(cat, "generated", json_string(when));
+	json_object_set_new(cat, "publisher", json_string(keyid));
+	if ((json = json_dumps(cat, JSON_COMPACT)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	{
+		/* A trailing newline keeps the file friendly to cat and diff. */
+		size_t n = strlen(json);
+		char *j2 = realloc(json, n + 2);
+		if (j2 == NULL)
+			goto out;
+		json = j2;
+		json[n] = '\n';
+		json[n + 1] = '\0';
+	}
+	snprintf(trusted, sizeof(trusted),
+	    "timestamp:%lld\tsequence:%lld\tfile:catalog.json\tprehashed",
+	    (long long)now, (long long)seq);
+	if ((sig = minisign_sign(key, json, strlen(json), trusted, err, errlen)) == NULL)
+		goto out;
+
+	snprintf(seqname, sizeof(seqname), "%lld", (long long)seq);
+	if ((dir = fsutil_join(st->catalogs, seqname)) == NULL)
+		goto oom;
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (fsutil_write_atomic(dir, "catalog.json", json, strlen(json), 0644) == -1 ||
+	    fsutil_write_atomic(dir, "catalog.json.minisig", sig, strlen(sig), 0644) == -1) {
+		snprintf(err, errlen, "%s: write catalog: %s", dir, strerror(errno));
+		goto out;
+	}
+	fsutil_fsync_dir(st->catalogs);
+
+	snprintf(target, sizeof(target), "catalogs/%s", seqname);
+	if (asprintf(&tmplink, "%s/.tmp-current-%ld", st->root, (long)getpid()) == -1) {
+		tmplink = NULL;
+		goto oom;
+	}
+	if ((cur = fsutil_join(st->root, "current")) == NULL)
+		goto oom;
+	unlink(tmplink);
+	if (symlink(target, tmplink) == -1 || rename(tmplink, cur) == -1) {
+		snprintf(err, errlen, "%s: %s", cur, strerror(errno));
+		unlink(tmplink);
+		goto out;
+	}
+	if (fsutil_fsync_dir(st->root) == -1) {
+		snprintf(err, errlen, "%s: fsync: %s", st->root, strerror(errno));
+		goto out;
+	}
+	catalog_prune(st, 2);
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(json);
+	free(sig);
+	free(dir);
+	free(tmplink);
+	free(cur);
+	return rc;
+}
+
+/* Keep the current catalog and the KEEP - 1 before it: a reader that
+ * fetched catalog.json just before a swap can still get its signature. */
+static int
+catalog_too_old(uint64_t seq, uint64_t current, unsigned keep)
+{
+	return current > 0 && seq + keep <= current;
+}
+
+void
+catalog_prune(struct store *st, unsigned keep)
+{
+	store_remove_catalogs(st, catalog_too_old, keep);
+}

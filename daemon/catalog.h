@@ -1,0 +1,58 @@
+#ifndef EMBERD_CATALOG_H
+#define EMBERD_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "minisign.h"
+#include "store.h"
+
+/*
+ * The signed catalog (DESIGN.md, "Catalog"), held as a jansson object.
+ * It is O(items) in memory: it is the one thing emberd keeps whole, and
+ * it is small next to the objects it names (~200 bytes an item).
+ *
+ * Each published catalog lives in STORE/catalogs/SEQ/ beside its
+ * signature; STORE/current is a symlink swapped atomically to the newest,
+ * so a reader opening current/ always gets a catalog and the signature
+ * made for it.
+ */
+
+#define CATALOG_MAX_BYTES (64u << 20)
+
+/* A new empty catalog. */
+json_t *catalog_new(const char *name, const char *publisher);
+
+/* Strictly parse and validate catalog bytes (untrusted: peers send them).
+ * NULL with err set when malformed. */
+json_t *catalog_parse(const char *buf, size_t len, char *err, size_t errlen);
+
+/* The current catalog of the store: 0 and *out NULL when none yet. */
+int catalog_load_current(const struct store *st, json_t **out, char *err, size_t errlen);
+
+/* Path of FILE ("catalog.json" or "catalog.json.minisig") under current/. */
+char *catalog_current_path(const struct store *st, const char *file);
+
+/* Items by name; catalog_put_item replaces an item of the same name and
+ * returns 1 if anything changed, 0 if the same item was already there. */
+json_t *catalog_find_item(json_t *cat, const char *name);
+int catalog_put_item(json_t *cat, const char *name, const char *sha256,
+    uint64_t size, const char *type, const char *source, const char *fetched);
+
+/*
+ * Publish CAT: sequence + 1, generated = now, publisher = KEY's id; write
+ * catalog.json and its signature to catalogs/SEQ/, fsync, swap current.
+ * The caller holds store_lock().
+ */
+int catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
+    char *err, size_t errlen);
+
+/* "2026-11-28T12:00:00Z" for T. */
+void catalog_time(int64_t t, char out[32]);
+
+/* Remove published catalogs older than the current one, keeping KEEP. */
+void catalog_prune(struct store *st, unsigned keep);
+
+#endif

@@ -1,0 +1,842 @@
+#include "commands.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "fsutil.h"
+#include "ingest.h"
+#include "log.h"
+#include "minisign.h"
+#include "names.h"
+#include "store.h"
+
+#define ERRLEN 1024
+/* Objects are made durable and visible in batches, so memory stays
+ * constant however many files one `add` imports. */
+#define COMMIT_BATCH 64
+/* Objects younger than this are never collected: an `add` or crawl may
+ * have committed them and not yet published the catalog naming them. */
+#define GC_GRACE_SECONDS 3600
+
+struct cmd_ctx {
+	struct config cfg;
+	struct store st;
+	int have_cfg, have_store;
+};
+
+static void
+cmd_ctx_free(struct cmd_ctx *c)
+{
+	if (c->have_store)
+		store_close(&c->st);
+	if (c->have_cfg)
+		config_free(&c->cfg);
+}
+
+/* Load the config and open (or create) the store. 0 ok, 2 on error. */
+static int
+cmd_ctx_open(struct cmd_ctx *c, const char *cfgpath, int create)
+{
+	char err[ERRLEN];
+
+	memset(c, 0, sizeof(*c));
+	if (cfgpath == NULL) {
+		log_error("no config file: pass -c FILE");
+		return 2;
+	}
+	if (config_load(cfgpath, &c->cfg, err, sizeof(err)) == -1) {
+		config_free(&c->cfg);
+		log_error("%s", err);
+		return 2;
+	}
+	c->have_cfg = 1;
+	if (store_open(&c->st, c->cfg.store, create, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 2;
+	}
+	c->have_store = 1;
+	return 0;
+}
+
+static int
+cmd_usage(FILE *f, const char *text, int status)
+{
+	fputs(text, f);
+	return status;
+}
+
+/* ---- add ---- */
+
+static const char add_usage[] =
+    "usage: emberd add -c FILE [--name NAME] [--type MIME] PATH...\n"
+    "\n"
+    "Import local files into the store and publish a new signed catalog.\n"
+    "  -c, --config FILE  the config file\n"
+    "  -n, --name NAME    the item's name (one PATH only); default: the file name\n"
+    "  -t, --type MIME    the item's type; default: from the name's extension\n"
+    "An existing item of the same name is replaced; its old object stays\n"
+    "until `emberd gc`. Identical content is stored once.\n";
+
+struct add_pending {
+	struct ingest *in;
+	char *name;
+	char *type;
+};
+
+static int
+add_ingest_file(struct store *st, const char *path, struct ingest **out)
+{
+	char err[ERRLEN];
+	struct stat sb;
+	struct ingest *in;
+	unsigned char *buf = NULL;
+	const size_t bufsz = 1u << 20;
+	int fd;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		log_error("%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if ((in = ingest_new(st, (uint64_t)sb.st_size, err, sizeof(err))) == NULL) {
+		log_error("%s: %s", path, err);
+		close(fd);
+		return -1;
+	}
+	if (posix_memalign((void **)&buf, 4096, bufsz) != 0) {
+		log_error("out of memory");
+		goto fail;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, bufsz);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("%s: read: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		if (ingest_write(in, buf, (size_t)n) == -1) {
+			log_error("%s: %s", path, ingest_error(in));
+			goto fail;
+		}
+	}
+	if (ingest_finish(in) == -1) {
+		log_error("%s: %s", path, ingest_error(in));
+		goto fail;
+	}
+	free(buf);
+	close(fd);
+	*out = in;
+	return 0;
+fail:
+	free(buf);
+	close(fd);
+	ingest_free(in);
+	return -1;
+}
+
+static int
+add_commit(struct store *st, struct add_pending *p, size_t n)
+{
+	struct ingest *v[COMMIT_BATCH];
+	char err[ERRLEN];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		v[i] = p[i].in;
+	if (store_lock(st, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	rc = ingest_commit(st, v, n, err, sizeof(err));
+	store_unlock(st);
+	if (rc == -1)
+		log_error("%s", err);
+	return rc;
+}
+
+/* Items to publish: names, types and digests only (constant per item). */
+struct add_item {
+	char *name;
+	char *type;
+	char sha256[STORE_HEX_LEN + 1];
+	uint64_t size;
+	int gzip;
+	uint64_t stored;
+};
+
+static int
+add_publish(struct cmd_ctx *c, struct add_item *items, size_t n)
+{
+	struct minisign_key key;
+	char err[ERRLEN], when[32];
+	json_t *cat = NULL;
+	size_t i;
+	int changed = 0, rc = -1;
+
+	memset(&key, 0, sizeof(key));
+	if (minisign_key_load(c->cfg.key, &key, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (store_lock(&c->st, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (catalog_load_current(&c->st, &cat, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (cat == NULL) {
+		char keyid[17];
+		minisign_keyid_hex(key.id, keyid);
+		if ((cat = catalog_new(c->cfg.name, keyid)) == NULL) {
+			log_error("out of memory");
+			goto out;
+		}
+		changed = 1;
+	}
+	if (strcmp(json_string_value(json_object_get(cat, "name")), c->cfg.name) != 0) {
+		json_object_set_new(cat, "name", json_string(c->cfg.name));
+		changed = 1;
+	}
+	catalog_time((int64_t)time(NULL), when);
+	for (i = 0; i < n; i++) {
+		int r = catalog_put_item(cat, items[i].name, items[i].sha256,
+		    items[i].size, items[i].type, "", when);
+		if (r == -1) {
+			log_error("out of memory");
+			goto out;
+		}
+		changed |= r;
+	}
+	if (changed && catalog_publish(&c->st, cat, &key, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (changed)
+		log_info("published catalog sequence %lld with %zu items",
+		    (long long)json_integer_value(json_object_get(cat, "sequence")),
+		    json_array_size(json_object_get(cat, "items")));
+	else
+		log_info("catalog unchanged");
+	rc = 0;
+out:
+	store_unlock(&c->st);
+	json_decref(cat);
+	minisign_key_free(&key);
+	return rc;
+}
+
+int
+cmd_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "type", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx c;
+	struct add_pending pend[COMMIT_BATCH];
+	struct add_item *items = NULL;
+	const char *cfgpath = NULL, *opt_name = NULL, *opt_type = NULL;
+	size_t npend = 0, nitems = 0, i;
+	int ch, rc, failed = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+c:n:t:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'n': opt_name = optarg; break;
+		case 't': opt_type = optarg; break;
+		case 'h': return cmd_usage(stdout, add_usage, 0);
+		default: return cmd_usage(stderr, add_usage, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return cmd_usage(stderr, add_usage, 2);
+	if (opt_name != NULL && argc > 1) {
+		log_error("--name names one item, but %d paths were given", argc);
+		return 2;
+	}
+	if (opt_type != NULL && (strlen(opt_type) > 255 || strchr(opt_type, '/') == NULL ||
+	    strpbrk(opt_type, "\r\n") != NULL)) {
+		log_error("--type '%s' is not a MIME type", opt_type);
+		return 2;
+	}
+	/* Paths and names are checked before any byte is read: a typo costs
+	 * nothing. */
+	for (i = 0; i < (size_t)argc; i++) {
+		struct stat sb;
+		if (stat(argv[i], &sb) == -1) {
+			log_error("%s: %s", argv[i], strerror(errno));
+			return 2;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			log_error("%s: not a regular file", argv[i]);
+			return 2;
+		}
+		char *copy = strdup(argv[i]);
+		const char *name = opt_name ? opt_name : basename(copy);
+		const char *why = name_check(name, strlen(name));
+		if (why != NULL) {
+			log_error("%s: name '%s' %s (use --name)", argv[i], name, why);
+			free(copy);
+			return 2;
+		}
+		free(copy);
+	}
+	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0) {
+		cmd_ctx_free(&c);
+		return rc;
+	}
+	{
+		/* Fail before importing gigabytes if the catalog cannot be signed. */
+		struct minisign_key key;
+		char err[ERRLEN];
+		memset(&key, 0, sizeof(key));
+		if (minisign_key_load(c.cfg.key, &key, err, sizeof(err)) == -1) {
+			log_error("%s (create it with `emberd keygen -c %s`)", err, cfgpath);
+			cmd_ctx_free(&c);
+			return 2;
+		}
+		minisign_key_free(&key);
+	}
+	if ((items = calloc((size_t)argc, sizeof(*items))) == NULL) {
+		log_error("out of memory");
+		cmd_ctx_free(&c);
+		return 2;
+	}
+	for (i = 0; i < (size_t)argc && !failed; i++) {
+		struct ingest *in;
+		char *copy = strdup(argv[i]);
+		const char *name = opt_name ? opt_name : basename(copy);
+
+		if (add_ingest_file(&c.st, argv[i], &in) == -1) {
+			free(copy);
+			failed = 1;
+			break;
+		}
+		const struct object_meta *m = ingest_meta(in);
+		struct add_item *it = &items[nitems++];
+		it->name = strdup(name);
+		it->type = strdup(opt_type ? opt_type : mime_from_name(name));
+		memcpy(it->sha256, m->sha256, sizeof(it->sha256));
+		it->size = m->size;
+		it->gzip = m->gzip;
+		it->stored = m->stored_size;
+		free(copy);
+		pend[npend].in = in;
+		npend++;
+		if (npend == COMMIT_BATCH) {
+			if (add_commit(&c.st, pend, npend) == -1)
+				failed = 1;
+			for (size_t k = 0; k < npend; k++)
+				ingest_free(pend[k].in);
+			npend = 0;
+		}
+	}
+	if (!failed && npend > 0 && add_commit(&c.st, pend, npend) == -1)
+		failed = 1;
+	for (i = 0; i < npend; i++)
+		ingest_free(pend[i].in);
+	if (!failed) {
+		for (i = 0; i < nitems; i++) {
+			log_info("added %s: sha256 %s, %llu bytes, stored %s (%llu bytes)",
+			    items[i].name, items[i].sha256,
+			    (unsigned long long)items[i].size,
+			    items[i].gzip ? "gzip" : "raw",
+			    (unsigned long long)items[i].stored);
+		}
+		if (add_publish(&c, items, nitems) == -1)
+			failed = 1;
+	}
+	for (i = 0; i < nitems; i++) {
+		free(items[i].name);
+		free(items[i].type);
+	}
+	free(items);
+	cmd_ctx_free(&c);
+	return failed ? 1 : 0;
+}
+
+/* ---- ls ---- */
+
+static const char ls_usage[] =
+    "usage: emberd ls -c FILE [--json]\n"
+    "\n"
+    "List the current catalog: name, size, type, SHA-256, and how the\n"
+    "object is stored (gzip, raw, or missing).\n"
+    "  -c, --config FILE  the config file\n"
+    "  -j, --json         the catalog as JSON, each item with \"stored\"\n";
+
+static const char *
+ls_stored(const struct store *st, const char *hex)
+{
+	struct object_meta m;
+	char err[ERRLEN];
+	const char *s;
+
+	if (!store_has_object(st, hex) ||
+	    store_meta_read(st, hex, &m, err, sizeof(err)) == -1)
+		return "missing";
+	s = m.gzip ? "gzip" : "raw";
+	store_meta_free(&m);
+	return s;
+}
+
+static void
+ls_human(uint64_t n, char *out, size_t len)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, len, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, len, "%.1f %s", v, units[u]);
+}
+
+int
+cmd_ls(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx c;
+	const char *cfgpath = NULL;
+	char err[ERRLEN];
+	json_t *cat = NULL, *items, *v;
+	size_t i;
+	int ch, rc, as_json = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+c:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'j': as_json = 1; break;
+		case 'h': return cmd_usage(stdout, ls_usage, 0);
+		default: return cmd_usage(stderr, ls_usage, 2);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(stderr, ls_usage, 2);
+	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0) {
+		cmd_ctx_free(&c);
+		return rc;
+	}
+	if (catalog_load_current(&c.st, &cat, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		cmd_ctx_free(&c);
+		return 2;
+	}
+	if (cat == NULL) {
+		if (as_json)
+			printf("{\"items\":[]}\n");
+		else
+			printf("(no catalog yet: add files with `emberd add -c %s PATH`)\n", cfgpath);
+		cmd_ctx_free(&c);
+		return 0;
+	}
+	items = json_object_get(cat, "items");
+	if (as_json) {
+		json_array_foreach(items, i, v) {
+			json_object_set_new(v, "stored", json_string(ls_stored(&c.st,
+			    json_string_value(json_object_get(v, "sha256")))));
+		}
+		json_dumpf(cat, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		printf("%-32s %10s  %-24s %-64s %s\n", "NAME", "SIZE", "TYPE", "SHA256", "STORED");
+		json_array_foreach(items, i, v) {
+			char human[32];
+			const char *hex = json_string_value(json_object_get(v, "sha256"));
+			ls_human((uint64_t)json_integer_value(json_object_get(v, "size")),
+			    human, sizeof(human));
+			printf("%-32s %10s  %-24s %s %s\n",
+			    json_string_value(json_object_get(v, "name")), human,
+			    json_string_value(json_object_get(v, "type")), hex,
+			    ls_stored(&c.st, hex));
+		}
+		printf("%zu items, catalog sequence %lld, publisher %s\n",
+		    json_array_size(items),
+		    (long long)json_integer_value(json_object_get(cat, "sequence")),
+		    json_string_value(json_object_get(cat, "publisher")));
+	}
+	json_decref(cat);
+	cmd_ctx_free(&c);
+	return 0;
+}
+
+/* ---- verify ---- */
+
+static const char verify_usage[] =
+    "usage: emberd verify -c FILE\n"
+    "\n"
+    "Re-hash every object in the store. Objects whose bytes do not match\n"
+    "their SHA-256 move to STORE/quarantine/ and are no longer served.\n"
+    "Checks that every catalog item has its object and that the catalog's\n"
+    "signature verifies. Exit 0 all good, 1 a problem was found (named on\n"
+    "stderr).\n"
+    "  -c, --config FILE  the config file\n";
+
+struct verify_state {
+	struct store *st;
+	size_t checked, bad;
+	uint64_t bytes;
+};
+
+static int
+verify_one(const char *hex, void *arg)
+{
+	struct verify_state *vs = arg;
+	char err[ERRLEN];
+	int r = store_check_object(vs->st, hex, err, sizeof(err));
+
+	vs->checked++;
+	if (r == 0)
+		return 0;
+	vs->bad++;
+	if (r == 1 && store_quarantine(vs->st, hex) == 0)
+		log_error("object %s is bad: %s; moved to quarantine/", hex, err);
+	else
+		log_error("object %s is bad: %s", hex, err);
+	return 0;
+}
+
+/* The public key the current catalog must be signed with: the follow
+ * pubkey for a mirror, else the one of our own secret key. */
+static int
+verify_pubkey(struct cmd_ctx *c, struct minisign_pubkey *pk, char *err, size_t errlen)
+{
+	struct minisign_key key;
+
+	if (c->cfg.follow_pubkey != NULL) {
+		if (minisign_pubkey_parse(c->cfg.follow_pubkey, strlen(c->cfg.follow_pubkey),
+		    pk) == -1) {
+			snprintf(err, errlen, "%s: [follow] pubkey is malformed", c->cfg.path);
+			return -1;
+		}
+		return 0;
+	}
+	memset(&key, 0, sizeof(key));
+	if (minisign_key_load(c->cfg.key, &key, err, errlen) == -1)
+		return -1;
+	memcpy(pk->id, key.id, sizeof(pk->id));
+	memcpy(pk->pk, key.pk, sizeof(pk->pk));
+	minisign_key_free(&key);
+	return 0;
+}
+
+static int
+verify_catalog(struct cmd_ctx *c, size_t *missing)
+{
+	struct minisign_pubkey pk;
+	char err[ERRLEN], trusted[MINISIGN_TRUSTED_MAX], *jp = NULL, *sp = NULL;
+	char *json = NULL, *sig = NULL;
+	size_t jlen, slen, i;
+	json_t *cat = NULL, *v;
+	int rc = -1;
+
+	*missing = 0;
+	if ((jp = catalog_current_path(&c->st, "catalog.json")) == NULL ||
+	    (sp = catalog_current_path(&c->st, "catalog.json.minisig")) == NULL)
+		goto out;
+	if (fsutil_read_file(jp, CATALOG_MAX_BYTES, &json, &jlen) == -1) {
+		if (errno == ENOENT) {
+			log_info("no catalog yet");
+			rc = 0;
+		} else
+			log_error("%s: %s", jp, strerror(errno));
+		goto out;
+	}
+	if (fsutil_read_file(sp, 65536, &sig, &slen) == -1) {
+		log_error("%s: %s", sp, strerror(errno));
+		goto out;
+	}
+	if (verify_pubkey(c, &pk, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (minisign_verify(&pk, json, jlen, sig, slen, trusted, sizeof(trusted),
+	    err, sizeof(err)) == -1) {
+		log_error("%s: signature does not verify: %s", jp, err);
+		goto out;
+	}
+	if ((cat = catalog_parse(json, jlen, err, sizeof(err))) == NULL) {
+		log_error("%s: %s", jp, err);
+		goto out;
+	}
+	json_array_foreach(json_object_get(cat, "items"), i, v) {
+		const char *hex = json_string_value(json_object_get(v, "sha256"));
+		if (!store_has_object(&c->st, hex)) {
+			log_error("item '%s': object %s is missing",
+			    json_string_value(json_object_get(v, "name")), hex);
+			(*missing)++;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(cat);
+	free(json);
+	free(sig);
+	free(jp);
+	free(sp);
+	return rc;
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx c;
+	struct verify_state vs;
+	const char *cfgpath = NULL;
+	char err[ERRLEN];
+	size_t missing = 0;
+	int ch, rc, bad = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'h': return cmd_usage(stdout, verify_usage, 0);
+		default: return cmd_usage(stderr, verify_usage, 2);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(stderr, verify_usage, 2);
+	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0) {
+		cmd_ctx_free(&c);
+		return rc;
+	}
+	if (store_lock(&c.st, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		cmd_ctx_free(&c);
+		return 2;
+	}
+	memset(&vs, 0, sizeof(vs));
+	vs.st = &c.st;
+	if (store_foreach_object(&c.st, verify_one, &vs, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		bad = 1;
+	}
+	if (verify_catalog(&c, &missing) == -1)
+		bad = 1;
+	store_unlock(&c.st);
+	printf("%zu objects checked, %zu bad, %zu catalog items missing, catalog signature %s\n",
+	    vs.checked, vs.bad, missing, bad ? "BAD" : "ok");
+	cmd_ctx_free(&c);
+	return (bad || vs.bad || missing) ? 1 : 0;
+}
+
+/* ---- gc ---- */
+
+static const char gc_usage[] =
+    "usage: emberd gc -c FILE\n"
+    "\n"
+    "Remove objects that no item of the current catalog references (objects\n"
+    "younger than an hour are kept: a running import may be about to name\n"
+    "them) and catalogs older than the last two.\n"
+    "  -c, --config FILE  the config file\n";
+
+struct gc_state {
+	struct store *st;
+	json_t *keep;
+	size_t removed, kept;
+	uint64_t bytes;
+	time_t now;
+};
+
+static int
+gc_one(const char *hex, void *arg)
+{
+	struct gc_state *gs = arg;
+	char *path;
+	struct stat sb;
+
+	if (json_object_get(gs->keep, hex) != NULL) {
+		gs->kept++;
+		return 0;
+	}
+	if ((path = store_object_path(gs->st, hex)) == NULL)
+		return -1;
+	if (lstat(path, &sb) == 0 && sb.st_mtime + GC_GRACE_SECONDS > gs->now) {
+		free(path);
+		gs->kept++;
+		return 0;
+	}
+	free(path);
+	if (store_remove_object(gs->st, hex) == -1) {
+		log_error("cannot remove object %s: %s", hex, strerror(errno));
+		return 0;
+	}
+	gs->removed++;
+	gs->bytes += (uint64_t)sb.st_size;
+	return 0;
+}
+
+int
+cmd_gc(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx c;
+	struct gc_state gs;
+	const char *cfgpath = NULL;
+	char err[ERRLEN];
+	json_t *cat = NULL, *v;
+	size_t i;
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'h': return cmd_usage(stdout, gc_usage, 0);
+		default: return cmd_usage(stderr, gc_usage, 2);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(stderr, gc_usage, 2);
+	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0) {
+		cmd_ctx_free(&c);
+		return rc;
+	}
+	memset(&gs, 0, sizeof(gs));
+	rc = 2;
+	if (store_lock(&c.st, err, sizeof(err)) == -1 ||
+	    catalog_load_current(&c.st, &cat, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	gs.st = &c.st;
+	gs.now = time(NULL);
+	if (getenv("EMBERD_GC_NOW") != NULL)	/* tests: collect without waiting an hour */
+		gs.now = (time_t)strtoll(getenv("EMBERD_GC_NOW"), NULL, 10);
+	if ((gs.keep = json_object()) == NULL)
+		goto out;
+	if (cat != NULL) {
+		json_array_foreach(json_object_get(cat, "items"), i, v)
+			json_object_set(gs.keep, json_string_value(json_object_get(v, "sha256")),
+			    json_true());
+	}
+	if (store_foreach_object(&c.st, gc_one, &gs, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	fsutil_fsync_dir(c.st.objects);
+	catalog_prune(&c.st, 2);
+	printf("removed %zu objects (%llu bytes), kept %zu\n", gs.removed,
+	    (unsigned long long)gs.bytes, gs.kept);
+	rc = 0;
+out:
+	store_unlock(&c.st);
+	json_decref(gs.keep);
+	json_decref(cat);
+	cmd_ctx_free(&c);
+	return rc;
+}
+
+/* ---- keygen ---- */
+
+static const char keygen_usage[] =
+    "usage: emberd keygen -c FILE\n"
+    "\n"
+    "Create the publisher's secret key ([mirror] key, mode 0600) unless it\n"
+    "exists, and print the public key in minisign's format. Readers verify\n"
+    "catalogs with it: minisign -Vm catalog.json -P <the RW... line>.\n"
+    "  -c, --config FILE  the config file\n";
+
+int
+cmd_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct config cfg;
+	struct minisign_key key;
+	const char *cfgpath = NULL;
+	char err[ERRLEN], *pub;
+	int ch, made;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'h': return cmd_usage(stdout, keygen_usage, 0);
+		default: return cmd_usage(stderr, keygen_usage, 2);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(stderr, keygen_usage, 2);
+	if (cfgpath == NULL) {
+		log_error("no config file: pass -c FILE");
+		return 2;
+	}
+	if (config_load(cfgpath, &cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		config_free(&cfg);
+		return 2;
+	}
+	if ((made = minisign_keygen(cfg.key, err, sizeof(err))) == -1) {
+		log_error("%s", err);
+		config_free(&cfg);
+		return 2;
+	}
+	memset(&key, 0, sizeof(key));
+	if (minisign_key_load(cfg.key, &key, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		config_free(&cfg);
+		return 2;
+	}
+	log_info("%s secret key %s", made ? "created" : "using existing", cfg.key);
+	if ((pub = minisign_pubkey_file(&key)) != NULL)
+		fputs(pub, stdout);
+	free(pub);
+	minisign_key_free(&key);
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,1320 @@
+/*
+ * The INI config of DESIGN.md.
+ *
+ * inih splits "key = value", but every line reaches it through
+ * config_reader(), which does what inih cannot be trusted to do the same
+ * way in every build:
+ *
+ * - It counts lines. inih passes no line number to the handler unless the
+ *   library was built with INI_HANDLER_LINENO (Debian's is not), and it
+ *   parses one line per reader call, so the reader's count is the line of
+ *   the key being handled.
+ * - It handles section headers. inih calls the handler for keys only, so
+ *   an unknown section without keys, or an empty [follow] or [source x],
+ *   would go unseen, and it truncates section names to 50 bytes.
+ * - It strips inline " ; comments" whatever INI_ALLOW_INLINE_COMMENTS was,
+ *   and leading blanks, so that an indented "key = value" is a key and not
+ *   a continuation of the previous value (INI_ALLOW_MULTILINE).
+ * - It keeps long lines whole. inih cuts a line at its buffer size (200
+ *   bytes) and parses the rest as a line of its own, which could turn the
+ *   tail of a long URL into a key. A line too long for that buffer is
+ *   passed as "key=x" and the handler takes the value from the reader.
+ *
+ * Config files are small and read once, so the whole file is read into
+ * memory (at most CONFIG_MAX_FILE) and both entry points share one path.
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#ifndef EMBERD_VERSION
+#define EMBERD_VERSION "dev"
+#endif
+
+#define CONFIG_MAX_FILE		(1024 * 1024)
+/* Seconds that fit in an int (and so in time_t, long and curl options). */
+#define CONFIG_DURATION_MAX	((uint64_t)INT32_MAX)
+/* Sizes are compared with off_t. */
+#define CONFIG_SIZE_MAX		((uint64_t)INT64_MAX)
+#define CONFIG_COUNT_MAX	1024
+#define CONFIG_SHOW_MAX		64	/* of a quoted value in a message */
+
+enum config_section {
+	CONFIG_S_NONE,
+	CONFIG_S_MIRROR,
+	CONFIG_S_HTTPS,
+	CONFIG_S_HTTP,
+	CONFIG_S_CRAWL,
+	CONFIG_S_SOURCE,
+	CONFIG_S_FOLLOW,
+	CONFIG_S_MAX
+};
+
+static const char *const config_section_names[CONFIG_S_MAX] = {
+	"", "mirror", "https", "http", "crawl", "source", "follow"
+};
+
+enum config_type {
+	CONFIG_T_TEXT,		/* printable text */
+	CONFIG_T_USER,		/* a user name */
+	CONFIG_T_PATH,		/* resolved against the config's folder */
+	CONFIG_T_FILE,		/* a path naming a readable file */
+	CONFIG_T_URL,		/* http(s) */
+	CONFIG_T_BASEURL,	/* http(s), '/' appended */
+	CONFIG_T_PROXY,		/* http(s) or socks */
+	CONFIG_T_BOOL,
+	CONFIG_T_DURATION,
+	CONFIG_T_SIZE,
+	CONFIG_T_COUNT,		/* 1..CONFIG_COUNT_MAX */
+	CONFIG_T_LISTEN,
+	CONFIG_T_SHA256,
+	CONFIG_T_PUBKEY,
+	CONFIG_T_FILENAME,
+	CONFIG_T_MIME
+};
+
+struct config_keydef {
+	enum config_section	 section;
+	const char		*name;
+	enum config_type	 type;
+	int			 repeat;
+	size_t			 off;	/* in struct config, or config_source */
+	size_t			 noff;	/* the element count of a repeatable key */
+};
+
+#define CF(f)	offsetof(struct config, f)
+#define SF(f)	offsetof(struct config_source, f)
+
+static const struct config_keydef config_keys[] = {
+	{ CONFIG_S_MIRROR, "name", CONFIG_T_TEXT, 0, CF(name), 0 },
+	{ CONFIG_S_MIRROR, "store", CONFIG_T_PATH, 0, CF(store), 0 },
+	{ CONFIG_S_MIRROR, "key", CONFIG_T_PATH, 0, CF(key), 0 },
+	{ CONFIG_S_MIRROR, "url", CONFIG_T_BASEURL, 0, CF(url), 0 },
+	{ CONFIG_S_MIRROR, "user", CONFIG_T_USER, 0, CF(user), 0 },
+	{ CONFIG_S_MIRROR, "allow_root", CONFIG_T_BOOL, 0, CF(allow_root), 0 },
+	{ CONFIG_S_MIRROR, "log_addresses", CONFIG_T_BOOL, 0,
+	    CF(log_addresses), 0 },
+	{ CONFIG_S_MIRROR, "scrub_interval", CONFIG_T_DURATION, 0,
+	    CF(scrub_interval), 0 },
+	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
+	    CF(n_https_listen) },
+	{ CONFIG_S_HTTPS, "cert", CONFIG_T_FILE, 0, CF(https_cert), 0 },
+	{ CONFIG_S_HTTPS, "key", CONFIG_T_FILE, 0, CF(https_key), 0 },
+	{ CONFIG_S_HTTP, "listen", CONFIG_T_LISTEN, 1, CF(http_listen),
+	    CF(n_http_listen) },
+	{ CONFIG_S_CRAWL, "interval", CONFIG_T_DURATION, 0,
+	    CF(crawl_interval), 0 },
+	{ CONFIG_S_CRAWL, "concurrency", CONFIG_T_COUNT, 0,
+	    CF(crawl_concurrency), 0 },
+	{ CONFIG_S_CRAWL, "per_host", CONFIG_T_COUNT, 0, CF(crawl_per_host), 0 },
+	{ CONFIG_S_CRAWL, "proxy", CONFIG_T_PROXY, 0, CF(crawl_proxy), 0 },
+	{ CONFIG_S_CRAWL, "max_size", CONFIG_T_SIZE, 0, CF(crawl_max_size), 0 },
+	{ CONFIG_S_CRAWL, "timeout", CONFIG_T_DURATION, 0, CF(crawl_timeout), 0 },
+	{ CONFIG_S_CRAWL, "user_agent", CONFIG_T_TEXT, 0,
+	    CF(crawl_user_agent), 0 },
+	{ CONFIG_S_SOURCE, "url", CONFIG_T_URL, 1, SF(urls), SF(n_urls) },
+	{ CONFIG_S_SOURCE, "sha256", CONFIG_T_SHA256, 0, SF(sha256), 0 },
+	{ CONFIG_S_SOURCE, "name", CONFIG_T_FILENAME, 0, SF(name), 0 },
+	{ CONFIG_S_SOURCE, "type", CONFIG_T_MIME, 0, SF(type), 0 },
+	{ CONFIG_S_SOURCE, "proxy", CONFIG_T_PROXY, 0, SF(proxy), 0 },
+	{ CONFIG_S_FOLLOW, "pubkey", CONFIG_T_PUBKEY, 0, CF(follow_pubkey), 0 },
+	{ CONFIG_S_FOLLOW, "peer", CONFIG_T_URL, 1, CF(follow_peers),
+	    CF(n_follow_peers) },
+	{ CONFIG_S_FOLLOW, "interval", CONFIG_T_DURATION, 0,
+	    CF(follow_interval), 0 },
+	{ CONFIG_S_FOLLOW, "tls_verify", CONFIG_T_BOOL, 0,
+	    CF(follow_tls_verify), 0 },
+};
+
+#define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const char *const config_http_schemes[] = {
+	"http://", "https://", NULL
+};
+static const char *const config_proxy_schemes[] = {
+	"http://", "https://", "socks5://", "socks5h://", "socks4://",
+	"socks4a://", NULL
+};
+
+/* The state of one parse, shared by the reader and the handler. */
+struct config_parse {
+	struct config	*cfg;
+	const char	*file;		/* as named in messages */
+	const char	*text;
+	size_t		 len;
+	size_t		 pos;
+	int		 lineno;	/* of the line last handed to inih */
+	int		 failed;
+	int		 closed;	/* the last section was checked */
+	char		*longval;	/* the value of a line too long for inih */
+	char		*err;
+	size_t		 errlen;
+
+	enum config_section section;
+	int		 section_line;
+	size_t		 source;	/* index in cfg->sources */
+	int		 section_seen[CONFIG_S_MAX];	/* line, 0: not yet */
+	int		 key_seen[CONFIG_NKEYS];	/* line, 0: not yet */
+};
+
+static void	config_error(struct config_parse *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Record the first error only: it is the one the user fixes first, and
+ * later ones may be its consequences.
+ */
+static void
+config_error(struct config_parse *p, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (p->failed)
+		return;
+	p->failed = 1;
+	if (p->err == NULL || p->errlen == 0)
+		return;
+	if (line > 0)
+		n = snprintf(p->err, p->errlen, "%s:%d: ", p->file, line);
+	else
+		n = snprintf(p->err, p->errlen, "%s: ", p->file);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void
+config_nomem(struct config_parse *p)
+{
+	config_error(p, p->lineno, "out of memory");
+}
+
+/*
+ * Copy s for a message: an error line goes to a terminal or a log, so
+ * control characters become '?', and long values are cut.
+ */
+static const char *
+config_shown(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len && i + 1 < size; i++)
+		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
+		    '?' : s[i];
+	buf[i] = '\0';
+	if (i < len && size >= 4)
+		memcpy(buf + size - 4, "...", 4);
+	return buf;
+}
+
+static const char *
+config_show(char *buf, size_t size, const char *s)
+{
+	return config_shown(buf, size, s, strlen(s));
+}
+
+/* "[mirror]" or "[source NAME]", for messages. */
+static const char *
+config_section_show(struct config_parse *p, char *buf, size_t size)
+{
+	if (p->section == CONFIG_S_SOURCE)
+		snprintf(buf, size, "[source %s]",
+		    p->cfg->sources[p->source].id);
+	else
+		snprintf(buf, size, "[%s]", config_section_names[p->section]);
+	return buf;
+}
+
+static int
+config_keyfind(enum config_section section, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (config_keys[i].section == section &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Digits only: strtoull() would take blanks, signs and "0x". */
+static int
+config_digits(const char **sp, uint64_t *out)
+{
+	const char	*s = *sp;
+	uint64_t	 n = 0;
+	unsigned	 d;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		d = (unsigned)(*s - '0');
+		if (n > (UINT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	*sp = s;
+	*out = n;
+	return 0;
+}
+
+int
+config_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t	 n, mult = 1;
+
+	if (config_digits(&s, &n) == -1)
+		return -1;
+	switch (*s) {
+	case 'k': case 'K':
+		mult = (uint64_t)1 << 10;
+		break;
+	case 'm': case 'M':
+		mult = (uint64_t)1 << 20;
+		break;
+	case 'g': case 'G':
+		mult = (uint64_t)1 << 30;
+		break;
+	case 't': case 'T':
+		mult = (uint64_t)1 << 40;
+		break;
+	}
+	if (mult != 1) {
+		s++;
+		if (*s == 'i' || *s == 'I') {
+			s++;
+			if (*s != 'B' && *s != 'b')
+				return -1;
+		}
+	}
+	if (*s == 'B' || *s == 'b')
+		s++;
+	if (*s != '\0' || n > CONFIG_SIZE_MAX / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+/* Lowercase units only: "30M" could be read as months. */
+int
+config_parse_duration(const char *s, uint64_t *out)
+{
+	uint64_t	 n, mult = 1;
+
+	if (config_digits(&s, &n) == -1)
+		return -1;
+	switch (*s) {
+	case '\0':
+		break;
+	case 's':
+		s++;
+		break;
+	case 'm':
+		mult = 60;
+		s++;
+		break;
+	case 'h':
+		mult = 60 * 60;
+		s++;
+		break;
+	case 'd':
+		mult = 24 * 60 * 60;
+		s++;
+		break;
+	default:
+		return -1;
+	}
+	if (*s != '\0' || n == 0 || n > CONFIG_DURATION_MAX / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+int
+config_parse_bool(const char *s, int *out)
+{
+	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
+	    strcasecmp(s, "on") == 0 || strcmp(s, "1") == 0) {
+		*out = 1;
+		return 0;
+	}
+	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0 ||
+	    strcasecmp(s, "off") == 0 || strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * "host:port" or "[v6]:port". A bare IPv6 address is refused: in
+ * "::1:8080" the port is a guess. On success out->host and out->text are
+ * the caller's to free; on failure errno is EINVAL or ENOMEM and out is
+ * zeroed.
+ */
+int
+config_parse_listen(const char *s, struct config_listen *out)
+{
+	char		 buf[INET6_ADDRSTRLEN];
+	struct in6_addr	 a6;
+	const char	*h, *he, *ps, *c;
+	uint64_t	 port;
+
+	memset(out, 0, sizeof(*out));
+	if (s[0] == '[') {
+		h = s + 1;
+		if ((he = strchr(h, ']')) == NULL || he == h || he[1] != ':')
+			goto bad;
+		if ((size_t)(he - h) >= sizeof(buf))
+			goto bad;
+		memcpy(buf, h, (size_t)(he - h));
+		buf[he - h] = '\0';
+		if (inet_pton(AF_INET6, buf, &a6) != 1)
+			goto bad;
+		ps = he + 2;
+	} else {
+		h = s;
+		if ((he = strchr(h, ':')) == NULL || he == h || he - h > 253)
+			goto bad;
+		for (c = h; c < he; c++)
+			if (!isalnum((unsigned char)*c) && *c != '.' &&
+			    *c != '-' && *c != '_')
+				goto bad;
+		ps = he + 1;
+	}
+	if (strlen(ps) > 5 || config_digits(&ps, &port) == -1 ||
+	    *ps != '\0' || port < 1 || port > 65535)
+		goto bad;
+
+	out->host = strndup(h, (size_t)(he - h));
+	out->text = strdup(s);
+	if (out->host == NULL || out->text == NULL) {
+		free(out->host);
+		free(out->text);
+		memset(out, 0, sizeof(*out));
+		errno = ENOMEM;
+		return -1;
+	}
+	out->port = (unsigned)port;
+	return 0;
+ bad:
+	errno = EINVAL;
+	return -1;
+}
+
+static int
+config_parse_count(const char *s, unsigned *out)
+{
+	uint64_t	 n;
+
+	if (config_digits(&s, &n) == -1 || *s != '\0' || n < 1 ||
+	    n > CONFIG_COUNT_MAX)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int
+config_check_url(const char *s, const char *const *schemes)
+{
+	const char	*rest = NULL;
+	size_t		 i, n;
+
+	for (i = 0; schemes[i] != NULL; i++) {
+		n = strlen(schemes[i]);
+		if (strncasecmp(s, schemes[i], n) == 0) {
+			rest = s + n;
+			break;
+		}
+	}
+	if (rest == NULL || *rest == '\0' || *rest == '/' || *rest == '?' ||
+	    *rest == '#')
+		return -1;
+	/* A blank would end the URL in a header or a Metalink file. */
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ')
+			return -1;
+	return 0;
+}
+
+static int
+config_check_user(const char *s)
+{
+	size_t	 n;
+
+	if (s[0] == '-')
+		return -1;
+	for (n = 0; s[n] != '\0'; n++)
+		if (!isalnum((unsigned char)s[n]) && s[n] != '.' &&
+		    s[n] != '_' && s[n] != '-')
+			return -1;
+	return n <= 64 ? 0 : -1;
+}
+
+/* The name under /files/: a single path component. */
+static int
+config_check_filename(const char *s)
+{
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
+	    strchr(s, '/') != NULL || strlen(s) > 255)
+		return -1;
+	return 0;
+}
+
+static int
+config_mime_token(const char **sp)
+{
+	const char	*s = *sp;
+
+	while (isalnum((unsigned char)*s) || (*s != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", *s) != NULL))
+		s++;
+	if (s == *sp)
+		return -1;
+	*sp = s;
+	return 0;
+}
+
+/* type/subtype, then optional parameters after ';'. */
+static int
+config_check_mime(const char *s)
+{
+	if (config_mime_token(&s) == -1 || *s++ != '/' ||
+	    config_mime_token(&s) == -1)
+		return -1;
+	return (*s == '\0' || *s == ';') ? 0 : -1;
+}
+
+static int
+config_check_sha256(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+	return i == 64 ? 0 : -1;
+}
+
+/*
+ * A minisign public key: base64 of "Ed", an 8-byte key id and 32 bytes
+ * of Ed25519 key, 42 bytes or 56 characters without padding. Only the
+ * syntax is checked here; minisign.c decodes it.
+ */
+static int
+config_check_pubkey(const char *s)
+{
+	size_t	 i;
+
+	if (strncmp(s, "RW", 2) != 0)
+		return -1;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+			return -1;
+	return i == 56 ? 0 : -1;
+}
+
+static char *
+config_path(struct config_parse *p, const char *v)
+{
+	const char	*dir = p->cfg->dir;
+	char		*r;
+
+	if (v[0] == '/')
+		return strdup(v);
+	if (asprintf(&r, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/",
+	    v) == -1)
+		return NULL;
+	return r;
+}
+
+/*
+ * Fail now, naming the line, rather than at start-up after the store is
+ * opened. stat() first, so that a FIFO does not block and a device is
+ * never opened.
+ */
+static int
+config_check_file(struct config_parse *p, const char *key, const char *path)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if (stat(path, &st) == -1)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		goto fail;
+	close(fd);
+	return 0;
+ fail:
+	/* Values hold no control characters: the path is shown whole. */
+	config_error(p, p->lineno, "cannot read %s '%s': %s", key, path,
+	    strerror(errno));
+	return -1;
+}
+
+/* Append s to a string array; takes s, freed on failure. */
+static int
+config_push(char ***arr, size_t *n, char *s)
+{
+	char	**a;
+
+	if ((a = reallocarray(*arr, *n + 1, sizeof(*a))) == NULL) {
+		free(s);
+		return -1;
+	}
+	a[(*n)++] = s;
+	*arr = a;
+	return 0;
+}
+
+static int
+config_bad(struct config_parse *p, const struct config_keydef *kd,
+    const char *value, const char *what, const char *hint)
+{
+	char	 show[CONFIG_SHOW_MAX], sec[128];
+
+	config_error(p, p->lineno, "bad %s '%s' for '%s' in %s%s%s", what,
+	    config_show(show, sizeof(show), value), kd->name,
+	    config_section_show(p, sec, sizeof(sec)), hint[0] ? ": " : "",
+	    hint);
+	return -1;
+}
+
+/* A checked heap copy of a string value, or NULL with the error set. */
+static char *
+config_string(struct config_parse *p, const struct config_keydef *kd,
+    const char *v)
+{
+	char	*s = NULL;
+	size_t	 i, n;
+
+	switch (kd->type) {
+	case CONFIG_T_USER:
+		if (config_check_user(v) == -1) {
+			config_bad(p, kd, v, "user name", "");
+			return NULL;
+		}
+		break;
+	case CONFIG_T_URL:
+	case CONFIG_T_BASEURL:
+		if (config_check_url(v, config_http_schemes) == -1) {
+			config_bad(p, kd, v, "URL",
+			    "use http://HOST/... or https://HOST/...");
+			return NULL;
+		}
+		if (kd->type == CONFIG_T_BASEURL) {
+			n = strlen(v);
+			if (asprintf(&s, "%s%s", v,
+			    v[n - 1] == '/' ? "" : "/") == -1)
+				s = NULL;
+			goto done;
+		}
+		break;
+	case CONFIG_T_PROXY:
+		if (config_check_url(v, config_proxy_schemes) == -1) {
+			config_bad(p, kd, v, "proxy URL", "use http://, https://,"
+			    " socks4://, socks4a://, socks5:// or socks5h://");
+			return NULL;
+		}
+		break;
+	case CONFIG_T_SHA256:
+		if (config_check_sha256(v) == -1) {
+			config_bad(p, kd, v, "sha256",
+			    "use 64 hexadecimal digits");
+			return NULL;
+		}
+		if ((s = strdup(v)) != NULL)
+			for (i = 0; s[i] != '\0'; i++)
+				s[i] = (char)tolower((unsigned char)s[i]);
+		goto done;
+	case CONFIG_T_PUBKEY:
+		if (config_check_pubkey(v) == -1) {
+			config_bad(p, kd, v, "public key",
+			    "use the second line of minisign's .pub file");
+			return NULL;
+		}
+		break;
+	case CONFIG_T_FILENAME:
+		if (config_check_filename(v) == -1) {
+			config_bad(p, kd, v, "name", "use a file name without '/'");
+			return NULL;
+		}
+		break;
+	case CONFIG_T_MIME:
+		if (config_check_mime(v) == -1) {
+			config_bad(p, kd, v, "type", "use e.g. video/mp4");
+			return NULL;
+		}
+		break;
+	case CONFIG_T_PATH:
+	case CONFIG_T_FILE:
+		if ((s = config_path(p, v)) == NULL)
+			goto done;
+		if (kd->type == CONFIG_T_FILE &&
+		    config_check_file(p, kd->name, s) == -1) {
+			free(s);
+			return NULL;
+		}
+		goto done;
+	default:
+		break;
+	}
+	s = strdup(v);
+ done:
+	if (s == NULL)
+		config_nomem(p);
+	return s;
+}
+
+static int
+config_set(struct config_parse *p, const struct config_keydef *kd,
+    const char *v)
+{
+	struct config_listen	 l, *la;
+	char			*base, *s;
+	void			*field;
+	size_t			*n;
+	uint64_t		 u;
+
+	if (kd->section == CONFIG_S_SOURCE)
+		base = (char *)&p->cfg->sources[p->source];
+	else
+		base = (char *)p->cfg;
+	field = base + kd->off;
+	n = (size_t *)(base + kd->noff);
+
+	switch (kd->type) {
+	case CONFIG_T_BOOL:
+		if (config_parse_bool(v, field) == -1)
+			return config_bad(p, kd, v, "value", "use yes or no");
+		return 0;
+	case CONFIG_T_DURATION:
+		if (config_parse_duration(v, field) == -1)
+			return config_bad(p, kd, v, "duration",
+			    "use seconds or e.g. 30s, 30m, 6h, 2d");
+		return 0;
+	case CONFIG_T_SIZE:
+		/* 0 would refuse every download. */
+		if (config_parse_size(v, &u) == -1 || u == 0)
+			return config_bad(p, kd, v, "size",
+			    "use bytes or e.g. 100k, 512M, 4G");
+		*(uint64_t *)field = u;
+		return 0;
+	case CONFIG_T_COUNT:
+		if (config_parse_count(v, field) == -1)
+			return config_bad(p, kd, v, "number",
+			    "use 1 to 1024");
+		return 0;
+	case CONFIG_T_LISTEN:
+		if (config_parse_listen(v, &l) == -1) {
+			if (errno == ENOMEM) {
+				config_nomem(p);
+				return -1;
+			}
+			return config_bad(p, kd, v, "listen address",
+			    "use HOST:PORT or [IPV6]:PORT, port 1 to 65535");
+		}
+		la = reallocarray(*(struct config_listen **)field, *n + 1,
+		    sizeof(*la));
+		if (la == NULL) {
+			free(l.host);
+			free(l.text);
+			config_nomem(p);
+			return -1;
+		}
+		la[(*n)++] = l;
+		*(struct config_listen **)field = la;
+		return 0;
+	default:
+		break;
+	}
+
+	if ((s = config_string(p, kd, v)) == NULL)
+		return -1;
+	if (kd->repeat) {
+		if (config_push(field, n, s) == -1) {
+			config_nomem(p);
+			return -1;
+		}
+	} else
+		*(char **)field = s;
+	return 0;
+}
+
+static int
+config_key(struct config_parse *p, const char *name, const char *value)
+{
+	const struct config_keydef	*kd;
+	char				 show[CONFIG_SHOW_MAX], sec[128];
+	const char			*c;
+	int				 i;
+
+	if (p->failed)
+		return -1;
+	if (p->longval != NULL)
+		value = p->longval;
+	if (p->section == CONFIG_S_NONE) {
+		config_error(p, p->lineno, "key '%s' outside of any section",
+		    config_show(show, sizeof(show), name));
+		return -1;
+	}
+	config_section_show(p, sec, sizeof(sec));
+	if ((i = config_keyfind(p->section, name)) == -1) {
+		config_error(p, p->lineno, "unknown key '%s' in %s",
+		    config_show(show, sizeof(show), name), sec);
+		return -1;
+	}
+	kd = &config_keys[i];
+	if (!kd->repeat && p->key_seen[i] != 0) {
+		config_error(p, p->lineno,
+		    "duplicate key '%s' in %s (first at line %d)", kd->name,
+		    sec, p->key_seen[i]);
+		return -1;
+	}
+	if (p->key_seen[i] == 0)
+		p->key_seen[i] = p->lineno;
+	if (value[0] == '\0') {
+		config_error(p, p->lineno, "empty value for '%s' in %s",
+		    kd->name, sec);
+		return -1;
+	}
+	/* Values end up in HTTP headers, JSON and logs. */
+	for (c = value; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+			config_error(p, p->lineno,
+			    "control character in the value of '%s' in %s",
+			    kd->name, sec);
+			return -1;
+		}
+	return config_set(p, kd, value);
+}
+
+#if INI_HANDLER_LINENO
+static int
+config_handler(void *arg, const char *section, const char *name,
+    const char *value, int lineno)
+{
+	(void)section;
+	(void)lineno;
+	return config_key(arg, name, value) == 0;
+}
+#else
+static int
+config_handler(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	/* section is inih's, truncated and unused: ours is p->section. */
+	(void)section;
+	return config_key(arg, name, value) == 0;
+}
+#endif
+
+/* Checks that need the whole section, made when it ends. */
+static void
+config_section_close(struct config_parse *p)
+{
+	struct config	*cfg = p->cfg;
+	char		 sec[128];
+	int		 cert, key;
+
+	if (p->closed || p->failed)
+		return;
+	p->closed = 1;
+	switch (p->section) {
+	case CONFIG_S_HTTPS:
+		cert = p->key_seen[config_keyfind(CONFIG_S_HTTPS, "cert")];
+		key = p->key_seen[config_keyfind(CONFIG_S_HTTPS, "key")];
+		if (cert != 0 && key == 0)
+			config_error(p, cert, "cert without key in [https]: "
+			    "give both, or neither for a self-signed one");
+		else if (key != 0 && cert == 0)
+			config_error(p, key, "key without cert in [https]: "
+			    "give both, or neither for a self-signed one");
+		break;
+	case CONFIG_S_SOURCE:
+		if (cfg->sources[p->source].n_urls == 0)
+			config_error(p, p->section_line, "%s has no url",
+			    config_section_show(p, sec, sizeof(sec)));
+		break;
+	case CONFIG_S_FOLLOW:
+		if (cfg->follow_pubkey == NULL)
+			config_error(p, p->section_line,
+			    "[follow] needs a pubkey");
+		else if (cfg->n_follow_peers == 0)
+			config_error(p, p->section_line,
+			    "[follow] needs at least one peer");
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+config_source_open(struct config_parse *p, const char *id, size_t len)
+{
+	struct config		*cfg = p->cfg;
+	struct config_source	*src;
+	char			 show[CONFIG_SHOW_MAX];
+	size_t			 i;
+
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)id[i]) && id[i] != '.' &&
+		    id[i] != '_' && id[i] != '-')
+			break;
+	if (len == 0 || i < len || len >= CONFIG_SHOW_MAX) {
+		config_error(p, p->lineno, "bad source name '%s': use "
+		    "letters, digits, '.', '_' and '-', at most %d",
+		    config_shown(show, sizeof(show), id, len),
+		    CONFIG_SHOW_MAX - 1);
+		return -1;
+	}
+	for (i = 0; i < cfg->n_sources; i++)
+		if (strlen(cfg->sources[i].id) == len &&
+		    memcmp(cfg->sources[i].id, id, len) == 0) {
+			config_error(p, p->lineno, "duplicate section "
+			    "[source %s] (first at line %d)",
+			    cfg->sources[i].id, cfg->sources[i].line);
+			return -1;
+		}
+	src = reallocarray(cfg->sources, cfg->n_sources + 1, sizeof(*src));
+	if (src == NULL) {
+		config_nomem(p);
+		return -1;
+	}
+	cfg->sources = src;
+	src = &cfg->sources[cfg->n_sources];
+	memset(src, 0, sizeof(*src));
+	if ((src->id = strndup(id, len)) == NULL) {
+		config_nomem(p);
+		return -1;
+	}
+	src->line = p->lineno;
+	p->source = cfg->n_sources++;
+
+	/* Keys may repeat from one source to the next. */
+	for (i = 0; i < CONFIG_NKEYS; i++)
+		if (config_keys[i].section == CONFIG_S_SOURCE)
+			p->key_seen[i] = 0;
+	return 0;
+}
+
+/* s is a whole header line, comment and blanks stripped, s[0] == '['. */
+static int
+config_header(struct config_parse *p, const char *s, size_t len)
+{
+	char		 show[CONFIG_SHOW_MAX];
+	const char	*in, *end;
+	int		 i;
+
+	/* A section that ends is checked before a new one may fail. */
+	config_section_close(p);
+	if (p->failed)
+		return -1;
+
+	if (len < 2 || s[len - 1] != ']') {
+		config_error(p, p->lineno, "bad section header: use [NAME]");
+		return -1;
+	}
+	in = s + 1;
+	end = s + len - 1;
+	while (in < end && isspace((unsigned char)*in))
+		in++;
+	while (end > in && isspace((unsigned char)end[-1]))
+		end--;
+
+	if (end - in >= 6 && memcmp(in, "source", 6) == 0 &&
+	    (end - in == 6 || isspace((unsigned char)in[6]))) {
+		for (in += 6; in < end && isspace((unsigned char)*in); in++)
+			;
+		if (in == end) {
+			config_error(p, p->lineno,
+			    "[source] needs a name: [source NAME]");
+			return -1;
+		}
+		if (config_source_open(p, in, (size_t)(end - in)) == -1)
+			return -1;
+		p->section = CONFIG_S_SOURCE;
+	} else {
+		for (i = CONFIG_S_NONE + 1; i < CONFIG_S_MAX; i++)
+			if (i != CONFIG_S_SOURCE && (size_t)(end - in) ==
+			    strlen(config_section_names[i]) &&
+			    memcmp(in, config_section_names[i],
+			    (size_t)(end - in)) == 0)
+				break;
+		if (i == CONFIG_S_MAX) {
+			config_error(p, p->lineno, "unknown section [%s]",
+			    config_shown(show, sizeof(show), in,
+			    (size_t)(end - in)));
+			return -1;
+		}
+		if (p->section_seen[i] != 0) {
+			config_error(p, p->lineno, "duplicate section [%s] "
+			    "(first at line %d)", config_section_names[i],
+			    p->section_seen[i]);
+			return -1;
+		}
+		p->section_seen[i] = p->lineno;
+		p->section = (enum config_section)i;
+		if (i == CONFIG_S_FOLLOW)
+			p->cfg->follow = 1;
+	}
+	p->section_line = p->lineno;
+	p->closed = 0;
+	return 0;
+}
+
+/*
+ * inih's line source: see the comment at the top. Returns the next
+ * "key = value" line in buf, or NULL at the end or after an error.
+ */
+static char *
+config_reader(char *buf, int size, void *arg)
+{
+	struct config_parse	*p = arg;
+	const char		*s, *e, *nl, *sep, *c, *ne;
+	size_t			 n;
+
+	free(p->longval);
+	p->longval = NULL;
+
+	while (!p->failed) {
+		if (p->pos >= p->len) {
+			config_section_close(p);
+			return NULL;
+		}
+		s = p->text + p->pos;
+		nl = memchr(s, '\n', p->len - p->pos);
+		e = nl != NULL ? nl : p->text + p->len;
+		p->pos = (size_t)(e - p->text) + (nl != NULL);
+		p->lineno++;
+
+		if (p->lineno == 1 && e - s >= 3 &&
+		    memcmp(s, "\xef\xbb\xbf", 3) == 0)
+			s += 3;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		if (s == e || *s == ';' || *s == '#')
+			continue;
+		/* As inih: ';' starts a comment after a blank. */
+		for (c = s + 1; c < e; c++)
+			if (*c == ';' && isspace((unsigned char)c[-1])) {
+				e = c;
+				break;
+			}
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+
+		if (*s == '[') {
+			if (config_header(p, s, (size_t)(e - s)) == -1)
+				return NULL;
+			continue;
+		}
+
+		for (sep = s; sep < e && *sep != '=' && *sep != ':'; sep++)
+			;
+		if (sep == e) {
+			config_error(p, p->lineno,
+			    "expected 'key = value' or '[section]'");
+			return NULL;
+		}
+
+		n = (size_t)(e - s);
+		if (size > 2 && n <= (size_t)size - 2) {
+			/* The '\n' tells an inih that grows its buffer that
+			 * the line is complete. */
+			memcpy(buf, s, n);
+			memcpy(buf + n, "\n", 2);
+			return buf;
+		}
+
+		for (ne = sep; ne > s && isspace((unsigned char)ne[-1]); ne--)
+			;
+		n = (size_t)(ne - s);
+		if (size < 4 || n > (size_t)size - 4) {
+			config_error(p, p->lineno, "line too long");
+			return NULL;
+		}
+		for (c = sep + 1; c < e && isspace((unsigned char)*c); c++)
+			;
+		if ((p->longval = strndup(c, (size_t)(e - c))) == NULL) {
+			config_nomem(p);
+			return NULL;
+		}
+		memcpy(buf, s, n);
+		memcpy(buf + n, "=x\n", 4);
+		return buf;
+	}
+	return NULL;
+}
+
+static int
+config_parse_text(const char *text, size_t len, const char *file,
+    struct config *cfg, char *err, size_t errlen)
+{
+	struct config_parse	 p;
+	int			 r;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = cfg;
+	p.file = file;
+	p.text = text;
+	p.len = len;
+	p.err = err;
+	p.errlen = errlen;
+	p.closed = 1;
+
+	cfg->scrub_interval = 24 * 60 * 60;
+	cfg->crawl_interval = 6 * 60 * 60;
+	cfg->crawl_concurrency = 8;
+	cfg->crawl_per_host = 2;
+	cfg->crawl_max_size = (uint64_t)4 << 30;
+	cfg->crawl_timeout = 30 * 60;
+	cfg->follow_interval = 60 * 60;
+	cfg->follow_tls_verify = 1;
+
+	r = ini_parse_stream(config_reader, &p, config_handler, &p);
+	free(p.longval);
+	p.longval = NULL;
+	if (r == -2)
+		config_nomem(&p);
+	else if (r != 0)
+		/* Not reached: the reader passes inih well-formed lines. */
+		config_error(&p, r > 0 ? r : 0, "syntax error");
+	config_section_close(&p);
+	if (p.failed)
+		return -1;
+
+	if (cfg->name == NULL && (cfg->name = strdup("emberd mirror")) == NULL)
+		goto nomem;
+	if (cfg->store == NULL && (cfg->store = config_path(&p, "store")) == NULL)
+		goto nomem;
+	if (cfg->key == NULL &&
+	    (cfg->key = config_path(&p, "publisher.key")) == NULL)
+		goto nomem;
+	if (cfg->crawl_user_agent == NULL &&
+	    (cfg->crawl_user_agent = strdup("emberd/" EMBERD_VERSION)) == NULL)
+		goto nomem;
+	return 0;
+ nomem:
+	config_error(&p, 0, "out of memory");
+	return -1;
+}
+
+/* An absolute folder without trailing '/' (but "/"), relative to cwd. */
+static char *
+config_absdir(const char *dir)
+{
+	char	*cwd = NULL, *r = NULL;
+	size_t	 n;
+
+	if (dir == NULL || dir[0] != '/') {
+		if ((cwd = getcwd(NULL, 0)) == NULL)
+			return NULL;
+		if (dir == NULL || dir[0] == '\0')
+			r = cwd;
+		else {
+			if (asprintf(&r, "%s/%s", cwd, dir) == -1)
+				r = NULL;
+			free(cwd);
+		}
+	} else
+		r = strdup(dir);
+	if (r == NULL)
+		return NULL;
+	for (n = strlen(r); n > 1 && r[n - 1] == '/'; n--)
+		r[n - 1] = '\0';
+	return r;
+}
+
+int
+config_load_string(const char *text, const char *name, const char *dir,
+    struct config *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (name == NULL)
+		name = "(config)";
+
+	if ((cfg->dir = config_absdir(dir)) == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: cannot resolve folder: %s",
+			    name, strerror(errno));
+		return -1;
+	}
+	if ((cfg->path = strdup(name)) == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: out of memory", name);
+		config_free(cfg);
+		return -1;
+	}
+	if (config_parse_text(text, strlen(text), name, cfg, err,
+	    errlen) == -1) {
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		*abs = NULL, *text = NULL, *slash;
+	const char	*nul;
+	size_t		 len = 0;
+	ssize_t		 r;
+	int		 fd = -1, line, saved;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+
+	if ((abs = realpath(path, NULL)) == NULL)
+		goto fail_errno;
+	/* O_NONBLOCK: a FIFO must not hang start-up; refused below. */
+	fd = open(abs, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		goto fail_errno;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		goto fail_errno;
+	}
+	if ((text = malloc(CONFIG_MAX_FILE + 1)) == NULL)
+		goto fail_errno;
+	/* The file may grow while read: stop one byte past the limit. */
+	while (len <= CONFIG_MAX_FILE) {
+		r = read(fd, text + len, CONFIG_MAX_FILE + 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			goto fail_errno;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	fd = -1;
+	if (len > CONFIG_MAX_FILE) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: too large (more than %d "
+			    "bytes)", path, CONFIG_MAX_FILE);
+		goto fail;
+	}
+	text[len] = '\0';
+	if ((nul = memchr(text, '\0', len)) != NULL) {
+		line = 1;
+		for (slash = text; slash < nul; slash++)
+			line += *slash == '\n';
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s:%d: NUL byte in config",
+			    path, line);
+		goto fail;
+	}
+
+	slash = strrchr(abs, '/');
+	cfg->dir = strndup(abs, slash == abs ? 1 : (size_t)(slash - abs));
+	if (cfg->dir == NULL)
+		goto fail_errno;
+	cfg->path = abs;
+	abs = NULL;
+	if (config_parse_text(text, len, path, cfg, err, errlen) == -1)
+		goto fail;
+	free(text);
+	return 0;
+
+ fail_errno:
+	saved = errno;
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+		    strerror(saved));
+ fail:
+	if (fd != -1)
+		close(fd);
+	free(abs);
+	free(text);
+	config_free(cfg);
+	return -1;
+}
+
+static void
+config_free_listen(struct config_listen *l, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		free(l[i].host);
+		free(l[i].text);
+	}
+	free(l);
+}
+
+static void
+config_free_strings(char **a, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(a[i]);
+	free(a);
+}
+
+void
+config_free(struct config *cfg)
+{
+	struct config_source	*src;
+	size_t			 i;
+
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->dir);
+	free(cfg->name);
+	free(cfg->store);
+	free(cfg->key);
+	free(cfg->url);
+	free(cfg->user);
+	config_free_listen(cfg->https_listen, cfg->n_https_listen);
+	free(cfg->https_cert);
+	free(cfg->https_key);
+	config_free_listen(cfg->http_listen, cfg->n_http_listen);
+	free(cfg->crawl_proxy);
+	free(cfg->crawl_user_agent);
+	for (i = 0; i < cfg->n_sources; i++) {
+		src = &cfg->sources[i];
+		free(src->id);
+		config_free_strings(src->urls, src->n_urls);
+		free(src->sha256);
+		free(src->name);
+		free(src->type);
+		free(src->proxy);
+	}
+	free(cfg->sources);
+	free(cfg->follow_pubkey);
+	config_free_strings(cfg->follow_peers, cfg->n_follow_peers);
+	memset(cfg, 0, sizeof(*cfg));
+}

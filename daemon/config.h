@@ -1,0 +1,97 @@
+#ifndef EMBERD_CONFIG_H
+#define EMBERD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The INI config of DESIGN.md, parsed with inih. Every path is stored
+ * absolute: relative ones resolve against the config file's folder.
+ * Durations are seconds, sizes bytes. Strings are heap copies owned by the
+ * struct; config_free() releases them all.
+ */
+
+struct config_source {
+	char *id;		/* the NAME of [source NAME] */
+	char **urls;		/* in order: fallbacks */
+	size_t n_urls;
+	char *sha256;		/* NULL, or 64 lowercase hex */
+	char *name;		/* NULL: derived from the URL later */
+	char *type;		/* NULL: from Content-Type later */
+	char *proxy;		/* NULL: [crawl] proxy */
+	int line;		/* line of the section header, for messages */
+};
+
+struct config_listen {
+	char *host;		/* "0.0.0.0", "::", "127.0.0.1", "localhost" */
+	unsigned port;		/* 1..65535 */
+	char *text;		/* as written, e.g. "[::]:8443" */
+};
+
+struct config {
+	char *path;		/* the config file, absolute */
+	char *dir;		/* its folder, absolute */
+
+	/* [mirror] */
+	char *name;		/* default "emberd mirror" */
+	char *store;		/* default DIR/store */
+	char *key;		/* default DIR/publisher.key; need not exist */
+	char *url;		/* NULL or an http(s) URL ending in '/' (a missing '/' is added) */
+	char *user;		/* NULL */
+	int allow_root;		/* default 0 */
+	int log_addresses;	/* default 0 */
+	uint64_t scrub_interval;	/* default 24h */
+
+	/* [https] */
+	struct config_listen *https_listen;	/* default none */
+	size_t n_https_listen;
+	char *https_cert;	/* NULL or an existing file; both or neither */
+	char *https_key;
+
+	/* [http] */
+	struct config_listen *http_listen;
+	size_t n_http_listen;
+
+	/* [crawl] */
+	uint64_t crawl_interval;	/* default 6h */
+	unsigned crawl_concurrency;	/* default 8, 1..1024 */
+	unsigned crawl_per_host;	/* default 2, 1..1024 */
+	char *crawl_proxy;		/* NULL */
+	uint64_t crawl_max_size;	/* default 4G */
+	uint64_t crawl_timeout;		/* default 30m */
+	char *crawl_user_agent;		/* default "emberd/VERSION" */
+
+	struct config_source *sources;
+	size_t n_sources;
+
+	/* [follow] */
+	int follow;			/* 1 when a [follow] section is present */
+	char *follow_pubkey;		/* required when follow: minisign base64 key */
+	char **follow_peers;
+	size_t n_follow_peers;
+	uint64_t follow_interval;	/* default 1h */
+	int follow_tls_verify;		/* default 1 */
+};
+
+/*
+ * Load and validate PATH. On error returns -1 and writes one line to err,
+ * of the form "FILE:LINE: what is wrong" (or "FILE: ..." when no line
+ * applies, e.g. the file cannot be read). cfg is zeroed first and is
+ * safe to config_free() whatever the result.
+ */
+int config_load(const char *path, struct config *cfg, char *err, size_t errlen);
+
+/* The same from a string (fuzzing, tests); DIR resolves relative paths
+ * and NAME is used in messages. Checks for required files are done too. */
+int config_load_string(const char *text, const char *name, const char *dir,
+    struct config *cfg, char *err, size_t errlen);
+
+void config_free(struct config *cfg);
+
+/* Value parsers, exposed for tests and fuzzing. 0 ok, -1 bad value. */
+int config_parse_size(const char *s, uint64_t *out);	   /* "4G", "512M", "100k", "123" (1024-based) */
+int config_parse_duration(const char *s, uint64_t *out);  /* "30s", "30m", "6h", "2d", "90" (seconds) */
+int config_parse_bool(const char *s, int *out);		   /* yes/no, true/false, on/off, 1/0 */
+int config_parse_listen(const char *s, struct config_listen *out); /* "host:port", "[v6]:port" */
+
+#endif

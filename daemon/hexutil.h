@@ -1,0 +1,12 @@
+#ifndef EMBERD_HEXUTIL_H
+#define EMBERD_HEXUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Lowercase hex of LEN bytes into OUT (2*LEN+1 bytes, NUL-terminated). */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+/* Decode LEN hex digits (even) into OUT. -1 on a bad digit. */
+int hex_decode(const char *in, size_t len, uint8_t *out);
+
+#endif

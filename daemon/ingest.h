@@ -1,0 +1,51 @@
+#ifndef EMBERD_INGEST_H
+#define EMBERD_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/*
+ * The ingest sink: the one streaming path by which bytes enter the store,
+ * for `add`, the crawler and the follower alike. Bytes pass once through
+ * SHA-256, SHA-1 torrent pieces and, when it pays, zlib deflate (gzip
+ * format), into an unnamed temp file in STORE/objects. Memory is constant
+ * whatever the object's size (a few MiB at most).
+ *
+ * Life of an ingest: ingest_new, ingest_write..., ingest_finish (the digest
+ * is known), then ingest_commit (durable and visible) under the store
+ * lock, and ingest_free. Freeing an uncommitted ingest discards it; a
+ * crash discards it too, since the temp file has no name until commit.
+ */
+
+struct ingest;
+
+/* SIZE_HINT: the expected size, or 0 when unknown; it sets the torrent
+ * piece length and lets deflate give up early on media. */
+struct ingest *ingest_new(struct store *st, uint64_t size_hint, char *err, size_t errlen);
+
+/* Feed bytes. -1 on error (disk full, ...): ingest_error() says why and
+ * the ingest can only be freed. */
+int ingest_write(struct ingest *in, const void *buf, size_t len);
+
+/* No more bytes: finish hashing and deflate, write the metadata. */
+int ingest_finish(struct ingest *in);
+
+/* After finish: what was ingested. */
+const struct object_meta *ingest_meta(const struct ingest *in);
+uint64_t ingest_size(const struct ingest *in);
+
+/*
+ * Make N finished ingests durable and visible: data and metadata reach
+ * the disk first, then are linked under their ids, then the folder is
+ * synced. An object already in the store is success (content dedupe).
+ * The caller holds store_lock(). 0 ok, -1 with ingest_error() of the
+ * failing one (those before it are committed).
+ */
+int ingest_commit(struct store *st, struct ingest **v, size_t n, char *err, size_t errlen);
+
+const char *ingest_error(const struct ingest *in);
+void ingest_free(struct ingest *in);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * emberd: a censorship-resistant content mirror. This file only picks the
+ * subcommand; each lives in commands.c.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+
+static const char usage[] =
+    "usage: emberd COMMAND [OPTIONS]\n"
+    "\n"
+    "emberd keeps verified copies of media that someone is trying to erase\n"
+    "and hands them out over HTTPS.\n"
+    "\n"
+    "commands:\n"
+    "  add    -c FILE [--name NAME] [--type MIME] PATH...   import local files\n"
+    "  ls     -c FILE [--json]       list the catalog\n"
+    "  verify -c FILE                re-hash every object; quarantine bad ones\n"
+    "  gc     -c FILE                remove objects no catalog item references\n"
+    "  keygen -c FILE                create the publisher key; print the public key\n"
+    "  run    -c FILE                serve, crawl and follow (not in this version yet)\n"
+    "  crawl  -c FILE                one crawl or sync pass (not in this version yet)\n"
+    "  fetch  --pubkey KEY -m URL... NAME|SHA256   verified download (not in this version yet)\n"
+    "\n"
+    "  emberd --version | --help | COMMAND --help\n";
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "add", cmd_add },
+		{ "ls", cmd_ls },
+		{ "verify", cmd_verify },
+		{ "gc", cmd_gc },
+		{ "keygen", cmd_keygen },
+	};
+	size_t i;
+
+	/* A file-size limit must surface as EFBIG from write(), with a clear
+	 * message and the temp file removed, not kill the process. */
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("emberd %s\n", EMBERD_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "crawl") == 0 ||
+	    strcmp(argv[1], "fetch") == 0) {
+		log_error("'%s' is not available in this version of emberd", argv[1]);
+		return 2;
+	}
+	log_error("unknown command '%s' (see emberd --help)", argv[1]);
+	return 2;
+}

@@ -1,0 +1,26 @@
+#ifndef EMBERD_NAMES_H
+#define EMBERD_NAMES_H
+
+#include <stddef.h>
+
+#define NAME_MAX_BYTES 255
+
+/*
+ * Item names are what readers type after /files/: they must be safe as a
+ * single URL path segment and as a file name anywhere a reader saves them.
+ * Returns NULL when NAME is valid, else a short reason.
+ */
+const char *name_check(const char *name, size_t len);
+
+/* Well-formed UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF). 1 yes, 0 no. */
+int name_utf8_valid(const char *s, size_t len);
+
+/* 1 when S is exactly 64 lowercase hex digits. */
+int name_is_sha256_hex(const char *s, size_t len);
+
+/* A MIME type from the name's extension; "application/octet-stream" when
+ * unknown. Never NULL. */
+const char *mime_from_name(const char *name);
+
+#endif

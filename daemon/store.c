@@ -1,0 +1,596 @@
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "fsutil.h"
+#include "hexutil.h"
+#include "names.h"
+
+#define META_MAX (4u << 20)
+
+static void
+store_free_paths(struct store *st)
+{
+	free(st->root);
+	free(st->objects);
+	free(st->catalogs);
+	free(st->quarantine);
+	st->root = st->objects = st->catalogs = st->quarantine = NULL;
+}
+
+/* A temp file is ours to remove only when no live writer holds its lock. */
+static void
+store_clean_temps(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, ".tmp-", 5) != 0)
+			continue;
+		int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd == -1) {
+			/* A leftover temp symlink or folder of the catalog swap. */
+			unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+		close(fd);
+	}
+	closedir(d);
+}
+
+/* Metadata whose data never got linked: a crash between the two links. */
+static void
+store_clean_orphan_meta(struct store *st)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if ((d = opendir(st->objects)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len != STORE_HEX_LEN + 5 ||
+		    strcmp(de->d_name + STORE_HEX_LEN, ".meta") != 0)
+			continue;
+		char hex[STORE_HEX_LEN + 1];
+		memcpy(hex, de->d_name, STORE_HEX_LEN);
+		hex[STORE_HEX_LEN] = '\0';
+		if (faccessat(dirfd(d), hex, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+		    errno == ENOENT)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
+uint64_t
+store_current_seq(const struct store *st)
+{
+	char *cur = fsutil_join(st->root, "current"), link[64];
+	ssize_t n;
+
+	if (cur == NULL)
+		return 0;
+	n = readlink(cur, link, sizeof(link) - 1);
+	free(cur);
+	if (n <= 9)
+		return 0;
+	link[n] = '\0';
+	if (strncmp(link, "catalogs/", 9) != 0)
+		return 0;
+	return strtoull(link + 9, NULL, 10);
+}
+
+void
+store_remove_catalogs(struct store *st, int (*doomed)(uint64_t seq, uint64_t current, unsigned arg), unsigned arg)
+{
+	uint64_t current = store_current_seq(st);
+	DIR *d;
+	struct dirent *de;
+
+	if ((d = opendir(st->catalogs)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		unsigned long long seq = strtoull(de->d_name, &end, 10);
+		if (*end != '\0' || !doomed(seq, current, arg))
+			continue;
+		int dfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd != -1) {
+			unlinkat(dfd, "catalog.json", 0);
+			unlinkat(dfd, "catalog.json.minisig", 0);
+			close(dfd);
+		}
+		unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+}
+
+/* Catalog folders newer than the one `current` names were never
+ * published: a crash came between writing them and the swap. */
+static int
+store_unpublished(uint64_t seq, uint64_t current, unsigned arg)
+{
+	return seq > current;
+}
+
+int
+store_open(struct store *st, const char *root, int create, char *err, size_t errlen)
+{
+	char *lockpath = NULL;
+	struct stat sb;
+
+	memset(st, 0, sizeof(*st));
+	st->lock_fd = -1;
+	if ((st->root = strdup(root)) == NULL ||
+	    (st->objects = fsutil_join(root, "objects")) == NULL ||
+	    (st->catalogs = fsutil_join(root, "catalogs")) == NULL ||
+	    (st->quarantine = fsutil_join(root, "quarantine")) == NULL ||
+	    (lockpath = fsutil_join(root, "lock")) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (stat(root, &sb) == -1) {
+		if (errno != ENOENT || !create) {
+			snprintf(err, errlen, "store '%s': %s", root, strerror(errno));
+			goto fail;
+		}
+	} else if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "store '%s': not a folder", root);
+		goto fail;
+	}
+	if (create) {
+		if (fsutil_mkdir_p(st->objects, 0755) == -1 ||
+		    fsutil_mkdir_p(st->catalogs, 0755) == -1 ||
+		    fsutil_mkdir_p(st->quarantine, 0755) == -1) {
+			snprintf(err, errlen, "store '%s': cannot create: %s", root,
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	st->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (st->lock_fd == -1 && !(errno == EACCES || errno == EROFS)) {
+		snprintf(err, errlen, "store '%s': %s", lockpath, strerror(errno));
+		goto fail;
+	}
+	free(lockpath);
+	lockpath = NULL;
+
+	/* Tidy only when no other writer is active; it will tidy itself. */
+	if (st->lock_fd != -1 && flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		store_clean_temps(st->objects);
+		store_clean_temps(st->catalogs);
+		store_clean_temps(st->root);
+		store_clean_orphan_meta(st);
+		store_remove_catalogs(st, store_unpublished, 0);
+		flock(st->lock_fd, LOCK_UN);
+	}
+	return 0;
+fail:
+	free(lockpath);
+	if (st->lock_fd != -1)
+		close(st->lock_fd);
+	st->lock_fd = -1;
+	store_free_paths(st);
+	return -1;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st->lock_fd != -1)
+		close(st->lock_fd);
+	st->lock_fd = -1;
+	st->locked = 0;
+	store_free_paths(st);
+}
+
+int
+store_lock(struct store *st, char *err, size_t errlen)
+{
+	if (st->locked)
+		return 0;
+	if (st->lock_fd == -1) {
+		snprintf(err, errlen, "store '%s': lock file cannot be opened", st->root);
+		return -1;
+	}
+	while (flock(st->lock_fd, LOCK_EX) == -1) {
+		if (errno != EINTR) {
+			snprintf(err, errlen, "store '%s': lock: %s", st->root,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	st->locked = 1;
+	return 0;
+}
+
+void
+store_unlock(struct store *st)
+{
+	if (st->locked && st->lock_fd != -1)
+		flock(st->lock_fd, LOCK_UN);
+	st->locked = 0;
+}
+
+char *
+store_object_path(const struct store *st, const char *hex)
+{
+	return fsutil_join(st->objects, hex);
+}
+
+char *
+store_meta_path(const struct store *st, const char *hex)
+{
+	char *s;
+
+	if (asprintf(&s, "%s/%s.meta", st->objects, hex) == -1)
+		return NULL;
+	return s;
+}
+
+int
+store_has_object(const struct store *st, const char *hex)
+{
+	char *p = store_object_path(st, hex);
+	int rc;
+
+	if (p == NULL)
+		return 0;
+	rc = access(p, F_OK) == 0;
+	free(p);
+	return rc;
+}
+
+void
+store_meta_free(struct object_meta *m)
+{
+	free(m->pieces);
+	m->pieces = NULL;
+	m->n_pieces = 0;
+}
+
+char *
+store_meta_to_json(const struct object_meta *m)
+{
+	json_t *o;
+	char *hex, *out;
+
+	if ((hex = malloc(m->n_pieces * 40 + 1)) == NULL)
+		return NULL;
+	hex_encode(m->pieces, m->n_pieces * 20, hex);
+	o = json_pack("{s:i, s:s, s:I, s:s, s:I, s:s, s:I, s:s}",
+	    "version", 1,
+	    "sha256", m->sha256,
+	    "size", (json_int_t)m->size,
+	    "encoding", m->gzip ? "gzip" : "identity",
+	    "stored_size", (json_int_t)m->stored_size,
+	    "stored_sha256", m->stored_sha256,
+	    "piece_length", (json_int_t)m->piece_length,
+	    "pieces", hex);
+	free(hex);
+	if (o == NULL)
+		return NULL;
+	out = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return out;
+}
+
+int
+store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
+    char *err, size_t errlen)
+{
+	json_t *o;
+	json_error_t je;
+	const char *sha, *enc, *ssha, *pieces;
+	json_int_t size, ssize, plen;
+	int version;
+	size_t hlen;
+
+	memset(m, 0, sizeof(*m));
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
+		snprintf(err, errlen, "bad metadata: %s", je.text);
+		return -1;
+	}
+	if (json_unpack_ex(o, &je, JSON_STRICT, "{s:i, s:s, s:I, s:s, s:I, s:s, s:I, s:s}",
+	    "version", &version, "sha256", &sha, "size", &size,
+	    "encoding", &enc, "stored_size", &ssize, "stored_sha256", &ssha,
+	    "piece_length", &plen, "pieces", &pieces) == -1) {
+		snprintf(err, errlen, "bad metadata: %s", je.text);
+		goto fail;
+	}
+	hlen = strlen(pieces);
+	if (version != 1 || !name_is_sha256_hex(sha, strlen(sha)) ||
+	    !name_is_sha256_hex(ssha, strlen(ssha)) || size < 0 || ssize < 0 ||
+	    plen < 16384 || plen > (1 << 26) || hlen % 40 != 0 ||
+	    (strcmp(enc, "gzip") != 0 && strcmp(enc, "identity") != 0) ||
+	    hlen / 40 != (size_t)((size + plen - 1) / plen)) {
+		snprintf(err, errlen, "bad metadata: inconsistent fields");
+		goto fail;
+	}
+	memcpy(m->sha256, sha, sizeof(m->sha256));
+	memcpy(m->stored_sha256, ssha, sizeof(m->stored_sha256));
+	m->size = (uint64_t)size;
+	m->stored_size = (uint64_t)ssize;
+	m->gzip = strcmp(enc, "gzip") == 0;
+	m->piece_length = (uint32_t)plen;
+	m->n_pieces = hlen / 40;
+	if ((m->pieces = malloc(m->n_pieces * 20 + 1)) == NULL ||
+	    hex_decode(pieces, hlen, m->pieces) == -1) {
+		snprintf(err, errlen, "bad metadata: pieces");
+		goto fail;
+	}
+	json_decref(o);
+	return 0;
+fail:
+	json_decref(o);
+	store_meta_free(m);
+	return -1;
+}
+
+int
+store_meta_read(const struct store *st, const char *hex, struct object_meta *m,
+    char *err, size_t errlen)
+{
+	char *path, *buf;
+	size_t len;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((path = store_meta_path(st, hex)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (fsutil_read_file(path, META_MAX, &buf, &len) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	rc = store_meta_from_json(buf, len, m, err, errlen);
+	if (rc == 0 && strcmp(m->sha256, hex) != 0) {
+		snprintf(err, errlen, "%s: names another object", path);
+		store_meta_free(m);
+		rc = -1;
+	}
+	free(buf);
+	free(path);
+	return rc;
+}
+
+int
+store_foreach_object(const struct store *st,
+    int (*fn)(const char *hex, void *arg), void *arg, char *err, size_t errlen)
+{
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if ((d = opendir(st->objects)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", st->objects, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!name_is_sha256_hex(de->d_name, strlen(de->d_name)))
+			continue;
+		if ((rc = fn(de->d_name, arg)) != 0)
+			break;
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+store_move(const char *from_dir, const char *to_dir, const char *name)
+{
+	char *a = fsutil_join(from_dir, name), *b = fsutil_join(to_dir, name);
+	int rc = -1;
+
+	if (a != NULL && b != NULL)
+		rc = rename(a, b);
+	free(a);
+	free(b);
+	return rc;
+}
+
+int
+store_quarantine(struct store *st, const char *hex)
+{
+	char meta[STORE_HEX_LEN + 6];
+	int rc;
+
+	if (fsutil_mkdir_p(st->quarantine, 0755) == -1)
+		return -1;
+	snprintf(meta, sizeof(meta), "%s.meta", hex);
+	rc = store_move(st->objects, st->quarantine, hex);
+	if (rc == -1 && errno != ENOENT)
+		return -1;
+	if (store_move(st->objects, st->quarantine, meta) == -1 && errno != ENOENT)
+		return -1;
+	fsutil_fsync_dir(st->quarantine);
+	return fsutil_fsync_dir(st->objects);
+}
+
+int
+store_remove_object(struct store *st, const char *hex)
+{
+	char *data = store_object_path(st, hex), *meta = store_meta_path(st, hex);
+	int rc = -1;
+
+	if (data == NULL || meta == NULL)
+		goto out;
+	if (unlink(data) == -1 && errno != ENOENT)
+		goto out;
+	if (unlink(meta) == -1 && errno != ENOENT)
+		goto out;
+	rc = 0;
+out:
+	free(data);
+	free(meta);
+	return rc;
+}
+
+/*
+ * Re-hash one object: O(size) reads, constant memory. Checks the stored
+ * bytes' digest, the identity digest and size, and every torrent piece.
+ */
+int
+store_check_object(const struct store *st, const char *hex, char *err, size_t errlen)
+{
+	struct object_meta m;
+	EVP_MD_CTX *id_ctx = NULL, *st_ctx = NULL, *pc_ctx = NULL;
+	unsigned char *in = NULL, *out = NULL, md[EVP_MAX_MD_SIZE];
+	char got[STORE_HEX_LEN + 1];
+	const size_t bufsz = 1 << 18;
+	uint64_t stored = 0, ident = 0, piece_fill = 0;
+	size_t piece = 0;
+	z_stream zs;
+	int zinit = 0, fd = -1, rc = -1, zrc = Z_OK;
+	char *path = NULL;
+
+	if (store_meta_read(st, hex, &m, err, errlen) == -1)
+		return 1;
+	memset(&zs, 0, sizeof(zs));
+	if ((path = store_object_path(st, hex)) == NULL)
+		goto out;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = errno == ENOENT ? 1 : -1;
+		goto out;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if ((in = malloc(bufsz)) == NULL || (out = malloc(bufsz)) == NULL ||
+	    (id_ctx = EVP_MD_CTX_new()) == NULL || (st_ctx = EVP_MD_CTX_new()) == NULL ||
+	    (pc_ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(id_ctx, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(st_ctx, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(pc_ctx, EVP_sha1(), NULL)) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (m.gzip) {
+		if (inflateInit2(&zs, 15 + 16) != Z_OK) {
+			snprintf(err, errlen, "zlib init failed");
+			goto out;
+		}
+		zinit = 1;
+	}
+	rc = 1;
+	for (;;) {
+		ssize_t n = read(fd, in, bufsz);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
+			rc = -1;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		stored += (uint64_t)n;
+		EVP_DigestUpdate(st_ctx, in, (size_t)n);
+
+		const unsigned char *chunk = in;
+		size_t clen = (size_t)n;
+		zs.next_in = in;
+		zs.avail_in = (uInt)n;
+		do {
+			if (m.gzip) {
+				if (zrc == Z_STREAM_END) {
+					snprintf(err, errlen, "trailing bytes after the gzip member");
+					goto out;
+				}
+				zs.next_out = out;
+				zs.avail_out = (uInt)bufsz;
+				zrc = inflate(&zs, Z_NO_FLUSH);
+				if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+					snprintf(err, errlen, "corrupt gzip data");
+					goto out;
+				}
+				chunk = out;
+				clen = bufsz - zs.avail_out;
+			}
+			ident += clen;
+			EVP_DigestUpdate(id_ctx, chunk, clen);
+			while (clen > 0) {
+				size_t take = m.piece_length - piece_fill;
+				if (take > clen)
+					take = clen;
+				EVP_DigestUpdate(pc_ctx, chunk, take);
+				piece_fill += take;
+				chunk += take;
+				clen -= take;
+				if (piece_fill == m.piece_length) {
+					EVP_DigestFinal_ex(pc_ctx, md, NULL);
+					if (piece >= m.n_pieces ||
+					    memcmp(md, m.pieces + piece * 20, 20) != 0) {
+						snprintf(err, errlen, "piece %zu does not match", piece);
+						goto out;
+					}
+					piece++;
+					piece_fill = 0;
+					EVP_DigestInit_ex(pc_ctx, EVP_sha1(), NULL);
+				}
+			}
+		} while (m.gzip && (zs.avail_in > 0 || zs.avail_out == 0) && zrc != Z_STREAM_END);
+	}
+	if (m.gzip && zrc != Z_STREAM_END) {
+		snprintf(err, errlen, "truncated gzip data");
+		goto out;
+	}
+	if (piece_fill > 0) {
+		EVP_DigestFinal_ex(pc_ctx, md, NULL);
+		if (piece >= m.n_pieces || memcmp(md, m.pieces + piece * 20, 20) != 0) {
+			snprintf(err, errlen, "piece %zu does not match", piece);
+			goto out;
+		}
+		piece++;
+	}
+	EVP_DigestFinal_ex(st_ctx, md, NULL);
+	hex_encode(md, 32, got);
+	if (stored != m.stored_size || strcmp(got, m.stored_sha256) != 0) {
+		snprintf(err, errlen, "stored bytes changed (%llu bytes, sha256 %s)",
+		    (unsigned long long)stored, got);
+		goto out;
+	}
+	EVP_DigestFinal_ex(id_ctx, md, NULL);
+	hex_encode(md, 32, got);
+	if (ident != m.size || strcmp(got, hex) != 0 || piece != m.n_pieces) {
+		snprintf(err, errlen, "content hashes to %s (%llu bytes)", got,
+		    (unsigned long long)ident);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (zinit)
+		inflateEnd(&zs);
+	if (fd != -1)
+		close(fd);
+	EVP_MD_CTX_free(id_ctx);
+	EVP_MD_CTX_free(st_ctx);
+	EVP_MD_CTX_free(pc_ctx);
+	free(in);
+	free(out);
+	free(path);
+	store_meta_free(&m);
+	return rc;
+}

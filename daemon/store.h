@@ -1,0 +1,89 @@
+#ifndef EMBERD_STORE_H
+#define EMBERD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The content-addressed store on disk:
+ *
+ *   STORE/objects/HEX        the object: raw, or one gzip member
+ *   STORE/objects/HEX.meta   its metadata (JSON): size, encoding, the
+ *                            stored bytes' SHA-256, SHA-1 torrent pieces
+ *   STORE/catalogs/SEQ/      catalog.json + catalog.json.minisig
+ *   STORE/current            symlink to catalogs/SEQ: the one served
+ *   STORE/quarantine/        objects that failed a re-hash
+ *   STORE/lock               serialises writers (flock)
+ *
+ * Paths are only ever built from 64 validated hex digits, never from
+ * anything a client sends. An object is visible once its data file
+ * exists; its .meta is always linked first, so data implies meta.
+ */
+
+#define STORE_HEX_LEN 64
+
+struct store {
+	char *root;
+	char *objects;
+	char *catalogs;
+	char *quarantine;
+	int lock_fd;
+	int locked;
+};
+
+struct object_meta {
+	char sha256[STORE_HEX_LEN + 1];		/* identity bytes: the object id */
+	uint64_t size;				/* identity size */
+	int gzip;				/* stored as one gzip member */
+	uint64_t stored_size;
+	char stored_sha256[STORE_HEX_LEN + 1];	/* of the stored bytes (Repr-Digest) */
+	uint32_t piece_length;
+	uint8_t *pieces;			/* 20 bytes a piece */
+	size_t n_pieces;
+};
+
+/* Open (and with CREATE, make) the store at ROOT. Removes what a crash
+ * may have left: temp files, metadata without data, catalogs newer than
+ * the current one. */
+int store_open(struct store *st, const char *root, int create, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* Exclusive writer lock: objects commits, catalog publishing, gc and
+ * verify hold it; streaming ingest does not. Blocks. */
+int store_lock(struct store *st, char *err, size_t errlen);
+void store_unlock(struct store *st);
+
+/* The sequence `current` points at; 0 when none. */
+uint64_t store_current_seq(const struct store *st);
+/* Remove every catalog folder for which DOOMED(seq, current) is true. */
+void store_remove_catalogs(struct store *st,
+    int (*doomed)(uint64_t seq, uint64_t current, unsigned arg), unsigned arg);
+
+/* malloc'd paths for an object id (HEX must be valid). */
+char *store_object_path(const struct store *st, const char *hex);
+char *store_meta_path(const struct store *st, const char *hex);
+
+int store_has_object(const struct store *st, const char *hex);
+
+/* Read or write the metadata. meta_read validates it strictly. */
+int store_meta_read(const struct store *st, const char *hex, struct object_meta *m,
+    char *err, size_t errlen);
+char *store_meta_to_json(const struct object_meta *m);
+int store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
+    char *err, size_t errlen);
+void store_meta_free(struct object_meta *m);
+
+/* Call FN for every object id in the store (sorted not guaranteed). */
+int store_foreach_object(const struct store *st,
+    int (*fn)(const char *hex, void *arg), void *arg, char *err, size_t errlen);
+
+/* Move an object (data and meta) to quarantine/. */
+int store_quarantine(struct store *st, const char *hex);
+/* Remove an object; data first so that it is never visible without meta. */
+int store_remove_object(struct store *st, const char *hex);
+
+/* Re-hash an object from disk against its metadata. 0 good, 1 bad (why
+ * in err), -1 could not be read. */
+int store_check_object(const struct store *st, const char *hex, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,63 @@
+# Shared set-up for integration tests: a private folder, a config, and
+# small assertion helpers. Every test drives the real binary ($EMBERD).
+set -euo pipefail
+
+: "${EMBERD:?EMBERD must point at the built emberd}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/emberd-it.XXXXXX")
+cleanup() { chmod -R u+w "$T" 2>/dev/null || true; rm -rf "$T"; }
+trap cleanup EXIT
+CONF="$T/emberd.conf"
+STORE="$T/store"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# expect_exit CODE CMD...: run CMD, capture stdout/stderr in $T/out, $T/err.
+expect_exit() {
+	local want=$1 got=0
+	shift
+	"$@" >"$T/out" 2>"$T/err" || got=$?
+	if [ "$got" != "$want" ]; then
+		echo "--- stdout"; cat "$T/out"; echo "--- stderr"; cat "$T/err"
+		fail "expected exit $want, got $got: $*"
+	fi
+}
+
+assert_grep() {	# assert_grep PATTERN FILE
+	grep -qE -- "$1" "$2" || { echo "--- $2"; cat "$2"; fail "'$1' not in $2"; }
+}
+
+write_config() {
+	cat >"$CONF" <<CONF
+[mirror]
+name  = Test archive
+store = store            ; relative: resolves against this file's folder
+key   = publisher.key
+allow_root = yes
+CONF
+}
+
+# Make the config and key; sets PUBKEY to the RW... line.
+setup_publisher() {
+	write_config
+	"$EMBERD" keygen -c "$CONF" >"$T/pub" 2>/dev/null || fail "keygen failed"
+	PUBKEY=$(tail -n 1 "$T/pub")
+}
+
+catalog_seq() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sequence"])' \
+		"$STORE/current/catalog.json"
+}
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# No temp file and no metadata without its data may ever be visible.
+assert_no_partial() {
+	local left
+	left=$(find "$STORE" -name '.tmp-*' | head -n 5)
+	[ -z "$left" ] || fail "temp files visible: $left"
+	for m in "$STORE"/objects/*.meta; do
+		[ -e "$m" ] || continue
+		[ -e "${m%.meta}" ] || fail "metadata without data: $m"
+	done
+}
