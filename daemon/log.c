@@ -11,7 +11,7 @@ log_set_level(int level)
 	log_level = level;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vline(const char *prefix, const char *fmt, va_list ap)
 {
 	/* One write per line so concurrent writers never interleave mid-line. */

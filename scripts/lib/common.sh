@@ -1,0 +1,39 @@
+# Shared by scripts/run and scripts/test: install missing Debian packages
+# (apt-get update once, only when something is missing) and build.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# What building emberd needs.
+PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
+ libssl-dev zlib1g-dev libjansson-dev libinih-dev openssl ca-certificates"
+# What the test suite drives: real clients and tools, and clang's fuzzer.
+PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux"
+
+as_root() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+install_missing() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "emberd: installing ${missing[*]}" >&2
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		"${missing[@]}" >/dev/null
+}
+
+# build DIR [meson options...]: configure once, then (re)build.
+build() {
+	local dir=$1
+	shift
+	if [ ! -f "$ROOT/$dir/build.ninja" ]; then
+		meson setup "$ROOT/$dir" "$ROOT" "$@" >/dev/null
+	else
+		meson configure "$ROOT/$dir" "$@" >/dev/null
+	fi
+	ninja -C "$ROOT/$dir" >/dev/null
+}
