@@ -174,44 +174,58 @@ catalog_load_current(const struct store *st, json_t **out, char *err, size_t err
 	return *out == NULL ? -1 : 0;
 }
 
+/* Items are kept sorted by name (bytewise), so lookups are a binary
+ * search: O(log n), and an add of many files stays O(n log n). Returns
+ * the index of NAME, or -(insertion point) - 1. */
+static long
+catalog_search(json_t *items, const char *name)
+{
+	size_t lo = 0, hi = json_array_size(items);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(json_string_value(json_object_get(
+		    json_array_get(items, mid), "name")), name);
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -(long)lo - 1;
+}
+
 json_t *
 catalog_find_item(json_t *cat, const char *name)
 {
-	json_t *items = json_object_get(cat, "items"), *v;
-	size_t i;
+	json_t *items = json_object_get(cat, "items");
+	long i = catalog_search(items, name);
 
-	json_array_foreach(items, i, v) {
-		if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
-			return v;
-	}
-	return NULL;
+	return i >= 0 ? json_array_get(items, (size_t)i) : NULL;
 }
 
 int
 catalog_put_item(json_t *cat, const char *name, const char *sha256,
     uint64_t size, const char *type, const char *source, const char *fetched)
 {
-	json_t *items = json_object_get(cat, "items"), *old, *item, *v;
-	size_t i;
+	json_t *items = json_object_get(cat, "items"), *old, *item;
+	long i = catalog_search(items, name);
 
-	if ((old = catalog_find_item(cat, name)) != NULL &&
-	    strcmp(json_string_value(json_object_get(old, "sha256")), sha256) == 0 &&
-	    strcmp(json_string_value(json_object_get(old, "type")), type) == 0)
-		return 0;
+	if (i >= 0) {
+		old = json_array_get(items, (size_t)i);
+		if (strcmp(json_string_value(json_object_get(old, "sha256")), sha256) == 0 &&
+		    strcmp(json_string_value(json_object_get(old, "type")), type) == 0)
+			return 0;
+	}
 	item = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}",
 	    "name", name, "sha256", sha256, "size", (json_int_t)size,
 	    "type", type, "source", source, "fetched", fetched);
 	if (item == NULL)
 		return -1;
-	/* Kept sorted by name so that listings and diffs are stable. */
-	json_array_foreach(items, i, v) {
-		int c = strcmp(json_string_value(json_object_get(v, "name")), name);
-		if (c == 0)
-			return json_array_set_new(items, i, item) == 0 ? 1 : -1;
-		if (c > 0)
-			return json_array_insert_new(items, i, item) == 0 ? 1 : -1;
-	}
-	return json_array_append_new(items, item) == 0 ? 1 : -1;
+	if (i >= 0)
+		return json_array_set_new(items, (size_t)i, item) == 0 ? 1 : -1;
+	return json_array_insert_new(items, (size_t)(-i - 1), item) == 0 ? 1 : -1;
 }
 
 int

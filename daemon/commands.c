@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,20 +90,12 @@ static const char add_usage[] =
     "An existing item of the same name is replaced; its old object stays\n"
     "until `emberd gc`. Identical content is stored once.\n";
 
-struct add_pending {
-	struct ingest *in;
-	char *name;
-	char *type;
-};
-
 static int
 add_ingest_file(struct store *st, const char *path, struct ingest **out)
 {
 	char err[ERRLEN];
 	struct stat sb;
 	struct ingest *in;
-	unsigned char *buf = NULL;
-	const size_t bufsz = 1u << 20;
 	int fd;
 
 	*out = NULL;
@@ -121,12 +114,15 @@ add_ingest_file(struct store *st, const char *path, struct ingest **out)
 		close(fd);
 		return -1;
 	}
-	if (posix_memalign((void **)&buf, 4096, bufsz) != 0) {
-		log_error("out of memory");
-		goto fail;
-	}
 	for (;;) {
-		ssize_t n = read(fd, buf, bufsz);
+		size_t room;
+		void *buf = ingest_reserve(in, &room);
+		if (buf == NULL) {
+			log_error("%s: %s", path, ingest_error(in));
+			goto fail;
+		}
+		/* Read straight into the sink's buffer: no copy of our own. */
+		ssize_t n = read(fd, buf, room);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -135,7 +131,7 @@ add_ingest_file(struct store *st, const char *path, struct ingest **out)
 		}
 		if (n == 0)
 			break;
-		if (ingest_write(in, buf, (size_t)n) == -1) {
+		if (ingest_produce(in, (size_t)n) == -1) {
 			log_error("%s: %s", path, ingest_error(in));
 			goto fail;
 		}
@@ -144,27 +140,21 @@ add_ingest_file(struct store *st, const char *path, struct ingest **out)
 		log_error("%s: %s", path, ingest_error(in));
 		goto fail;
 	}
-	free(buf);
 	close(fd);
 	*out = in;
 	return 0;
 fail:
-	free(buf);
 	close(fd);
 	ingest_free(in);
 	return -1;
 }
 
 static int
-add_commit(struct store *st, struct add_pending *p, size_t n)
+add_commit(struct store *st, struct ingest **v, size_t n)
 {
-	struct ingest *v[COMMIT_BATCH];
 	char err[ERRLEN];
-	size_t i;
 	int rc;
 
-	for (i = 0; i < n; i++)
-		v[i] = p[i].in;
 	if (store_lock(st, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
@@ -174,6 +164,69 @@ add_commit(struct store *st, struct add_pending *p, size_t n)
 	if (rc == -1)
 		log_error("%s", err);
 	return rc;
+}
+
+/*
+ * Ingest a batch of files on as many threads as there are cores (at most
+ * ADD_THREADS): deflating many small texts is CPU-bound and each file is
+ * independent. Every slot of OUT is set, NULL where that file failed.
+ */
+#define ADD_THREADS 4
+
+struct add_pool {
+	struct store *st;
+	char **paths;
+	struct ingest **out;
+	size_t n, next;
+	int failed;
+	pthread_mutex_t mu;
+};
+
+static void *
+add_pool_worker(void *arg)
+{
+	struct add_pool *p = arg;
+
+	for (;;) {
+		size_t k;
+		pthread_mutex_lock(&p->mu);
+		k = p->failed ? p->n : p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (k >= p->n)
+			return NULL;
+		if (add_ingest_file(p->st, p->paths[k], &p->out[k]) == -1) {
+			pthread_mutex_lock(&p->mu);
+			p->failed = 1;
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+}
+
+static int
+add_ingest_batch(struct store *st, char **paths, size_t n, struct ingest **out)
+{
+	struct add_pool p = { .st = st, .paths = paths, .out = out, .n = n };
+	pthread_t th[ADD_THREADS];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nth = cores < 1 ? 1 : (size_t)cores, started = 0, k;
+
+	if (nth > ADD_THREADS)
+		nth = ADD_THREADS;
+	if (nth > n)
+		nth = n;
+	for (k = 0; k < n; k++)
+		out[k] = NULL;
+	pthread_mutex_init(&p.mu, NULL);
+	/* The calling thread is one of the workers. */
+	for (k = 1; k < nth; k++) {
+		if (pthread_create(&th[started], NULL, add_pool_worker, &p) == 0)
+			started++;
+	}
+	add_pool_worker(&p);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&p.mu);
+	return p.failed ? -1 : 0;
 }
 
 /* Items to publish: names, types and digests only (constant per item). */
@@ -260,10 +313,9 @@ cmd_add(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_ctx c;
-	struct add_pending pend[COMMIT_BATCH];
 	struct add_item *items = NULL;
 	const char *cfgpath = NULL, *opt_name = NULL, *opt_type = NULL;
-	size_t npend = 0, nitems = 0, i;
+	size_t nitems = 0, i;
 	int ch, rc, failed = 0;
 
 	optind = 1;
@@ -332,39 +384,31 @@ cmd_add(int argc, char **argv)
 		cmd_ctx_free(&c);
 		return 2;
 	}
-	for (i = 0; i < (size_t)argc && !failed; i++) {
-		struct ingest *in;
-		char *copy = strdup(argv[i]);
-		const char *name = opt_name ? opt_name : basename(copy);
+	for (i = 0; i < (size_t)argc && !failed; i += COMMIT_BATCH) {
+		size_t n = (size_t)argc - i < COMMIT_BATCH ? (size_t)argc - i : COMMIT_BATCH;
+		struct ingest *batch[COMMIT_BATCH];
 
-		if (add_ingest_file(&c.st, argv[i], &in) == -1) {
-			free(copy);
+		if (add_ingest_batch(&c.st, argv + i, n, batch) == -1)
 			failed = 1;
-			break;
+		for (size_t k = 0; k < n && !failed; k++) {
+			char *copy = strdup(argv[i + k]);
+			const char *name = opt_name ? opt_name : basename(copy);
+			const struct object_meta *m = ingest_meta(batch[k]);
+			struct add_item *it = &items[nitems++];
+
+			it->name = strdup(name);
+			it->type = strdup(opt_type ? opt_type : mime_from_name(name));
+			memcpy(it->sha256, m->sha256, sizeof(it->sha256));
+			it->size = m->size;
+			it->gzip = m->gzip;
+			it->stored = m->stored_size;
+			free(copy);
 		}
-		const struct object_meta *m = ingest_meta(in);
-		struct add_item *it = &items[nitems++];
-		it->name = strdup(name);
-		it->type = strdup(opt_type ? opt_type : mime_from_name(name));
-		memcpy(it->sha256, m->sha256, sizeof(it->sha256));
-		it->size = m->size;
-		it->gzip = m->gzip;
-		it->stored = m->stored_size;
-		free(copy);
-		pend[npend].in = in;
-		npend++;
-		if (npend == COMMIT_BATCH) {
-			if (add_commit(&c.st, pend, npend) == -1)
-				failed = 1;
-			for (size_t k = 0; k < npend; k++)
-				ingest_free(pend[k].in);
-			npend = 0;
-		}
+		if (!failed && add_commit(&c.st, batch, n) == -1)
+			failed = 1;
+		for (size_t k = 0; k < n; k++)
+			ingest_free(batch[k]);
 	}
-	if (!failed && npend > 0 && add_commit(&c.st, pend, npend) == -1)
-		failed = 1;
-	for (i = 0; i < npend; i++)
-		ingest_free(pend[i].in);
 	if (!failed) {
 		for (i = 0; i < nitems; i++) {
 			log_info("added %s: sha256 %s, %llu bytes, stored %s (%llu bytes)",

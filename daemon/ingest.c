@@ -17,22 +17,35 @@
 #include "hexutil.h"
 
 /*
- * Tuning, and why:
- * - The deflate decision is made on the first PREFIX_LEN bytes so that
- *   media (already compressed) never pays a full deflate pass.
- * - Every CHECK_EVERY bytes deflate must still be paying: stored at most
- *   90% of the identity size, or projected to be by the size hint.
- * - Output goes through an aligned OUTBUF_LEN buffer written with
- *   O_DIRECT where the file system allows it: on a VM, page-cache writes
- *   of large media cost more CPU than hashing them.
- * - SHA-1 pieces run on a second thread for large writes; SHA-256 and the
- *   write stay on the caller's, so two cores hash at once.
+ * How the bytes flow, and why:
+ *
+ * Input lands in a ring of NSLOTS aligned slots of SLOT_LEN bytes (the
+ * caller reads straight into them with ingest_reserve/ingest_produce, or
+ * ingest_write copies). The caller's thread hashes SHA-256 as bytes
+ * arrive. A full slot is handed to a hasher thread (SHA-1 torrent
+ * pieces) and, when the object is stored raw, to a writer thread, so the
+ * two digests and the write run on both cores at once: hashing a random
+ * file with SHA-256 and SHA-1 on one core is the limit to beat.
+ *
+ * Writes use O_DIRECT where the file system allows it: on a VM, copying
+ * media into the page cache costs more CPU than hashing it.
+ *
+ * Compression is decided on the first PREFIX_LEN bytes: if deflate does
+ * not save 10% there, it never runs again (media pay nothing). While
+ * deflating (on the caller's thread), every CHECK_EVERY bytes the running
+ * ratio, and the ratio projected from the size hint, must stay at or
+ * below 90%; otherwise the gzip member so far is inflated into a raw temp
+ * file and the rest goes raw. Level 4 keeps nearly all of level 6's ratio
+ * on text at about 1.7 times its speed.
+ *
+ * Objects smaller than one slot never start a thread.
  */
-#define PREFIX_LEN	(256u * 1024)
+#define SLOT_LEN	(1u << 20)
+#define NSLOTS		4
 #define OUTBUF_LEN	(1u << 20)
+#define PREFIX_LEN	(256u * 1024)
 #define CHECK_EVERY	(4u << 20)
-#define WORKER_MIN	(128u * 1024)
-#define DEFLATE_LEVEL	6
+#define DEFLATE_LEVEL	4
 #define PIECE_MIN	(256u * 1024)
 #define PIECE_MAX	(16u << 20)
 #define PIECES_TARGET	2048
@@ -45,8 +58,17 @@ struct ingest_tmp {
 	int direct;
 };
 
+struct ingest_slot {
+	unsigned char *buf;
+	size_t cap, len;
+	int busy;		/* jobs outstanding on the threads */
+	int need_write;
+	int filling;		/* taken by the caller, not yet submitted */
+};
+
 struct ingest {
 	struct store *st;
+	pthread_mutex_t errmu;
 	char err[512];
 	int failed, finished, committed;
 	enum ingest_mode mode;
@@ -58,35 +80,47 @@ struct ingest {
 	uint8_t *pieces;
 	size_t n_pieces, cap_pieces;
 
-	unsigned char *prefix;
-	size_t prefix_len;
-
 	z_stream zs;
 	int zinit, zdone;
 	uint64_t next_check, last_in, last_out;
 
-	unsigned char *out;
-	size_t out_len;
-	uint64_t written;
+	unsigned char *out;	/* deflate output and conversions */
+	size_t out_cap, out_len;
+	uint64_t written;	/* by the caller's thread */
+	uint64_t slot_written;	/* by the writer thread */
 
 	struct ingest_tmp data, meta;
 	struct object_meta result;
 
-	pthread_t thr;
-	int thr_started, thr_quit, job_state;
+	struct ingest_slot slots[NSLOTS];
+	uint64_t submitted;	/* slots handed over so far; the next to fill */
+	int threads, quit;
+	pthread_t hasher, writer;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	const unsigned char *job;
-	size_t job_len;
+	uint64_t hash_next, write_next;
 };
 
 static int
 ingest_fail(struct ingest *in, const char *msg)
 {
+	pthread_mutex_lock(&in->errmu);
 	if (!in->failed)
 		snprintf(in->err, sizeof(in->err), "%s", msg);
 	in->failed = 1;
+	pthread_mutex_unlock(&in->errmu);
 	return -1;
+}
+
+static int
+ingest_failed(struct ingest *in)
+{
+	int f;
+
+	pthread_mutex_lock(&in->errmu);
+	f = in->failed;
+	pthread_mutex_unlock(&in->errmu);
+	return f;
 }
 
 static int
@@ -184,25 +218,108 @@ ingest_hash_pieces(struct ingest *in, const unsigned char *p, size_t len)
 	}
 }
 
+/* Write a slot at the end of the data file. Only the last slot may be
+ * short, and O_DIRECT cannot take an unaligned length: it ends there. */
+static int
+ingest_write_slot(struct ingest *in, struct ingest_slot *sl)
+{
+	struct ingest_tmp *t = &in->data;
+
+	if (t->direct && sl->len % 4096 != 0) {
+		int fl = fcntl(t->fd, F_GETFL);
+		if (fl == -1 || fcntl(t->fd, F_SETFL, fl & ~O_DIRECT) == -1)
+			return ingest_fail_errno(in, "fcntl");
+		t->direct = 0;
+	}
+	if (fsutil_write_all(t->fd, sl->buf, sl->len) == -1)
+		return ingest_fail_errno(in, "write");
+	in->slot_written += sl->len;
+	return 0;
+}
+
+/* The two helper threads take slots in ring order. */
 static void *
-ingest_worker(void *arg)
+ingest_hasher(void *arg)
 {
 	struct ingest *in = arg;
 
 	pthread_mutex_lock(&in->mu);
 	for (;;) {
-		while (in->job_state != 1 && !in->thr_quit)
+		while (in->hash_next == in->submitted && !in->quit)
 			pthread_cond_wait(&in->cv, &in->mu);
-		if (in->thr_quit)
+		if (in->hash_next == in->submitted)
 			break;
+		struct ingest_slot *sl = &in->slots[in->hash_next % NSLOTS];
 		pthread_mutex_unlock(&in->mu);
-		ingest_hash_pieces(in, in->job, in->job_len);
+		ingest_hash_pieces(in, sl->buf, sl->len);
 		pthread_mutex_lock(&in->mu);
-		in->job_state = 2;
+		sl->busy--;
+		in->hash_next++;
 		pthread_cond_broadcast(&in->cv);
 	}
 	pthread_mutex_unlock(&in->mu);
 	return NULL;
+}
+
+static void *
+ingest_writer(void *arg)
+{
+	struct ingest *in = arg;
+
+	pthread_mutex_lock(&in->mu);
+	for (;;) {
+		while (in->write_next == in->submitted && !in->quit)
+			pthread_cond_wait(&in->cv, &in->mu);
+		if (in->write_next == in->submitted)
+			break;
+		struct ingest_slot *sl = &in->slots[in->write_next % NSLOTS];
+		if (sl->need_write) {
+			pthread_mutex_unlock(&in->mu);
+			/* After a failure the bytes have nowhere to go; keep
+			 * draining so the caller never waits forever. */
+			if (!ingest_failed(in))
+				ingest_write_slot(in, sl);
+			pthread_mutex_lock(&in->mu);
+			sl->busy--;
+		}
+		in->write_next++;
+		pthread_cond_broadcast(&in->cv);
+	}
+	pthread_mutex_unlock(&in->mu);
+	return NULL;
+}
+
+static int
+ingest_start_threads(struct ingest *in)
+{
+	/* Slots before this one (a first slot sized by a wrong hint) were
+	 * handled inline. */
+	in->hash_next = in->write_next = in->submitted;
+	if (pthread_create(&in->hasher, NULL, ingest_hasher, in) != 0)
+		return -1;
+	if (pthread_create(&in->writer, NULL, ingest_writer, in) != 0) {
+		pthread_mutex_lock(&in->mu);
+		in->quit = 1;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mu);
+		pthread_join(in->hasher, NULL);
+		in->quit = 0;
+		return -1;
+	}
+	in->threads = 1;
+	return 0;
+}
+
+/* Wait until the threads are done with every slot handed to them. */
+static void
+ingest_drain(struct ingest *in)
+{
+	if (!in->threads)
+		return;
+	pthread_mutex_lock(&in->mu);
+	while (in->hash_next != in->submitted || in->write_next != in->submitted)
+		pthread_cond_wait(&in->cv, &in->mu);
+	pthread_mutex_unlock(&in->mu);
 }
 
 /* Write out the full part of the output buffer; ALL also the tail, which
@@ -213,7 +330,7 @@ ingest_flush(struct ingest *in, int all)
 	struct ingest_tmp *t = &in->data;
 	size_t n = in->out_len;
 
-	if (!all && n < OUTBUF_LEN)
+	if (!all && n < in->out_cap)
 		return 0;
 	if (all && t->direct && n % 4096 != 0) {
 		int fl = fcntl(t->fd, F_GETFL);
@@ -232,25 +349,31 @@ ingest_flush(struct ingest *in, int all)
 	return 0;
 }
 
-static int
-ingest_out_append(struct ingest *in, const unsigned char *p, size_t len)
+/* Buffers are sized to the object: many small files in one `add` must
+ * not map and unmap megabytes each (page faults, TLB shootdowns). */
+static size_t
+ingest_round(size_t n)
 {
-	while (len > 0) {
-		size_t take = OUTBUF_LEN - in->out_len;
-		if (take > len)
-			take = len;
-		memcpy(in->out + in->out_len, p, take);
-		in->out_len += take;
-		p += take;
-		len -= take;
-		if (ingest_flush(in, 0) == -1)
-			return -1;
+	return (n + 4095) & ~(size_t)4095;
+}
+
+static int
+ingest_out_ready(struct ingest *in, size_t want)
+{
+	if (in->out != NULL && in->out_cap >= want)
+		return 0;
+	free(in->out);
+	in->out = NULL;
+	in->out_cap = 0;
+	if (posix_memalign((void **)&in->out, 4096, ingest_round(want)) != 0) {
+		in->out = NULL;
+		return ingest_fail(in, "out of memory");
 	}
+	in->out_cap = ingest_round(want);
 	return 0;
 }
 
-/* Run deflate over P, writing its output through the output buffer. With
- * NOFLUSH_OUT the output must fit the buffer (the prefix trial). */
+/* Run deflate over P, its output going through the output buffer. */
 static int
 ingest_deflate(struct ingest *in, const unsigned char *p, size_t len, int flush)
 {
@@ -260,11 +383,11 @@ ingest_deflate(struct ingest *in, const unsigned char *p, size_t len, int flush)
 	in->zs.avail_in = (uInt)len;
 	for (;;) {
 		in->zs.next_out = in->out + in->out_len;
-		in->zs.avail_out = (uInt)(OUTBUF_LEN - in->out_len);
+		in->zs.avail_out = (uInt)(in->out_cap - in->out_len);
 		rc = deflate(&in->zs, flush);
 		if (rc == Z_STREAM_ERROR)
 			return ingest_fail(in, "zlib deflate failed");
-		in->out_len = OUTBUF_LEN - in->zs.avail_out;
+		in->out_len = in->out_cap - in->zs.avail_out;
 		if (ingest_flush(in, 0) == -1)
 			return -1;
 		if (flush == Z_FINISH) {
@@ -283,7 +406,8 @@ ingest_deflate(struct ingest *in, const unsigned char *p, size_t len, int flush)
  * Deflate stopped paying after some bytes were stored deflated: finish the
  * gzip member, inflate what was written into a fresh raw temp file, and go
  * on raw. Costs one inflate of the bytes so far, which the early checks
- * keep small.
+ * keep small. Called between slots, when no slot is waiting to be
+ * written, so the writer thread never sees the file change under it.
  */
 static int
 ingest_to_raw(struct ingest *in)
@@ -300,6 +424,8 @@ ingest_to_raw(struct ingest *in)
 		return -1;
 	deflateEnd(&in->zs);
 	in->zinit = 0;
+	if (ingest_out_ready(in, OUTBUF_LEN) == -1)
+		return -1;
 	if (ingest_tmp_open(in, &raw, 1) == -1)
 		return -1;
 	if ((buf = malloc(OUTBUF_LEN)) == NULL) {
@@ -336,17 +462,20 @@ ingest_to_raw(struct ingest *in)
 		zs.avail_in = (uInt)n;
 		while (zs.avail_in > 0 && zr != Z_STREAM_END) {
 			zs.next_out = in->out + in->out_len;
-			zs.avail_out = (uInt)(OUTBUF_LEN - in->out_len);
+			zs.avail_out = (uInt)(in->out_cap - in->out_len);
 			zr = inflate(&zs, Z_NO_FLUSH);
 			if (zr != Z_OK && zr != Z_STREAM_END) {
 				ingest_fail(in, "zlib inflate failed");
 				goto out_z;
 			}
-			in->out_len = OUTBUF_LEN - zs.avail_out;
+			in->out_len = in->out_cap - zs.avail_out;
 			if (ingest_flush(in, 0) == -1)
 				goto out_z;
 		}
 	}
+	/* Slot-sized so far, so this is aligned unless the object ended. */
+	if (ingest_flush(in, 1) == -1)
+		goto out_z;
 	rc = 0;
 out_z:
 	inflateEnd(&zs);
@@ -356,37 +485,41 @@ out:
 	return rc;
 }
 
-/* Decide from the prefix whether deflate pays. FINAL: the whole object is
- * in the prefix. */
+/* Decide from the first slot's head whether deflate pays. Returns how
+ * many bytes of the slot deflate consumed (0 when raw). */
 static int
-ingest_decide(struct ingest *in, int final)
+ingest_decide(struct ingest *in, struct ingest_slot *sl, int final, size_t *used)
 {
+	size_t head = sl->len < PREFIX_LEN ? sl->len : PREFIX_LEN;
+	int whole = final && head == sl->len;
+
+	*used = 0;
 	if (deflateInit2(&in->zs, DEFLATE_LEVEL, Z_DEFLATED, 15 + 16, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
 		return ingest_fail(in, "zlib init failed");
 	in->zinit = 1;
-	/* Output of at most PREFIX_LEN plus deflate's bound fits the buffer,
-	 * so nothing reaches the file before the choice. */
-	if (ingest_deflate(in, in->prefix, in->prefix_len,
-	    final ? Z_FINISH : Z_SYNC_FLUSH) == -1)
+	/* The trial's whole output must fit, so that nothing is written
+	 * before the choice; a whole small object needs only its bound. */
+	if (ingest_out_ready(in, whole ? deflateBound(&in->zs, head) + 64 : OUTBUF_LEN) == -1)
 		return -1;
-	if (in->written == 0 && (uint64_t)in->out_len * 10 <= (uint64_t)in->prefix_len * 9 &&
-	    in->prefix_len > 0) {
+	/* At most PREFIX_LEN plus deflate's bound: fits the buffer, so nothing
+	 * reaches the file before the choice. */
+	if (ingest_deflate(in, sl->buf, head, whole ? Z_FINISH : Z_SYNC_FLUSH) == -1)
+		return -1;
+	if (head > 0 && in->written == 0 &&
+	    (uint64_t)in->out_len * 10 <= (uint64_t)head * 9) {
 		in->mode = MODE_GZIP;
-		in->next_check = in->prefix_len + CHECK_EVERY;
+		in->next_check = CHECK_EVERY;
 		in->last_in = in->zs.total_in;
 		in->last_out = in->zs.total_out;
-	} else {
-		deflateEnd(&in->zs);
-		in->zinit = 0;
-		in->zdone = 0;
-		in->out_len = 0;
-		in->mode = MODE_RAW;
-		if (ingest_out_append(in, in->prefix, in->prefix_len) == -1)
-			return -1;
+		*used = head;
+		return 0;
 	}
-	free(in->prefix);
-	in->prefix = NULL;
+	deflateEnd(&in->zs);
+	in->zinit = 0;
+	in->zdone = 0;
+	in->out_len = 0;
+	in->mode = MODE_RAW;
 	return 0;
 }
 
@@ -413,38 +546,78 @@ ingest_gzip_check(struct ingest *in)
 	return 0;
 }
 
+/* Hand the slot being filled over: hashing and (raw) writing on the
+ * threads, or inline for objects smaller than a slot; deflate here. */
 static int
-ingest_store_bytes(struct ingest *in, const unsigned char *p, size_t len)
+ingest_submit(struct ingest *in, int final)
 {
-	while (len > 0) {
-		switch (in->mode) {
-		case MODE_PREFIX: {
-			size_t take = PREFIX_LEN - in->prefix_len;
-			if (take > len)
-				take = len;
-			memcpy(in->prefix + in->prefix_len, p, take);
-			in->prefix_len += take;
-			p += take;
-			len -= take;
-			if (in->prefix_len == PREFIX_LEN && ingest_decide(in, 0) == -1)
-				return -1;
-			break;
-		}
-		case MODE_GZIP: {
-			size_t take = len > CHECK_EVERY ? CHECK_EVERY : len;
-			if (ingest_deflate(in, p, take, Z_NO_FLUSH) == -1)
-				return -1;
-			p += take;
-			len -= take;
-			if (in->zs.total_in >= in->next_check && ingest_gzip_check(in) == -1)
-				return -1;
-			break;
-		}
-		case MODE_RAW:
-			return ingest_out_append(in, p, len);
-		}
+	struct ingest_slot *sl = &in->slots[in->submitted % NSLOTS];
+	size_t used = 0;
+
+	if (in->mode == MODE_PREFIX && ingest_decide(in, sl, final, &used) == -1)
+		return -1;
+	sl->need_write = in->mode == MODE_RAW;
+	sl->filling = 0;
+	if (!in->threads && sl->len == SLOT_LEN && !final)
+		ingest_start_threads(in);	/* on failure, inline */
+	if (in->threads) {
+		pthread_mutex_lock(&in->mu);
+		sl->busy = 1 + sl->need_write;
+		in->submitted++;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mu);
+	} else {
+		ingest_hash_pieces(in, sl->buf, sl->len);
+		if (sl->need_write && ingest_write_slot(in, sl) == -1)
+			return -1;
+		in->submitted++;
 	}
-	return 0;
+	if (in->mode == MODE_GZIP) {
+		if (!in->zdone && ingest_deflate(in, sl->buf + used, sl->len - used,
+		    final ? Z_FINISH : Z_NO_FLUSH) == -1)
+			return -1;
+		if (!final && in->zs.total_in >= in->next_check &&
+		    ingest_gzip_check(in) == -1)
+			return -1;
+	}
+	return ingest_failed(in) ? -1 : 0;
+}
+
+/* The slot to fill next, once the threads are done with it. */
+static struct ingest_slot *
+ingest_fill_slot(struct ingest *in)
+{
+	struct ingest_slot *sl = &in->slots[in->submitted % NSLOTS];
+
+	if (sl->filling)
+		return sl;
+	if (in->threads) {
+		pthread_mutex_lock(&in->mu);
+		while (sl->busy > 0)
+			pthread_cond_wait(&in->cv, &in->mu);
+		pthread_mutex_unlock(&in->mu);
+	}
+	/* The first slot fits an object smaller than a slot, with room for
+	 * the read that sees its end. */
+	size_t want = SLOT_LEN;
+	if (in->submitted == 0 && in->size_hint > 0 && in->size_hint < SLOT_LEN)
+		want = ingest_round((size_t)in->size_hint + 1);
+	if (sl->cap < want) {
+		free(sl->buf);
+		sl->buf = NULL;
+		sl->cap = 0;
+	}
+	if (sl->buf == NULL) {
+		if (posix_memalign((void **)&sl->buf, 4096, want) != 0) {
+			sl->buf = NULL;
+			ingest_fail(in, "out of memory");
+			return NULL;
+		}
+		sl->cap = want;
+	}
+	sl->len = 0;
+	sl->filling = 1;
+	return sl;
 }
 
 struct ingest *
@@ -462,6 +635,7 @@ ingest_new(struct store *st, uint64_t size_hint, char *err, size_t errlen)
 	in->piece_length = PIECE_MIN;
 	while (size_hint / in->piece_length > PIECES_TARGET && in->piece_length < PIECE_MAX)
 		in->piece_length *= 2;
+	pthread_mutex_init(&in->errmu, NULL);
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_cond_init(&in->cv, NULL);
 	if ((in->sha256 = EVP_MD_CTX_new()) == NULL ||
@@ -469,10 +643,7 @@ ingest_new(struct store *st, uint64_t size_hint, char *err, size_t errlen)
 	    (in->sha1 = EVP_MD_CTX_new()) == NULL ||
 	    !EVP_DigestInit_ex(in->sha256, EVP_sha256(), NULL) ||
 	    !EVP_DigestInit_ex(in->stored_sha256, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex(in->sha1, EVP_sha1(), NULL) ||
-	    (in->prefix = malloc(PREFIX_LEN)) == NULL ||
-	    posix_memalign((void **)&in->out, 4096, OUTBUF_LEN) != 0) {
-		in->out = NULL;
+	    !EVP_DigestInit_ex(in->sha1, EVP_sha1(), NULL)) {
 		snprintf(err, errlen, "out of memory");
 		ingest_free(in);
 		return NULL;
@@ -485,46 +656,82 @@ ingest_new(struct store *st, uint64_t size_hint, char *err, size_t errlen)
 	return in;
 }
 
+void *
+ingest_reserve(struct ingest *in, size_t *len)
+{
+	struct ingest_slot *sl;
+
+	if (in->failed || in->finished || (sl = ingest_fill_slot(in)) == NULL)
+		return NULL;
+	*len = sl->cap - sl->len;
+	return sl->buf + sl->len;
+}
+
+int
+ingest_produce(struct ingest *in, size_t n)
+{
+	struct ingest_slot *sl = &in->slots[in->submitted % NSLOTS];
+
+	if (in->failed)
+		return -1;
+	if (n == 0)
+		return 0;
+	EVP_DigestUpdate(in->sha256, sl->buf + sl->len, n);
+	sl->len += n;
+	in->size += n;
+	if (sl->len == sl->cap)
+		return ingest_submit(in, 0);
+	return 0;
+}
+
 int
 ingest_write(struct ingest *in, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
-	int threaded = 0, rc;
 
-	if (in->failed)
-		return -1;
-	if (in->finished)
-		return ingest_fail(in, "write after finish");
-	if (len == 0)
-		return 0;
-	if (len >= WORKER_MIN) {
-		if (!in->thr_started &&
-		    pthread_create(&in->thr, NULL, ingest_worker, in) == 0)
-			in->thr_started = 1;
-		threaded = in->thr_started;
+	while (len > 0) {
+		size_t room;
+		unsigned char *dst = ingest_reserve(in, &room);
+		if (dst == NULL)
+			return -1;
+		if (room > len)
+			room = len;
+		memcpy(dst, p, room);
+		if (ingest_produce(in, room) == -1)
+			return -1;
+		p += room;
+		len -= room;
 	}
-	if (threaded) {
+	return in->failed ? -1 : 0;
+}
+
+/* A finished ingest waits for its commit holding only two file
+ * descriptors and its metadata: `add` keeps a batch of them at once. */
+static void
+ingest_release(struct ingest *in)
+{
+	size_t i;
+
+	if (in->threads) {
 		pthread_mutex_lock(&in->mu);
-		in->job = p;
-		in->job_len = len;
-		in->job_state = 1;
+		in->quit = 1;
 		pthread_cond_broadcast(&in->cv);
 		pthread_mutex_unlock(&in->mu);
-	} else
-		ingest_hash_pieces(in, p, len);
-
-	EVP_DigestUpdate(in->sha256, p, len);
-	in->size += len;
-	rc = ingest_store_bytes(in, p, len);
-
-	if (threaded) {
-		pthread_mutex_lock(&in->mu);
-		while (in->job_state != 2)
-			pthread_cond_wait(&in->cv, &in->mu);
-		in->job_state = 0;
-		pthread_mutex_unlock(&in->mu);
+		pthread_join(in->hasher, NULL);
+		pthread_join(in->writer, NULL);
+		in->threads = 0;
 	}
-	return in->failed ? -1 : rc;
+	if (in->zinit)
+		deflateEnd(&in->zs);
+	in->zinit = 0;
+	for (i = 0; i < NSLOTS; i++) {
+		free(in->slots[i].buf);
+		in->slots[i].buf = NULL;
+		in->slots[i].cap = 0;
+	}
+	free(in->out);
+	in->out = NULL;
+	in->out_cap = 0;
 }
 
 int
@@ -537,7 +744,13 @@ ingest_finish(struct ingest *in)
 		return -1;
 	if (in->finished)
 		return 0;
-	if (in->mode == MODE_PREFIX && ingest_decide(in, 1) == -1)
+	/* The last slot, short or even empty (an empty object). */
+	if (ingest_fill_slot(in) == NULL || ingest_submit(in, 1) == -1) {
+		ingest_drain(in);
+		return -1;
+	}
+	ingest_drain(in);
+	if (ingest_failed(in))
 		return -1;
 	if (in->mode == MODE_GZIP) {
 		if (!in->zdone && ingest_deflate(in, NULL, 0, Z_FINISH) == -1)
@@ -547,7 +760,7 @@ ingest_finish(struct ingest *in)
 		    ingest_to_raw(in) == -1)
 			return -1;
 	}
-	if (ingest_flush(in, 1) == -1)
+	if (in->out != NULL && ingest_flush(in, 1) == -1)
 		return -1;
 	if (in->piece_fill > 0)
 		ingest_piece_done(in);
@@ -559,7 +772,7 @@ ingest_finish(struct ingest *in)
 	hex_encode(md, 32, m->sha256);
 	m->size = in->size;
 	m->gzip = in->mode == MODE_GZIP;
-	m->stored_size = in->written;
+	m->stored_size = in->written + in->slot_written;
 	if (m->gzip) {
 		EVP_DigestFinal_ex(in->stored_sha256, md, NULL);
 		hex_encode(md, 32, m->stored_sha256);
@@ -578,6 +791,7 @@ ingest_finish(struct ingest *in)
 	}
 	free(json);
 	in->finished = 1;
+	ingest_release(in);
 	return 0;
 }
 
@@ -680,24 +894,15 @@ ingest_free(struct ingest *in)
 {
 	if (in == NULL)
 		return;
-	if (in->thr_started) {
-		pthread_mutex_lock(&in->mu);
-		in->thr_quit = 1;
-		pthread_cond_broadcast(&in->cv);
-		pthread_mutex_unlock(&in->mu);
-		pthread_join(in->thr, NULL);
-	}
+	ingest_release(in);
 	pthread_mutex_destroy(&in->mu);
+	pthread_mutex_destroy(&in->errmu);
 	pthread_cond_destroy(&in->cv);
-	if (in->zinit)
-		deflateEnd(&in->zs);
 	ingest_tmp_close(&in->data, 1);
 	ingest_tmp_close(&in->meta, 1);
 	EVP_MD_CTX_free(in->sha256);
 	EVP_MD_CTX_free(in->stored_sha256);
 	EVP_MD_CTX_free(in->sha1);
-	free(in->prefix);
-	free(in->out);
 	free(in->pieces);
 	free(in);
 }

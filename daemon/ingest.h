@@ -29,6 +29,11 @@ struct ingest *ingest_new(struct store *st, uint64_t size_hint, char *err, size_
  * the ingest can only be freed. */
 int ingest_write(struct ingest *in, const void *buf, size_t len);
 
+/* Zero-copy feeding: ingest_reserve gives a buffer of *LEN bytes to read
+ * into directly (NULL on error); ingest_produce says how many arrived. */
+void *ingest_reserve(struct ingest *in, size_t *len);
+int ingest_produce(struct ingest *in, size_t n);
+
 /* No more bytes: finish hashing and deflate, write the metadata. */
 int ingest_finish(struct ingest *in);
 

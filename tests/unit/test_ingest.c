@@ -143,6 +143,18 @@ main(void)
 	RAND_bytes(buf + (8u << 20), 4u << 20);
 	roundtrip(&st, buf, big, 1u << 20, big, 1, NULL);
 
+	/* A wrong size hint (a crawl's Content-Length may lie): the sink
+	 * must not care, whichever way it is wrong. */
+	RAND_bytes(buf, 3u << 20);
+	roundtrip(&st, buf, 3u << 20, 65536, 100000, 0, NULL);
+	fill_text(buf, 5u << 20, 5);
+	roundtrip(&st, buf, 5u << 20, 65536, 4096, 1, NULL);
+	roundtrip(&st, buf, 100, 7, 1u << 30, 1, NULL);
+	fill_text(buf, 40000, 6);
+	roundtrip(&st, buf, 40000, 40000, 40000, 1, NULL);
+	RAND_bytes(buf, 40960);
+	roundtrip(&st, buf, 40960, 40960, 40960, 0, NULL);
+
 	/* Freed before commit: nothing becomes visible. */
 	before = count_entries(st.objects);
 	in = ingest_new(&st, 0, err, sizeof(err));
