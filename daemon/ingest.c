@@ -89,7 +89,7 @@ struct ingest {
 	uint64_t written;	/* by the caller's thread */
 	uint64_t slot_written;	/* by the writer thread */
 
-	struct ingest_tmp data, meta;
+	struct ingest_tmp data;
 	struct object_meta result;
 
 	struct ingest_slot slots[NSLOTS];
@@ -631,7 +631,7 @@ ingest_new(struct store *st, uint64_t size_hint, char *err, size_t errlen)
 	}
 	in->st = st;
 	in->size_hint = size_hint;
-	in->data.fd = in->meta.fd = -1;
+	in->data.fd = -1;
 	in->piece_length = PIECE_MIN;
 	while (size_hint / in->piece_length > PIECES_TARGET && in->piece_length < PIECE_MAX)
 		in->piece_length *= 2;
@@ -782,12 +782,21 @@ ingest_finish(struct ingest *in)
 	m->pieces = in->pieces;
 	m->n_pieces = in->n_pieces;
 
+	/* The metadata trails the stored bytes in the same file, so one
+	 * link makes the object and all it says about itself visible. */
 	if ((json = store_meta_to_json(m)) == NULL)
 		return ingest_fail(in, "out of memory");
-	if (ingest_tmp_open(in, &in->meta, 0) == -1 ||
-	    fsutil_write_all(in->meta.fd, json, strlen(json)) == -1) {
+	if (in->data.direct) {
+		int fl = fcntl(in->data.fd, F_GETFL);
+		if (fl == -1 || fcntl(in->data.fd, F_SETFL, fl & ~O_DIRECT) == -1) {
+			free(json);
+			return ingest_fail_errno(in, "fcntl");
+		}
+		in->data.direct = 0;
+	}
+	if (store_trailer_write(in->data.fd, json) == -1) {
 		free(json);
-		return ingest_fail_errno(in, "write metadata");
+		return ingest_fail_errno(in, "write");
 	}
 	free(json);
 	in->finished = 1;
@@ -852,7 +861,7 @@ ingest_commit(struct store *st, struct ingest **v, size_t n, char *err, size_t e
 		}
 	} else {
 		for (i = 0; i < n; i++) {
-			if (fsync(v[i]->data.fd) == -1 || fsync(v[i]->meta.fd) == -1) {
+			if (fsync(v[i]->data.fd) == -1) {
 				ingest_fail_errno(v[i], "fsync");
 				snprintf(err, errlen, "%s", v[i]->err);
 				return -1;
@@ -862,25 +871,22 @@ ingest_commit(struct store *st, struct ingest **v, size_t n, char *err, size_t e
 	for (i = 0; i < n; i++) {
 		struct ingest *in = v[i];
 		const char *hex = in->result.sha256;
-		char *data = store_object_path(st, hex), *meta = store_meta_path(st, hex);
+		char *data = store_object_path(st, hex);
 		int rc = -1;
 
-		if (data == NULL || meta == NULL)
+		if (data == NULL)
 			ingest_fail(in, "out of memory");
 		else if (access(data, F_OK) == 0)
 			rc = 0;		/* the same content is already stored */
-		else if (ingest_link(in, &in->meta, meta) == 0 &&
-		    ingest_link(in, &in->data, data) == 0)
+		else if (ingest_link(in, &in->data, data) == 0)
 			rc = 0;
 		free(data);
-		free(meta);
 		if (rc == -1) {
 			snprintf(err, errlen, "%s", in->err);
 			return -1;
 		}
 		in->committed = 1;
 		ingest_tmp_close(&in->data, 1);
-		ingest_tmp_close(&in->meta, 1);
 	}
 	if (n > 0 && fsutil_fsync_dir(st->objects) == -1) {
 		snprintf(err, errlen, "store '%s': fsync: %s", st->objects, strerror(errno));
@@ -899,7 +905,6 @@ ingest_free(struct ingest *in)
 	pthread_mutex_destroy(&in->errmu);
 	pthread_cond_destroy(&in->cv);
 	ingest_tmp_close(&in->data, 1);
-	ingest_tmp_close(&in->meta, 1);
 	EVP_MD_CTX_free(in->sha256);
 	EVP_MD_CTX_free(in->stored_sha256);
 	EVP_MD_CTX_free(in->sha1);

@@ -55,30 +55,6 @@ store_clean_temps(const char *dir)
 	closedir(d);
 }
 
-/* Metadata whose data never got linked: a crash between the two links. */
-static void
-store_clean_orphan_meta(struct store *st)
-{
-	DIR *d;
-	struct dirent *de;
-
-	if ((d = opendir(st->objects)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (len != STORE_HEX_LEN + 5 ||
-		    strcmp(de->d_name + STORE_HEX_LEN, ".meta") != 0)
-			continue;
-		char hex[STORE_HEX_LEN + 1];
-		memcpy(hex, de->d_name, STORE_HEX_LEN);
-		hex[STORE_HEX_LEN] = '\0';
-		if (faccessat(dirfd(d), hex, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
-		    errno == ENOENT)
-			unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
-}
-
 uint64_t
 store_current_seq(const struct store *st)
 {
@@ -179,7 +155,6 @@ store_open(struct store *st, const char *root, int create, char *err, size_t err
 		store_clean_temps(st->objects);
 		store_clean_temps(st->catalogs);
 		store_clean_temps(st->root);
-		store_clean_orphan_meta(st);
 		store_remove_catalogs(st, store_unpublished, 0);
 		flock(st->lock_fd, LOCK_UN);
 	}
@@ -235,16 +210,6 @@ char *
 store_object_path(const struct store *st, const char *hex)
 {
 	return fsutil_join(st->objects, hex);
-}
-
-char *
-store_meta_path(const struct store *st, const char *hex)
-{
-	char *s;
-
-	if (asprintf(&s, "%s/%s.meta", st->objects, hex) == -1)
-		return NULL;
-	return s;
 }
 
 int
@@ -346,31 +311,95 @@ fail:
 	return -1;
 }
 
+#define TRAILER_MAGIC "EMBERDM1"
+#define TRAILER_TAIL 16
+
+int
+store_trailer_write(int fd, const char *json)
+{
+	size_t len = strlen(json);
+	unsigned char tail[TRAILER_TAIL];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		tail[i] = (unsigned char)((uint64_t)len >> (8 * i));
+	memcpy(tail + 8, TRAILER_MAGIC, 8);
+	if (fsutil_write_all(fd, json, len) == -1 ||
+	    fsutil_write_all(fd, tail, sizeof(tail)) == -1)
+		return -1;
+	return 0;
+}
+
+int
+store_meta_read_fd(int fd, struct object_meta *m, char *err, size_t errlen)
+{
+	unsigned char tail[TRAILER_TAIL];
+	struct stat sb;
+	uint64_t len = 0;
+	char *buf;
+	int i, rc;
+
+	memset(m, 0, sizeof(*m));
+	if (fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "stat: %s", strerror(errno));
+		return -1;
+	}
+	if (sb.st_size < TRAILER_TAIL ||
+	    pread(fd, tail, sizeof(tail), sb.st_size - TRAILER_TAIL) != TRAILER_TAIL ||
+	    memcmp(tail + 8, TRAILER_MAGIC, 8) != 0) {
+		snprintf(err, errlen, "no metadata trailer");
+		return -1;
+	}
+	for (i = 0; i < 8; i++)
+		len |= (uint64_t)tail[i] << (8 * i);
+	if (len == 0 || len > META_MAX || len + TRAILER_TAIL > (uint64_t)sb.st_size) {
+		snprintf(err, errlen, "bad metadata trailer length");
+		return -1;
+	}
+	if ((buf = malloc(len + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (pread(fd, buf, len, sb.st_size - TRAILER_TAIL - (off_t)len) != (ssize_t)len) {
+		snprintf(err, errlen, "short read of metadata");
+		free(buf);
+		return -1;
+	}
+	buf[len] = '\0';
+	rc = store_meta_from_json(buf, len, m, err, errlen);
+	free(buf);
+	if (rc == 0 && m->stored_size + len + TRAILER_TAIL != (uint64_t)sb.st_size) {
+		snprintf(err, errlen, "object size does not match its metadata");
+		store_meta_free(m);
+		rc = -1;
+	}
+	return rc;
+}
+
 int
 store_meta_read(const struct store *st, const char *hex, struct object_meta *m,
     char *err, size_t errlen)
 {
-	char *path, *buf;
-	size_t len;
-	int rc;
+	char *path;
+	int fd, rc;
 
 	memset(m, 0, sizeof(*m));
-	if ((path = store_meta_path(st, hex)) == NULL) {
+	if ((path = store_object_path(st, hex)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (fsutil_read_file(path, META_MAX, &buf, &len) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
-	rc = store_meta_from_json(buf, len, m, err, errlen);
+	rc = store_meta_read_fd(fd, m, err, errlen);
+	close(fd);
 	if (rc == 0 && strcmp(m->sha256, hex) != 0) {
-		snprintf(err, errlen, "%s: names another object", path);
+		snprintf(err, errlen, "%s: metadata names another object", path);
 		store_meta_free(m);
 		rc = -1;
 	}
-	free(buf);
 	free(path);
 	return rc;
 }
@@ -415,16 +444,9 @@ store_move(const char *from_dir, const char *to_dir, const char *name)
 int
 store_quarantine(struct store *st, const char *hex)
 {
-	char meta[STORE_HEX_LEN + 6];
-	int rc;
-
 	if (fsutil_mkdir_p(st->quarantine, 0755) == -1)
 		return -1;
-	snprintf(meta, sizeof(meta), "%s.meta", hex);
-	rc = store_move(st->objects, st->quarantine, hex);
-	if (rc == -1 && errno != ENOENT)
-		return -1;
-	if (store_move(st->objects, st->quarantine, meta) == -1 && errno != ENOENT)
+	if (store_move(st->objects, st->quarantine, hex) == -1)
 		return -1;
 	fsutil_fsync_dir(st->quarantine);
 	return fsutil_fsync_dir(st->objects);
@@ -433,19 +455,12 @@ store_quarantine(struct store *st, const char *hex)
 int
 store_remove_object(struct store *st, const char *hex)
 {
-	char *data = store_object_path(st, hex), *meta = store_meta_path(st, hex);
+	char *data = store_object_path(st, hex);
 	int rc = -1;
 
-	if (data == NULL || meta == NULL)
-		goto out;
-	if (unlink(data) == -1 && errno != ENOENT)
-		goto out;
-	if (unlink(meta) == -1 && errno != ENOENT)
-		goto out;
-	rc = 0;
-out:
+	if (data != NULL && (unlink(data) == 0 || errno == ENOENT))
+		rc = 0;
 	free(data);
-	free(meta);
 	return rc;
 }
 
@@ -467,14 +482,17 @@ store_check_object(const struct store *st, const char *hex, char *err, size_t er
 	int zinit = 0, fd = -1, rc = -1, zrc = Z_OK;
 	char *path = NULL;
 
-	if (store_meta_read(st, hex, &m, err, errlen) == -1)
-		return 1;
+	memset(&m, 0, sizeof(m));
 	memset(&zs, 0, sizeof(zs));
 	if ((path = store_object_path(st, hex)) == NULL)
 		goto out;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = errno == ENOENT ? 1 : -1;
+		goto out;
+	}
+	if (store_meta_read_fd(fd, &m, err, errlen) == -1) {
+		rc = 1;
 		goto out;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -496,7 +514,12 @@ store_check_object(const struct store *st, const char *hex, char *err, size_t er
 	}
 	rc = 1;
 	for (;;) {
-		ssize_t n = read(fd, in, bufsz);
+		size_t want = bufsz;
+		if (m.stored_size - stored < want)
+			want = (size_t)(m.stored_size - stored);
+		if (want == 0)
+			break;
+		ssize_t n = read(fd, in, want);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;

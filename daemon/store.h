@@ -7,17 +7,21 @@
 /*
  * The content-addressed store on disk:
  *
- *   STORE/objects/HEX        the object: raw, or one gzip member
- *   STORE/objects/HEX.meta   its metadata (JSON): size, encoding, the
- *                            stored bytes' SHA-256, SHA-1 torrent pieces
+ *   STORE/objects/HEX        one object: the stored bytes (raw, or one
+ *                            gzip member), then its metadata as a trailer
  *   STORE/catalogs/SEQ/      catalog.json + catalog.json.minisig
  *   STORE/current            symlink to catalogs/SEQ: the one served
  *   STORE/quarantine/        objects that failed a re-hash
  *   STORE/lock               serialises writers (flock)
  *
+ * The trailer is the metadata JSON (size, encoding, the stored bytes'
+ * SHA-256, SHA-1 torrent pieces), its length as 8 bytes little-endian,
+ * and the 8-byte magic "EMBERDM1". Keeping it in the object's own file
+ * means one link publishes an object whole, a reader's one open() gets
+ * bytes and metadata that belong together, and an object costs one inode.
+ *
  * Paths are only ever built from 64 validated hex digits, never from
- * anything a client sends. An object is visible once its data file
- * exists; its .meta is always linked first, so data implies meta.
+ * anything a client sends.
  */
 
 #define STORE_HEX_LEN 64
@@ -59,15 +63,18 @@ uint64_t store_current_seq(const struct store *st);
 void store_remove_catalogs(struct store *st,
     int (*doomed)(uint64_t seq, uint64_t current, unsigned arg), unsigned arg);
 
-/* malloc'd paths for an object id (HEX must be valid). */
+/* malloc'd path of an object id (HEX must be valid). */
 char *store_object_path(const struct store *st, const char *hex);
-char *store_meta_path(const struct store *st, const char *hex);
 
 int store_has_object(const struct store *st, const char *hex);
 
-/* Read or write the metadata. meta_read validates it strictly. */
+/* Read the metadata trailer of object HEX, or of an open object file,
+ * validating it strictly (also against the file's size). */
 int store_meta_read(const struct store *st, const char *hex, struct object_meta *m,
     char *err, size_t errlen);
+int store_meta_read_fd(int fd, struct object_meta *m, char *err, size_t errlen);
+/* Append JSON as the trailer at FD's current end. 0 or -1 with errno. */
+int store_trailer_write(int fd, const char *json);
 char *store_meta_to_json(const struct object_meta *m);
 int store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
     char *err, size_t errlen);
@@ -77,9 +84,9 @@ void store_meta_free(struct object_meta *m);
 int store_foreach_object(const struct store *st,
     int (*fn)(const char *hex, void *arg), void *arg, char *err, size_t errlen);
 
-/* Move an object (data and meta) to quarantine/. */
+/* Move an object to quarantine/. */
 int store_quarantine(struct store *st, const char *hex);
-/* Remove an object; data first so that it is never visible without meta. */
+/* Remove an object. */
 int store_remove_object(struct store *st, const char *hex);
 
 /* Re-hash an object from disk against its metadata. 0 good, 1 bad (why

@@ -51,13 +51,14 @@ catalog_seq() {
 
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 
-# No temp file and no metadata without its data may ever be visible.
+# No temp file may ever be visible, and every object must carry its
+# metadata trailer (magic at the very end).
 assert_no_partial() {
-	local left
+	local left f
 	left=$(find "$STORE" -name '.tmp-*' | head -n 5)
 	[ -z "$left" ] || fail "temp files visible: $left"
-	for m in "$STORE"/objects/*.meta; do
-		[ -e "$m" ] || continue
-		[ -e "${m%.meta}" ] || fail "metadata without data: $m"
+	for f in "$STORE"/objects/*; do
+		[ -e "$f" ] || continue
+		[ "$(tail -c 8 "$f")" = EMBERDM1 ] || fail "object without its metadata: $f"
 	done
 }

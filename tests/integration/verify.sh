@@ -11,17 +11,21 @@ pass "a good store verifies"
 
 song=$(sha256_of "$T/song.txt")
 video=$(sha256_of "$T/video.mp4")
-# Flip a byte in the raw video and in the deflated song.
-for h in "$video" "$song"; do
-	f="$STORE/objects/$h"
-	chmod u+w "$f"
-	python3 - "$f" <<'PY'
+# Flip a byte in the middle of the raw video, and one inside the song's
+# gzip member (near the start: the metadata trailer is at the end).
+flip() {	# flip FILE OFFSET (negative: from the middle)
+	chmod u+w "$1"
+	python3 - "$1" "$2" <<'PY'
 import sys
-p = sys.argv[1]
-b = bytearray(open(p, 'rb').read()); b[len(b) // 2] ^= 0x20
+p, off = sys.argv[1], int(sys.argv[2])
+b = bytearray(open(p, 'rb').read())
+off = len(b) // 2 if off < 0 else off
+b[off] ^= 0x20
 open(p, 'wb').write(b)
 PY
-done
+}
+flip "$STORE/objects/$video" -1
+flip "$STORE/objects/$song" 100
 expect_exit 1 "$EMBERD" verify -c "$CONF"
 assert_grep "object $video is bad" "$T/err"
 assert_grep "object $song is bad" "$T/err"
@@ -46,3 +50,14 @@ sed -i 's/Test archive/Evil archive/' "$STORE/current/catalog.json"
 expect_exit 1 "$EMBERD" verify -c "$CONF"
 assert_grep "signature does not verify" "$T/err"
 pass "a tampered catalog is caught"
+sed -i 's/Evil archive/Test archive/' "$STORE/current/catalog.json"
+expect_exit 0 "$EMBERD" verify -c "$CONF"
+
+# A truncated object (a disk that lost its tail) is caught too.
+f="$STORE/objects/$video"
+chmod u+w "$f"
+truncate -s 1000000 "$f"
+expect_exit 1 "$EMBERD" verify -c "$CONF"
+assert_grep "object $video is bad" "$T/err"
+[ -e "$STORE/quarantine/$video" ] || fail "truncated object not quarantined"
+pass "a truncated object is caught"
