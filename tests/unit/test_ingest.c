@@ -4,6 +4,9 @@
  * identical content is stored once, and nothing uncommitted is visible.
  */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,6 +183,28 @@ main(void)
 	CHECK(store_check_object(&st, hex, err, sizeof(err)) == 1);
 	CHECK(store_quarantine(&st, hex) == 0);
 	CHECK(!store_has_object(&st, hex));
+
+	/* What a crash can leave is tidied when the store is opened: a named
+	 * temp file nobody holds goes, one a live writer holds stays, and a
+	 * catalog folder that never became current goes. */
+	{
+		char p1[600], p2[600], p3[600];
+		int held;
+		snprintf(p1, sizeof(p1), "%s/.tmp-crashed", st.objects);
+		snprintf(p2, sizeof(p2), "%s/.tmp-in-use", st.objects);
+		snprintf(p3, sizeof(p3), "%s/999", st.catalogs);
+		CHECK(fclose(fopen(p1, "w")) == 0);
+		held = open(p2, O_CREAT | O_RDWR, 0600);
+		CHECK(held != -1 && flock(held, LOCK_EX) == 0);
+		CHECK(mkdir(p3, 0755) == 0);
+		store_close(&st);
+		CHECK(store_open(&st, dir, 1, err, sizeof(err)) == 0);
+		CHECK(access(p1, F_OK) == -1);
+		CHECK(access(p2, F_OK) == 0);
+		CHECK(access(p3, F_OK) == -1);
+		close(held);
+		unlink(p2);
+	}
 
 	store_close(&st);
 	free(buf);
