@@ -21,6 +21,7 @@
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
+#include "server.h"
 #include "store.h"
 
 #define ERRLEN 1024
@@ -883,4 +884,43 @@ cmd_keygen(int argc, char **argv)
 	minisign_key_free(&key);
 	config_free(&cfg);
 	return 0;
+}
+
+/* ---- run ---- */
+
+static const char run_usage[] =
+    "usage: emberd run -c FILE\n"
+    "\n"
+    "Serve the mirror in the foreground on every [https] listen (and [http]\n"
+    "listen) address. The catalog is re-read as soon as it changes (after\n"
+    "`emberd add`). SIGHUP reloads the config; SIGTERM or SIGINT stop\n"
+    "accepting, let downloads in flight finish (up to 10 s) and exit 0.\n"
+    "  -c, --config FILE  the config file\n";
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cfgpath = NULL;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'h': return cmd_usage(stdout, run_usage, 0);
+		default: return cmd_usage(stderr, run_usage, 2);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(stderr, run_usage, 2);
+	if (cfgpath == NULL) {
+		log_error("no config file: pass -c FILE");
+		return 2;
+	}
+	return server_run(cfgpath);
 }

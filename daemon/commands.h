@@ -12,5 +12,6 @@ int cmd_ls(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

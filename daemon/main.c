@@ -21,7 +21,7 @@ static const char usage[] =
     "  verify -c FILE                re-hash every object; quarantine bad ones\n"
     "  gc     -c FILE                remove objects no catalog item references\n"
     "  keygen -c FILE                create the publisher key; print the public key\n"
-    "  run    -c FILE                serve, crawl and follow (not in this version yet)\n"
+    "  run    -c FILE                serve the mirror over HTTPS/HTTP (foreground)\n"
     "  crawl  -c FILE                one crawl or sync pass (not in this version yet)\n"
     "  fetch  --pubkey KEY -m URL... NAME|SHA256   verified download (not in this version yet)\n"
     "\n"
@@ -39,6 +39,7 @@ main(int argc, char **argv)
 		{ "verify", cmd_verify },
 		{ "gc", cmd_gc },
 		{ "keygen", cmd_keygen },
+		{ "run", cmd_run },
 	};
 	size_t i;
 
@@ -64,7 +65,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
 	}
-	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "crawl") == 0 ||
+	if (strcmp(argv[1], "crawl") == 0 ||
 	    strcmp(argv[1], "fetch") == 0) {
 		log_error("'%s' is not available in this version of emberd", argv[1]);
 		return 2;

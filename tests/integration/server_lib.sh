@@ -1,0 +1,179 @@
+# Helpers for the tests of `emberd run`; sourced after lib.sh.
+#
+#   free_port                  print a free TCP port on 127.0.0.1
+#   server_config [LINE...]    write $CONF: listeners on 127.0.0.1:$HTTPS_PORT
+#                              (TLS) and 127.0.0.1:$HTTP_PORT (plain), then
+#                              [mirror]; each LINE is appended after
+#                              [mirror]'s keys (a bare key lands in
+#                              [mirror]; a "[section]" line starts another).
+#                              $HTTPS_EXTRA / $HTTP_EXTRA: more lines for
+#                              [https] / [http] (e.g. a second listen);
+#                              $MIRROR_NAME: [mirror] name (Test archive).
+#   start_server [LINE...]     server_config, then start `emberd run` in the
+#                              background (stderr to $SERVER_LOG) and wait,
+#                              bounded, until /healthz answers on plain HTTP
+#   stop_server [SIG] [BOUND]  send SIGTERM (or SIG), wait at most BOUND
+#                              seconds (10), fail unless the exit status is 0
+#   curl_https ARGS...         curl against the generated certificate
+#   curl_http ARGS...          curl, plain
+#   bg PID                     remember a background helper to kill at exit
+#   wait_for_file_line FILE PATTERN [SECONDS]   poll, bounded
+#
+# $HTTPS_URL and $HTTP_URL are the base URLs (no trailing slash).
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+HTTPS_PORT=$(free_port)
+HTTP_PORT=$(free_port)
+while [ "$HTTP_PORT" = "$HTTPS_PORT" ]; do HTTP_PORT=$(free_port); done
+export HTTPS_PORT HTTP_PORT
+HTTPS_URL="https://127.0.0.1:$HTTPS_PORT"
+HTTP_URL="http://127.0.0.1:$HTTP_PORT"
+SERVER_LOG="$T/server.log"
+SERVER_PID=
+HTTPS_EXTRA=${HTTPS_EXTRA:-}
+HTTP_EXTRA=${HTTP_EXTRA:-}
+MIRROR_NAME=${MIRROR_NAME:-Test archive}
+BG_PIDS=()
+
+# Kill what is still running (helpers, then the server), then lib.sh's
+# cleanup. Only the ids this script started.
+server_cleanup() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -9 "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	cleanup
+}
+trap server_cleanup EXIT
+
+bg() { BG_PIDS+=("$1"); }
+
+show_log() {
+	echo "--- server log ($SERVER_LOG)"
+	tail -n 60 "$SERVER_LOG" 2>/dev/null || true
+}
+
+server_fail() { show_log; fail "$@"; }
+
+server_config() {
+	local l
+	{
+		echo "[https]"
+		echo "listen = 127.0.0.1:$HTTPS_PORT"
+		[ -z "$HTTPS_EXTRA" ] || printf '%s\n' "$HTTPS_EXTRA"
+		echo
+		echo "[http]"
+		echo "listen = 127.0.0.1:$HTTP_PORT"
+		[ -z "$HTTP_EXTRA" ] || printf '%s\n' "$HTTP_EXTRA"
+		echo
+		echo "[mirror]"
+		echo "name  = $MIRROR_NAME"
+		echo "store = store"
+		echo "key   = publisher.key"
+		echo "allow_root = yes"
+		for l in "$@"; do printf '%s\n' "$l"; done
+	} >"$CONF"
+}
+
+# Wait (bounded, ~10 s) until /healthz answers on plain HTTP. Fails at
+# once, with the log, when the server exits instead.
+wait_healthy() {
+	local i code
+	for i in $(seq 1 200); do
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			local rc=0
+			wait "$SERVER_PID" 2>/dev/null || rc=$?
+			SERVER_PID=
+			server_fail "emberd run exited with status $rc before answering /healthz"
+		fi
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 0.2 \
+			"$HTTP_URL/healthz" 2>/dev/null || true)
+		[ "$code" = 200 ] && return 0
+		sleep 0.05
+	done
+	server_fail "emberd run did not answer /healthz on $HTTP_URL within 10 s"
+}
+
+start_server() {
+	server_config "$@"
+	: >>"$SERVER_LOG"
+	"$EMBERD" run -c "$CONF" </dev/null >>"$T/server.out" 2>>"$SERVER_LOG" &
+	SERVER_PID=$!
+	wait_healthy
+}
+
+# stop_server [SIGNAL] [BOUND]: the server must exit 0 within BOUND s.
+# Sets STOP_SECONDS to how long it took (whole seconds, rounded up).
+stop_server() {
+	local sig=${1:-TERM} bound=${2:-10} i rc=0 t0
+	[ -n "$SERVER_PID" ] || fail "stop_server: no server running"
+	t0=$(date +%s%N)
+	kill "-$sig" "$SERVER_PID" 2>/dev/null || server_fail "server already gone before SIG$sig"
+	for i in $(seq 1 $((bound * 20))); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -9 "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+		SERVER_PID=
+		server_fail "server still running $bound s after SIG$sig"
+	fi
+	wait "$SERVER_PID" 2>/dev/null || rc=$?
+	SERVER_PID=
+	STOP_SECONDS=$(( ($(date +%s%N) - t0 + 999999999) / 1000000000 ))
+	[ "$rc" = 0 ] || server_fail "server exited with status $rc after SIG$sig (want 0)"
+}
+
+server_alive() {
+	kill -0 "$SERVER_PID" 2>/dev/null || server_fail "the server died"
+}
+
+curl_https() { curl -sS --max-time 30 --cacert "$STORE/tls/cert.pem" "$@"; }
+curl_http() { curl -sS --max-time 30 "$@"; }
+
+# status URL [curl args...]: print the HTTP status only ("000": no answer).
+status_of() {
+	local url=$1
+	shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+		--cacert "$STORE/tls/cert.pem" "$@" "$url" 2>/dev/null || true
+}
+
+# wait_for_file_line FILE PATTERN [SECONDS]: poll until grep -E matches.
+wait_for_file_line() {
+	local f=$1 pat=$2 secs=${3:-5} i
+	for i in $(seq 1 $((secs * 20))); do
+		grep -qE -- "$pat" "$f" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# header NAME FILE: the value of the (last) header NAME in a curl -D dump,
+# without the CR; empty when absent.
+header() {
+	awk -v n="$(printf '%s' "$1" | tr 'A-Z' 'a-z')" '
+		{ sub(/\r$/, "") }
+		/^HTTP\// { v = ""; found = 0; next }
+		{ i = index($0, ":"); if (i == 0) next
+		  k = tolower(substr($0, 1, i - 1))
+		  if (k == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v); found = 1 } }
+		END { if (found) print v }' "$2"
+}
+
+# has_header NAME FILE: 0 when the header is present at all.
+has_header() {
+	grep -qiE "^$1:" "$2"
+}
