@@ -110,6 +110,7 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "allow_root", CONFIG_T_BOOL, 0, CF(allow_root), 0 },
 	{ CONFIG_S_MIRROR, "log_addresses", CONFIG_T_BOOL, 0,
 	    CF(log_addresses), 0 },
+	{ CONFIG_S_MIRROR, "access_log", CONFIG_T_BOOL, 0, CF(access_log), 0 },
 	{ CONFIG_S_MIRROR, "scrub_interval", CONFIG_T_DURATION, 0,
 	    CF(scrub_interval), 0 },
 	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
@@ -1095,6 +1096,7 @@ config_parse_text(const char *text, size_t len, const char *file,
 	cfg->crawl_timeout = 30 * 60;
 	cfg->follow_interval = 60 * 60;
 	cfg->follow_tls_verify = 1;
+	cfg->access_log = 1;
 
 	r = ini_parse_stream(config_reader, &p, config_handler, &p);
 	free(p.longval);

@@ -40,6 +40,7 @@ struct config {
 	char *user;		/* NULL */
 	int allow_root;		/* default 0 */
 	int log_addresses;	/* default 0 */
+	int access_log;		/* default 1: a log line per request */
 	uint64_t scrub_interval;	/* default 24h */
 
 	/* [https] */

@@ -3,12 +3,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,12 +46,14 @@
  * - CHUNK_LEN: a streamed object is read 32 KiB at a time, and the next
  *   piece only when the previous one has left for the socket (backpressure:
  *   memory per download is bounded, whatever the object's size).
+ * - SMALL_REPLY: a response this small is read and sent in one go.
  * - HEADERS_MAX: request line and headers together; no body is accepted.
  * - IO_TIMEOUT: an idle keep-alive connection, or a client that stops
  *   reading, is closed after this.
  * - SHUTDOWN_GRACE: SIGTERM waits this long for in-flight downloads.
  */
 #define CHUNK_LEN	(32u * 1024)
+#define SMALL_REPLY	(256u * 1024)
 #define HEADERS_MAX	8192
 #define IO_TIMEOUT	30
 #define SHUTDOWN_GRACE	10
@@ -74,6 +78,23 @@ struct server_catalog {
 	json_t *by_hash;	/* sha256 -> the first item with it */
 	char *json, *sig, *index, *index_gz;
 	size_t json_len, sig_len, index_len, index_gz_len;
+};
+
+/*
+ * Parsed object metadata, by object id. Objects never change once
+ * stored, so an entry stays good while the file is the same one (device,
+ * inode, size, mtime: checked against the fstat every request makes
+ * anyway); it saves two preads and a JSON parse per request.
+ */
+#define META_CACHE 1024
+
+struct server_meta_entry {
+	char hex[STORE_HEX_LEN + 1];
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	struct object_meta m;	/* without pieces */
 };
 
 struct server_metrics {
@@ -113,6 +134,10 @@ struct server {
 	unsigned streams;
 	struct server_metrics m;
 	struct server_conn *conns[CONN_BUCKETS];
+	struct server_meta_entry *meta_cache;
+	int watch_fd;			/* inotify on the store: -1 if none */
+	struct event *ev_watch;
+	int cat_dirty;			/* `current` may have moved */
 	unsigned n_conns, conn_max;
 	int paused;
 };
@@ -137,6 +162,8 @@ static void server_stream_next(struct evhttp_connection *conn, void *arg);
 static void server_enable_bound(struct evhttp_bound_socket *b, void *arg);
 static void server_del_bound(struct evhttp_bound_socket *b, void *arg);
 static void server_conn_request(struct server *s, struct evhttp_request *req);
+static int server_meta_get(struct server *s, int fd, const char *hex,
+    struct object_meta *m, char *err, size_t errlen);
 
 /* ---- catalog ---- */
 
@@ -197,6 +224,10 @@ server_catalog_refresh(struct server *s)
 	json_t *v;
 	size_t i;
 
+	/* With inotify, only when `current` moved; without, every time. */
+	if (s->watch_fd != -1 && !s->cat_dirty)
+		return;
+	s->cat_dirty = 0;
 	if ((cur = fsutil_join(s->st.root, "current")) == NULL)
 		return;
 	n = readlink(cur, link, sizeof(link) - 1);
@@ -253,6 +284,19 @@ fail:
 	free(sp);
 }
 
+static void
+server_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	/* Any event on the store folder may be the swap of `current`;
+	 * the next request re-reads the link, which is cheap. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		s->cat_dirty = 1;
+}
+
 /* ---- responses ---- */
 
 static void
@@ -275,6 +319,8 @@ server_log_request(struct server *s, struct evhttp_request *req, int code, uint6
 	char uri[256];
 	size_t i;
 
+	if (!s->cfg.access_log)
+		return;
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if ((unsigned)cmd == (1u << i))
 			m = methods[i];
@@ -493,15 +539,12 @@ server_object(struct server *s, struct evhttp_request *req, const char *hex,
 		server_error(s, req, 404, "object not available on this mirror");
 		return;
 	}
-	if (store_meta_read_fd(fd, &m, err, sizeof(err)) == -1 ||
-	    strcmp(m.sha256, hex) != 0) {
+	if (server_meta_get(s, fd, hex, &m, err, sizeof(err)) == -1) {
 		log_error("object %s: %s; not serving it", hex, err);
 		close(fd);
-		store_meta_free(&m);
 		server_error(s, req, 404, "object not available on this mirror");
 		return;
 	}
-	store_meta_free(&m);	/* pieces are not needed here */
 
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
 	server_header(req, "ETag", etag);
@@ -564,6 +607,25 @@ server_object(struct server *s, struct evhttp_request *req, const char *hex,
 		return;
 	}
 
+	/* Small and raw (or gzip as stored): one read, one reply, no
+	 * streaming machinery; memory is bounded by SMALL_REPLY. */
+	if (len <= SMALL_REPLY && !(m.gzip && !gzip_out)) {
+		struct evbuffer *out = evhttp_request_get_output_buffer(req);
+		struct evbuffer_iovec v;
+		if (evbuffer_reserve_space(out, (size_t)len, &v, 1) < 1)
+			goto oom;
+		ssize_t n = pread(fd, v.iov_base, (size_t)len, (off_t)first);
+		close(fd);
+		if (n != (ssize_t)len) {
+			log_error("object %s: short read; closing the connection", hex);
+			evhttp_connection_free(evhttp_request_get_connection(req));
+			return;
+		}
+		v.iov_len = (size_t)len;
+		evbuffer_commit_space(out, &v, 1);
+		evhttp_send_reply(req, code, NULL, NULL);
+		return;
+	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		goto oom;
 	st->srv = s;
@@ -592,6 +654,49 @@ oom:
 	close(fd);
 	log_error("out of memory");
 	evhttp_send_error(req, 500, NULL);
+}
+
+static int
+server_meta_get(struct server *s, int fd, const char *hex, struct object_meta *m,
+    char *err, size_t errlen)
+{
+	struct server_meta_entry *e = NULL;
+	struct stat sb;
+	size_t slot;
+
+	if (fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "fstat: %s", strerror(errno));
+		return -1;
+	}
+	if (s->meta_cache != NULL) {
+		uint8_t h[4];
+		hex_decode(hex, 8, h);
+		slot = ((size_t)h[0] << 8 | h[1]) % META_CACHE;
+		e = &s->meta_cache[slot];
+		if (strcmp(e->hex, hex) == 0 && e->dev == sb.st_dev && e->ino == sb.st_ino &&
+		    e->size == sb.st_size && e->mtime.tv_sec == sb.st_mtim.tv_sec &&
+		    e->mtime.tv_nsec == sb.st_mtim.tv_nsec) {
+			*m = e->m;
+			return 0;
+		}
+	}
+	if (store_meta_read_fd(fd, m, err, errlen) == -1)
+		return -1;
+	if (strcmp(m->sha256, hex) != 0) {
+		snprintf(err, errlen, "metadata names another object");
+		store_meta_free(m);
+		return -1;
+	}
+	store_meta_free(m);	/* pieces are not needed here */
+	if (e != NULL) {
+		memcpy(e->hex, hex, sizeof(e->hex));
+		e->dev = sb.st_dev;
+		e->ino = sb.st_ino;
+		e->size = sb.st_size;
+		e->mtime = sb.st_mtim;
+		e->m = *m;
+	}
+	return 0;
 }
 
 /* ---- other routes ---- */
@@ -967,6 +1072,24 @@ server_conn_request(struct server *s, struct evhttp_request *req)
 }
 
 /*
+ * bufferevent_openssl makes one TLS record (and one write) per buffer
+ * chain, and evhttp puts a response's headers and body in separate
+ * chains. Joining a small output into one chain before it is written
+ * halves records and system calls for small responses.
+ */
+static void
+server_tls_coalesce(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	size_t len;
+
+	if (info->n_added == 0)
+		return;
+	len = evbuffer_get_length(buf);
+	if (len > 1 && len <= 16384 && evbuffer_get_contiguous_space(buf) < len)
+		evbuffer_pullup(buf, -1);
+}
+
+/*
  * A TLS connection: bufferevent_openssl on the socket. (An OpenSSL
  * filter over a socket bufferevent would send a response's header and
  * body records in one writev, but evhttp shuts the socket down as soon as
@@ -993,6 +1116,7 @@ server_tls_bev(struct event_base *base, void *arg)
 	}
 	SSL_set_ex_data(ssl, server_ssl_idx, c);
 	c->ssl = ssl;
+	evbuffer_add_cb(bufferevent_get_output(tls), server_tls_coalesce, NULL);
 	server_conn_attach(c, tls);
 	return tls;
 fail:
@@ -1146,6 +1270,7 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	config_free(&s->cfg);
 	s->cfg = fresh;
 	s->cat.target[0] = '\0';	/* re-read the catalog and index */
+	s->cat_dirty = 1;
 	server_catalog_refresh(s);
 	log_info("SIGHUP: config %s reloaded", s->config_path);
 }
@@ -1194,6 +1319,7 @@ server_run(const char *config_path)
 	int rc = 2;
 
 	memset(&s, 0, sizeof(s));
+	s.watch_fd = -1;
 	if ((s.config_path = strdup(config_path)) == NULL)
 		return 2;
 	if (config_load(config_path, &s.cfg, err, sizeof(err)) == -1) {
@@ -1279,16 +1405,46 @@ server_run(const char *config_path)
 		log_error("cannot install signal handlers");
 		goto out_base;
 	}
+	s.watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s.watch_fd != -1 &&
+	    (inotify_add_watch(s.watch_fd, s.st.root, IN_MOVED_TO | IN_CREATE | IN_DELETE) == -1 ||
+	    (s.ev_watch = event_new(s.base, s.watch_fd, EV_READ | EV_PERSIST,
+	    server_watch_cb, &s)) == NULL || event_add(s.ev_watch, NULL) == -1)) {
+		close(s.watch_fd);
+		s.watch_fd = -1;
+	}
+	s.cat_dirty = 1;
 	server_catalog_refresh(&s);
 	if (s.cat.cat == NULL)
 		log_info("no catalog yet: add files with `emberd add -c %s PATH`", config_path);
 
-	event_base_dispatch(s.base);
+	/*
+	 * Responses allocate and free buffers of tens of KiB all the time;
+	 * with glibc's defaults each free at the top of the heap gives the
+	 * memory back (brk) and the next response faults it in again. Keep
+	 * it: memory then stays at its peak, which the streaming limits
+	 * bound anyway.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
+
+	/* Log lines are buffered and written once per loop turn: one write
+	 * for many requests, and never a line left behind. */
+	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
+	s.meta_cache = calloc(META_CACHE, sizeof(*s.meta_cache));
+	while (event_base_loop(s.base, EVLOOP_ONCE) == 0 && !event_base_got_exit(s.base))
+		fflush(stderr);
+	fflush(stderr);
+	setvbuf(stderr, NULL, _IONBF, 0);
 	log_info("stopped");
 	rc = 0;
 out_base:
 	if (s.ev_grace)
 		event_free(s.ev_grace);
+	if (s.ev_watch)
+		event_free(s.ev_watch);
+	if (s.watch_fd != -1)
+		close(s.watch_fd);
 	if (s.ev_term)
 		event_free(s.ev_term);
 	if (s.ev_int)
@@ -1315,6 +1471,7 @@ out_store:
 	store_close(&s.st);
 out:
 	server_catalog_free(&s.cat);
+	free(s.meta_cache);
 	SSL_CTX_free(s.ssl);
 	free(cert);
 	free(key);

@@ -128,6 +128,7 @@ name = bench
 store = store
 key = publisher.key
 allow_root = yes
+access_log = no          ; like nginx's access_log off
 [https]
 listen = 127.0.0.1:$port_tls
 [http]
