@@ -13,7 +13,7 @@ hex_encode(const uint8_t *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
+int
 hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -1,5 +1,7 @@
 #include "http_request.h"
 
+#include "hexutil.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -28,18 +30,6 @@ static const struct {
 	{ "/healthz",			ROUTE_HEALTHZ },
 	{ "/metrics",			ROUTE_METRICS },
 };
-
-static int
-http_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int
 http_is_ows(char c)
@@ -94,8 +84,8 @@ http_escapes_valid(const char *path, size_t len)
 		if (path[i] != '%')
 			continue;
 		if (len - i < 3 ||
-		    http_hexval((unsigned char)path[i + 1]) == -1 ||
-		    http_hexval((unsigned char)path[i + 2]) == -1)
+		    hex_value(path[i + 1]) == -1 ||
+		    hex_value(path[i + 2]) == -1)
 			return 0;
 		i += 2;
 	}
@@ -117,8 +107,8 @@ http_decode(const char *src, size_t len, char *dst, size_t dstlen,
 		if (n == dstlen)
 			return -1;
 		if (src[i] == '%') {
-			dst[n++] = (char)((http_hexval((unsigned char)src[i + 1])
-			    << 4) | http_hexval((unsigned char)src[i + 2]));
+			dst[n++] = (char)((hex_value(src[i + 1])
+			    << 4) | hex_value(src[i + 2]));
 			i += 2;
 		} else
 			dst[n++] = src[i];

@@ -159,8 +159,7 @@ struct server_stream {
 };
 
 static void server_stream_next(struct evhttp_connection *conn, void *arg);
-static void server_enable_bound(struct evhttp_bound_socket *b, void *arg);
-static void server_del_bound(struct evhttp_bound_socket *b, void *arg);
+static void server_accepting(struct evhttp_bound_socket *b, void *arg);
 static void server_conn_request(struct server *s, struct evhttp_request *req);
 static int server_meta_get(struct server *s, int fd, const char *hex,
     struct object_meta *m, char *err, size_t errlen);
@@ -913,11 +912,9 @@ server_listeners(struct server *s, int enable)
 {
 	s->paused = !enable;
 	if (s->https != NULL)
-		evhttp_foreach_bound_socket(s->https, enable ?
-		    server_enable_bound : server_del_bound, NULL);
+		evhttp_foreach_bound_socket(s->https, server_accepting, enable ? s : NULL);
 	if (s->http != NULL)
-		evhttp_foreach_bound_socket(s->http, enable ?
-		    server_enable_bound : server_del_bound, NULL);
+		evhttp_foreach_bound_socket(s->http, server_accepting, enable ? s : NULL);
 }
 
 static void
@@ -1204,23 +1201,15 @@ server_grace_over(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(s->base, NULL);
 }
 
+/* ARG non-NULL: accept again; NULL: stop accepting. */
 static void
-server_enable_bound(struct evhttp_bound_socket *b, void *arg)
+server_accepting(struct evhttp_bound_socket *b, void *arg)
 {
 	struct evconnlistener *l = evhttp_bound_socket_get_listener(b);
 
-	(void)arg;
-	if (l != NULL)
+	if (l != NULL && arg != NULL)
 		evconnlistener_enable(l);
-}
-
-static void
-server_del_bound(struct evhttp_bound_socket *b, void *arg)
-{
-	struct evconnlistener *l = evhttp_bound_socket_get_listener(b);
-
-	(void)arg;
-	if (l != NULL)
+	else if (l != NULL)
 		evconnlistener_disable(l);
 }
 
@@ -1234,10 +1223,7 @@ server_on_term(evutil_socket_t sig, short what, void *arg)
 	s->stopping = 1;
 	log_info("signal %d: no new connections; finishing %u downloads", (int)sig,
 	    s->streams);
-	if (s->https != NULL)
-		evhttp_foreach_bound_socket(s->https, server_del_bound, NULL);
-	if (s->http != NULL)
-		evhttp_foreach_bound_socket(s->http, server_del_bound, NULL);
+	server_listeners(s, 0);
 	/* Exit when the last download ends (server_stream_free) or when the
 	 * grace period is over, whichever comes first. */
 	if (s->streams == 0) {

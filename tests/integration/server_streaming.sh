@@ -86,7 +86,14 @@ if [ "$good" != "$N" ]; then
 fi
 echo "info: $N x 256 MiB over HTTPS in ${elapsed}s; max VmRSS ${max_rss} kB over $n_samples samples; VmHWM ${hwm} kB; up to $max_conns connections at once"
 [ "$max_conns" -ge $((N * 3 / 4)) ] || fail "only $max_conns downloads ran at once (want >= $((N * 3 / 4)))"
-[ "$max_rss" -lt "$LIMIT_KB" ] || fail "VmRSS reached $max_rss kB (limit $LIMIT_KB kB)"
-[ -n "$hwm" ] && [ "$hwm" -lt "$LIMIT_KB" ] || fail "VmHWM is $hwm kB (limit $LIMIT_KB kB)"
-pass "$N concurrent 256 MiB downloads, all whole; peak RSS $((hwm / 1024)) MiB < 64 MiB"
+# Under AddressSanitizer, RSS measures the sanitizer's quarantine and
+# shadow memory, not emberd: the bound is checked by the plain build, and
+# here only the 200 whole downloads count.
+if [ "${EMBERD_SANITIZED:-0}" = 1 ]; then
+	echo "info: sanitizer build: memory bound not measured here (plain build checks it)"
+else
+	[ "$max_rss" -lt "$LIMIT_KB" ] || fail "VmRSS reached $max_rss kB (limit $LIMIT_KB kB)"
+	[ -n "$hwm" ] && [ "$hwm" -lt "$LIMIT_KB" ] || fail "VmHWM is $hwm kB (limit $LIMIT_KB kB)"
+fi
+pass "$N concurrent 256 MiB downloads, all whole; peak RSS $((hwm / 1024)) MiB (bound: 64 MiB, plain build)"
 stop_server
