@@ -485,3 +485,202 @@ http_accepts_gzip(const char *value)
 		return !gzip_refused;
 	return star_seen && !star_refused;
 }
+
+/* ---- the request head ---- */
+
+size_t
+http_head_end(const char *buf, size_t len)
+{
+	size_t i = 0;
+	const char *p;
+
+	/* Empty lines before the request line are skipped (RFC 9112 2.2). */
+	while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	while (i < len && (p = memchr(buf + i, '\n', len - i)) != NULL) {
+		size_t nl = (size_t)(p - buf);
+		/* The line after this one is empty: "\n\n" or "\n\r\n". */
+		if (nl + 1 < len && buf[nl + 1] == '\n')
+			return nl + 2;
+		if (nl + 2 < len && buf[nl + 1] == '\r' && buf[nl + 2] == '\n')
+			return nl + 3;
+		if (nl + 1 >= len || (nl + 2 >= len && buf[nl + 1] == '\r'))
+			return 0;
+		i = nl + 1;
+	}
+	return 0;
+}
+
+/* Cut the line starting at *POS (ending in LF, with an optional CR
+ * before it) out of BUF[0..LEN): NUL-terminated in place. NULL at the
+ * end of the buffer or on a bare CR inside the line. */
+static char *
+http_next_line(char *buf, size_t len, size_t *pos, size_t *linelen)
+{
+	char *start = buf + *pos, *nl;
+	size_t n;
+
+	if (*pos >= len || (nl = memchr(start, '\n', len - *pos)) == NULL)
+		return NULL;
+	n = (size_t)(nl - start);
+	*pos += n + 1;
+	if (n > 0 && start[n - 1] == '\r')
+		n--;
+	start[n] = '\0';
+	*linelen = n;
+	return start;
+}
+
+static int
+http_token_list_has(const char *v, const char *name)
+{
+	size_t nlen = strlen(name);
+
+	while (*v != '\0') {
+		size_t n;
+		while (*v == ',' || http_is_ows(*v))
+			v++;
+		n = strcspn(v, ", \t");
+		if (n == nlen && strncasecmp(v, name, n) == 0)
+			return 1;
+		v += n;
+	}
+	return 0;
+}
+
+/* Content-Length: 1*DIGIT; a list of equal values is also allowed by
+ * RFC 9112 6.3, but nothing sends one: refused. -1 malformed. */
+static int
+http_content_length(const char *v, uint64_t *out)
+{
+	uint64_t n = 0;
+
+	if (*v == '\0')
+		return -1;
+	for (; *v != '\0'; v++) {
+		if (*v < '0' || *v > '9' || n > (UINT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (uint64_t)(*v - '0');
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+http_request_line(char *line, size_t len, struct http_head *h)
+{
+	char *sp1, *sp2, *ver;
+	size_t i;
+
+	if ((sp1 = memchr(line, ' ', len)) == NULL || sp1 == line)
+		return -1;
+	*sp1 = '\0';
+	for (i = 0; line[i] != '\0'; i++)
+		if (!http_is_tchar((unsigned char)line[i]))
+			return -1;
+	h->method_text = line;
+	h->target = sp1 + 1;
+	/* One space each side of the target, which holds no whitespace or
+	 * control characters (RFC 9112 3). */
+	if ((sp2 = strchr(sp1 + 1, ' ')) == NULL || sp2 == sp1 + 1)
+		return -1;
+	*sp2 = '\0';
+	for (const char *t = h->target; *t != '\0'; t++)
+		if ((unsigned char)*t <= 0x20 || (unsigned char)*t == 0x7f)
+			return -1;
+	if ((size_t)(sp2 + 1 - line) > len)
+		return -1;
+	ver = sp2 + 1;
+	if (strncmp(ver, "HTTP/1.", 7) != 0 || ver[7] < '0' || ver[7] > '9' ||
+	    ver[8] != '\0')
+		return -1;
+	h->minor = ver[7] == '0' ? 0 : 1;
+	if (strcmp(line, "GET") == 0)
+		h->method = HTTP_GET;
+	else if (strcmp(line, "HEAD") == 0)
+		h->method = HTTP_HEAD;
+	else
+		h->method = HTTP_OTHER;
+	return 0;
+}
+
+int
+http_head_parse(char *buf, size_t len, struct http_head *h)
+{
+	size_t pos = 0, linelen;
+	char *line;
+	int conn_close = 0, conn_keep = 0, n_cl = 0;
+	uint64_t cl = 0;
+
+	memset(h, 0, sizeof(*h));
+	/* NUL anywhere is malformed; checked once so that the line
+	 * functions below can use string functions safely. */
+	if (memchr(buf, '\0', len) != NULL)
+		return -1;
+	while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n'))
+		pos++;
+	if ((line = http_next_line(buf, len, &pos, &linelen)) == NULL ||
+	    memchr(line, '\r', linelen) != NULL ||
+	    http_request_line(line, linelen, h) == -1)
+		return -1;
+	while ((line = http_next_line(buf, len, &pos, &linelen)) != NULL) {
+		char *colon, *v;
+		size_t vlen, i;
+
+		if (linelen == 0)
+			break;		/* the end of the head */
+		/* Folded lines are obsolete and a smuggling vector: 400
+		 * (RFC 9112 5.2). */
+		if (http_is_ows(line[0]))
+			return -1;
+		if ((colon = memchr(line, ':', linelen)) == NULL || colon == line)
+			return -1;
+		for (i = 0; line + i < colon; i++)
+			if (!http_is_tchar((unsigned char)line[i]))
+				return -1;	/* incl. whitespace before ':' */
+		*colon = '\0';
+		v = colon + 1;
+		vlen = linelen - (size_t)(v - line);
+		for (i = 0; i < vlen; i++) {
+			unsigned char c = (unsigned char)v[i];
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				return -1;
+		}
+		while (vlen > 0 && http_is_ows(*v)) {
+			v++;
+			vlen--;
+		}
+		while (vlen > 0 && http_is_ows(v[vlen - 1]))
+			vlen--;
+		v[vlen] = '\0';
+
+		if (strcasecmp(line, "Content-Length") == 0) {
+			if (++n_cl > 1 || http_content_length(v, &cl) == -1)
+				return -1;
+			if (cl > 0)
+				h->has_body = 1;
+		} else if (strcasecmp(line, "Transfer-Encoding") == 0) {
+			h->has_body = 1;
+		} else if (strcasecmp(line, "Connection") == 0) {
+			conn_close |= http_token_list_has(v, "close");
+			conn_keep |= http_token_list_has(v, "keep-alive");
+		} else if (strcasecmp(line, "Range") == 0) {
+			/* Two Range fields: which one was meant is unknown; the
+			 * whole object is the safe answer. */
+			h->range = h->range == NULL ? v : "";
+		} else if (strcasecmp(line, "If-None-Match") == 0) {
+			if (h->if_none_match == NULL)
+				h->if_none_match = v;
+		} else if (strcasecmp(line, "If-Range") == 0) {
+			/* Repeated: match nothing, so no range is honoured. */
+			h->if_range = h->if_range == NULL ? v : "";
+		} else if (strcasecmp(line, "Accept-Encoding") == 0) {
+			if (h->accept_encoding == NULL)
+				h->accept_encoding = v;
+		}
+	}
+	if (line == NULL)
+		return -1;	/* no empty line: not a whole head */
+	h->keep_alive = h->minor >= 1 ? !conn_close : (conn_keep && !conn_close);
+	return 0;
+}

@@ -70,4 +70,45 @@ int http_if_range(const char *value, const char *etag);
  * either by name (gzip, x-gzip) or "*" not overridden. */
 int http_accepts_gzip(const char *value);
 
+/*
+ * A request head: request line and header fields, up to and including
+ * the empty line. Only what the server acts on is kept; every string
+ * points into the buffer given to http_head_parse(), which is modified
+ * (NUL-terminated in place).
+ */
+enum http_method {
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_OTHER,		/* a well-formed method we do not allow: 405 */
+};
+
+struct http_head {
+	enum http_method method;
+	const char *method_text;
+	const char *target;
+	int minor;		/* HTTP/1.MINOR: 0 or 1 (1.x above 1 counts as 1) */
+	int keep_alive;		/* from the version and Connection */
+	int has_body;		/* Content-Length > 0 or any Transfer-Encoding */
+	const char *range;	/* NULL when absent; "" when sent twice (ignored) */
+	const char *if_none_match;
+	const char *if_range;
+	const char *accept_encoding;
+};
+
+/*
+ * Where the head in BUF (LEN bytes) ends: the offset just past the empty
+ * line ("\r\n\r\n" or "\n\n"), or 0 when it is not all there yet.
+ * Empty lines before the request line (RFC 9112 2.2) count as part of it.
+ */
+size_t http_head_end(const char *buf, size_t len);
+
+/*
+ * Parse the head in BUF[0..LEN) (LEN as returned by http_head_end).
+ * 0: parsed into H. -1: malformed, answer 400 and close: a bad request
+ * line or version, a field line without a colon or with whitespace before
+ * it, a folded line, control characters, a bad or repeated
+ * Content-Length.
+ */
+int http_head_parse(char *buf, size_t len, struct http_head *h);
+
 #endif

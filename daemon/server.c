@@ -18,12 +18,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -33,6 +28,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "hexutil.h"
+#include "http_conn.h"
 #include "http_request.h"
 #include "index_page.h"
 #include "log.h"
@@ -104,50 +100,30 @@ struct server_metrics {
 	uint64_t streams_done, streams_aborted;
 };
 
-/* One accepted connection, whatever evhttp does with it. */
-struct server_conn {
-	struct server *srv;
-	struct bufferevent *bev;	/* what evhttp holds */
-	struct event *deadline;		/* also the liveness check of plain ones */
-	struct event *init;		/* learns fd once evhttp has set it */
-	evutil_socket_t fd;
-	ino_t ino;			/* the socket's inode: fd reuse shows */
-	int tls;			/* closed exactly, via its SSL */
-	int busy;			/* a request is being answered */
-	SSL *ssl;			/* TLS: holds us in its ex_data */
-	struct server_conn *next;	/* hash chain */
-};
-
-#define CONN_BUCKETS 4096
-
 struct server {
 	struct event_base *base;
 	char *config_path;
 	struct config cfg;
 	struct store st;
 	SSL_CTX *ssl;
-	struct evhttp *https, *http;
+	struct http_server *https, *http;
 	struct event *ev_term, *ev_int, *ev_hup, *ev_grace;
 	char *pubkey_b64, *pubkey_file;
 	struct server_catalog cat;
 	int stopping;
 	unsigned streams;
 	struct server_metrics m;
-	struct server_conn *conns[CONN_BUCKETS];
 	struct server_meta_entry *meta_cache;
 	int watch_fd;			/* inotify on the store: -1 if none */
 	struct event *ev_watch;
 	int cat_dirty;			/* `current` may have moved */
-	unsigned n_conns, conn_max;
-	int paused;
+	unsigned conn_max;
 };
 
 /* One object being sent: the file, where we are, and for objects stored
  * deflated but sent as identity, the inflater and how much to skip. */
 struct server_stream {
 	struct server *srv;
-	struct evhttp_request *req;
-	struct evhttp_connection *conn;
 	int fd;
 	uint64_t off;		/* next byte of the stored file to read */
 	uint64_t stored_end;	/* end of the stored bytes to read */
@@ -158,9 +134,6 @@ struct server_stream {
 	unsigned char *in;
 };
 
-static void server_stream_next(struct evhttp_connection *conn, void *arg);
-static void server_accepting(struct evhttp_bound_socket *b, void *arg);
-static void server_conn_request(struct server *s, struct evhttp_request *req);
 static int server_meta_get(struct server *s, int fd, const char *hex,
     struct object_meta *m, char *err, size_t errlen);
 
@@ -309,68 +282,57 @@ server_count(struct server *s, int code, uint64_t bytes)
 }
 
 static void
-server_log_request(struct server *s, struct evhttp_request *req, int code, uint64_t bytes)
+server_log_request(struct server *s, struct http_conn *c, const struct http_head *h,
+    int code, uint64_t bytes)
 {
-	static const char *methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE",
-	    "OPTIONS", "TRACE", "CONNECT", "PATCH" };
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	const char *m = "?";
 	char uri[256];
 	size_t i;
 
+	server_count(s, code, bytes);
 	if (!s->cfg.access_log)
 		return;
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if ((unsigned)cmd == (1u << i))
-			m = methods[i];
 	/* The target is the reader's text: keep it printable and short. */
-	snprintf(uri, sizeof(uri), "%s", evhttp_request_get_uri(req));
+	snprintf(uri, sizeof(uri), "%s", h->target);
 	for (i = 0; uri[i] != '\0'; i++)
-		if ((unsigned char)uri[i] < 0x20 || (unsigned char)uri[i] == 0x7f)
+		if ((unsigned char)uri[i] < 0x20 || (unsigned char)uri[i] >= 0x7f)
 			uri[i] = '?';
-	if (s->cfg.log_addresses) {
-		char *addr = NULL;
-		ev_uint16_t port = 0;
-		evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &port);
-		log_info("%s %s %s %d %llu", addr ? addr : "-", m, uri, code,
+	if (s->cfg.log_addresses)
+		log_info("%s %.16s %s %d %llu", http_conn_peer(c), h->method_text, uri, code,
 		    (unsigned long long)bytes);
-	} else
-		log_info("%s %s %d %llu", m, uri, code, (unsigned long long)bytes);
+	else
+		log_info("%.16s %s %d %llu", h->method_text, uri, code, (unsigned long long)bytes);
 }
 
+/* The rest of a small response begun with http_conn_begin(CODE): its
+ * type, and the body, which is in memory. */
 static void
-server_header(struct evhttp_request *req, const char *k, const char *v)
-{
-	evhttp_add_header(evhttp_request_get_output_headers(req), k, v);
-}
-
-/* A small response whose body is in memory. */
-static void
-server_reply(struct server *s, struct evhttp_request *req, int code,
+server_reply(struct server *s, struct http_conn *c, const struct http_head *h, int code,
     const char *type, const void *body, size_t len)
 {
-	struct evbuffer *out = evhttp_request_get_output_buffer(req);
-	char clen[32];
-
 	if (type != NULL)
-		server_header(req, "Content-Type", type);
-	snprintf(clen, sizeof(clen), "%zu", len);
-	server_header(req, "Content-Length", clen);
-	if (len > 0 && evhttp_request_get_command(req) != EVHTTP_REQ_HEAD)
-		evbuffer_add(out, body, len);
-	server_count(s, code, len);
-	server_log_request(s, req, code, len);
-	evhttp_send_reply(req, code, NULL, NULL);
+		http_conn_header(c, "Content-Type", type);
+	server_log_request(s, c, h, code, h->method == HTTP_HEAD ? 0 : len);
+	http_conn_reply(c, body, len);
 }
 
+/* The body of an error begun with http_conn_begin(CODE). */
 static void
-server_error(struct server *s, struct evhttp_request *req, int code, const char *msg)
+server_error_body(struct server *s, struct http_conn *c, const struct http_head *h,
+    int code, const char *msg)
 {
 	char body[128];
 	int n = snprintf(body, sizeof(body), "%s\n", msg);
 
-	server_header(req, "X-Content-Type-Options", "nosniff");
-	server_reply(s, req, code, "text/plain; charset=utf-8", body, (size_t)n);
+	http_conn_header(c, "X-Content-Type-Options", "nosniff");
+	server_reply(s, c, h, code, "text/plain; charset=utf-8", body, (size_t)n);
+}
+
+static void
+server_error(struct server *s, struct http_conn *c, const struct http_head *h, int code,
+    const char *msg)
+{
+	http_conn_begin(c, code);
+	server_error_body(s, c, h, code, msg);
 }
 
 /* ---- objects ---- */
@@ -378,44 +340,25 @@ server_error(struct server *s, struct evhttp_request *req, int code, const char 
 static void
 server_stream_free(struct server_stream *st)
 {
-	if (st->conn != NULL)
-		evhttp_connection_set_closecb(st->conn, NULL, NULL);
 	if (st->fd != -1)
 		close(st->fd);
 	if (st->inflating)
 		inflateEnd(&st->zs);
 	free(st->in);
 	st->srv->streams--;
-	if (st->srv->stopping && st->srv->streams == 0)
-		event_base_loopexit(st->srv->base, NULL);
 	free(st);
 }
 
-/* The reader went away mid-download: evhttp frees the request. */
-static void
-server_stream_closed(struct evhttp_connection *conn, void *arg)
-{
-	struct server_stream *st = arg;
-	struct evhttp_request *req = st->req;
-	/* On a reset or EOF evhttp detaches a request still being sent and
-	 * leaves it to us: evhttp_send_reply_end frees a detached one. When
-	 * evhttp itself tears the connection down (exit), it frees it. */
-	int detached = evhttp_request_get_connection(req) == NULL;
-
-	st->srv->m.streams_aborted++;
-	st->conn = NULL;
-	server_stream_free(st);
-	if (detached)
-		evhttp_send_reply_end(req);
-}
-
-/* Fill BUF with the next bytes to send: raw from the file, or inflated
- * (dropping the first SKIP bytes for a range). 0 ok, -1 on error. */
+/* Add the next bytes to send, at most WANT, to BUF: raw from the file,
+ * or inflated (dropping the first SKIP bytes for a range). 0 ok, -1 on
+ * error. */
 static int
-server_stream_read(struct server_stream *st, struct evbuffer *buf)
+server_stream_read(struct server_stream *st, struct evbuffer *buf, size_t want)
 {
-	size_t want = st->left < CHUNK_LEN ? (size_t)st->left : CHUNK_LEN;
+	size_t added = 0;
 
+	if (want > st->left)
+		want = (size_t)st->left;
 	if (!st->inflating) {
 		struct evbuffer_iovec v;
 		if (evbuffer_reserve_space(buf, want, &v, 1) < 1)
@@ -429,7 +372,7 @@ server_stream_read(struct server_stream *st, struct evbuffer *buf)
 		st->left -= (uint64_t)n;
 		return 0;
 	}
-	while (evbuffer_get_length(buf) < want) {
+	while (added < want) {
 		unsigned char out[16384];
 		if (st->zs.avail_in == 0 && st->off < st->stored_end) {
 			size_t rl = CHUNK_LEN;
@@ -442,10 +385,10 @@ server_stream_read(struct server_stream *st, struct evbuffer *buf)
 			st->zs.next_in = st->in;
 			st->zs.avail_in = (uInt)n;
 		}
-		/* With no input left, inflate may still hold output. */
 		/* Never inflate past what this chunk needs (plus what a range
-		 * skips): output beyond it would have nowhere to go. */
-		uint64_t need = (uint64_t)(want - evbuffer_get_length(buf)) + st->skip;
+		 * skips): output beyond it would have nowhere to go. With no
+		 * input left, inflate may still hold output. */
+		uint64_t need = (uint64_t)(want - added) + st->skip;
 		size_t cap = need < sizeof(out) ? (size_t)need : sizeof(out);
 		st->zs.next_out = out;
 		st->zs.avail_out = (uInt)cap;
@@ -463,40 +406,39 @@ server_stream_read(struct server_stream *st, struct evbuffer *buf)
 			p += drop;
 			got -= drop;
 		}
-		evbuffer_add(buf, p, got);
+		if (evbuffer_add(buf, p, got) == -1)
+			return -1;
+		added += got;
 	}
 	st->left -= want;
 	return 0;
 }
 
-static void
-server_stream_next(struct evhttp_connection *conn, void *arg)
+static int
+server_stream_fill(void *arg, struct evbuffer *out, size_t want)
 {
 	struct server_stream *st = arg;
-	struct evbuffer *buf;
 
-	if (st->left == 0) {
-		struct evhttp_request *req = st->req;
-		st->srv->m.streams_done++;
-		server_stream_free(st);
-		evhttp_send_reply_end(req);
-		return;
-	}
-	if ((buf = evbuffer_new()) == NULL || server_stream_read(st, buf) == -1) {
+	if (st->left > 0 && server_stream_read(st, out, want) == -1) {
 		/* The object changed under us or the disk failed: the
 		 * Content-Length already went out, so the only honest thing
 		 * left is to cut the connection. */
 		log_error("object read failed mid-response; closing the connection");
-		evbuffer_free(buf);
-		struct evhttp_connection *c = st->conn;
-		st->srv->m.streams_aborted++;
-		server_stream_free(st);
-		if (c != NULL)
-			evhttp_connection_free(c);
-		return;
+		return -1;
 	}
-	evhttp_send_reply_chunk_with_cb(st->req, buf, server_stream_next, st);
-	evbuffer_free(buf);
+	return st->left == 0 ? 1 : 0;
+}
+
+static void
+server_stream_done(void *arg, int complete)
+{
+	struct server_stream *st = arg;
+
+	if (complete)
+		st->srv->m.streams_done++;
+	else
+		st->srv->m.streams_aborted++;
+	server_stream_free(st);
 }
 
 static void
@@ -508,6 +450,20 @@ server_b64_digest(const char *hex, char out[64])
 	EVP_EncodeBlock((unsigned char *)out, raw, 32);
 }
 
+/* What every answer about an object carries, 304 and 416 included. */
+static void
+server_object_headers(struct http_conn *c, const char *etag, int immutable, int vary)
+{
+	http_conn_header(c, "ETag", etag);
+	http_conn_header(c, "Accept-Ranges", "bytes");
+	http_conn_header(c, "X-Content-Type-Options", "nosniff");
+	http_conn_header(c, "Content-Security-Policy", "sandbox");
+	http_conn_header(c, "Cache-Control", immutable ?
+	    "public, max-age=31536000, immutable" : "no-cache");
+	if (vary)
+		http_conn_header(c, "Vary", "Accept-Encoding");
+}
+
 /*
  * Answer for object HEX with catalog TYPE: conditional and range
  * requests, gzip as stored when the reader takes it, identity otherwise
@@ -515,68 +471,64 @@ server_b64_digest(const char *hex, char out[64])
  * streamed: memory does not depend on its size.
  */
 static void
-server_object(struct server *s, struct evhttp_request *req, const char *hex,
-    const char *type, int immutable)
+server_object(struct server *s, struct http_conn *c, const struct http_head *h,
+    const char *hex, const char *type, int immutable)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	struct object_meta m;
 	struct server_stream *st = NULL;
 	struct http_range r;
 	enum http_range_result rr = RANGE_NONE;
-	char *path, err[256], etag[80], digest[64], hdr[128], clen[32];
-	int fd, gzip_out = 0, code = 200, head;
+	char *path, err[256], etag[80], digest[64], hdr[128];
+	int fd, gzip_out = 0, code = 200, head = h->method == HTTP_HEAD;
 	uint64_t first = 0, len;
 
 	if ((path = store_object_path(&s->st, hex)) == NULL) {
-		server_error(s, req, 500, "out of memory");
+		server_error(s, c, h, 500, "out of memory");
 		return;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd == -1) {
 		/* Listed but not here (quarantined, not synced yet). */
-		server_error(s, req, 404, "object not available on this mirror");
+		server_error(s, c, h, 404, "object not available on this mirror");
 		return;
 	}
 	if (server_meta_get(s, fd, hex, &m, err, sizeof(err)) == -1) {
 		log_error("object %s: %s; not serving it", hex, err);
 		close(fd);
-		server_error(s, req, 404, "object not available on this mirror");
+		server_error(s, c, h, 404, "object not available on this mirror");
 		return;
 	}
 
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
-	server_header(req, "ETag", etag);
-	server_header(req, "Accept-Ranges", "bytes");
-	server_header(req, "X-Content-Type-Options", "nosniff");
-	server_header(req, "Content-Security-Policy", "sandbox");
-	server_header(req, "Cache-Control", immutable ?
-	    "public, max-age=31536000, immutable" : "no-cache");
-	if (m.gzip)
-		server_header(req, "Vary", "Accept-Encoding");
-
-	if (http_if_none_match(evhttp_find_header(in, "If-None-Match"), etag)) {
+	if (http_if_none_match(h->if_none_match, etag)) {
 		close(fd);
-		server_count(s, 304, 0);
-		server_log_request(s, req, 304, 0);
-		evhttp_send_reply(req, 304, "Not Modified", NULL);
+		http_conn_begin(c, 304);
+		server_object_headers(c, etag, immutable, m.gzip);
+		server_log_request(s, c, h, 304, 0);
+		http_conn_reply_empty(c);
 		return;
 	}
-	if (http_if_range(evhttp_find_header(in, "If-Range"), etag))
-		rr = http_range_parse(evhttp_find_header(in, "Range"), m.size, &r);
+	if (http_if_range(h->if_range, etag))
+		rr = http_range_parse(h->range, m.size, &r);
 	if (rr == RANGE_UNSATISFIABLE) {
 		close(fd);
+		http_conn_begin(c, 416);
+		server_object_headers(c, etag, immutable, m.gzip);
 		snprintf(hdr, sizeof(hdr), "bytes */%llu", (unsigned long long)m.size);
-		server_header(req, "Content-Range", hdr);
-		server_error(s, req, 416, "range not satisfiable");
+		http_conn_header(c, "Content-Range", hdr);
+		server_error_body(s, c, h, 416, "range not satisfiable");
 		return;
 	}
-	gzip_out = m.gzip && rr == RANGE_NONE &&
-	    http_accepts_gzip(evhttp_find_header(in, "Accept-Encoding"));
+	gzip_out = m.gzip && rr == RANGE_NONE && http_accepts_gzip(h->accept_encoding);
+	if (rr == RANGE_SINGLE)
+		code = 206;
 
-	server_header(req, "Content-Type", type);
+	http_conn_begin(c, code);
+	server_object_headers(c, etag, immutable, m.gzip);
+	http_conn_header(c, "Content-Type", type);
 	if (gzip_out) {
-		server_header(req, "Content-Encoding", "gzip");
+		http_conn_header(c, "Content-Encoding", "gzip");
 		server_b64_digest(m.stored_sha256, digest);
 		len = m.stored_size;
 	} else {
@@ -584,51 +536,46 @@ server_object(struct server *s, struct evhttp_request *req, const char *hex,
 		len = m.size;
 	}
 	snprintf(hdr, sizeof(hdr), "sha-256=:%s:", digest);
-	server_header(req, "Repr-Digest", hdr);
+	http_conn_header(c, "Repr-Digest", hdr);
 	if (rr == RANGE_SINGLE) {
-		code = 206;
 		first = r.first;
 		len = r.last - r.first + 1;
 		snprintf(hdr, sizeof(hdr), "bytes %llu-%llu/%llu",
 		    (unsigned long long)r.first, (unsigned long long)r.last,
 		    (unsigned long long)m.size);
-		server_header(req, "Content-Range", hdr);
+		http_conn_header(c, "Content-Range", hdr);
 	}
-	snprintf(clen, sizeof(clen), "%llu", (unsigned long long)len);
-	server_header(req, "Content-Length", clen);
 
-	head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-	server_count(s, code, head ? 0 : len);
-	server_log_request(s, req, code, head ? 0 : len);
+	server_log_request(s, c, h, code, head ? 0 : len);
 	if (head || len == 0) {
 		close(fd);
-		evhttp_send_reply(req, code, NULL, NULL);
+		http_conn_reply(c, NULL, (size_t)len);
 		return;
 	}
 
 	/* Small and raw (or gzip as stored): one read, one reply, no
 	 * streaming machinery; memory is bounded by SMALL_REPLY. */
 	if (len <= SMALL_REPLY && !(m.gzip && !gzip_out)) {
-		struct evbuffer *out = evhttp_request_get_output_buffer(req);
-		struct evbuffer_iovec v;
-		if (evbuffer_reserve_space(out, (size_t)len, &v, 1) < 1)
-			goto oom;
-		ssize_t n = pread(fd, v.iov_base, (size_t)len, (off_t)first);
+		char *p = http_conn_reply_reserve(c, (size_t)len);
+		if (p == NULL) {
+			close(fd);
+			log_error("out of memory");
+			http_conn_abort(c);
+			return;
+		}
+		ssize_t n = pread(fd, p, (size_t)len, (off_t)first);
 		close(fd);
 		if (n != (ssize_t)len) {
 			log_error("object %s: short read; closing the connection", hex);
-			evhttp_connection_free(evhttp_request_get_connection(req));
+			http_conn_abort(c);
 			return;
 		}
-		v.iov_len = (size_t)len;
-		evbuffer_commit_space(out, &v, 1);
-		evhttp_send_reply(req, code, NULL, NULL);
+		http_conn_reply_commit(c);
 		return;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		goto oom;
 	st->srv = s;
-	st->req = req;
 	st->fd = fd;
 	st->left = len;
 	st->stored_end = m.stored_size;
@@ -644,15 +591,12 @@ server_object(struct server *s, struct evhttp_request *req, const char *hex,
 	} else
 		st->off = first;
 	s->streams++;
-	st->conn = evhttp_request_get_connection(req);
-	evhttp_connection_set_closecb(st->conn, server_stream_closed, st);
-	evhttp_send_reply_start(req, code, NULL);
-	server_stream_next(st->conn, st);
+	http_conn_stream(c, len, server_stream_fill, server_stream_done, st);
 	return;
 oom:
 	close(fd);
 	log_error("out of memory");
-	evhttp_send_error(req, 500, NULL);
+	http_conn_abort(c);
 }
 
 static int
@@ -700,27 +644,15 @@ server_meta_get(struct server *s, int fd, const char *hex, struct object_meta *m
 
 /* ---- other routes ---- */
 
-static int
-server_is_loopback(struct evhttp_request *req)
+static unsigned
+server_connections(const struct server *s)
 {
-	char *addr = NULL;
-	ev_uint16_t port = 0;
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &port);
-	if (addr == NULL)
-		return 0;
-	if (inet_pton(AF_INET, addr, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, addr, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6) ||
-		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
-	return 0;
+	return (s->https ? http_server_connections(s->https) : 0) +
+	    (s->http ? http_server_connections(s->http) : 0);
 }
 
 static void
-server_metrics(struct server *s, struct evhttp_request *req)
+server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 {
 	char *text = NULL;
 	size_t items = json_array_size(json_object_get(s->cat.cat, "items"));
@@ -761,102 +693,97 @@ server_metrics(struct server *s, struct evhttp_request *req)
 	    (unsigned long long)s->m.responses[1], (unsigned long long)s->m.responses[2],
 	    (unsigned long long)s->m.responses[3], (unsigned long long)s->m.responses[4],
 	    (unsigned long long)s->m.responses[5], (unsigned long long)s->m.bytes,
-	    s->n_conns, s->streams, (unsigned long long)s->m.streams_done,
+	    server_connections(s), s->streams, (unsigned long long)s->m.streams_done,
 	    (unsigned long long)s->m.streams_aborted, items,
 	    (long long)json_integer_value(json_object_get(s->cat.cat, "sequence")));
 	if (n == -1) {
-		server_error(s, req, 500, "out of memory");
+		server_error(s, c, h, 500, "out of memory");
 		return;
 	}
-	server_reply(s, req, 200, "text/plain; version=0.0.4; charset=utf-8", text, (size_t)n);
+	http_conn_begin(c, 200);
+	http_conn_header(c, "Cache-Control", "no-store");
+	server_reply(s, c, h, 200, "text/plain; version=0.0.4; charset=utf-8", text, (size_t)n);
 	free(text);
 }
 
 static void
-server_request(struct evhttp_request *req, void *arg)
+server_request(struct http_conn *c, const struct http_head *h, void *arg)
 {
 	struct server *s = arg;
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	const char *target = evhttp_request_get_uri(req), *cl;
+	const char *target = h->target;
 	char name[NAME_MAX_BYTES + 1];
+	enum http_route route;
 	json_t *item;
 
 	s->m.requests++;
-	server_conn_request(s, req);
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
-		server_header(req, "Allow", ALLOWED_METHODS);
-		server_error(s, req, 405, "only GET and HEAD");
-		return;
-	}
-	/* Nothing is uploaded to a mirror. */
-	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0 ||
-	    ((cl = evhttp_find_header(in, "Content-Length")) != NULL && strcmp(cl, "0") != 0) ||
-	    evhttp_find_header(in, "Transfer-Encoding") != NULL) {
-		/* evhttp does not read a body it does not expect (HEAD):
-		 * close, or its bytes would be parsed as the next request. */
-		server_header(req, "Connection", "close");
-		server_error(s, req, 400, "a request body is not accepted");
+	if (h->method == HTTP_OTHER) {
+		http_conn_begin(c, 405);
+		http_conn_header(c, "Allow", ALLOWED_METHODS);
+		server_error_body(s, c, h, 405, "only GET and HEAD");
 		return;
 	}
 	server_catalog_refresh(s);
 
-	switch (http_route(target, name, sizeof(name))) {
+	switch ((route = http_route(target, name, sizeof(name)))) {
 	case ROUTE_BAD:
-		server_error(s, req, 400, "bad request");
+		server_error(s, c, h, 400, "bad request");
 		return;
 	case ROUTE_HEALTHZ:
-		server_header(req, "Cache-Control", "no-store");
-		server_reply(s, req, 200, "text/plain; charset=utf-8", "ok\n", 3);
+		http_conn_begin(c, 200);
+		http_conn_header(c, "Cache-Control", "no-store");
+		server_reply(s, c, h, 200, "text/plain; charset=utf-8", "ok\n", 3);
 		return;
 	case ROUTE_METRICS:
-		if (!server_is_loopback(req)) {
-			server_error(s, req, 403, "metrics are for this machine only");
+		if (!http_conn_is_loopback(c)) {
+			server_error(s, c, h, 403, "metrics are for this machine only");
 			return;
 		}
-		server_metrics(s, req);
+		server_metrics(s, c, h);
 		return;
 	case ROUTE_PUBKEY:
-		server_header(req, "X-Content-Type-Options", "nosniff");
-		server_reply(s, req, 200, "text/plain; charset=utf-8", s->pubkey_file,
+		http_conn_begin(c, 200);
+		http_conn_header(c, "X-Content-Type-Options", "nosniff");
+		server_reply(s, c, h, 200, "text/plain; charset=utf-8", s->pubkey_file,
 		    strlen(s->pubkey_file));
 		return;
 	default:
 		break;
 	}
 	if (s->cat.cat == NULL) {
-		server_error(s, req, 404, "no catalog published yet");
+		server_error(s, c, h, 404, "no catalog published yet");
 		return;
 	}
-	switch (http_route(target, name, sizeof(name))) {
-	case ROUTE_INDEX:
-		server_header(req, "Vary", "Accept-Encoding");
-		server_header(req, "X-Content-Type-Options", "nosniff");
-		server_header(req, "Content-Security-Policy",
+	switch (route) {
+	case ROUTE_INDEX: {
+		int gz = http_accepts_gzip(h->accept_encoding);
+		http_conn_begin(c, 200);
+		http_conn_header(c, "Vary", "Accept-Encoding");
+		http_conn_header(c, "X-Content-Type-Options", "nosniff");
+		http_conn_header(c, "Content-Security-Policy",
 		    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self'");
-		server_header(req, "Cache-Control", "no-cache");
-		if (http_accepts_gzip(evhttp_find_header(in, "Accept-Encoding"))) {
-			server_header(req, "Content-Encoding", "gzip");
-			server_reply(s, req, 200, "text/html; charset=utf-8", s->cat.index_gz,
-			    s->cat.index_gz_len);
-		} else
-			server_reply(s, req, 200, "text/html; charset=utf-8", s->cat.index,
-			    s->cat.index_len);
+		http_conn_header(c, "Cache-Control", "no-cache");
+		if (gz)
+			http_conn_header(c, "Content-Encoding", "gzip");
+		server_reply(s, c, h, 200, "text/html; charset=utf-8",
+		    gz ? s->cat.index_gz : s->cat.index, gz ? s->cat.index_gz_len : s->cat.index_len);
 		return;
+	}
 	case ROUTE_CATALOG:
-		server_header(req, "Cache-Control", "no-cache");
-		server_header(req, "X-Content-Type-Options", "nosniff");
-		server_reply(s, req, 200, "application/json", s->cat.json, s->cat.json_len);
+		http_conn_begin(c, 200);
+		http_conn_header(c, "Cache-Control", "no-cache");
+		http_conn_header(c, "X-Content-Type-Options", "nosniff");
+		server_reply(s, c, h, 200, "application/json", s->cat.json, s->cat.json_len);
 		return;
 	case ROUTE_CATALOG_SIG:
-		server_header(req, "Cache-Control", "no-cache");
-		server_header(req, "X-Content-Type-Options", "nosniff");
-		server_reply(s, req, 200, "text/plain; charset=utf-8", s->cat.sig, s->cat.sig_len);
+		http_conn_begin(c, 200);
+		http_conn_header(c, "Cache-Control", "no-cache");
+		http_conn_header(c, "X-Content-Type-Options", "nosniff");
+		server_reply(s, c, h, 200, "text/plain; charset=utf-8", s->cat.sig, s->cat.sig_len);
 		return;
 	case ROUTE_FILE:
 		if ((item = catalog_find_item(s->cat.cat, name)) == NULL)
 			break;
-		server_object(s, req, json_string_value(json_object_get(item, "sha256")),
+		server_object(s, c, h, json_string_value(json_object_get(item, "sha256")),
 		    json_string_value(json_object_get(item, "type")), 0);
 		return;
 	case ROUTE_META4:
@@ -865,325 +792,39 @@ server_request(struct evhttp_request *req, void *arg)
 		 * an item whose own name ends that way. */
 		char full[NAME_MAX_BYTES + 16];
 		snprintf(full, sizeof(full), "%s%s", name,
-		    http_route(target, name, sizeof(name)) == ROUTE_META4 ? ".meta4" : ".torrent");
+		    route == ROUTE_META4 ? ".meta4" : ".torrent");
 		if ((item = catalog_find_item(s->cat.cat, full)) == NULL)
 			break;
-		server_object(s, req, json_string_value(json_object_get(item, "sha256")),
+		server_object(s, c, h, json_string_value(json_object_get(item, "sha256")),
 		    json_string_value(json_object_get(item, "type")), 0);
 		return;
 	}
 	case ROUTE_SHA256:
 		if ((item = json_object_get(s->cat.by_hash, name)) == NULL)
 			break;
-		server_object(s, req, name,
+		server_object(s, c, h, name,
 		    json_string_value(json_object_get(item, "type")), 1);
 		return;
 	default:
 		break;
 	}
-	server_error(s, req, 404, "not found");
+	server_error(s, c, h, 404, "not found");
 }
 
-/* ---- connections ---- */
-
-static int server_ssl_idx = -1;
-
-static size_t
-server_conn_bucket(const struct bufferevent *bev)
-{
-	uintptr_t p = (uintptr_t)bev;
-
-	return (size_t)((p >> 4) ^ (p >> 16)) % CONN_BUCKETS;
-}
-
-static struct server_conn *
-server_conn_find(struct server *s, const struct bufferevent *bev)
-{
-	struct server_conn *c;
-
-	for (c = s->conns[server_conn_bucket(bev)]; c != NULL; c = c->next)
-		if (c->bev == bev)
-			return c;
-	return NULL;
-}
-
-static void
-server_listeners(struct server *s, int enable)
-{
-	s->paused = !enable;
-	if (s->https != NULL)
-		evhttp_foreach_bound_socket(s->https, server_accepting, enable ? s : NULL);
-	if (s->http != NULL)
-		evhttp_foreach_bound_socket(s->http, server_accepting, enable ? s : NULL);
-}
-
-static void
-server_conn_free(struct server_conn *c)
-{
-	struct server *s = c->srv;
-	struct server_conn **pp;
-
-	for (pp = &s->conns[server_conn_bucket(c->bev)]; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	event_free(c->deadline);
-	event_free(c->init);
-	free(c);
-	s->n_conns--;
-	if (s->paused && !s->stopping && s->n_conns < s->conn_max)
-		server_listeners(s, 1);
-}
-
-/* Is C's socket still the one we saw at accept? A plain connection is
- * never reported closed to us, so this is how its record goes away. */
-static int
-server_conn_alive(struct server_conn *c)
-{
-	struct stat sb;
-
-	if (c->fd == -1)
-		return 1;
-	return fstat(c->fd, &sb) == 0 && sb.st_ino == c->ino;
-}
-
-static void
-server_conn_arm(struct server_conn *c)
-{
-	struct timeval tv = { HEADER_TIMEOUT, 0 };
-
-	evtimer_add(c->deadline, &tv);
-}
-
-/*
- * The deadline: a connection that has not sent a whole request within
- * HEADER_TIMEOUT of connecting or of its last response (a slowloris, or
- * an idle keep-alive) is shut down, so that evhttp sees the end of the
- * stream and frees it. Busy connections are checked again later.
- */
-static void
-server_conn_expired(evutil_socket_t unused, short what, void *arg)
-{
-	struct server_conn *c = arg;
-
-	if (!c->tls && !server_conn_alive(c)) {
-		server_conn_free(c);
-		return;
-	}
-	if (!c->busy && c->fd != -1)
-		shutdown(c->fd, SHUT_RDWR);
-	server_conn_arm(c);
-}
-
-static void
-server_conn_learn_fd(evutil_socket_t unused, short what, void *arg)
-{
-	struct server_conn *c = arg;
-	struct stat sb;
-
-	c->fd = bufferevent_getfd(c->bev);
-	if (c->fd != -1 && fstat(c->fd, &sb) == 0)
-		c->ino = sb.st_ino;
-}
-
-/* Called when a TLS connection's SSL is freed with its bufferevent. */
-static void
-server_ssl_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
-    void *argp)
-{
-	if (ptr != NULL)
-		server_conn_free(ptr);
-}
-
-/* A connection's record: allocated before its bufferevent, attached once
- * the bufferevent exists. */
-static struct server_conn *
-server_conn_alloc(struct server *s, int tls)
-{
-	struct server_conn *c = calloc(1, sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
-	c->srv = s;
-	c->tls = tls;
-	c->fd = -1;
-	if ((c->deadline = evtimer_new(s->base, server_conn_expired, c)) == NULL ||
-	    (c->init = evtimer_new(s->base, server_conn_learn_fd, c)) == NULL) {
-		if (c->deadline)
-			event_free(c->deadline);
-		free(c);
-		return NULL;
-	}
-	return c;
-}
-
-static void
-server_conn_attach(struct server_conn *c, struct bufferevent *bev)
-{
-	struct server *s = c->srv;
-	size_t b = server_conn_bucket(bev);
-	struct timeval now = { 0, 0 };
-
-	c->bev = bev;
-	c->next = s->conns[b];
-	s->conns[b] = c;
-	server_conn_arm(c);
-	/* evhttp sets the socket right after this callback returns. */
-	evtimer_add(c->init, &now);
-	if (++s->n_conns >= s->conn_max && !s->paused) {
-		log_warn("%u connections: pausing accept until one closes", s->n_conns);
-		server_listeners(s, 0);
-	}
-}
-
-static void
-server_conn_response_done(struct evhttp_request *req, void *arg)
-{
-	struct server *s = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct server_conn *c;
-
-	if (evcon != NULL &&
-	    (c = server_conn_find(s, evhttp_connection_get_bufferevent(evcon))) != NULL) {
-		c->busy = 0;
-		server_conn_arm(c);
-	}
-}
-
-/* A request is complete (gencb): stop its deadline; the next one starts
- * when the response has been sent. */
-static void
-server_conn_request(struct server *s, struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	struct server_conn *c;
-
-	if (evcon == NULL)
-		return;
-	if ((c = server_conn_find(s, evhttp_connection_get_bufferevent(evcon))) != NULL) {
-		c->busy = 1;
-	}
-	evhttp_request_set_on_complete_cb(req, server_conn_response_done, s);
-}
-
-/*
- * bufferevent_openssl makes one TLS record (and one write) per buffer
- * chain, and evhttp puts a response's headers and body in separate
- * chains. Joining a small output into one chain before it is written
- * halves records and system calls for small responses.
- */
-static void
-server_tls_coalesce(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
-{
-	size_t len;
-
-	if (info->n_added == 0)
-		return;
-	len = evbuffer_get_length(buf);
-	if (len > 1 && len <= 16384 && evbuffer_get_contiguous_space(buf) < len)
-		evbuffer_pullup(buf, -1);
-}
-
-/*
- * A TLS connection: bufferevent_openssl on the socket. (An OpenSSL
- * filter over a socket bufferevent would send a response's header and
- * body records in one writev, but evhttp shuts the socket down as soon as
- * the filter has taken a response it closes after, before the socket has
- * sent it.) The SSL's ex_data tells us when evhttp frees the connection.
- */
-static struct bufferevent *
-server_tls_bev(struct event_base *base, void *arg)
-{
-	struct server *s = arg;
-	struct bufferevent *tls;
-	struct server_conn *c;
-	SSL *ssl;
-
-	if ((c = server_conn_alloc(s, 1)) == NULL)
-		return NULL;
-	if ((ssl = SSL_new(s->ssl)) == NULL)
-		goto fail;
-	tls = bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-	if (tls == NULL) {
-		SSL_free(ssl);
-		goto fail;
-	}
-	SSL_set_ex_data(ssl, server_ssl_idx, c);
-	c->ssl = ssl;
-	evbuffer_add_cb(bufferevent_get_output(tls), server_tls_coalesce, NULL);
-	server_conn_attach(c, tls);
-	return tls;
-fail:
-	event_free(c->deadline);
-	event_free(c->init);
-	free(c);
-	return NULL;
-}
-
-/* Plain HTTP: a socket bufferevent; its record goes when the deadline
- * finds the socket gone. */
-static struct bufferevent *
-server_plain_bev(struct event_base *base, void *arg)
-{
-	struct server *s = arg;
-	struct bufferevent *sock;
-	struct server_conn *c;
-
-	if ((c = server_conn_alloc(s, 0)) == NULL)
-		return NULL;
-	if ((sock = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		event_free(c->deadline);
-		event_free(c->init);
-		free(c);
-		return NULL;
-	}
-	server_conn_attach(c, sock);
-	return sock;
-}
-
-static struct evhttp *
-server_evhttp(struct server *s, int tls)
-{
-	struct evhttp *h = evhttp_new(s->base);
-
-	if (h == NULL)
-		return NULL;
-	evhttp_set_bevcb(h, tls ? server_tls_bev : server_plain_bev, s);
-	evhttp_set_gencb(h, server_request, s);
-	/* Let every method reach us, so that the unwanted ones get 405 with
-	 * Allow rather than evhttp's bare 501. */
-	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-	    EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(h, HEADERS_MAX);
-	evhttp_set_max_body_size(h, 0);
-	evhttp_set_timeout(h, IO_TIMEOUT);
-	evhttp_set_default_content_type(h, "text/plain; charset=utf-8");
-	return h;
-}
+/* ---- listening ---- */
 
 static int
-server_listen(struct server *s, struct evhttp *h, const struct config_listen *l,
+server_listen(struct server *s, struct http_server *h, const struct config_listen *l,
     size_t n, const char *scheme)
 {
 	size_t i;
-	int one = 1;
 
 	for (i = 0; i < n; i++) {
-		struct evhttp_bound_socket *b =
-		    evhttp_bind_socket_with_handle(h, l[i].host, (ev_uint16_t)l[i].port);
-		if (b == NULL) {
+		if (http_server_listen(h, l[i].host, (int)l[i].port) == -1) {
 			log_error("%s: cannot listen on %s: %s", s->config_path, l[i].text,
 			    strerror(errno));
 			return -1;
 		}
-		/* Accepted sockets inherit it: no Nagle delay on small replies. */
-		setsockopt(evhttp_bound_socket_get_fd(b), IPPROTO_TCP, TCP_NODELAY,
-		    &one, sizeof(one));
 		log_info("listening on %s://%s/", scheme, l[i].text);
 	}
 	return 0;
@@ -1201,16 +842,14 @@ server_grace_over(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(s->base, NULL);
 }
 
-/* ARG non-NULL: accept again; NULL: stop accepting. */
+/* A connection closed while stopping: exit with the last one. */
 static void
-server_accepting(struct evhttp_bound_socket *b, void *arg)
+server_on_idle(void *arg)
 {
-	struct evconnlistener *l = evhttp_bound_socket_get_listener(b);
+	struct server *s = arg;
 
-	if (l != NULL && arg != NULL)
-		evconnlistener_enable(l);
-	else if (l != NULL)
-		evconnlistener_disable(l);
+	if (s->stopping && server_connections(s) == 0)
+		event_base_loopexit(s->base, NULL);
 }
 
 static void
@@ -1223,10 +862,14 @@ server_on_term(evutil_socket_t sig, short what, void *arg)
 	s->stopping = 1;
 	log_info("signal %d: no new connections; finishing %u downloads", (int)sig,
 	    s->streams);
-	server_listeners(s, 0);
-	/* Exit when the last download ends (server_stream_free) or when the
+	/* Idle connections close now; busy ones after their answer. The
+	 * loop exits when the last one has closed (server_on_idle) or the
 	 * grace period is over, whichever comes first. */
-	if (s->streams == 0) {
+	if (s->https)
+		http_server_drain(s->https);
+	if (s->http)
+		http_server_drain(s->http);
+	if (server_connections(s) == 0) {
 		event_base_loopexit(s->base, NULL);
 		return;
 	}
@@ -1300,7 +943,6 @@ int
 server_run(const char *config_path)
 {
 	struct server s;
-	struct event_config *ecfg;
 	char err[1024], *cert = NULL, *key = NULL;
 	int rc = 2;
 
@@ -1357,24 +999,38 @@ server_run(const char *config_path)
 				    (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
 		}
 	}
-	if (server_ssl_idx == -1)
-		server_ssl_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, server_ssl_free);
-
-	/* The epoll changelist folds the add/remove pairs evhttp makes on
-	 * every request into one epoll_ctl, or none. */
-	if ((ecfg = event_config_new()) == NULL)
-		goto out_store;
-	event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	s.base = event_base_new_with_config(ecfg);
-	event_config_free(ecfg);
-	if (s.base == NULL) {
-		log_error("cannot create the event loop");
-		goto out_store;
-	}
-	if ((s.cfg.n_https_listen > 0 && (s.https = server_evhttp(&s, 1)) == NULL) ||
-	    (s.cfg.n_http_listen > 0 && (s.http = server_evhttp(&s, 0)) == NULL)) {
-		log_error("out of memory");
-		goto out_base;
+	{
+		struct http_server_limits lim = {
+			.headers_max = HEADERS_MAX,
+			.header_timeout = HEADER_TIMEOUT,
+			.io_timeout = IO_TIMEOUT,
+			/* Each scheme its half: a flood of one cannot
+			 * starve the other. */
+			.conn_max = s.cfg.n_https_listen > 0 && s.cfg.n_http_listen > 0 ?
+			    s.conn_max / 2 : s.conn_max,
+		};
+		/* The epoll changelist folds the write event's add and
+		 * remove around a response written at once into nothing. */
+		struct event_config *ecfg = event_config_new();
+		if (ecfg != NULL)
+			event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		s.base = ecfg != NULL ? event_base_new_with_config(ecfg) : NULL;
+		event_config_free(ecfg);
+		if (s.base == NULL) {
+			log_error("cannot create the event loop");
+			goto out_store;
+		}
+		if ((s.cfg.n_https_listen > 0 &&
+		    (s.https = http_server_new(s.base, s.ssl, &lim, server_request, &s)) == NULL) ||
+		    (s.cfg.n_http_listen > 0 &&
+		    (s.http = http_server_new(s.base, NULL, &lim, server_request, &s)) == NULL)) {
+			log_error("out of memory");
+			goto out_base;
+		}
+		if (s.https)
+			http_server_on_idle(s.https, server_on_idle, &s);
+		if (s.http)
+			http_server_on_idle(s.http, server_on_idle, &s);
 	}
 	if ((s.https && server_listen(&s, s.https, s.cfg.https_listen,
 	    s.cfg.n_https_listen, "https") == -1) ||
@@ -1438,20 +1094,8 @@ out_base:
 	if (s.ev_hup)
 		event_free(s.ev_hup);
 	s.stopping = 1;
-	if (s.https)
-		evhttp_free(s.https);
-	if (s.http)
-		evhttp_free(s.http);
-	/* Plain connections' records wait for their deadline to notice the
-	 * socket is gone, and libevent may free TLS ones only with the base:
-	 * at exit, drop what is left, unhooked from any SSL first. */
-	for (size_t b = 0; b < CONN_BUCKETS; b++) {
-		while (s.conns[b] != NULL) {
-			if (s.conns[b]->ssl != NULL)
-				SSL_set_ex_data(s.conns[b]->ssl, server_ssl_idx, NULL);
-			server_conn_free(s.conns[b]);
-		}
-	}
+	http_server_free(s.https);
+	http_server_free(s.http);
 	event_base_free(s.base);
 out_store:
 	store_close(&s.st);

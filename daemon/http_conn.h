@@ -1,0 +1,88 @@
+#ifndef EMBERD_HTTP_CONN_H
+#define EMBERD_HTTP_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/buffer.h>
+#include <openssl/ssl.h>
+
+#include "http_request.h"
+
+/*
+ * HTTP/1.1 connections on bufferevents (bufferevent_openssl for TLS, a
+ * socket bufferevent for plain HTTP): accepting, reading request heads,
+ * keep-alive and pipelining, deadlines, limits and a lingering close.
+ * What to answer is the handler's business; how to frame it is ours.
+ *
+ * A handler answers every request exactly once, with http_conn_reply()
+ * or http_conn_stream(), after http_conn_begin() and any number of
+ * http_conn_header() calls; it may answer later than it is called, and
+ * no further request of the connection is read until it has.
+ */
+
+struct http_conn;
+struct http_server;
+
+typedef void (*http_handler)(struct http_conn *c, const struct http_head *h,
+    void *arg);
+
+/*
+ * Streamed bodies: FILL adds the next bytes (at most WANT) to OUT when
+ * the connection's output has drained; it returns 0 for more to come, 1
+ * when the body is complete, -1 on an error (the connection is then cut:
+ * the length has gone out already). DONE is called once, when the body
+ * is complete (COMPLETE 1) or the connection ended before it (0).
+ */
+typedef int (*http_fill_fn)(void *arg, struct evbuffer *out, size_t want);
+typedef void (*http_done_fn)(void *arg, int complete);
+
+struct http_server_limits {
+	size_t headers_max;	/* request line and fields together */
+	int header_timeout;	/* s to send a whole request */
+	int io_timeout;		/* s a reader may stall a response */
+	unsigned conn_max;	/* connections at once: accepting pauses */
+};
+
+struct http_server *http_server_new(struct event_base *base, SSL_CTX *tls,
+    const struct http_server_limits *lim, http_handler handler, void *arg);
+/* Listen on HOST:PORT; -1 with errno on failure. */
+int http_server_listen(struct http_server *srv, const char *host, int port);
+/* Stop accepting; answer what is in flight, with Connection: close, and
+ * close idle connections. */
+void http_server_drain(struct http_server *srv);
+unsigned http_server_connections(const struct http_server *srv);
+/* Close every connection and listener and free SRV. */
+void http_server_free(struct http_server *srv);
+/* Called with ARG whenever the number of connections falls to zero. */
+void http_server_on_idle(struct http_server *srv, void (*cb)(void *), void *arg);
+
+/* The reader's address, as text (for logs that ask for it). */
+const char *http_conn_peer(const struct http_conn *c);
+int http_conn_is_loopback(const struct http_conn *c);
+
+/* Start a response: status line and Date. */
+void http_conn_begin(struct http_conn *c, int code);
+/* One field; NAME and VALUE must not hold CR or LF (ours never do). */
+void http_conn_header(struct http_conn *c, const char *name, const char *value);
+/*
+ * End the head with Content-Length LEN and send BODY (LEN bytes) with it,
+ * in one piece; a HEAD request gets the head only. BODY NULL with LEN > 0:
+ * a HEAD answer for a body of LEN bytes.
+ */
+void http_conn_reply(struct http_conn *c, const void *body, size_t len);
+/* End a head that has no Content-Length and no body: a 304. */
+void http_conn_reply_empty(struct http_conn *c);
+/* Like http_conn_reply, but the caller fills the body in place: returns
+ * where LEN bytes go, or NULL (out of memory: the connection is cut).
+ * Commit with http_conn_reply_commit, or cut with http_conn_abort. */
+void *http_conn_reply_reserve(struct http_conn *c, size_t len);
+void http_conn_reply_commit(struct http_conn *c);
+/* End the head with Content-Length LEN and stream the body with FILL. */
+void http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
+    http_done_fn done, void *arg);
+/* Give up on the response begun: the connection is closed. */
+void http_conn_abort(struct http_conn *c);
+
+#endif
