@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <event2/util.h>
@@ -96,6 +97,7 @@ struct http_conn {
 	int keep_alive;		/* after the response begun */
 	int head_only;		/* the request is HEAD */
 	int eof;		/* the reader will send no more */
+	int corked;		/* TCP_CORK is on */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_text[INET6_ADDRSTRLEN + 8];
@@ -114,6 +116,7 @@ struct http_conn {
 
 static void http_conn_process(struct http_conn *c);
 static void http_conn_response_end(struct http_conn *c);
+static void http_conn_cork(struct http_conn *c, int on);
 
 static time_t
 http_now(void)
@@ -215,6 +218,7 @@ static void
 http_conn_linger(struct http_conn *c)
 {
 	c->state = C_LINGER;
+	http_conn_cork(c, 0);
 	if (c->ssl != NULL)
 		SSL_shutdown(c->ssl);
 	if (c->fd != -1)
@@ -223,6 +227,43 @@ http_conn_linger(struct http_conn *c)
 		http_conn_close(c);	/* the reader has closed already */
 	else
 		http_timer_arm(c, LINGER);
+}
+
+/*
+ * Send what was just queued now, in this turn of the loop. Libevent's
+ * socket and OpenSSL bufferevents only register for writability when
+ * output is added and write once the next epoll_wait says so: two
+ * epoll_ctl calls and a loop turn per response. Running the write
+ * event's callback directly writes at once; when all of it went out, the
+ * event is removed again before the loop applies any change, so nothing
+ * reaches the kernel but the write. (The event is a documented member
+ * of struct bufferevent, bufferevent_struct.h.)
+ */
+static void
+http_conn_kick(struct http_conn *c)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+		event_active(&c->bev->ev_write, EV_WRITE, 1);
+}
+
+/*
+ * A response of several TLS records (or a plain one of several
+ * segments) is written a record at a time; on its own each write would
+ * go out as a packet, and on loopback or a fast link each one wakes the
+ * reader. Corked, the kernel sends full segments only, and the rest when
+ * the response has been written (the write callback, output empty).
+ */
+#define CORK_OVER	16384
+
+static void
+http_conn_cork(struct http_conn *c, int on)
+{
+	int v = on;
+
+	if (c->corked == on || c->fd == -1)
+		return;
+	c->corked = on;
+	setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
 }
 
 /* ---- callbacks ---- */
@@ -291,8 +332,11 @@ http_read_cb(struct bufferevent *bev, void *arg)
 	if (c->state == C_LINGER) {
 		struct evbuffer *in = bufferevent_get_input(bev);
 		evbuffer_drain(in, evbuffer_get_length(in));
-	} else if (c->state == C_WAIT)
+	} else if (c->state == C_WAIT) {
 		http_conn_process(c);
+		if (!c->dead)
+			http_conn_kick(c);
+	}
 	http_conn_leave(c);
 }
 
@@ -303,9 +347,15 @@ http_write_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *out = bufferevent_get_output(bev);
 
 	http_conn_enter(c);
+	if (c->corked && c->state != C_STREAM && evbuffer_get_length(out) == 0)
+		http_conn_cork(c, 0);
 	switch (c->state) {
 	case C_STREAM:
 		http_conn_pump(c);
+		/* Libevent calls this once the output has gone out: what the
+		 * pump added goes now, not after another epoll_wait. */
+		if (!c->dead)
+			http_conn_kick(c);
 		break;
 	case C_CLOSING:
 		if (evbuffer_get_length(out) == 0)
@@ -315,8 +365,11 @@ http_write_cb(struct bufferevent *bev, void *arg)
 		/* Pipelined requests waited for the output to drain. */
 		if (c->srv->draining && evbuffer_get_length(out) == 0)
 			http_conn_close(c);
-		else
+		else {
 			http_conn_process(c);
+			if (!c->dead)
+				http_conn_kick(c);
+		}
 		break;
 	default:
 		break;
@@ -470,6 +523,8 @@ http_conn_reply_reserve(struct http_conn *c, size_t len)
 		return NULL;
 	}
 	memcpy(c->iov.iov_base, c->head, c->head_len);
+	if (!c->head_only && len > CORK_OVER)
+		http_conn_cork(c, 1);
 	/* A HEAD answer has no body: what is written there is not sent. */
 	c->iov_body = c->head_only ? 0 : len;
 	return (char *)c->iov.iov_base + c->head_len;
@@ -534,6 +589,8 @@ http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
 		http_conn_abort(c);
 		return;
 	}
+	if (!c->head_only && len > CORK_OVER)
+		http_conn_cork(c, 1);
 	c->fill = fill;
 	c->done = done;
 	c->stream_arg = arg;

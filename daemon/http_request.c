@@ -488,15 +488,30 @@ http_accepts_gzip(const char *value)
 
 /* ---- the request head ---- */
 
+/* Empty lines before the request line are skipped (RFC 9112 2.2):
+ * CRLF or LF, not a lone CR. */
+static size_t
+http_skip_empty_lines(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	for (;;) {
+		if (i < len && buf[i] == '\n')
+			i++;
+		else if (i + 1 < len && buf[i] == '\r' && buf[i + 1] == '\n')
+			i += 2;
+		else
+			return i;
+	}
+}
+
 size_t
 http_head_end(const char *buf, size_t len)
 {
 	size_t i = 0;
 	const char *p;
 
-	/* Empty lines before the request line are skipped (RFC 9112 2.2). */
-	while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
-		i++;
+	i = http_skip_empty_lines(buf, len);
 	while (i < len && (p = memchr(buf + i, '\n', len - i)) != NULL) {
 		size_t nl = (size_t)(p - buf);
 		/* The line after this one is empty: "\n\n" or "\n\r\n". */
@@ -617,8 +632,7 @@ http_head_parse(char *buf, size_t len, struct http_head *h)
 	 * functions below can use string functions safely. */
 	if (memchr(buf, '\0', len) != NULL)
 		return -1;
-	while (pos < len && (buf[pos] == '\r' || buf[pos] == '\n'))
-		pos++;
+	pos = http_skip_empty_lines(buf, len);
 	if ((line = http_next_line(buf, len, &pos, &linelen)) == NULL ||
 	    memchr(line, '\r', linelen) != NULL ||
 	    http_request_line(line, linelen, h) == -1)
@@ -669,14 +683,14 @@ http_head_parse(char *buf, size_t len, struct http_head *h)
 			 * whole object is the safe answer. */
 			h->range = h->range == NULL ? v : "";
 		} else if (strcasecmp(line, "If-None-Match") == 0) {
-			if (h->if_none_match == NULL)
-				h->if_none_match = v;
+			/* Repeated fields of a list could be joined (RFC 9110
+			 * 5.3); "" is the harmless answer: no 304, no gzip. */
+			h->if_none_match = h->if_none_match == NULL ? v : "";
 		} else if (strcasecmp(line, "If-Range") == 0) {
 			/* Repeated: match nothing, so no range is honoured. */
 			h->if_range = h->if_range == NULL ? v : "";
 		} else if (strcasecmp(line, "Accept-Encoding") == 0) {
-			if (h->accept_encoding == NULL)
-				h->accept_encoding = v;
+			h->accept_encoding = h->accept_encoding == NULL ? v : "";
 		}
 	}
 	if (line == NULL)

@@ -89,7 +89,7 @@ struct http_head {
 	int minor;		/* HTTP/1.MINOR: 0 or 1 (1.x above 1 counts as 1) */
 	int keep_alive;		/* from the version and Connection */
 	int has_body;		/* Content-Length > 0 or any Transfer-Encoding */
-	const char *range;	/* NULL when absent; "" when sent twice (ignored) */
+	const char *range;	/* each: NULL when absent; "" when sent twice */
 	const char *if_none_match;
 	const char *if_range;
 	const char *accept_encoding;

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -360,14 +361,30 @@ server_stream_read(struct server_stream *st, struct evbuffer *buf, size_t want)
 	if (want > st->left)
 		want = (size_t)st->left;
 	if (!st->inflating) {
-		struct evbuffer_iovec v;
-		if (evbuffer_reserve_space(buf, want, &v, 1) < 1)
+		/* Two extents: asking for one contiguous piece would make
+		 * libevent move the unsent bytes of the last chain first. */
+		struct evbuffer_iovec v[2];
+		struct iovec iov[2];
+		int nv = evbuffer_reserve_space(buf, (ev_ssize_t)want, v, 2);
+		size_t room = 0;
+		if (nv < 1)
 			return -1;
-		ssize_t n = pread(st->fd, v.iov_base, want, (off_t)st->off);
+		for (int i = 0; i < nv; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len;
+			if (room + iov[i].iov_len > want)
+				iov[i].iov_len = want - room;
+			room += iov[i].iov_len;
+		}
+		ssize_t n = preadv(st->fd, iov, nv, (off_t)st->off);
 		if (n <= 0)
 			return -1;
-		v.iov_len = (size_t)n;
-		evbuffer_commit_space(buf, &v, 1);
+		size_t got = (size_t)n;
+		for (int i = 0; i < nv; i++) {
+			v[i].iov_len = got < iov[i].iov_len ? got : iov[i].iov_len;
+			got -= v[i].iov_len;
+		}
+		evbuffer_commit_space(buf, v, nv);
 		st->off += (uint64_t)n;
 		st->left -= (uint64_t)n;
 		return 0;

@@ -4,7 +4,7 @@
 # Starts emberd (`emberd run`, one thread) and nginx (one worker per emberd
 # thread, so 1; the same self-signed certificate, which emberd makes at
 # STORE/tls/; sendfile on, gzip_static on, access_log off) and drives them in
-# turn with wrk (-t1, keep-alive connections), 3 rounds of 5 s per server and
+# turn with wrk (-t1, keep-alive connections), 5 rounds of 5 s per server and
 # load, alternating nginx, emberd, nginx, emberd, ... and prints the median of
 # each server:
 #   - 4 KiB random object, 64 connections: requests/s;
@@ -17,8 +17,8 @@
 # Target (from the issue): every ratio >= 1.0.
 # Before timing, curl checks that both servers return the right bytes (sha256
 # of both objects; the page gzip-encoded and gunzipping to the original).
-# wrk and the servers share this machine's CPUs (2 on the reference machine):
-# wrk takes about one, the server under test the other; the idle one sleeps.
+# With two CPUs or more the server under test is pinned to CPU 0 and wrk to
+# CPU 1 (taskset); the idle server sleeps.
 # It is a benchmark, not a test: it exits 0 whether targets are met or not,
 # 1 if a server fails to start or a correctness check fails,
 # 2 if a tool it needs is missing.
@@ -58,8 +58,15 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 licenses=/usr/share/common-licenses
 compgen -G "$licenses/*" >/dev/null || die2 "$licenses is empty (HTML text source; Debian package base-files)"
 
-ROUNDS=3
+ROUNDS=5
 DURATION=5s
+# With two CPUs or more, the server under test runs on CPU 0 and wrk on
+# CPU 1 (taskset), so that neither steals the other's core and the rounds
+# vary less; with one CPU they share it.
+pin_server=() pin_wrk=()
+if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then
+    pin_server=(taskset -c 0) pin_wrk=(taskset -c 1)
+fi
 
 work=$(mktemp -d /var/tmp/serve-bench.XXXXXX)
 emberd_pid='' nginx_pid='' sampler_pid=''
@@ -138,7 +145,7 @@ EOF
     { cat "$edir/keygen.log" >&2; die1 "emberd keygen failed"; }
 "$emberd" add -c "$edir/emberd.conf" "$src/f4k.bin" "$src/f64m.bin" "$src/page.html" >"$edir/add.log" 2>&1 ||
     { cat "$edir/add.log" >&2; die1 "emberd add failed"; }
-"$emberd" run -c "$edir/emberd.conf" >"$edir/run.log" 2>&1 &
+"${pin_server[@]}" "$emberd" run -c "$edir/emberd.conf" >"$edir/run.log" 2>&1 &
 emberd_pid=$!
 up=0
 for _ in $(seq 100); do
@@ -196,7 +203,7 @@ http {
     }
 }
 EOF
-"$nginx_bin" -p "$ndir/" -c "$ndir/nginx.conf" -e "$ndir/logs/error.log" >"$ndir/logs/stdout.log" 2>&1 &
+"${pin_server[@]}" "$nginx_bin" -p "$ndir/" -c "$ndir/nginx.conf" -e "$ndir/logs/error.log" >"$ndir/logs/stdout.log" 2>&1 &
 nginx_pid=$!
 nginx_worker='' up=0
 for _ in $(seq 100); do
@@ -298,7 +305,7 @@ run_load() {    # run_load KEY CONNS METRIC(rps|mbs) PATH [wrk args...]
         for srv in nginx emberd; do
             if [[ $srv == nginx ]]; then url=$N/$path; else url=$E/$path; fi
             out=$work/wrk.$key.$srv.$r
-            wrk -t1 -c"$conns" -d"$DURATION" --timeout 30s "$@" "$url" >"$out" 2>&1 ||
+            "${pin_wrk[@]}" wrk -t1 -c"$conns" -d"$DURATION" --timeout 30s "$@" "$url" >"$out" 2>&1 ||
                 { cat "$out" >&2; die1 "wrk failed against $srv ($url)"; }
             if [[ $metric == rps ]]; then
                 v=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
@@ -335,7 +342,11 @@ echo "nginx: $("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //'), worker_proces
 echo "both: HTTPS (TLSv1.2/1.3) on 127.0.0.1 with the same self-signed certificate (emberd's STORE/tls/cert.pem)"
 echo "wrk -t1, keep-alive, ${ROUNDS} rounds x ${DURATION} per server, alternating; the median is shown"
 echo "load average before the runs: $load_before (other work on the machine skews every figure)"
-echo "CPU: wrk and the server under test share these $(nproc) CPUs (wrk takes about one); the idle server sleeps"
+if [[ ${#pin_server[@]} -gt 0 ]]; then
+    echo "CPU: the server under test is pinned to CPU 0 and wrk to CPU 1 (taskset); the idle server sleeps"
+else
+    echo "CPU: wrk and the server under test share $(nproc) CPU(s); the idle server sleeps"
+fi
 echo "page.html: $page_size bytes of HTML; gzip body nginx ${gz_bytes[nginx]} bytes (gzip -9), emberd ${gz_bytes[emberd]} bytes (its store)"
 echo "checks: f4k.bin and f64m.bin sha256 match from both; page.html gzip-encoded from both, gunzips to the original"
 echo

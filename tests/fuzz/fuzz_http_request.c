@@ -3,7 +3,8 @@
  * an 8-byte object size (little-endian) followed by NUL-separated
  * strings; every string goes through every parser, the first one also
  * serving as the entity-tag, and the invariants the server relies on
- * are checked.
+ * are checked. The whole input, as it is, is also a request head for
+ * http_head_end() and http_head_parse().
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -65,6 +66,81 @@ fuzz_range(const char *s, uint64_t objsize)
 		__builtin_trap();
 }
 
+/* P lies in BUF[0..LEN) and is a string that ends there. */
+static int
+in_buf(const char *p, const char *buf, size_t len)
+{
+	return p >= buf && p < buf + len &&
+	    memchr(p, '\0', (size_t)(buf + len - p)) != NULL;
+}
+
+/* A captured header: absent or in the buffer; one sent twice is "",
+ * which points to a constant. */
+static int
+header_ok(const char *p, const char *buf, size_t len)
+{
+	return p == NULL || in_buf(p, buf, len) || p[0] == '\0';
+}
+
+/*
+ * On a heap copy of exactly SIZE bytes, so that any read past the end is
+ * caught: the end is within the input and the first empty line, and a
+ * parsed head holds only strings in the buffer.
+ */
+static void
+fuzz_head(const uint8_t *data, size_t size)
+{
+	struct http_head h;
+	char *buf;
+	size_t n;
+	const char *t;
+
+	if ((buf = malloc(size > 0 ? size : 1)) == NULL)
+		return;
+	if (size > 0)
+		memcpy(buf, data, size);
+	n = http_head_end(buf, size);
+	if (n > size)
+		__builtin_trap();
+	if (n > 0) {
+		/* Ends with its empty line, and no shorter prefix does. */
+		if (n < 2 || buf[n - 1] != '\n' ||
+		    http_head_end(buf, n) != n || http_head_end(buf, n - 1) != 0)
+			__builtin_trap();
+		if (http_head_parse(buf, n, &h) == 0) {
+			if (!in_buf(h.method_text, buf, n) ||
+			    h.method_text[0] == '\0' ||
+			    !in_buf(h.target, buf, n) || h.target[0] == '\0')
+				__builtin_trap();
+			for (t = h.target; *t != '\0'; t++)
+				if ((unsigned char)*t <= 0x20 ||
+				    (unsigned char)*t == 0x7f)
+					__builtin_trap();
+			if ((h.method == HTTP_GET) !=
+			    (strcmp(h.method_text, "GET") == 0) ||
+			    (h.method == HTTP_HEAD) !=
+			    (strcmp(h.method_text, "HEAD") == 0))
+				__builtin_trap();
+			if ((h.minor != 0 && h.minor != 1) ||
+			    (h.keep_alive != 0 && h.keep_alive != 1) ||
+			    (h.has_body != 0 && h.has_body != 1))
+				__builtin_trap();
+			if (!header_ok(h.range, buf, n) ||
+			    !header_ok(h.if_none_match, buf, n) ||
+			    !header_ok(h.if_range, buf, n) ||
+			    !header_ok(h.accept_encoding, buf, n))
+				__builtin_trap();
+			/* What the server then does with them. */
+			http_route(h.target, NULL, 0);
+			http_range_parse(h.range, 1000, NULL);
+			http_if_none_match(h.if_none_match, "\"abc\"");
+			http_if_range(h.if_range, "\"abc\"");
+			http_accepts_gzip(h.accept_encoding);
+		}
+	}
+	free(buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -73,6 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf, *p, *end;
 	size_t i;
 
+	fuzz_head(data, size);
 	if (size < 8)
 		return 0;
 	for (i = 0; i < 8; i++)

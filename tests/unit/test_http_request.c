@@ -1,5 +1,6 @@
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http_request.h"
@@ -51,6 +52,119 @@ static enum http_range_result
 range(const char *v, uint64_t size)
 {
 	return http_range_parse(v, size, &rg);
+}
+
+static char hbuf[4096];
+static size_t hlen;
+static struct http_head hh;
+
+/* Parse the LEN bytes at S as a head, from a copy: the parser writes
+ * into its buffer. */
+static int
+head_n(const char *s, size_t len)
+{
+	if (len > sizeof(hbuf))
+		return -2;
+	memset(hbuf, 'Z', sizeof(hbuf));
+	memcpy(hbuf, s, len);
+	hlen = len;
+	memset(&hh, 0xa5, sizeof(hh));
+	return http_head_parse(hbuf, len, &hh);
+}
+
+static int
+head(const char *s)
+{
+	return head_n(s, strlen(s));
+}
+
+/* A string the parser left in the buffer, NUL-terminated there. */
+static int
+in_head(const char *p)
+{
+	return p != NULL && p >= hbuf && p < hbuf + hlen &&
+	    memchr(p, '\0', (size_t)(hbuf + hlen - p)) != NULL;
+}
+
+/* A captured header value equal to WANT, lying in the buffer. */
+static int
+captured(const char *p, const char *want)
+{
+	return in_head(p) && strcmp(p, want) == 0;
+}
+
+/* A well-formed head: METHOD, TARGET, MINOR and keep-alive as given. */
+static int
+head_ok(const char *s, enum http_method method, const char *method_text,
+    const char *target, int minor, int keep_alive)
+{
+	return head(s) == 0 && hh.method == method &&
+	    captured(hh.method_text, method_text) &&
+	    captured(hh.target, target) && hh.minor == minor &&
+	    hh.keep_alive == keep_alive;
+}
+
+static int
+keep_alive(const char *s)
+{
+	return head(s) == 0 ? hh.keep_alive : -1;
+}
+
+static int
+has_body(const char *s)
+{
+	return head(s) == 0 ? hh.has_body : -1;
+}
+
+/* http_head_end() on an exact-size heap copy, so that ASan builds catch
+ * a read past LEN. */
+static size_t
+head_end_n(const char *s, size_t len)
+{
+	char *p;
+	size_t n;
+
+	if ((p = malloc(len > 0 ? len : 1)) == NULL)
+		return (size_t)-1;
+	memcpy(p, s, len);
+	n = http_head_end(p, len);
+	free(p);
+	return n;
+}
+
+static size_t
+head_end(const char *s)
+{
+	return head_end_n(s, strlen(s));
+}
+
+/* The head S is complete only with its last byte: every shorter prefix
+ * is "not all there yet", and TRAILER after it (a pipelined request)
+ * does not move the end. */
+static int
+head_end_splits(const char *s, const char *trailer)
+{
+	char both[512];
+	size_t len = strlen(s), tlen = strlen(trailer), k;
+	int ok = 1;
+
+	for (k = 0; k < len; k++) {
+		if (head_end_n(s, k) != 0) {
+			fprintf(stderr, "head_end: %zu-byte prefix of %zu "
+			    "taken as complete\n", k, len);
+			ok = 0;
+		}
+	}
+	if (head_end_n(s, len) != len)
+		ok = 0;
+	if (len + tlen > sizeof(both))
+		return 0;
+	memcpy(both, s, len);
+	memcpy(both + len, trailer, tlen);
+	for (k = len; k <= len + tlen; k++)
+		if (head_end_n(both, k) != len)
+			ok = 0;
+	return ok;
 }
 
 static void
@@ -519,6 +633,506 @@ test_accepts_gzip(void)
 	CHECK(http_accepts_gzip("gzip;q=0.5x, *;q=1"));
 }
 
+static void
+test_head_end(void)
+{
+	const char *crlf = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	const char *lf = "GET / HTTP/1.1\nHost: x\n\n";
+
+	CHECK(head_end(crlf) == strlen(crlf));
+	CHECK(head_end(lf) == strlen(lf));
+	CHECK(head_end("GET / HTTP/1.0\r\n\r\n") == 18);
+	CHECK(head_end("GET / HTTP/1.0\n\n") == 16);
+	/* Mixed line ends: any LF, then an empty line with or without CR. */
+	CHECK(head_end("GET / HTTP/1.1\r\nHost: x\n\r\n") == 26);
+	CHECK(head_end("GET / HTTP/1.1\r\nHost: x\r\n\n") == 26);
+	CHECK(head_end("GET / HTTP/1.1\nHost: x\r\n\r\n") == 26);
+	/* The first empty line ends it: a pipelined request stays out. */
+	CHECK(head_end("GET / HTTP/1.1\r\n\r\nGET /x HTTP/1.1\r\n\r\n") ==
+	    18);
+	CHECK(head_end("GET / HTTP/1.1\r\n\r\n\r\n") == 18);
+	CHECK(head_end("GET / HTTP/1.1\n\nbody") == 16);
+	/* A CR after a LF that is no empty line does not end the head. */
+	CHECK(head_end("GET / HTTP/1.1\n\rX: y\n\n") == 22);
+	CHECK(head_end("GET / HTTP/1.1\r\n\rX\r\n\r\n") == 22);
+
+	/* Not all there yet. */
+	CHECK(head_end_n("", 0) == 0);
+	CHECK(head_end("G") == 0);
+	CHECK(head_end("GET / HTTP/1.1") == 0);
+	CHECK(head_end("GET / HTTP/1.1\r") == 0);
+	CHECK(head_end("GET / HTTP/1.1\r\n") == 0);
+	CHECK(head_end("GET / HTTP/1.1\r\n\r") == 0);
+	CHECK(head_end("GET / HTTP/1.1\n") == 0);
+	CHECK(head_end("GET / HTTP/1.1\r\nHost: x\r\n") == 0);
+	CHECK(head_end("GET / HTTP/1.1\r\nHost: x\r\n\r") == 0);
+	CHECK(head_end("GET / HTTP/1.1\r\nHost: x\r\r") == 0);
+	CHECK(head_end("GET / HTTP/1.1\r\nHost: x\r\n\rX") == 0);
+	/* Empty lines alone are no head. */
+	CHECK(head_end("\r\n") == 0);
+	CHECK(head_end("\n") == 0);
+	CHECK(head_end("\r\n\r\n") == 0);
+	CHECK(head_end("\n\n\n\n") == 0);
+	CHECK(head_end("\r\n\r\n\r\n\r\n\r") == 0);
+
+	/* Empty lines before the request line belong to the head. */
+	CHECK(head_end("\r\nGET / HTTP/1.1\r\n\r\n") == 20);
+	CHECK(head_end("\r\n\r\n\r\nGET / HTTP/1.1\r\n\r\n") == 24);
+	CHECK(head_end("\n\nGET / HTTP/1.1\n\n") == 18);
+	CHECK(head_end("\r\n\nGET / HTTP/1.1\r\nHost: x\r\n\r\nX") == 30);
+	CHECK(head_end("\r\n\r\nGET / HTTP/1.1\r\n") == 0);
+}
+
+static void
+test_head_end_split(void)
+{
+	/* Every prefix of a head is incomplete, byte by byte. */
+	CHECK(head_end_splits("GET / HTTP/1.1\r\nHost: x\r\n\r\n", ""));
+	CHECK(head_end_splits("GET / HTTP/1.1\nHost: x\n\n", ""));
+	CHECK(head_end_splits("GET / HTTP/1.0\r\n\r\n",
+	    "GET /x HTTP/1.1\r\n\r\n"));
+	CHECK(head_end_splits("GET /files/a HTTP/1.1\r\nHost: mirror\r\n"
+	    "Range: bytes=0-99\r\nIf-Range: \"abc\"\r\n"
+	    "Accept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n",
+	    "HEAD / HTTP/1.1\r\n\r\n"));
+	CHECK(head_end_splits("\r\n\r\nGET / HTTP/1.1\r\nA: b\r\n\r\n",
+	    "\r\n"));
+	CHECK(head_end_splits("\n\nHEAD / HTTP/1.1\nA: b\r\n\n", "body"));
+	CHECK(head_end_splits("GET / HTTP/1.1\r\nA: b\n\r\n", "\n\n"));
+	CHECK(head_end_splits("GET / HTTP/1.1\n\rX: y\n\n", "\r\n"));
+}
+
+static void
+test_head_request_line(void)
+{
+	char big[2048];
+
+	CHECK(head_ok("GET / HTTP/1.1\r\nHost: x\r\n\r\n", HTTP_GET, "GET",
+	    "/", 1, 1));
+	CHECK(hh.has_body == 0);
+	CHECK(hh.range == NULL && hh.if_none_match == NULL &&
+	    hh.if_range == NULL && hh.accept_encoding == NULL);
+	CHECK(head_ok("HEAD /files/a.mp4?x=1 HTTP/1.1\r\n\r\n", HTTP_HEAD,
+	    "HEAD", "/files/a.mp4?x=1", 1, 1));
+	CHECK(head_ok("GET /catalog.json HTTP/1.0\n\n", HTTP_GET, "GET",
+	    "/catalog.json", 0, 0));
+
+	/* Other well-formed methods: 405, with the method kept. */
+	CHECK(head_ok("POST / HTTP/1.1\r\n\r\n", HTTP_OTHER, "POST", "/", 1,
+	    1));
+	CHECK(head_ok("PUT /files/a HTTP/1.1\r\n\r\n", HTTP_OTHER, "PUT",
+	    "/files/a", 1, 1));
+	CHECK(head_ok("DELETE / HTTP/1.1\r\n\r\n", HTTP_OTHER, "DELETE", "/",
+	    1, 1));
+	CHECK(head_ok("OPTIONS * HTTP/1.1\r\n\r\n", HTTP_OTHER, "OPTIONS",
+	    "*", 1, 1));
+	CHECK(head_ok("CONNECT mirror:443 HTTP/1.1\r\n\r\n", HTTP_OTHER,
+	    "CONNECT", "mirror:443", 1, 1));
+	CHECK(head_ok("BREW /pot HTTP/1.1\r\n\r\n", HTTP_OTHER, "BREW",
+	    "/pot", 1, 1));
+	CHECK(head_ok("X-Y~!#$%&'*+.^_`| / HTTP/1.1\r\n\r\n", HTTP_OTHER,
+	    "X-Y~!#$%&'*+.^_`|", "/", 1, 1));
+	/* Methods are case-sensitive: "get" is not GET. */
+	CHECK(head_ok("get / HTTP/1.1\r\n\r\n", HTTP_OTHER, "get", "/", 1, 1));
+	CHECK(head_ok("Get / HTTP/1.1\r\n\r\n", HTTP_OTHER, "Get", "/", 1, 1));
+	CHECK(head_ok("head / HTTP/1.1\r\n\r\n", HTTP_OTHER, "head", "/", 1,
+	    1));
+	CHECK(head_ok("GETS / HTTP/1.1\r\n\r\n", HTTP_OTHER, "GETS", "/", 1,
+	    1));
+	CHECK(head_ok("GE / HTTP/1.1\r\n\r\n", HTTP_OTHER, "GE", "/", 1, 1));
+	CHECK(head_ok("HEADX / HTTP/1.1\r\n\r\n", HTTP_OTHER, "HEADX", "/", 1,
+	    1));
+	/* A method must be a token. */
+	CHECK(head("GE(T / HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GE\"T / HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET/ / HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("G\xc3\x89T / HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("/ HTTP/1.1\r\n\r\n") == -1);
+
+	/* Versions: HTTP/1.x only; a minor above 1 counts as 1. */
+	CHECK(head_ok("GET / HTTP/1.2\r\n\r\n", HTTP_GET, "GET", "/", 1, 1));
+	CHECK(head_ok("GET / HTTP/1.9\r\n\r\n", HTTP_GET, "GET", "/", 1, 1));
+	CHECK(head("GET / HTTP/2.0\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/2\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/0.9\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/3.0\r\n\r\n") == -1);
+	CHECK(head("GET / XTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET / http/1.1\r\n\r\n") == -1);
+	CHECK(head("GET / Http/1.1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.10\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.01\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/11\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP /1.1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP\r\n\r\n") == -1);
+	CHECK(head("GET / \r\n\r\n") == -1);		/* missing version */
+	CHECK(head("GET /\r\n\r\n") == -1);		/* HTTP/0.9 style */
+	CHECK(head("GET\r\n\r\n") == -1);
+	CHECK(head("GET \r\n\r\n") == -1);
+
+	/* Exactly one space either side of the target. */
+	CHECK(head("GET  / HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /  HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1 \r\n\r\n") == -1);
+	CHECK(head(" GET / HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET / a HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /a b HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET\t/ HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /\tHTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /\t HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET \t/ HTTP/1.1\r\n\r\n") == -1);
+
+	/* No control characters in the target: NUL, C0, DEL. */
+	CHECK(head_n("GET /a\0b HTTP/1.1\r\n\r\n", 22) == -1);
+	CHECK(head_n("GET /\0 HTTP/1.1\r\n\r\n", 20) == -1);
+	CHECK(head_n("GET \0 HTTP/1.1\r\n\r\n", 19) == -1);
+	CHECK(head("GET /a\x01" "b HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /a\x1b HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /a\x7f HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /a\x1f" "b HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /a\x0b" "b HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /a\x0c" "b HTTP/1.1\r\n\r\n") == -1);
+	/* A bare CR anywhere in the request line. */
+	CHECK(head("GET /a\rb HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET /\r HTTP/1.1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\r\n\r\n") == -1);
+	CHECK(head("GET\r/ HTTP/1.1\r\n\r\n") == -1);
+	/* NUL anywhere in the head. */
+	CHECK(head_n("GET / HTTP/1.1\r\nA: b\0c\r\n\r\n", 26) == -1);
+	CHECK(head_n("GET / HTTP/1.1\r\n\0: b\r\n\r\n", 24) == -1);
+	CHECK(head_n("\0GET / HTTP/1.1\r\n\r\n", 19) == -1);
+	/* Raw UTF-8 (lax clients) passes on to the router. */
+	CHECK(head_ok("GET /files/\xd0\x93.mp4 HTTP/1.1\r\n\r\n", HTTP_GET,
+	    "GET", "/files/\xd0\x93.mp4", 1, 1));
+	/* Anything else visible is the router's business. */
+	CHECK(head_ok("GET http://x/%zz\"<> HTTP/1.1\r\n\r\n", HTTP_GET, "GET",
+	    "http://x/%zz\"<>", 1, 1));
+
+	/* A long target is fine here (the connection bounds the head). */
+	memcpy(big, "GET /", 5);
+	memset(big + 5, 'a', 1000);
+	memcpy(big + 1005, " HTTP/1.1\r\n\r\n", 14);
+	CHECK(head(big) == 0 && in_head(hh.target) &&
+	    strlen(hh.target) == 1001);
+}
+
+static void
+test_head_connection(void)
+{
+	/* Defaults: 1.1 persistent, 1.0 not. */
+	CHECK(keep_alive("GET / HTTP/1.1\r\n\r\n") == 1);
+	CHECK(keep_alive("GET / HTTP/1.0\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.2\r\n\r\n") == 1);
+
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: close\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection:close\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: Close\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: CLOSE\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nconnection: close\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nCONNECTION:\tclose\t\r\n\r\n") ==
+	    0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: foo, Close\r\n\r\n") ==
+	    0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: close,foo\r\n\r\n") ==
+	    0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: ,, close ,\r\n\r\n") ==
+	    0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: a\tclose\r\n\r\n") ==
+	    0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: keep-alive, close"
+	    "\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: keep-alive\r\n"
+	    "Connection: close\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: keep-alive\r\n\r\n") ==
+	    1);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: Upgrade\r\n\r\n") == 1);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection:\r\n\r\n") == 1);
+	/* Whole tokens only. */
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: closed\r\n\r\n") == 1);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: xclose\r\n\r\n") == 1);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: not-close\r\n\r\n") ==
+	    1);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nConnection: clos\r\n\r\n") == 1);
+	/* Other fields that merely mention it. */
+	CHECK(keep_alive("GET / HTTP/1.1\r\nX-Connection: close\r\n\r\n") ==
+	    1);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nProxy-Connection: close\r\n\r\n") ==
+	    1);
+	CHECK(keep_alive("GET / HTTP/1.1\r\nX: Connection: close\r\n\r\n") ==
+	    1);
+
+	/* HTTP/1.0 asks for persistence explicitly. */
+	CHECK(keep_alive("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n") ==
+	    1);
+	CHECK(keep_alive("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n") ==
+	    1);
+	CHECK(keep_alive("GET / HTTP/1.0\r\nconnection: foo, KEEP-ALIVE\r\n"
+	    "\r\n") == 1);
+	CHECK(keep_alive("GET / HTTP/1.0\r\nConnection: close\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n"
+	    "\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.0\r\nConnection: close\r\n"
+	    "Connection: keep-alive\r\n\r\n") == 0);
+	CHECK(keep_alive("GET / HTTP/1.0\r\nConnection: keep-alives\r\n\r\n") ==
+	    0);
+	CHECK(keep_alive("GET / HTTP/1.0\r\nConnection: keepalive\r\n\r\n") ==
+	    0);
+	CHECK(keep_alive("GET / HTTP/1.0\r\nKeep-Alive: timeout=5\r\n\r\n") ==
+	    0);
+}
+
+static void
+test_head_fields(void)
+{
+	/* Fields the server does not act on are checked, then dropped. */
+	CHECK(head("GET / HTTP/1.1\r\nHost: mirror.example\r\n"
+	    "User-Agent: curl/8.0\r\nAccept: */*\r\n\r\n") == 0);
+	CHECK(head("GET / HTTP/1.1\r\nX-Empty:\r\nX-Blank:   \r\n\r\n") == 0);
+	CHECK(head("GET / HTTP/1.1\r\nHost: a:b:c\r\n\r\n") == 0);
+	CHECK(head("GET / HTTP/1.1\r\nX: a\tb  c\r\n\r\n") == 0);
+	CHECK(head("GET / HTTP/1.1\r\nX: \x80\xff\r\n\r\n") == 0);
+	CHECK(head("GET / HTTP/1.1\r\n!#$%&'*+-.^_`|~09az: v\r\n\r\n") == 0);
+	CHECK(head("GET / HTTP/1.1\r\nX:: v\r\n\r\n") == 0);
+
+	/* A field line without a colon, or with an empty name. */
+	CHECK(head("GET / HTTP/1.1\r\nHost x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHost\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHost: x\r\njunk\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\n: x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\n:\r\n\r\n") == -1);
+	/* Whitespace before the colon (RFC 9112 5.1). */
+	CHECK(head("GET / HTTP/1.1\r\nHost : x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHost\t: x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length : 5\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nRange : bytes=0-1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nX Y: z\r\n\r\n") == -1);
+	/* Names are tokens. */
+	CHECK(head("GET / HTTP/1.1\r\nHo(st: x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHo/st: x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nH\xc3\xb6st: x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHo\x7fst: x\r\n\r\n") == -1);
+	/* obs-fold: a line starting with whitespace. */
+	CHECK(head("GET / HTTP/1.1\r\nHost: x\r\n y\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHost: x\r\n\ty\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nRange: bytes=0-\r\n 1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\n Host: x\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\n\tHost: x\n\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\n \r\n\r\n") == -1);
+	/* Control characters in a value; a bare CR is one. */
+	CHECK(head("GET / HTTP/1.1\r\nX: a\rb\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nX: a\r\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nX: \rInjected: 1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nRange: bytes=0-1\r\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nX: a\x01\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nX: a\x1b[0m\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nX: a\x0b\r\n\r\n") == -1);
+	/* A line of a lone CR is not the empty line. */
+	CHECK(head("GET / HTTP/1.1\r\n\r\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHost\r: x\r\n\r\n") == -1);
+}
+
+static void
+test_head_body(void)
+{
+	CHECK(has_body("GET / HTTP/1.1\r\n\r\n") == 0);
+	CHECK(has_body("GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\n") == 0);
+	CHECK(has_body("GET / HTTP/1.1\r\nContent-Length: 000\r\n\r\n") == 0);
+	CHECK(has_body("GET / HTTP/1.1\r\ncontent-length:0\r\n\r\n") == 0);
+	CHECK(has_body("GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\n") == 1);
+	CHECK(has_body("GET / HTTP/1.1\r\nContent-Length:  5 \t\r\n\r\n") ==
+	    1);
+	CHECK(has_body("POST / HTTP/1.1\r\nCONTENT-LENGTH: 1\r\n\r\n") == 1);
+	CHECK(has_body("GET / HTTP/1.1\r\nContent-Length: 007\r\n\r\n") == 1);
+	CHECK(has_body("GET / HTTP/1.1\r\nContent-Length: 1099511627776\r\n"
+	    "\r\n") == 1);
+
+	/* A bad value. */
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: +5\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length:\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length:   \r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 5a\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 0x5\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 5 5\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 5,5\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 5, 5\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 1.0\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: \xd9\xa3\r\n\r\n") ==
+	    -1);
+	/* Past 2^64: refused, never wrapped to a small length. */
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 18446744073709551616"
+	    "\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: "
+	    "99999999999999999999999999999999\r\n\r\n") == -1);
+	/* Two of them, even equal, even zero. */
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 5\r\n"
+	    "Content-Length: 5\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 0\r\n"
+	    "content-length: 0\r\n\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nContent-Length: 0\r\nHost: x\r\n"
+	    "Content-Length: 7\r\n\r\n") == -1);
+
+	/* Any Transfer-Encoding means a body. */
+	CHECK(has_body("GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n") ==
+	    1);
+	CHECK(has_body("GET / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n"
+	    "\r\n") == 1);
+	CHECK(has_body("GET / HTTP/1.1\r\nTransfer-Encoding: identity\r\n"
+	    "\r\n") == 1);
+	CHECK(has_body("GET / HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n") == 1);
+	CHECK(has_body("GET / HTTP/1.1\r\nContent-Length: 0\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n") == 1);
+	CHECK(has_body("GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+	    "Content-Length: 0\r\n\r\n") == 1);
+	CHECK(has_body("GET / HTTP/1.1\r\nX-Transfer-Encoding: chunked\r\n"
+	    "\r\n") == 0);
+}
+
+static void
+test_head_captured(void)
+{
+	const char *pipelined = "GET /a HTTP/1.1\r\nRange: bytes=1-2\r\n\r\n"
+	    "GET /b HTTP/1.1\r\nRange: bytes=3-4\r\n\r\n";
+	size_t end;
+
+	CHECK(head("GET /files/a HTTP/1.1\r\n"
+	    "Range: bytes=0-99\r\n"
+	    "If-None-Match: \"abc\", W/\"def\"\r\n"
+	    "If-Range: \"abc\"\r\n"
+	    "Accept-Encoding: gzip, br\r\n\r\n") == 0);
+	CHECK(captured(hh.range, "bytes=0-99"));
+	CHECK(captured(hh.if_none_match, "\"abc\", W/\"def\""));
+	CHECK(captured(hh.if_range, "\"abc\""));
+	CHECK(captured(hh.accept_encoding, "gzip, br"));
+	CHECK(hh.has_body == 0 && hh.keep_alive == 1);
+
+	/* Whitespace around values is trimmed, inner whitespace kept. */
+	CHECK(head("GET / HTTP/1.1\r\n"
+	    "Range:   bytes=0-1 \t \r\n"
+	    "If-None-Match:\t\"a\" ,  \"b\"\t\r\n"
+	    "If-Range:  \"x\"  \r\n"
+	    "Accept-Encoding: \t gzip ;q=0.5 , br\t\r\n\r\n") == 0);
+	CHECK(captured(hh.range, "bytes=0-1"));
+	CHECK(captured(hh.if_none_match, "\"a\" ,  \"b\""));
+	CHECK(captured(hh.if_range, "\"x\""));
+	CHECK(captured(hh.accept_encoding, "gzip ;q=0.5 , br"));
+	/* The same with bare LFs and no space after the colon. */
+	CHECK(head("GET / HTTP/1.1\nRange:bytes=5-\nIf-Range:\"y\"\n"
+	    "If-None-Match:*\nAccept-Encoding:identity\n\n") == 0);
+	CHECK(captured(hh.range, "bytes=5-"));
+	CHECK(captured(hh.if_range, "\"y\""));
+	CHECK(captured(hh.if_none_match, "*"));
+	CHECK(captured(hh.accept_encoding, "identity"));
+
+	/* Empty values are present, not absent. */
+	CHECK(head("GET / HTTP/1.1\r\nRange:\r\nIf-Range:   \r\n"
+	    "If-None-Match: \r\nAccept-Encoding:\t\r\n\r\n") == 0);
+	CHECK(captured(hh.range, ""));
+	CHECK(captured(hh.if_range, ""));
+	CHECK(captured(hh.if_none_match, ""));
+	CHECK(captured(hh.accept_encoding, ""));
+
+	/* Absent: NULL. */
+	CHECK(head("GET / HTTP/1.1\r\nHost: x\r\nX-Range: bytes=0-1\r\n"
+	    "Ranges: bytes=0-1\r\nIf-Range-X: \"a\"\r\n\r\n") == 0);
+	CHECK(hh.range == NULL && hh.if_range == NULL &&
+	    hh.if_none_match == NULL && hh.accept_encoding == NULL);
+
+	/* Names are case-insensitive. */
+	CHECK(head("GET / HTTP/1.1\r\nrAnGe: bytes=1-2\r\n"
+	    "IF-NONE-MATCH: \"n\"\r\nif-range: \"r\"\r\n"
+	    "ACCEPT-ENCODING: gzip\r\n\r\n") == 0);
+	CHECK(captured(hh.range, "bytes=1-2"));
+	CHECK(captured(hh.if_none_match, "\"n\""));
+	CHECK(captured(hh.if_range, "\"r\""));
+	CHECK(captured(hh.accept_encoding, "gzip"));
+
+	/* Two Range or two If-Range fields: "", which honours no range. */
+	CHECK(head("GET / HTTP/1.1\r\nRange: bytes=0-1\r\n"
+	    "Range: bytes=2-3\r\n\r\n") == 0);
+	CHECK(hh.range != NULL && hh.range[0] == '\0');
+	CHECK(http_range_parse(hh.range, 100, &rg) == RANGE_NONE);
+	CHECK(head("GET / HTTP/1.1\r\nRange: bytes=0-1\r\n"
+	    "range: bytes=0-1\r\nRANGE: bytes=0-1\r\n\r\n") == 0);
+	CHECK(hh.range != NULL && hh.range[0] == '\0');
+	CHECK(head("GET / HTTP/1.1\r\nIf-Range: \"a\"\r\nRange: bytes=0-1\r\n"
+	    "If-Range: \"a\"\r\n\r\n") == 0);
+	CHECK(hh.if_range != NULL && hh.if_range[0] == '\0');
+	CHECK(captured(hh.range, "bytes=0-1"));
+	CHECK(!http_if_range(hh.if_range, "\"a\""));
+	/* The other two, repeated, also give "": no 304 and no gzip (a
+	 * second Accept-Encoding may refuse what the first allowed). */
+	CHECK(head("GET / HTTP/1.1\r\nIf-None-Match: \"a\"\r\n"
+	    "If-None-Match: \"b\"\r\nAccept-Encoding: gzip\r\n"
+	    "Accept-Encoding: gzip;q=0\r\n\r\n") == 0);
+	CHECK(hh.if_none_match != NULL && hh.if_none_match[0] == '\0');
+	CHECK(hh.accept_encoding != NULL && hh.accept_encoding[0] == '\0');
+	CHECK(!http_if_none_match(hh.if_none_match, "\"a\""));
+	CHECK(!http_accepts_gzip(hh.accept_encoding));
+
+	/* Parsed up to the end http_head_end() found: the next request's
+	 * bytes are neither read nor written. */
+	end = http_head_end(pipelined, strlen(pipelined));
+	CHECK(end == 37);
+	memcpy(hbuf, pipelined, strlen(pipelined) + 1);
+	hlen = end;
+	CHECK(http_head_parse(hbuf, end, &hh) == 0);
+	CHECK(captured(hh.target, "/a"));
+	CHECK(captured(hh.range, "bytes=1-2"));
+	CHECK(strcmp(hbuf + end, pipelined + end) == 0);
+}
+
+static void
+test_head_framing(void)
+{
+	/* Empty lines before the request line are skipped. */
+	CHECK(head_ok("\r\nGET / HTTP/1.1\r\n\r\n", HTTP_GET, "GET", "/", 1,
+	    1));
+	CHECK(head_ok("\r\n\r\n\r\nHEAD /x HTTP/1.0\r\n\r\n", HTTP_HEAD, "HEAD",
+	    "/x", 0, 0));
+	CHECK(head_ok("\n\nGET / HTTP/1.1\nHost: x\n\n", HTTP_GET, "GET", "/",
+	    1, 1));
+
+	/* No empty line at the end: not a whole head. */
+	CHECK(head("GET / HTTP/1.1\r\nHost: x\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHost: x") == -1);
+	CHECK(head("GET / HTTP/1.1\r\nHost: x\r\n\r") == -1);
+	CHECK(head("GET / HTTP/1.1\r\n") == -1);
+	CHECK(head("GET / HTTP/1.1\n") == -1);
+	CHECK(head("GET / HTTP/1.1") == -1);
+	CHECK(head("\r\nGET / HTTP/1.1\r\n") == -1);
+	CHECK(head_n("", 0) == -1);
+	CHECK(head("\r\n") == -1);
+	CHECK(head("\r\n\r\n") == -1);
+	CHECK(head("\n\n\n") == -1);
+
+	/* Whatever http_head_end() accepts, http_head_parse() reads the
+	 * same lines from it. */
+	{
+		static const char *const heads[] = {
+			"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+			"GET / HTTP/1.1\nHost: x\n\n",
+			"GET / HTTP/1.1\r\nHost: x\n\r\n",
+			"GET / HTTP/1.1\r\nHost: x\r\n\n",
+			"\r\n\nGET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+		};
+		size_t i, n;
+
+		for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+			n = http_head_end(heads[i], strlen(heads[i]));
+			CHECK(n == strlen(heads[i]));
+			CHECK(head_n(heads[i], n) == 0 &&
+			    hh.method == HTTP_GET && hh.keep_alive == 1 &&
+			    captured(hh.target, "/"));
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -530,5 +1144,13 @@ main(void)
 	test_if_none_match();
 	test_if_range();
 	test_accepts_gzip();
+	test_head_end();
+	test_head_end_split();
+	test_head_request_line();
+	test_head_connection();
+	test_head_fields();
+	test_head_body();
+	test_head_captured();
+	test_head_framing();
 	CHECK_DONE();
 }
