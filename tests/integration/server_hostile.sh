@@ -209,6 +209,66 @@ elif mode == "bodies":
     if statuses(buf) != [200] or not buf.endswith(b"ok") and not buf.endswith(b"ok\n"):
         failures.append("GET with Content-Length: 0: %r" % buf[:200])
 
+elif mode == "framing":
+    hello = sys.argv[6]
+    # Pipelining: three requests in one write, answered in order.
+    for tls in (False, True):
+        where = "TLS" if tls else "HTTP"
+        data = (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"HEAD /files/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                b"GET /files/hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        buf = exchange(data, tls, wait=5.0)
+        st = statuses(buf)
+        if st != [200, 200, 200] or not buf.endswith(b"\r\n\r\nhello reader\n") \
+                or buf.count(b"hello reader") != 1 or b"ok\n" not in buf:
+            failures.append("pipelined over %s: %s %r" % (where, st, buf[-200:]))
+    # A half-close after the request: the answer still comes, whole.
+    s = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=5)
+    s.sendall(b"GET /files/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.shutdown(socket.SHUT_WR)
+    buf = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+    except OSError as e:
+        failures.append("half-close: %s" % e)
+    s.close()
+    if statuses(buf) != [200] or not buf.endswith(b"hello reader\n"):
+        failures.append("half-close: %r" % buf[:300])
+    # 304 has no Content-Length (it would have to equal the 200's) and no body.
+    for tls in (False, True):
+        buf = exchange(get("/files/hello.txt", 'If-None-Match: "%s"\r\n' % hello), tls, linger=0.5)
+        h = headers_of(buf)
+        if statuses(buf) != [304] or "content-length" in h or not buf.endswith(b"\r\n\r\n"):
+            failures.append("304 over %s: %r" % ("TLS" if tls else "HTTP", buf[:300]))
+    # A head over the limit: 431, then the close.
+    check("9 KB header field", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"p" * 9000 + b"\r\n\r\n",
+          {431})
+    # A body announced on a HEAD request cannot be taken for a request:
+    # one answer only, even with the body arriving late.
+    s = socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=5)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n")
+    time.sleep(0.2)
+    try:
+        s.sendall(b"GET /catalog.json HTTP/1.1\r\nHost: x\r\n\r\n")
+    except OSError:
+        pass
+    buf = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+    except OSError:
+        pass
+    s.close()
+    if statuses(buf) != [400]:
+        failures.append("late body: %s %r" % (statuses(buf), buf[:200]))
+
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
@@ -308,6 +368,10 @@ pass "POST, PUT, DELETE, OPTIONS, PATCH, TRACE: 405 with Allow: GET, HEAD; unkno
 raw bodies || server_fail "request bodies"
 healthy "after request bodies"
 pass "request bodies refused, never read as a request"
+
+raw framing "$hello" || server_fail "request framing"
+healthy "after framing checks"
+pass "pipelining in order, half-close answered, 304 without Content-Length, 431 for a huge head, late body refused"
 
 # --- holders: background Python clients that signal readiness in a file
 # and stay until killed (or 120 s).
