@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "catalog.h"
 #include "config.h"
+#include "crawl.h"
 #include "fsutil.h"
 #include "ingest.h"
 #include "log.h"
@@ -923,4 +926,114 @@ cmd_run(int argc, char **argv)
 		return 2;
 	}
 	return server_run(cfgpath);
+}
+
+/* ---- crawl ---- */
+
+static const char crawl_usage[] =
+    "usage: emberd crawl -c FILE\n"
+    "Fetch every [source] of the config once: new or changed content is\n"
+    "hashed, checked against its pin, stored and published in the catalog;\n"
+    "content the origin reports unchanged (304) is not fetched again. One\n"
+    "line per source on stderr, then a total. Exit 0 when every source was\n"
+    "fetched or unchanged, 1 when some failed, 2 on a config or store error.\n"
+    "  -c, --config FILE  the config file\n";
+
+struct crawl_cmd {
+	struct event_base *base;
+	struct crawl_totals t;
+	int finished;
+};
+
+static void
+crawl_cmd_done(void *arg, const struct crawl_totals *t)
+{
+	struct crawl_cmd *cc = arg;
+
+	cc->t = *t;
+	cc->finished = 1;
+	event_base_loopexit(cc->base, NULL);
+}
+
+static void
+crawl_cmd_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct crawl_cmd *cc = arg;
+
+	log_warn("signal %d: stopping the crawl; what was received is kept for a resume",
+	    (int)sig);
+	event_base_loopexit(cc->base, NULL);
+}
+
+int
+cmd_crawl(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cfgpath = NULL;
+	struct cmd_ctx c;
+	struct crawl_cmd cc;
+	struct crawler *cr = NULL;
+	struct event *sigs[2] = { NULL, NULL };
+	char err[ERRLEN];
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; break;
+		case 'h': return cmd_usage(stdout, crawl_usage, 0);
+		default: return cmd_usage(stderr, crawl_usage, 2);
+		}
+	}
+	if (optind != argc)
+		return cmd_usage(stderr, crawl_usage, 2);
+	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0)
+		return rc;
+	rc = 2;
+	memset(&cc, 0, sizeof(cc));
+	if (c.cfg.follow) {
+		log_error("%s: follower mode ([follow]) syncs from peers; that is not "
+		    "available in this version", cfgpath);
+		goto out;
+	}
+	if (c.cfg.n_sources == 0) {
+		log_error("%s: no [source] sections: nothing to crawl", cfgpath);
+		goto out;
+	}
+	if ((cc.base = event_base_new()) == NULL ||
+	    (cr = crawler_new(cc.base, &c.st, err, sizeof(err))) == NULL) {
+		log_error("cannot set up the crawl");
+		goto out;
+	}
+	sigs[0] = evsignal_new(cc.base, SIGINT, crawl_cmd_signal, &cc);
+	sigs[1] = evsignal_new(cc.base, SIGTERM, crawl_cmd_signal, &cc);
+	if (sigs[0] != NULL)
+		event_add(sigs[0], NULL);
+	if (sigs[1] != NULL)
+		event_add(sigs[1], NULL);
+	if (crawler_pass(cr, &c.cfg, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	event_base_dispatch(cc.base);
+	if (!cc.finished) {
+		rc = 1;
+		goto out;
+	}
+	log_info("crawl: %zu sources: %u fetched, %u unchanged, %u failed", c.cfg.n_sources,
+	    cc.t.fetched, cc.t.unchanged, cc.t.failed);
+	rc = cc.t.failed > 0 ? 1 : 0;
+out:
+	crawler_free(cr);
+	for (int i = 0; i < 2; i++)
+		if (sigs[i] != NULL)
+			event_free(sigs[i]);
+	if (cc.base != NULL)
+		event_base_free(cc.base);
+	cmd_ctx_free(&c);
+	return rc;
 }

@@ -13,5 +13,6 @@ int cmd_verify(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_crawl(int argc, char **argv);
 
 #endif

@@ -4,7 +4,10 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <curl/curl.h>
 
 #include "commands.h"
 #include "log.h"
@@ -22,7 +25,7 @@ static const char usage[] =
     "  gc     -c FILE                remove objects no catalog item references\n"
     "  keygen -c FILE                create the publisher key; print the public key\n"
     "  run    -c FILE                serve the mirror over HTTPS/HTTP (foreground)\n"
-    "  crawl  -c FILE                one crawl or sync pass (not in this version yet)\n"
+    "  crawl  -c FILE                fetch every [source] once; exit 1 if any failed\n"
     "  fetch  --pubkey KEY -m URL... NAME|SHA256   verified download (not in this version yet)\n"
     "\n"
     "  emberd --version | --help | COMMAND --help\n";
@@ -40,6 +43,7 @@ main(int argc, char **argv)
 		{ "gc", cmd_gc },
 		{ "keygen", cmd_keygen },
 		{ "run", cmd_run },
+		{ "crawl", cmd_crawl },
 	};
 	size_t i;
 
@@ -47,6 +51,12 @@ main(int argc, char **argv)
 	 * message and the temp file removed, not kill the process. */
 	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* Once, before any thread: libcurl's global state (OpenSSL, ...). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("cannot initialise libcurl");
+		return 2;
+	}
+	atexit(curl_global_cleanup);
 
 	if (argc < 2) {
 		fputs(usage, stderr);
@@ -65,8 +75,7 @@ main(int argc, char **argv)
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
 	}
-	if (strcmp(argv[1], "crawl") == 0 ||
-	    strcmp(argv[1], "fetch") == 0) {
+	if (strcmp(argv[1], "fetch") == 0) {
 		log_error("'%s' is not available in this version of emberd", argv[1]);
 		return 2;
 	}

@@ -27,6 +27,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "crawl.h"
 #include "fsutil.h"
 #include "hexutil.h"
 #include "http_conn.h"
@@ -109,6 +110,8 @@ struct server {
 	SSL_CTX *ssl;
 	struct http_server *https, *http;
 	struct event *ev_term, *ev_int, *ev_hup, *ev_grace;
+	struct crawler *crawler;	/* NULL without [source] sections */
+	struct event *ev_crawl;		/* the next pass */
 	char *pubkey_b64, *pubkey_file;
 	struct server_catalog cat;
 	int stopping;
@@ -847,6 +850,44 @@ server_listen(struct server *s, struct http_server *h, const struct config_liste
 	return 0;
 }
 
+/* ---- crawling ---- */
+
+static void server_crawl_start(evutil_socket_t fd, short what, void *arg);
+
+static void
+server_crawl_done(void *arg, const struct crawl_totals *t)
+{
+	struct server *s = arg;
+	struct timeval tv = { (time_t)s->cfg.crawl_interval, 0 };
+
+	log_info("crawl: pass done: %u fetched, %u unchanged, %u failed; next in %llu s",
+	    t->fetched, t->unchanged, t->failed, (unsigned long long)s->cfg.crawl_interval);
+	/* A new catalog is served at once (inotify); without inotify, the
+	 * next request re-reads the link anyway. */
+	s->cat_dirty = 1;
+	if (!s->stopping)
+		evtimer_add(s->ev_crawl, &tv);
+}
+
+/* A pass now, with the config as it is now (SIGHUP may have changed it). */
+static void
+server_crawl_start(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	char err[512];
+
+	if (s->stopping || s->crawler == NULL || crawler_busy(s->crawler))
+		return;
+	if (s->cfg.n_sources == 0 || s->cfg.follow)
+		return;
+	if (crawler_pass(s->crawler, &s->cfg, server_crawl_done, s, err, sizeof(err)) == -1) {
+		struct timeval tv = { (time_t)s->cfg.crawl_interval, 0 };
+		log_warn("crawl: %s; next try in %llu s", err,
+		    (unsigned long long)s->cfg.crawl_interval);
+		evtimer_add(s->ev_crawl, &tv);
+	}
+}
+
 /* ---- signals ---- */
 
 static void
@@ -879,6 +920,10 @@ server_on_term(evutil_socket_t sig, short what, void *arg)
 	s->stopping = 1;
 	log_info("signal %d: no new connections; finishing %u downloads", (int)sig,
 	    s->streams);
+	if (s->crawler != NULL && crawler_busy(s->crawler))
+		log_info("stopping the crawl; what was received is kept for a resume");
+	crawler_free(s->crawler);
+	s->crawler = NULL;
 	/* Idle connections close now; busy ones after their answer. The
 	 * loop exits when the last one has closed (server_on_idle) or the
 	 * grace period is over, whichever comes first. */
@@ -919,6 +964,12 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	s->cat_dirty = 1;
 	server_catalog_refresh(s);
 	log_info("SIGHUP: config %s reloaded", s->config_path);
+	/* Sources where there were none: crawl now, not after an interval. */
+	if (s->crawler != NULL && s->ev_crawl != NULL && s->cfg.n_sources > 0 &&
+	    !crawler_busy(s->crawler) && !evtimer_pending(s->ev_crawl, NULL)) {
+		struct timeval now = { 0, 0 };
+		evtimer_add(s->ev_crawl, &now);
+	}
 }
 
 /* ---- run ---- */
@@ -1074,6 +1125,18 @@ server_run(const char *config_path)
 	}
 	s.cat_dirty = 1;
 	server_catalog_refresh(&s);
+	if (!s.cfg.follow) {
+		/* The crawler lives from the start: a SIGHUP may add sources. */
+		if ((s.crawler = crawler_new(s.base, &s.st, err, sizeof(err))) == NULL ||
+		    (s.ev_crawl = evtimer_new(s.base, server_crawl_start, &s)) == NULL) {
+			log_error("%s", err);
+			goto out_base;
+		}
+		if (s.cfg.n_sources > 0) {
+			struct timeval now = { 0, 0 };
+			evtimer_add(s.ev_crawl, &now);
+		}
+	}
 	if (s.cat.cat == NULL)
 		log_info("no catalog yet: add files with `emberd add -c %s PATH`", config_path);
 
@@ -1098,6 +1161,10 @@ server_run(const char *config_path)
 	log_info("stopped");
 	rc = 0;
 out_base:
+	crawler_free(s.crawler);
+	s.crawler = NULL;
+	if (s.ev_crawl)
+		event_free(s.ev_crawl);
 	if (s.ev_grace)
 		event_free(s.ev_grace);
 	if (s.ev_watch)

@@ -1,0 +1,1343 @@
+#include "crawl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "catalog.h"
+#include "fsutil.h"
+#include "ingest.h"
+#include "log.h"
+#include "minisign.h"
+#include "names.h"
+
+/*
+ * Limits, and why:
+ * - ATTEMPTS: tries per URL in a pass for errors that may pass (timeouts,
+ *   resets, truncated bodies, 5xx); 4xx, pin mismatches, size and protocol
+ *   violations are not retried.
+ * - BACKOFF_BASE_MS, BACKOFF_MAX_S: exponential backoff with jitter
+ *   (base * 2^(n-1) * 0.5..1.5), and the cap also applied to Retry-After.
+ * - REHASH_STEP: a kept prefix is re-hashed this much per loop turn, so
+ *   resuming a large transfer never stalls the server sharing the loop.
+ * - COMMIT_MAX, PUBLISH_DELAY_MS: finished objects are committed and the
+ *   catalog published in batches: at most PUBLISH_DELAY_MS after an item
+ *   completes, or at once when COMMIT_MAX are waiting. Publishing a
+ *   signed catalog per item would cost a sync and a signature per item
+ *   and grow with the square of the item count.
+ * - RECV_BUFFER: libcurl's receive buffer; larger means fewer callbacks.
+ */
+#define ATTEMPTS		3
+#define BACKOFF_BASE_MS		1000
+#define BACKOFF_MAX_S		60
+#define REDIRECTS_MAX		5
+#define REHASH_STEP		(4u << 20)
+#define COMMIT_MAX		64
+#define PUBLISH_DELAY_MS	1000
+#define RECV_BUFFER		(256L * 1024)
+#define CONNECT_TIMEOUT_MAX	60
+#define STATE_DIR		"crawl"
+#define ERRLEN			512
+
+struct crawl_src {
+	char *id;
+	char **urls;
+	size_t n_urls;
+	char *pin, *name, *type, *proxy;
+};
+
+/* What the store remembers of a source between passes. */
+struct crawl_state {
+	char *url;		/* that gave the last good copy */
+	char *etag, *last_modified;
+	char *sha256;		/* of the last good copy */
+	char *part_url;		/* ID.part holds a prefix of this URL... */
+	char *part_validator;	/* ...as of this ETag or Last-Modified */
+};
+
+enum job_phase { J_QUEUED, J_REHASH, J_ACTIVE, J_BACKOFF, J_DONE };
+
+struct crawl_job {
+	struct crawler *cr;
+	struct crawl_src src;
+	struct crawl_state state;
+	enum job_phase phase;
+	size_t url_i;
+	unsigned attempt;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct ingest *in;
+	struct event *timer;	/* backoff and re-hash steps */
+	int part_fd;		/* open while the bytes are being kept */
+	int part_ok;		/* ID.part holds exactly the INGESTED bytes */
+	uint64_t ingested;	/* bytes fed to IN (a kept prefix included) */
+	uint64_t offset;	/* Range start asked for: INGESTED, or 0 */
+	uint64_t received;	/* body bytes of the current response */
+	int body_started;
+	long status;
+	int encoded;		/* Content-Encoding: bytes are decoded */
+	int64_t content_length;	/* -1 unknown */
+	char etag[256], last_modified[64], content_type[128], content_range[96];
+	long retry_after;	/* seconds, -1 none */
+	char reason[ERRLEN];	/* why the write callback stopped the transfer */
+	int fatal;		/* that reason is not worth a retry */
+	char last_error[ERRLEN];
+	struct crawl_job *next;
+};
+
+/* A finished object waiting for its batch commit. */
+struct crawl_commit {
+	struct ingest *in;
+	struct crawl_job *job;
+	char *name, *type, *source;
+	int changed;		/* the catalog item is new or different */
+};
+
+struct crawl_sock {
+	struct event *ev;
+};
+
+struct crawler {
+	struct event_base *base;
+	struct store *st;
+	CURLM *multi;
+	struct event *timer;
+	struct event *flush_timer;
+	int lock_fd;
+	char *dir;		/* STORE/crawl */
+	/* the pass */
+	int running;
+	struct crawl_job *jobs;	/* all of this pass */
+	struct crawl_job *queue;	/* next to start */
+	unsigned active, concurrency;
+	uint64_t max_size;
+	long timeout;
+	char *user_agent, *proxy, *key_path, *mirror_name;
+	struct crawl_commit commits[COMMIT_MAX];
+	size_t n_commits;
+	struct crawl_totals totals;
+	crawl_done_fn done;
+	void *done_arg;
+	int finishing;		/* inside the end of the pass */
+};
+
+static void job_start(struct crawl_job *j);
+static void job_transfer(struct crawl_job *j);
+static void job_finish(struct crawl_job *j);
+static void crawler_check_end(struct crawler *cr);
+static void crawler_flush(struct crawler *cr);
+
+/* ---- small helpers ---- */
+
+static char *
+xstrdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+static void
+src_free(struct crawl_src *s)
+{
+	size_t i;
+
+	free(s->id);
+	for (i = 0; i < s->n_urls; i++)
+		free(s->urls[i]);
+	free(s->urls);
+	free(s->pin);
+	free(s->name);
+	free(s->type);
+	free(s->proxy);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+src_copy(struct crawl_src *d, const struct config_source *s)
+{
+	size_t i;
+
+	memset(d, 0, sizeof(*d));
+	if ((d->urls = calloc(s->n_urls, sizeof(*d->urls))) == NULL)
+		return -1;
+	d->n_urls = s->n_urls;
+	for (i = 0; i < s->n_urls; i++)
+		if ((d->urls[i] = strdup(s->urls[i])) == NULL)
+			return -1;
+	d->id = xstrdup(s->id);
+	d->pin = xstrdup(s->sha256);
+	d->name = xstrdup(s->name);
+	d->type = xstrdup(s->type);
+	d->proxy = xstrdup(s->proxy);
+	return d->id == NULL ? -1 : 0;
+}
+
+static void
+state_free(struct crawl_state *s)
+{
+	free(s->url);
+	free(s->etag);
+	free(s->last_modified);
+	free(s->sha256);
+	free(s->part_url);
+	free(s->part_validator);
+	memset(s, 0, sizeof(*s));
+}
+
+static char *
+job_path(const struct crawl_job *j, const char *ext)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s%s", j->cr->dir, j->src.id, ext) == -1)
+		return NULL;
+	return p;
+}
+
+static char *
+json_strdup(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v != NULL && *v != '\0' ? strdup(v) : NULL;
+}
+
+/* A missing or unreadable state is an empty one: the worst outcome is
+ * a full download. */
+static void
+state_load(struct crawl_job *j)
+{
+	char *path = job_path(j, ".json"), *buf = NULL;
+	size_t len;
+	json_t *o;
+
+	state_free(&j->state);
+	if (path == NULL || fsutil_read_file(path, 65536, &buf, &len) == -1) {
+		free(path);
+		return;
+	}
+	free(path);
+	if ((o = json_loadb(buf, len, 0, NULL)) != NULL && json_is_object(o)) {
+		j->state.url = json_strdup(o, "url");
+		j->state.etag = json_strdup(o, "etag");
+		j->state.last_modified = json_strdup(o, "last_modified");
+		j->state.sha256 = json_strdup(o, "sha256");
+		j->state.part_url = json_strdup(o, "part_url");
+		j->state.part_validator = json_strdup(o, "part_validator");
+		if (j->state.sha256 != NULL &&
+		    !name_is_sha256_hex(j->state.sha256, strlen(j->state.sha256))) {
+			free(j->state.sha256);
+			j->state.sha256 = NULL;
+		}
+	}
+	json_decref(o);
+	free(buf);
+}
+
+static void
+state_save(struct crawl_job *j)
+{
+	json_t *o = json_object();
+	char *text, *name;
+
+	if (o == NULL)
+		return;
+#define PUT(k, v) if ((v) != NULL) json_object_set_new(o, k, json_string(v))
+	PUT("url", j->state.url);
+	PUT("etag", j->state.etag);
+	PUT("last_modified", j->state.last_modified);
+	PUT("sha256", j->state.sha256);
+	PUT("part_url", j->state.part_url);
+	PUT("part_validator", j->state.part_validator);
+#undef PUT
+	text = json_dumps(o, JSON_SORT_KEYS);
+	json_decref(o);
+	if (asprintf(&name, "%s.json", j->src.id) == -1)
+		name = NULL;
+	if (text == NULL || name == NULL ||
+	    fsutil_write_atomic(j->cr->dir, name, text, strlen(text), 0600) == -1)
+		log_warn("crawl %s: cannot save its state: %s", j->src.id, strerror(errno));
+	free(text);
+	free(name);
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = v != NULL && *v != '\0' ? strdup(v) : NULL;
+}
+
+/* Forget the kept prefix. */
+static void
+job_drop_part(struct crawl_job *j)
+{
+	char *path = job_path(j, ".part");
+
+	if (j->part_fd != -1) {
+		close(j->part_fd);
+		j->part_fd = -1;
+	}
+	j->part_ok = 0;
+	if (path != NULL)
+		unlink(path);
+	free(path);
+	if (j->state.part_url != NULL || j->state.part_validator != NULL) {
+		set_str(&j->state.part_url, NULL);
+		set_str(&j->state.part_validator, NULL);
+		state_save(j);
+	}
+}
+
+static long
+backoff_ms(unsigned attempt)
+{
+	long ms = BACKOFF_BASE_MS << (attempt > 6 ? 6 : attempt - 1);
+	/* Jitter: 0.5 to 1.5 times, so that many sources failing together
+	 * (an origin restarting) do not come back in step. */
+	ms = ms / 2 + (long)((double)ms * ((double)random() / RAND_MAX));
+	return ms > BACKOFF_MAX_S * 1000L ? BACKOFF_MAX_S * 1000L : ms;
+}
+
+/* ---- curl on the event loop (socket and timer callbacks) ---- */
+
+static void
+crawler_check_multi(struct crawler *cr)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(cr->multi, &left)) != NULL) {
+		struct crawl_job *j = NULL;
+		CURL *e;
+		CURLcode res;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		e = msg->easy_handle;
+		res = msg->data.result;
+		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
+		curl_multi_remove_handle(cr->multi, e);
+		if (j == NULL)
+			continue;
+		j->attempt++;
+		j->status = 0;
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &j->status);
+		j->last_error[0] = '\0';
+		if (res == CURLE_WRITE_ERROR && j->reason[0] == '\0') {
+			/* We refused an error page's body: the status says why. */
+		} else if (res != CURLE_OK && j->reason[0] == '\0') {
+			switch (res) {
+			case CURLE_TOO_MANY_REDIRECTS:
+				snprintf(j->reason, sizeof(j->reason), "too many redirects");
+				j->fatal = 1;
+				break;
+			case CURLE_UNSUPPORTED_PROTOCOL:
+				snprintf(j->reason, sizeof(j->reason), "protocol not allowed (%s)",
+				    curl_easy_strerror(res));
+				j->fatal = 1;
+				break;
+			case CURLE_FILESIZE_EXCEEDED:
+				snprintf(j->reason, sizeof(j->reason), "larger than max_size");
+				j->fatal = 1;
+				break;
+			default:
+				snprintf(j->last_error, sizeof(j->last_error), "%s",
+				    curl_easy_strerror(res));
+				break;
+			}
+		}
+		j->phase = J_DONE;
+		job_finish(j);
+	}
+}
+
+static void
+crawler_event_cb(evutil_socket_t fd, short kind, void *arg)
+{
+	struct crawler *cr = arg;
+	int action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
+	    ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+	int running;
+
+	curl_multi_socket_action(cr->multi, fd, action, &running);
+	crawler_check_multi(cr);
+}
+
+static void
+crawler_timer_cb(evutil_socket_t fd, short kind, void *arg)
+{
+	struct crawler *cr = arg;
+	int running;
+
+	curl_multi_socket_action(cr->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	crawler_check_multi(cr);
+}
+
+/* CURLMOPT_TIMERFUNCTION: one timer for the whole multi handle. */
+static int
+crawler_curl_timer(CURLM *multi, long ms, void *arg)
+{
+	struct crawler *cr = arg;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (ms < 0)
+		evtimer_del(cr->timer);
+	else
+		evtimer_add(cr->timer, &tv);
+	return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: keep one libevent event per curl socket. */
+static int
+crawler_curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *sockp)
+{
+	struct crawler *cr = arg;
+	struct crawl_sock *cs = sockp;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (cs != NULL) {
+			event_free(cs->ev);
+			free(cs);
+			curl_multi_assign(cr->multi, s, NULL);
+		}
+		return 0;
+	}
+	if (cs == NULL) {
+		if ((cs = calloc(1, sizeof(*cs))) == NULL)
+			return -1;
+		curl_multi_assign(cr->multi, s, cs);
+	} else if (cs->ev != NULL) {
+		event_free(cs->ev);
+	}
+	short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+	if ((cs->ev = event_new(cr->base, s, kind, crawler_event_cb, cr)) == NULL)
+		return -1;
+	event_add(cs->ev, NULL);
+	return 0;
+}
+
+/* ---- one transfer ---- */
+
+static void
+header_copy(char *dst, size_t dstlen, const char *v, size_t n)
+{
+	while (n > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' ||
+	    v[n - 1] == '\t'))
+		n--;
+	if (n >= dstlen)
+		n = dstlen - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+/* The fields of the last response (after redirects) that matter. */
+static size_t
+crawl_header_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct crawl_job *j = arg;
+	size_t len = size * n;
+	const char *colon;
+	char tmp[64];
+
+	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+		/* A new response (a redirect, or the final one). */
+		j->etag[0] = j->last_modified[0] = j->content_type[0] = '\0';
+		j->content_range[0] = '\0';
+		j->encoded = 0;
+		j->content_length = -1;
+		j->retry_after = -1;
+		return len;
+	}
+	if ((colon = memchr(buf, ':', len)) == NULL)
+		return len;
+	size_t klen = (size_t)(colon - buf), vlen = len - klen - 1;
+	const char *v = colon + 1;
+#define IS(k) (klen == strlen(k) && strncasecmp(buf, k, klen) == 0)
+	if (IS("ETag"))
+		header_copy(j->etag, sizeof(j->etag), v, vlen);
+	else if (IS("Last-Modified"))
+		header_copy(j->last_modified, sizeof(j->last_modified), v, vlen);
+	else if (IS("Content-Type"))
+		header_copy(j->content_type, sizeof(j->content_type), v, vlen);
+	else if (IS("Content-Range"))
+		header_copy(j->content_range, sizeof(j->content_range), v, vlen);
+	else if (IS("Content-Encoding")) {
+		header_copy(tmp, sizeof(tmp), v, vlen);
+		j->encoded = tmp[0] != '\0' && strcasecmp(tmp, "identity") != 0;
+	} else if (IS("Content-Length")) {
+		header_copy(tmp, sizeof(tmp), v, vlen);
+		char *end;
+		errno = 0;
+		long long cl = strtoll(tmp, &end, 10);
+		j->content_length = (errno == 0 && *end == '\0' && cl >= 0) ? cl : -1;
+	} else if (IS("Retry-After")) {
+		header_copy(tmp, sizeof(tmp), v, vlen);
+		char *end;
+		long ra = strtol(tmp, &end, 10);
+		if (*end == '\0' && ra >= 0)
+			j->retry_after = ra;
+	}
+#undef IS
+	return len;
+}
+
+/* A strong validator that If-Range can carry: a strong ETag, else
+ * Last-Modified. NULL: this response cannot be resumed. */
+static const char *
+job_validator(const struct crawl_job *j)
+{
+	if (j->encoded)
+		return NULL;
+	if (j->etag[0] == '"')
+		return j->etag;
+	if (j->etag[0] == '\0' && j->last_modified[0] != '\0')
+		return j->last_modified;
+	return NULL;
+}
+
+static int
+job_new_ingest(struct crawl_job *j, uint64_t hint)
+{
+	char err[ERRLEN];
+
+	ingest_free(j->in);
+	if ((j->in = ingest_new(j->cr->st, hint, err, sizeof(err))) == NULL) {
+		snprintf(j->reason, sizeof(j->reason), "%s", err);
+		j->fatal = 1;
+		return -1;
+	}
+	j->received = 0;
+	j->ingested = 0;
+	return 0;
+}
+
+/* The first body bytes: is this the content, and can it be kept? */
+static int
+job_body_start(struct crawl_job *j)
+{
+	struct crawler *cr = j->cr;
+	long status = 0;
+	uint64_t total;
+
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+	j->status = status;
+	if (status != 200 && status != 206)
+		return -1;	/* an error page: not ingested; job_finish says why */
+	if (status == 206) {
+		char want[48];
+		snprintf(want, sizeof(want), "bytes %llu-", (unsigned long long)j->offset);
+		if (j->offset == 0 || strncasecmp(j->content_range, want, strlen(want)) != 0) {
+			snprintf(j->reason, sizeof(j->reason),
+			    "origin answered a range it was not asked for (%s)", j->content_range);
+			return -1;
+		}
+	} else if (j->offset > 0) {
+		/* The origin sent all of it (no ranges, or it changed): start over. */
+		uint64_t hint = j->content_length > 0 ? (uint64_t)j->content_length : 0;
+		log_info("crawl %s: the origin sent the whole content again; starting over",
+		    j->src.id);
+		j->offset = 0;
+		if (job_new_ingest(j, hint) == -1)
+			return -1;
+		if (j->part_fd != -1) {
+			close(j->part_fd);
+			j->part_fd = -1;
+		}
+		j->part_ok = 0;
+	}
+	total = j->offset + (j->content_length > 0 ? (uint64_t)j->content_length : 0);
+	if (total > cr->max_size) {
+		snprintf(j->reason, sizeof(j->reason),
+		    "larger than max_size (%llu bytes announced, max_size %llu)",
+		    (unsigned long long)total, (unsigned long long)cr->max_size);
+		j->fatal = 1;
+		return -1;
+	}
+	/* Keep the bytes for a resume only when If-Range can check them. */
+	const char *val = job_validator(j);
+	if (val == NULL) {
+		if (j->part_fd != -1 || j->state.part_url != NULL)
+			job_drop_part(j);
+	} else {
+		if (j->part_fd == -1) {
+			char *path = job_path(j, ".part");
+			/* Resuming: after the kept bytes; else a new file. */
+			if (path != NULL)
+				j->part_fd = open(path, j->offset > 0 && j->part_ok ?
+				    O_WRONLY | O_APPEND | O_CLOEXEC :
+				    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			free(path);
+			j->part_ok = j->part_fd != -1;
+		}
+		if (j->part_fd != -1) {
+			set_str(&j->state.part_url, j->src.urls[j->url_i]);
+			set_str(&j->state.part_validator, val);
+			state_save(j);
+		}
+	}
+	j->body_started = 1;
+	return 0;
+}
+
+static size_t
+crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct crawl_job *j = arg;
+	size_t len = size * n;
+
+	if (!j->body_started && job_body_start(j) == -1)
+		return 0;
+	if (j->ingested + len > j->cr->max_size) {
+		snprintf(j->reason, sizeof(j->reason), "larger than max_size (%llu bytes)",
+		    (unsigned long long)j->cr->max_size);
+		j->fatal = 1;
+		return 0;
+	}
+	if (ingest_write(j->in, buf, len) == -1) {
+		snprintf(j->reason, sizeof(j->reason), "%s", ingest_error(j->in));
+		j->fatal = 1;
+		return 0;
+	}
+	j->received += len;
+	j->ingested += len;
+	if (j->part_fd != -1 && fsutil_write_all(j->part_fd, buf, len) == -1) {
+		/* The download goes on; only the resume is lost. */
+		close(j->part_fd);
+		j->part_fd = -1;
+		j->part_ok = 0;
+	}
+	return len;
+}
+
+static CURL *
+job_easy(struct crawl_job *j)
+{
+	struct crawler *cr = j->cr;
+	CURL *e = curl_easy_init();
+	const char *proxy = j->src.proxy != NULL ? j->src.proxy : cr->proxy;
+	char hdr[512];
+
+	if (e == NULL)
+		return NULL;
+	curl_slist_free_all(j->hdrs);
+	j->hdrs = NULL;
+	curl_easy_setopt(e, CURLOPT_URL, j->src.urls[j->url_i]);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, crawl_write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, crawl_header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)REDIRECTS_MAX);
+	/* Nothing but the web: a redirect to file:// or anything else fails. */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, cr->user_agent);
+	/* gzip is taken and decoded: the item is the file itself. */
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cr->max_size);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
+	    cr->timeout < CONNECT_TIMEOUT_MAX ? cr->timeout : (long)CONNECT_TIMEOUT_MAX);
+	/* A transfer may be slow (Tor); it may not stall for `timeout`. */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, cr->timeout);
+	/* Only the configured proxy, never one from the environment. */
+	curl_easy_setopt(e, CURLOPT_PROXY, proxy != NULL ? proxy : "");
+	if (j->offset > 0) {
+		char range[48];
+		snprintf(range, sizeof(range), "%llu-", (unsigned long long)j->offset);
+		curl_easy_setopt(e, CURLOPT_RANGE, range);
+		snprintf(hdr, sizeof(hdr), "If-Range: %s", j->state.part_validator);
+		j->hdrs = curl_slist_append(j->hdrs, hdr);
+	} else if (j->state.sha256 != NULL && j->state.url != NULL &&
+	    strcmp(j->state.url, j->src.urls[j->url_i]) == 0 &&
+	    store_has_object(cr->st, j->state.sha256)) {
+		/* Conditional only while we still hold what the validators
+		 * describe. */
+		if (j->state.etag != NULL) {
+			snprintf(hdr, sizeof(hdr), "If-None-Match: %s", j->state.etag);
+			j->hdrs = curl_slist_append(j->hdrs, hdr);
+		}
+		if (j->state.last_modified != NULL) {
+			snprintf(hdr, sizeof(hdr), "If-Modified-Since: %s", j->state.last_modified);
+			j->hdrs = curl_slist_append(j->hdrs, hdr);
+		}
+	}
+	if (j->hdrs != NULL)
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
+	return e;
+}
+
+static void
+job_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	job_transfer(arg);
+}
+
+/* Start (or retry) the transfer from the current URL. */
+static void
+job_transfer(struct crawl_job *j)
+{
+	struct crawler *cr = j->cr;
+
+	j->reason[0] = '\0';
+	j->fatal = 0;
+	j->body_started = 0;
+	j->status = 0;
+	j->content_length = -1;
+	j->retry_after = -1;
+	j->etag[0] = j->last_modified[0] = j->content_type[0] = j->content_range[0] = '\0';
+	j->encoded = 0;
+	j->received = 0;
+	if (j->offset > 0 && (!j->part_ok || j->offset != j->ingested))
+		j->offset = 0;
+	if (j->offset == 0 && (j->in == NULL || j->ingested > 0) &&
+	    job_new_ingest(j, 0) == -1) {
+		job_finish(j);
+		return;
+	}
+	if (j->easy != NULL)
+		curl_easy_cleanup(j->easy);
+	if ((j->easy = job_easy(j)) == NULL) {
+		snprintf(j->reason, sizeof(j->reason), "out of memory");
+		j->fatal = 1;
+		job_finish(j);
+		return;
+	}
+	j->phase = J_ACTIVE;
+	if (j->attempt > 0)
+		log_info("crawl %s: attempt %u of %s%s", j->src.id, j->attempt + 1,
+		    j->src.urls[j->url_i], j->offset > 0 ? " (resuming)" : "");
+	curl_multi_add_handle(cr->multi, j->easy);
+}
+
+/* Re-hash the kept prefix a step per loop turn, then resume. */
+static void
+job_rehash_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct crawl_job *j = arg;
+	static char buf[256 * 1024];
+	uint64_t done = 0;
+	int rfd;
+	char *path = job_path(j, ".part");
+
+	rfd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	free(path);
+	while (rfd != -1 && done < REHASH_STEP && j->ingested < j->offset) {
+		uint64_t want = j->offset - j->ingested;
+		ssize_t n = pread(rfd, buf, want < sizeof(buf) ? (size_t)want : sizeof(buf),
+		    (off_t)j->ingested);
+		if (n <= 0 || ingest_write(j->in, buf, (size_t)n) == -1)
+			break;
+		j->ingested += (uint64_t)n;
+		done += (uint64_t)n;
+	}
+	if (rfd != -1)
+		close(rfd);
+	if (j->ingested < j->offset && done > 0) {
+		struct timeval now = { 0, 0 };
+		evtimer_add(j->timer, &now);
+		return;
+	}
+	if (j->ingested < j->offset) {
+		/* The kept bytes are unreadable: start over. */
+		job_drop_part(j);
+		j->offset = 0;
+	} else {
+		/* Hashed: the rest comes after them. */
+		j->part_ok = 1;
+	}
+	event_free(j->timer);
+	j->timer = evtimer_new(j->cr->base, job_retry_cb, j);
+	job_transfer(j);
+}
+
+static void
+job_start(struct crawl_job *j)
+{
+	struct crawler *cr = j->cr;
+	char *path;
+	struct stat sb;
+
+	cr->active++;
+	state_load(j);
+	j->url_i = 0;
+	j->attempt = 0;
+	j->offset = 0;
+	j->part_fd = -1;
+	/* A prefix kept from a broken transfer of the first URL? */
+	path = job_path(j, ".part");
+	if (path != NULL && stat(path, &sb) == 0 && sb.st_size > 0 &&
+	    j->state.part_url != NULL && j->state.part_validator != NULL &&
+	    strcmp(j->state.part_url, j->src.urls[0]) == 0) {
+		char err[ERRLEN];
+		if ((j->in = ingest_new(cr->st, 0, err, sizeof(err))) != NULL) {
+			j->offset = (uint64_t)sb.st_size;
+			j->ingested = 0;
+			j->phase = J_REHASH;
+			free(path);
+			j->timer = evtimer_new(cr->base, job_rehash_cb, j);
+			struct timeval now = { 0, 0 };
+			evtimer_add(j->timer, &now);
+			log_info("crawl %s: %llu bytes kept from an earlier attempt; checking them",
+			    j->src.id, (unsigned long long)j->offset);
+			return;
+		}
+	} else if (path != NULL && stat(path, &sb) == 0) {
+		unlink(path);
+	}
+	free(path);
+	j->timer = evtimer_new(cr->base, job_retry_cb, j);
+	job_transfer(j);
+}
+
+/* ---- outcomes ---- */
+
+static void
+job_release(struct crawl_job *j)
+{
+	if (j->easy != NULL) {
+		curl_easy_cleanup(j->easy);
+		j->easy = NULL;
+	}
+	curl_slist_free_all(j->hdrs);
+	j->hdrs = NULL;
+	if (j->timer != NULL) {
+		event_free(j->timer);
+		j->timer = NULL;
+	}
+	if (j->part_fd != -1) {
+		close(j->part_fd);
+		j->part_fd = -1;
+	}
+}
+
+static void
+job_failed(struct crawl_job *j, const char *reason, int keep_part)
+{
+	struct crawler *cr = j->cr;
+
+	ingest_free(j->in);
+	j->in = NULL;
+	if (!keep_part)
+		job_drop_part(j);
+	job_release(j);
+	j->phase = J_DONE;
+	cr->totals.failed++;
+	log_error("crawl %s: failed: %s", j->src.id, reason);
+	cr->active--;
+	crawler_check_end(cr);
+}
+
+static void
+job_unchanged(struct crawl_job *j, const char *name)
+{
+	struct crawler *cr = j->cr;
+
+	ingest_free(j->in);
+	j->in = NULL;
+	job_drop_part(j);
+	job_release(j);
+	j->phase = J_DONE;
+	cr->totals.unchanged++;
+	log_info("crawl %s: unchanged %s", j->src.id, name);
+	cr->active--;
+	crawler_check_end(cr);
+}
+
+/* The item's name: configured, else the last segment of the final URL. */
+static char *
+job_item_name(struct crawl_job *j)
+{
+	char *eff = NULL, *name = NULL;
+	const char *seg;
+	size_t len;
+
+	if (j->src.name != NULL)
+		return strdup(j->src.name);
+	if (j->easy != NULL)
+		curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &eff);
+	if (eff == NULL)
+		eff = j->src.urls[j->url_i];
+	{
+		/* Path only: after the scheme and host, before ? or #. */
+		const char *p = strstr(eff, "://");
+		p = p != NULL ? strchr(p + 3, '/') : NULL;
+		if (p == NULL)
+			p = "/";
+		len = strcspn(p, "?#");
+		seg = p + len;
+		while (seg > p && seg[-1] != '/')
+			seg--;
+		len = (size_t)(p + len - seg);
+	}
+	if (len > 0) {
+		int outlen = 0;
+		char *dec = curl_easy_unescape(j->easy, seg, (int)len, &outlen);
+		if (dec != NULL && outlen > 0 && name_check(dec, (size_t)outlen) == NULL &&
+		    memchr(dec, '\0', (size_t)outlen) == NULL)
+			name = strdup(dec);
+		curl_free(dec);
+	}
+	if (name == NULL && name_check(j->src.id, strlen(j->src.id)) == NULL)
+		name = strdup(j->src.id);
+	return name;
+}
+
+static char *
+job_item_type(struct crawl_job *j, const char *name)
+{
+	char t[128];
+	size_t n;
+
+	if (j->src.type != NULL)
+		return strdup(j->src.type);
+	snprintf(t, sizeof(t), "%s", j->content_type);
+	n = strcspn(t, ";");
+	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+		n--;
+	t[n] = '\0';
+	/* type/subtype, printable, no spaces: else guess from the name. */
+	if (n > 0 && strchr(t, '/') != NULL && strspn(t,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&-^_.+/") == n)
+		return strdup(t);
+	return strdup(mime_from_name(name));
+}
+
+/* Content is complete: check it, and queue it for the catalog. */
+static void
+job_complete(struct crawl_job *j)
+{
+	struct crawler *cr = j->cr;
+	const struct object_meta *m;
+	char *name, *type, reason[ERRLEN];
+
+	if (ingest_finish(j->in) == -1) {
+		snprintf(reason, sizeof(reason), "%s", ingest_error(j->in));
+		job_failed(j, reason, 0);
+		return;
+	}
+	m = ingest_meta(j->in);
+	if (j->src.pin != NULL && strcmp(j->src.pin, m->sha256) != 0) {
+		snprintf(reason, sizeof(reason), "sha256 mismatch: got %s, pinned %s (%s)",
+		    m->sha256, j->src.pin, j->src.urls[j->url_i]);
+		job_failed(j, reason, 0);
+		return;
+	}
+	if ((name = job_item_name(j)) == NULL) {
+		job_failed(j, "no valid item name in the URL: set `name =` for this source", 0);
+		return;
+	}
+	type = job_item_type(j, name);
+	/* The same bytes as the last good copy (an origin without
+	 * validators): nothing to publish. */
+	int same = j->state.sha256 != NULL && strcmp(j->state.sha256, m->sha256) == 0 &&
+	    j->state.url != NULL && strcmp(j->state.url, j->src.urls[j->url_i]) == 0 &&
+	    store_has_object(cr->st, m->sha256);
+	/* The validators describe this copy now. */
+	set_str(&j->state.url, j->src.urls[j->url_i]);
+	set_str(&j->state.etag, j->etag[0] == '"' || strncmp(j->etag, "W/", 2) == 0 ?
+	    j->etag : NULL);
+	set_str(&j->state.last_modified, j->last_modified);
+	set_str(&j->state.sha256, m->sha256);
+	job_drop_part(j);
+	state_save(j);
+	if (same) {
+		free(type);
+		job_unchanged(j, name);
+		free(name);
+		return;
+	}
+	if (cr->n_commits == COMMIT_MAX)
+		crawler_flush(cr);
+	cr->commits[cr->n_commits].in = j->in;
+	cr->commits[cr->n_commits].job = j;
+	cr->commits[cr->n_commits].name = name;
+	cr->commits[cr->n_commits].type = type;
+	cr->commits[cr->n_commits].source = strdup(j->src.urls[j->url_i]);
+	cr->n_commits++;
+	j->in = NULL;
+	job_release(j);
+	j->phase = J_DONE;
+	cr->active--;
+	if (cr->n_commits == COMMIT_MAX)
+		crawler_flush(cr);
+	else if (!evtimer_pending(cr->flush_timer, NULL)) {
+		struct timeval tv = { 0, PUBLISH_DELAY_MS * 1000 };
+		evtimer_add(cr->flush_timer, &tv);
+	}
+	crawler_check_end(cr);
+}
+
+/* After a transfer ended: success, retry, next URL, or failure. */
+static void
+job_finish(struct crawl_job *j)
+{
+	char why[ERRLEN];
+	int retry = 0;
+	long wait_ms = 0;
+
+	if (j->reason[0] == '\0' && j->last_error[0] == '\0' && j->status == 304) {
+		char *name = job_item_name(j);
+		job_unchanged(j, name != NULL ? name : j->src.id);
+		free(name);
+		return;
+	}
+	if (j->reason[0] == '\0' && (j->status == 200 || j->status == 206) &&
+	    j->last_error[0] == '\0') {
+		if (!j->body_started && job_body_start(j) == -1) {
+			/* An empty body that failed the checks. */
+		} else {
+			job_complete(j);
+			return;
+		}
+	}
+	/* Why it failed, and whether another attempt may help. */
+	if (j->reason[0] != '\0') {
+		snprintf(why, sizeof(why), "%s", j->reason);
+		retry = !j->fatal;
+	} else if (j->status >= 500) {
+		snprintf(why, sizeof(why), "HTTP %ld", j->status);
+		retry = 1;
+		if (j->retry_after >= 0)
+			wait_ms = (j->retry_after > BACKOFF_MAX_S ? BACKOFF_MAX_S :
+			    j->retry_after) * 1000L;
+	} else if (j->status >= 300 && j->last_error[0] == '\0') {
+		snprintf(why, sizeof(why), "HTTP %ld", j->status);
+	} else {
+		snprintf(why, sizeof(why), "%s", j->last_error[0] ? j->last_error :
+		    "no response");
+		retry = 1;
+	}
+	if (retry && j->attempt < ATTEMPTS) {
+		/* The bytes so far stay for a Range request: the ingest holds
+		 * them already and goes on after them. */
+		if (j->part_fd != -1) {
+			close(j->part_fd);
+			j->part_fd = -1;
+		}
+		if (j->part_ok && j->state.part_validator != NULL && j->ingested > 0)
+			j->offset = j->ingested;
+		else
+			j->offset = 0;
+		if (wait_ms == 0)
+			wait_ms = backoff_ms(j->attempt);
+		log_info("crawl %s: retry %u in %.1f s: %s", j->src.id, j->attempt + 1,
+		    (double)wait_ms / 1000, why);
+		j->phase = J_BACKOFF;
+		struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
+		evtimer_add(j->timer, &tv);
+		return;
+	}
+	if (retry && strncmp(why, "HTTP ", 5) == 0)
+		snprintf(j->reason, sizeof(j->reason), "%.64s after %u attempts", why, j->attempt);
+	else if (retry)
+		snprintf(j->reason, sizeof(j->reason), "transfer failed after %u attempts: %.400s",
+		    j->attempt, why);
+	else
+		snprintf(j->reason, sizeof(j->reason), "%s", why);
+	if (j->url_i + 1 < j->src.n_urls) {
+		log_warn("crawl %s: %s: %s; trying the next url", j->src.id,
+		    j->src.urls[j->url_i], j->reason);
+		job_drop_part(j);
+		j->url_i++;
+		j->attempt = 0;
+		j->offset = 0;
+		ingest_free(j->in);
+		j->in = NULL;
+		job_transfer(j);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s", j->reason);
+	/* A network failure keeps its bytes for the next pass. */
+	job_failed(j, why, retry && j->part_ok && j->state.part_validator != NULL);
+}
+
+/* ---- the catalog ---- */
+
+static void
+crawler_flush(struct crawler *cr)
+{
+	struct ingest *v[COMMIT_MAX];
+	struct minisign_key key;
+	char err[ERRLEN], when[32];
+	json_t *cat = NULL;
+	size_t i, n = cr->n_commits;
+	int changed = 0, ok = 0;
+
+	evtimer_del(cr->flush_timer);
+	if (n == 0)
+		return;
+	cr->n_commits = 0;
+	for (i = 0; i < n; i++)
+		v[i] = cr->commits[i].in;
+	memset(&key, 0, sizeof(key));
+	if (minisign_key_load(cr->key_path, &key, err, sizeof(err)) == -1)
+		goto out;
+	if (store_lock(cr->st, err, sizeof(err)) == -1)
+		goto out;
+	if (ingest_commit(cr->st, v, n, err, sizeof(err)) == -1 ||
+	    catalog_load_current(cr->st, &cat, err, sizeof(err)) == -1) {
+		store_unlock(cr->st);
+		goto out;
+	}
+	if (cat == NULL) {
+		char keyid[17];
+		minisign_keyid_hex(key.id, keyid);
+		cat = catalog_new(cr->mirror_name, keyid);
+		changed = 1;
+	}
+	catalog_time((int64_t)time(NULL), when);
+	for (i = 0; cat != NULL && i < n; i++) {
+		const struct object_meta *m = ingest_meta(v[i]);
+		int r = catalog_put_item(cat, cr->commits[i].name, m->sha256, m->size,
+		    cr->commits[i].type, cr->commits[i].source, when);
+		cr->commits[i].changed = r == 1;
+		if (r == 1)
+			changed = 1;
+	}
+	if (cat == NULL || (changed && catalog_publish(cr->st, cat, &key, err, sizeof(err)) == -1)) {
+		if (cat == NULL)
+			snprintf(err, sizeof(err), "out of memory");
+		store_unlock(cr->st);
+		goto out;
+	}
+	store_unlock(cr->st);
+	if (changed)
+		catalog_prune(cr->st, 2);
+	ok = 1;
+out:
+	for (i = 0; i < n; i++) {
+		struct crawl_commit *c = &cr->commits[i];
+		const struct object_meta *m = ingest_meta(c->in);
+		if (!ok) {
+			cr->totals.failed++;
+			log_error("crawl %s: failed: %s", c->job->src.id, err);
+		} else if (!c->changed) {
+			/* Fetched again (the origin gave no validators), same bytes. */
+			cr->totals.unchanged++;
+			log_info("crawl %s: unchanged %s", c->job->src.id, c->name);
+		} else {
+			cr->totals.fetched++;
+			log_info("crawl %s: fetched %s (%llu bytes, sha256 %s)", c->job->src.id,
+			    c->name, (unsigned long long)m->size, m->sha256);
+		}
+		ingest_free(c->in);
+		free(c->name);
+		free(c->type);
+		free(c->source);
+	}
+	if (ok && changed && cat != NULL)
+		log_info("crawl: published catalog sequence %lld with %zu items",
+		    (long long)json_integer_value(json_object_get(cat, "sequence")),
+		    json_array_size(json_object_get(cat, "items")));
+	json_decref(cat);
+	minisign_key_free(&key);
+}
+
+static void
+crawler_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct crawler *cr = arg;
+
+	crawler_flush(cr);
+	crawler_check_end(cr);
+}
+
+/* ---- the pass ---- */
+
+static void
+crawler_pass_free(struct crawler *cr)
+{
+	struct crawl_job *j, *next;
+
+	for (j = cr->jobs; j != NULL; j = next) {
+		next = j->next;
+		if (j->easy != NULL)
+			curl_multi_remove_handle(cr->multi, j->easy);
+		ingest_free(j->in);
+		job_release(j);
+		src_free(&j->src);
+		state_free(&j->state);
+		free(j);
+	}
+	cr->jobs = cr->queue = NULL;
+	free(cr->user_agent);
+	free(cr->proxy);
+	free(cr->key_path);
+	free(cr->mirror_name);
+	cr->user_agent = cr->proxy = cr->key_path = cr->mirror_name = NULL;
+	if (cr->lock_fd != -1) {
+		close(cr->lock_fd);	/* releases the flock */
+		cr->lock_fd = -1;
+	}
+	cr->running = 0;
+}
+
+/* Start queued sources while there is room; end the pass when all are done. */
+static void
+crawler_check_end(struct crawler *cr)
+{
+	if (!cr->running || cr->finishing)
+		return;
+	cr->finishing = 1;	/* job_start may end jobs at once: no recursion */
+	while (cr->queue != NULL && cr->active < cr->concurrency) {
+		struct crawl_job *j = cr->queue;
+		cr->queue = j->next;
+		job_start(j);
+	}
+	cr->finishing = 0;
+	if (cr->queue != NULL || cr->active > 0)
+		return;
+	if (cr->n_commits > 0) {
+		crawler_flush(cr);
+	}
+	{
+		struct crawl_totals t = cr->totals;
+		crawl_done_fn done = cr->done;
+		void *arg = cr->done_arg;
+		crawler_pass_free(cr);
+		if (done != NULL)
+			done(arg, &t);
+	}
+}
+
+int
+crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	struct crawl_job **tail;
+	size_t i;
+	char *lock;
+
+	if (cr->running) {
+		snprintf(err, errlen, "a crawl pass is already running");
+		return -1;
+	}
+	if (fsutil_mkdir_p(cr->dir, 0700) == -1) {
+		snprintf(err, errlen, "%s: %s", cr->dir, strerror(errno));
+		return -1;
+	}
+	/* One crawler per store: `emberd crawl` and `emberd run` share the
+	 * kept bytes and state files. */
+	if (asprintf(&lock, "%s/lock", cr->dir) == -1)
+		return -1;
+	cr->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(lock);
+	if (cr->lock_fd == -1 || flock(cr->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+		snprintf(err, errlen, "another crawl is running on store %s", cr->st->root);
+		if (cr->lock_fd != -1)
+			close(cr->lock_fd);
+		cr->lock_fd = -1;
+		return -1;
+	}
+	memset(&cr->totals, 0, sizeof(cr->totals));
+	cr->running = 1;
+	cr->done = done;
+	cr->done_arg = arg;
+	cr->concurrency = cfg->crawl_concurrency > 0 ? cfg->crawl_concurrency : 1;
+	cr->max_size = cfg->crawl_max_size;
+	cr->timeout = (long)cfg->crawl_timeout > 0 ? (long)cfg->crawl_timeout : 1;
+	cr->user_agent = xstrdup(cfg->crawl_user_agent);
+	cr->proxy = xstrdup(cfg->crawl_proxy);
+	cr->key_path = xstrdup(cfg->key);
+	cr->mirror_name = xstrdup(cfg->name);
+	curl_multi_setopt(cr->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cr->concurrency);
+	curl_multi_setopt(cr->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->crawl_per_host);
+	tail = &cr->jobs;
+	for (i = 0; i < cfg->n_sources; i++) {
+		struct crawl_job *j = calloc(1, sizeof(*j));
+		if (j == NULL || src_copy(&j->src, &cfg->sources[i]) == -1) {
+			if (j != NULL) {
+				src_free(&j->src);
+				free(j);
+			}
+			crawler_pass_free(cr);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		j->cr = cr;
+		j->part_fd = -1;
+		*tail = j;
+		tail = &j->next;
+	}
+	cr->queue = cr->jobs;
+	log_info("crawl: %zu sources", cfg->n_sources);
+	crawler_check_end(cr);
+	return 0;
+}
+
+int
+crawler_busy(const struct crawler *cr)
+{
+	return cr->running;
+}
+
+struct crawler *
+crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
+{
+	struct crawler *cr = calloc(1, sizeof(*cr));
+
+	if (cr == NULL)
+		return NULL;
+	cr->base = base;
+	cr->st = st;
+	cr->lock_fd = -1;
+	if ((cr->dir = fsutil_join(st->root, STATE_DIR)) == NULL ||
+	    (cr->multi = curl_multi_init()) == NULL ||
+	    (cr->timer = evtimer_new(base, crawler_timer_cb, cr)) == NULL ||
+	    (cr->flush_timer = evtimer_new(base, crawler_flush_cb, cr)) == NULL) {
+		snprintf(err, errlen, "cannot set up the crawler: out of memory");
+		crawler_free(cr);
+		return NULL;
+	}
+	curl_multi_setopt(cr->multi, CURLMOPT_SOCKETFUNCTION, crawler_curl_socket);
+	curl_multi_setopt(cr->multi, CURLMOPT_SOCKETDATA, cr);
+	curl_multi_setopt(cr->multi, CURLMOPT_TIMERFUNCTION, crawler_curl_timer);
+	curl_multi_setopt(cr->multi, CURLMOPT_TIMERDATA, cr);
+	return cr;
+}
+
+void
+crawler_free(struct crawler *cr)
+{
+	if (cr == NULL)
+		return;
+	cr->done = NULL;
+	if (cr->running) {
+		size_t i;
+		for (i = 0; i < cr->n_commits; i++) {
+			ingest_free(cr->commits[i].in);
+			free(cr->commits[i].name);
+			free(cr->commits[i].type);
+			free(cr->commits[i].source);
+		}
+		cr->n_commits = 0;
+		crawler_pass_free(cr);
+	}
+	if (cr->multi != NULL)
+		curl_multi_cleanup(cr->multi);
+	if (cr->timer != NULL)
+		event_free(cr->timer);
+	if (cr->flush_timer != NULL)
+		event_free(cr->flush_timer);
+	free(cr->dir);
+	free(cr);
+}

@@ -1,0 +1,45 @@
+#ifndef EMBERD_CRAWL_H
+#define EMBERD_CRAWL_H
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "store.h"
+
+/*
+ * The crawler: fetches every [source] of the config with libcurl's
+ * multi_socket interface on the caller's libevent loop (so a server on
+ * the same loop keeps answering), streams the bytes through the ingest
+ * sink, checks pins, and publishes the catalog as items complete.
+ *
+ * Per source it keeps, in STORE/crawl/: ID.json (validators and the
+ * last good copy's digest, for conditional requests) and, while a
+ * transfer is unfinished, ID.part (the bytes so far, for a Range resume).
+ */
+
+struct crawler;
+
+struct crawl_totals {
+	unsigned fetched, unchanged, failed;
+};
+
+typedef void (*crawl_done_fn)(void *arg, const struct crawl_totals *t);
+
+struct crawler *crawler_new(struct event_base *base, struct store *st,
+    char *err, size_t errlen);
+
+/*
+ * Start one pass over CFG's sources (what it needs is copied: CFG may be
+ * reloaded meanwhile). DONE is called once every source has an outcome
+ * and the catalog is published. -1 with ERR when a pass cannot start
+ * (one is running, here or in another process on this store).
+ */
+int crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
+    void *arg, char *err, size_t errlen);
+
+int crawler_busy(const struct crawler *cr);
+
+/* Abort what is running (kept bytes stay for a resume) and free. */
+void crawler_free(struct crawler *cr);
+
+#endif
