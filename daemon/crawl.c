@@ -85,10 +85,7 @@ struct crawl_job {
 	uint64_t received;	/* body bytes of the current response */
 	int body_started;
 	long status;
-	int encoded;		/* Content-Encoding: bytes are decoded */
-	int64_t content_length;	/* -1 unknown */
-	char etag[256], last_modified[64], content_type[128], content_range[96];
-	long retry_after;	/* seconds, -1 none */
+	struct crawl_headers h;	/* of the last response */
 	char reason[ERRLEN];	/* why the write callback stopped the transfer */
 	int fatal;		/* that reason is not worth a retry */
 	char last_error[ERRLEN];
@@ -443,6 +440,61 @@ header_copy(char *dst, size_t dstlen, const char *v, size_t n)
 		n = dstlen - 1;
 	memcpy(dst, v, n);
 	dst[n] = '\0';
+	/* A NUL inside a field would cut it here: harmless, and visible. */
+}
+
+void
+crawl_headers_reset(struct crawl_headers *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->content_length = -1;
+	h->retry_after = -1;
+}
+
+void
+crawl_headers_line(struct crawl_headers *h, const char *buf, size_t len)
+{
+	const char *colon, *v;
+	size_t klen, vlen;
+	char tmp[64], *end;
+
+	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+		/* A new response (a redirect, or the final one). */
+		crawl_headers_reset(h);
+		return;
+	}
+	if ((colon = memchr(buf, ':', len)) == NULL)
+		return;
+	klen = (size_t)(colon - buf);
+	vlen = len - klen - 1;
+	v = colon + 1;
+#define IS(k) (klen == strlen(k) && strncasecmp(buf, k, klen) == 0)
+	if (IS("ETag"))
+		header_copy(h->etag, sizeof(h->etag), v, vlen);
+	else if (IS("Last-Modified"))
+		header_copy(h->last_modified, sizeof(h->last_modified), v, vlen);
+	else if (IS("Content-Type"))
+		header_copy(h->content_type, sizeof(h->content_type), v, vlen);
+	else if (IS("Content-Range"))
+		header_copy(h->content_range, sizeof(h->content_range), v, vlen);
+	else if (IS("Content-Encoding")) {
+		header_copy(tmp, sizeof(tmp), v, vlen);
+		h->encoded = tmp[0] != '\0' && strcasecmp(tmp, "identity") != 0;
+	} else if (IS("Content-Length")) {
+		header_copy(tmp, sizeof(tmp), v, vlen);
+		errno = 0;
+		long long cl = strtoll(tmp, &end, 10);
+		h->content_length = (tmp[0] >= '0' && tmp[0] <= '9' && errno == 0 &&
+		    *end == '\0' && cl >= 0) ? cl : -1;
+	} else if (IS("Retry-After")) {
+		/* Seconds only; an HTTP date is treated as absent. */
+		header_copy(tmp, sizeof(tmp), v, vlen);
+		errno = 0;
+		long ra = strtol(tmp, &end, 10);
+		if (tmp[0] >= '0' && tmp[0] <= '9' && errno == 0 && *end == '\0' && ra >= 0)
+			h->retry_after = ra;
+	}
+#undef IS
 }
 
 /* The fields of the last response (after redirects) that matter. */
@@ -450,50 +502,9 @@ static size_t
 crawl_header_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct crawl_job *j = arg;
-	size_t len = size * n;
-	const char *colon;
-	char tmp[64];
 
-	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
-		/* A new response (a redirect, or the final one). */
-		j->etag[0] = j->last_modified[0] = j->content_type[0] = '\0';
-		j->content_range[0] = '\0';
-		j->encoded = 0;
-		j->content_length = -1;
-		j->retry_after = -1;
-		return len;
-	}
-	if ((colon = memchr(buf, ':', len)) == NULL)
-		return len;
-	size_t klen = (size_t)(colon - buf), vlen = len - klen - 1;
-	const char *v = colon + 1;
-#define IS(k) (klen == strlen(k) && strncasecmp(buf, k, klen) == 0)
-	if (IS("ETag"))
-		header_copy(j->etag, sizeof(j->etag), v, vlen);
-	else if (IS("Last-Modified"))
-		header_copy(j->last_modified, sizeof(j->last_modified), v, vlen);
-	else if (IS("Content-Type"))
-		header_copy(j->content_type, sizeof(j->content_type), v, vlen);
-	else if (IS("Content-Range"))
-		header_copy(j->content_range, sizeof(j->content_range), v, vlen);
-	else if (IS("Content-Encoding")) {
-		header_copy(tmp, sizeof(tmp), v, vlen);
-		j->encoded = tmp[0] != '\0' && strcasecmp(tmp, "identity") != 0;
-	} else if (IS("Content-Length")) {
-		header_copy(tmp, sizeof(tmp), v, vlen);
-		char *end;
-		errno = 0;
-		long long cl = strtoll(tmp, &end, 10);
-		j->content_length = (errno == 0 && *end == '\0' && cl >= 0) ? cl : -1;
-	} else if (IS("Retry-After")) {
-		header_copy(tmp, sizeof(tmp), v, vlen);
-		char *end;
-		long ra = strtol(tmp, &end, 10);
-		if (*end == '\0' && ra >= 0)
-			j->retry_after = ra;
-	}
-#undef IS
-	return len;
+	crawl_headers_line(&j->h, buf, size * n);
+	return size * n;
 }
 
 /* A strong validator that If-Range can carry: a strong ETag, else
@@ -501,12 +512,12 @@ crawl_header_cb(char *buf, size_t size, size_t n, void *arg)
 static const char *
 job_validator(const struct crawl_job *j)
 {
-	if (j->encoded)
+	if (j->h.encoded)
 		return NULL;
-	if (j->etag[0] == '"')
-		return j->etag;
-	if (j->etag[0] == '\0' && j->last_modified[0] != '\0')
-		return j->last_modified;
+	if (j->h.etag[0] == '"')
+		return j->h.etag;
+	if (j->h.etag[0] == '\0' && j->h.last_modified[0] != '\0')
+		return j->h.last_modified;
 	return NULL;
 }
 
@@ -541,14 +552,14 @@ job_body_start(struct crawl_job *j)
 	if (status == 206) {
 		char want[48];
 		snprintf(want, sizeof(want), "bytes %llu-", (unsigned long long)j->offset);
-		if (j->offset == 0 || strncasecmp(j->content_range, want, strlen(want)) != 0) {
+		if (j->offset == 0 || strncasecmp(j->h.content_range, want, strlen(want)) != 0) {
 			snprintf(j->reason, sizeof(j->reason),
-			    "origin answered a range it was not asked for (%s)", j->content_range);
+			    "origin answered a range it was not asked for (%s)", j->h.content_range);
 			return -1;
 		}
 	} else if (j->offset > 0) {
 		/* The origin sent all of it (no ranges, or it changed): start over. */
-		uint64_t hint = j->content_length > 0 ? (uint64_t)j->content_length : 0;
+		uint64_t hint = j->h.content_length > 0 ? (uint64_t)j->h.content_length : 0;
 		log_info("crawl %s: the origin sent the whole content again; starting over",
 		    j->src.id);
 		j->offset = 0;
@@ -560,7 +571,7 @@ job_body_start(struct crawl_job *j)
 		}
 		j->part_ok = 0;
 	}
-	total = j->offset + (j->content_length > 0 ? (uint64_t)j->content_length : 0);
+	total = j->offset + (j->h.content_length > 0 ? (uint64_t)j->h.content_length : 0);
 	if (total > cr->max_size) {
 		snprintf(j->reason, sizeof(j->reason),
 		    "larger than max_size (%llu bytes announced, max_size %llu)",
@@ -701,10 +712,7 @@ job_transfer(struct crawl_job *j)
 	j->fatal = 0;
 	j->body_started = 0;
 	j->status = 0;
-	j->content_length = -1;
-	j->retry_after = -1;
-	j->etag[0] = j->last_modified[0] = j->content_type[0] = j->content_range[0] = '\0';
-	j->encoded = 0;
+	crawl_headers_reset(&j->h);
 	j->received = 0;
 	if (j->offset > 0 && (!j->part_ok || j->offset != j->ingested))
 		j->offset = 0;
@@ -909,7 +917,7 @@ job_item_type(struct crawl_job *j, const char *name)
 
 	if (j->src.type != NULL)
 		return strdup(j->src.type);
-	snprintf(t, sizeof(t), "%s", j->content_type);
+	snprintf(t, sizeof(t), "%s", j->h.content_type);
 	n = strcspn(t, ";");
 	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
 		n--;
@@ -953,9 +961,9 @@ job_complete(struct crawl_job *j)
 	    store_has_object(cr->st, m->sha256);
 	/* The validators describe this copy now. */
 	set_str(&j->state.url, j->src.urls[j->url_i]);
-	set_str(&j->state.etag, j->etag[0] == '"' || strncmp(j->etag, "W/", 2) == 0 ?
-	    j->etag : NULL);
-	set_str(&j->state.last_modified, j->last_modified);
+	set_str(&j->state.etag, j->h.etag[0] == '"' || strncmp(j->h.etag, "W/", 2) == 0 ?
+	    j->h.etag : NULL);
+	set_str(&j->state.last_modified, j->h.last_modified);
 	set_str(&j->state.sha256, m->sha256);
 	job_drop_part(j);
 	state_save(j);
@@ -1016,9 +1024,9 @@ job_finish(struct crawl_job *j)
 	} else if (j->status >= 500) {
 		snprintf(why, sizeof(why), "HTTP %ld", j->status);
 		retry = 1;
-		if (j->retry_after >= 0)
-			wait_ms = (j->retry_after > BACKOFF_MAX_S ? BACKOFF_MAX_S :
-			    j->retry_after) * 1000L;
+		if (j->h.retry_after >= 0)
+			wait_ms = (j->h.retry_after > BACKOFF_MAX_S ? BACKOFF_MAX_S :
+			    j->h.retry_after) * 1000L;
 	} else if (j->status >= 300 && j->last_error[0] == '\0') {
 		snprintf(why, sizeof(why), "HTTP %ld", j->status);
 	} else {
