@@ -549,6 +549,9 @@ job_body_start(struct crawl_job *j)
 	j->status = status;
 	if (status != 200 && status != 206)
 		return -1;	/* an error page: not ingested; job_finish says why */
+	if (j->in == NULL && job_new_ingest(j, j->h.content_length > 0 ?
+	    (uint64_t)j->h.content_length : 0) == -1)
+		return -1;
 	if (status == 206) {
 		char want[48];
 		snprintf(want, sizeof(want), "bytes %llu-", (unsigned long long)j->offset);
@@ -716,10 +719,12 @@ job_transfer(struct crawl_job *j)
 	j->received = 0;
 	if (j->offset > 0 && (!j->part_ok || j->offset != j->ingested))
 		j->offset = 0;
-	if (j->offset == 0 && (j->in == NULL || j->ingested > 0) &&
-	    job_new_ingest(j, 0) == -1) {
-		job_finish(j);
-		return;
+	if (j->offset == 0) {
+		/* Made at the first body bytes, when the size is known: a
+		 * small object then costs a small buffer. */
+		ingest_free(j->in);
+		j->in = NULL;
+		j->ingested = 0;
 	}
 	if (j->easy != NULL)
 		curl_easy_cleanup(j->easy);
