@@ -100,6 +100,7 @@ struct server_metrics {
 	uint64_t requests;
 	uint64_t bytes;
 	uint64_t streams_done, streams_aborted;
+	uint64_t crawl_fetched, crawl_unchanged, crawl_failed;
 };
 
 struct server {
@@ -707,15 +708,17 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 	    "emberd_catalog_sequence %lld\n"
 	    "# HELP emberd_crawl_results_total Crawl results, by outcome.\n"
 	    "# TYPE emberd_crawl_results_total counter\n"
-	    "emberd_crawl_results_total{result=\"fetched\"} 0\n"
-	    "emberd_crawl_results_total{result=\"unchanged\"} 0\n"
-	    "emberd_crawl_results_total{result=\"failed\"} 0\n",
+	    "emberd_crawl_results_total{result=\"fetched\"} %llu\n"
+	    "emberd_crawl_results_total{result=\"unchanged\"} %llu\n"
+	    "emberd_crawl_results_total{result=\"failed\"} %llu\n",
 	    (unsigned long long)s->m.responses[1], (unsigned long long)s->m.responses[2],
 	    (unsigned long long)s->m.responses[3], (unsigned long long)s->m.responses[4],
 	    (unsigned long long)s->m.responses[5], (unsigned long long)s->m.bytes,
 	    server_connections(s), s->streams, (unsigned long long)s->m.streams_done,
 	    (unsigned long long)s->m.streams_aborted, items,
-	    (long long)json_integer_value(json_object_get(s->cat.cat, "sequence")));
+	    (long long)json_integer_value(json_object_get(s->cat.cat, "sequence")),
+	    (unsigned long long)s->m.crawl_fetched, (unsigned long long)s->m.crawl_unchanged,
+	    (unsigned long long)s->m.crawl_failed);
 	if (n == -1) {
 		server_error(s, c, h, 500, "out of memory");
 		return;
@@ -860,6 +863,9 @@ server_crawl_done(void *arg, const struct crawl_totals *t)
 	struct server *s = arg;
 	struct timeval tv = { (time_t)s->cfg.crawl_interval, 0 };
 
+	s->m.crawl_fetched += t->fetched;
+	s->m.crawl_unchanged += t->unchanged;
+	s->m.crawl_failed += t->failed;
 	log_info("crawl: pass done: %u fetched, %u unchanged, %u failed; next in %llu s",
 	    t->fetched, t->unchanged, t->failed, (unsigned long long)s->cfg.crawl_interval);
 	/* A new catalog is served at once (inotify); without inotify, the
