@@ -854,7 +854,9 @@ job_failed(struct crawl_job *j, const char *reason, int keep_part)
 	job_release(j);
 	j->phase = J_DONE;
 	cr->totals.failed++;
-	log_error("crawl %s: failed: %s", j->src.id, reason);
+	/* The summary line of this source (an error, but the same shape as
+	 * "fetched" and "unchanged" lines, for readers and scripts). */
+	log_info("crawl %s: failed: %s", j->src.id, reason);
 	cr->active--;
 	crawler_check_end(cr);
 }
@@ -909,6 +911,8 @@ job_item_name(struct crawl_job *j)
 			name = strdup(dec);
 		curl_free(dec);
 	}
+	if (name == NULL && len == 0)
+		name = strdup("index.html");	/* a URL ending in '/' */
 	if (name == NULL && name_check(j->src.id, strlen(j->src.id)) == NULL)
 		name = strdup(j->src.id);
 	return name;
@@ -1142,7 +1146,7 @@ out:
 		const struct object_meta *m = ingest_meta(c->in);
 		if (!ok) {
 			cr->totals.failed++;
-			log_error("crawl %s: failed: %s", c->job->src.id, err);
+			log_info("crawl %s: failed: %s", c->job->src.id, err);
 		} else if (!c->changed) {
 			/* Fetched again (the origin gave no validators), same bytes. */
 			cr->totals.unchanged++;

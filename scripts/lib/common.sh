@@ -7,7 +7,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
  libssl-dev zlib1g-dev libjansson-dev libinih-dev openssl ca-certificates"
 # What the test suite drives: real clients and tools, and clang's fuzzer.
-PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium"
+# microsocks and tinyproxy: the crawler is tested through real SOCKS5 and HTTP proxies.
+PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
+ microsocks tinyproxy"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
