@@ -30,11 +30,13 @@
  *   (base * 2^(n-1) * 0.5..1.5), and the cap also applied to Retry-After.
  * - REHASH_STEP: a kept prefix is re-hashed this much per loop turn, so
  *   resuming a large transfer never stalls the server sharing the loop.
- * - COMMIT_MAX, PUBLISH_DELAY_MS: finished objects are committed and the
- *   catalog published in batches: at most PUBLISH_DELAY_MS after an item
- *   completes, or at once when COMMIT_MAX are waiting. Publishing a
- *   signed catalog per item would cost a sync and a signature per item
- *   and grow with the square of the item count.
+ * - COMMIT_MAX, PUBLISH_DELAY_MS: a finished object is committed and the
+ *   catalog published at once, unless a publish happened less than
+ *   PUBLISH_DELAY_MS ago: then the items finishing meanwhile wait for the
+ *   rest of that interval (or until COMMIT_MAX are waiting) and go out
+ *   together. Publishing a signed catalog per item of a flood of small
+ *   ones would cost a sync and a signature each and grow with the square
+ *   of the item count.
  * - RECV_BUFFER: libcurl's receive buffer; larger means fewer callbacks.
  */
 #define ATTEMPTS		3
@@ -126,6 +128,7 @@ struct crawler {
 	crawl_done_fn done;
 	void *done_arg;
 	int finishing;		/* inside the end of the pass */
+	int64_t last_publish_ms;	/* monotonic */
 };
 
 static void job_start(struct crawl_job *j);
@@ -135,6 +138,15 @@ static void crawler_check_end(struct crawler *cr);
 static void crawler_flush(struct crawler *cr);
 
 /* ---- small helpers ---- */
+
+static int64_t
+crawl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static char *
 xstrdup(const char *s)
@@ -994,12 +1006,17 @@ job_complete(struct crawl_job *j)
 	job_release(j);
 	j->phase = J_DONE;
 	cr->active--;
-	if (cr->n_commits == COMMIT_MAX)
+	if (!evtimer_pending(cr->flush_timer, NULL)) {
+		int64_t since = crawl_now_ms() - cr->last_publish_ms;
+		if (cr->n_commits == COMMIT_MAX || since >= PUBLISH_DELAY_MS)
+			crawler_flush(cr);
+		else {
+			long wait = PUBLISH_DELAY_MS - (long)since;
+			struct timeval tv = { wait / 1000, (wait % 1000) * 1000 };
+			evtimer_add(cr->flush_timer, &tv);
+		}
+	} else if (cr->n_commits == COMMIT_MAX)
 		crawler_flush(cr);
-	else if (!evtimer_pending(cr->flush_timer, NULL)) {
-		struct timeval tv = { 0, PUBLISH_DELAY_MS * 1000 };
-		evtimer_add(cr->flush_timer, &tv);
-	}
 	crawler_check_end(cr);
 }
 
@@ -1103,6 +1120,7 @@ crawler_flush(struct crawler *cr)
 	if (n == 0)
 		return;
 	cr->n_commits = 0;
+	cr->last_publish_ms = crawl_now_ms();
 	for (i = 0; i < n; i++)
 		v[i] = cr->commits[i].in;
 	memset(&key, 0, sizeof(key));
