@@ -38,6 +38,13 @@
  *   ones would cost a sync and a signature each and grow with the square
  *   of the item count.
  * - RECV_BUFFER: libcurl's receive buffer; larger means fewer callbacks.
+ * - RESUME_MIN: smaller content is not kept for a resume (a retry
+ *   fetches it again; keeping it would cost a file and a state write).
+ * - TURN_BUDGET: bytes all transfers together may push through the
+ *   ingest sink in one turn of the event loop. libcurl reads a fast
+ *   socket up to a hundred times in one call; without a budget a fast
+ *   origin would hold the loop (and the readers it serves) for tens of
+ *   milliseconds. Over budget, a transfer pauses until the next turn.
  */
 #define ATTEMPTS		3
 #define BACKOFF_BASE_MS		1000
@@ -47,6 +54,8 @@
 #define COMMIT_MAX		64
 #define PUBLISH_DELAY_MS	1000
 #define RECV_BUFFER		(256L * 1024)
+#define RESUME_MIN		(1u << 20)
+#define TURN_BUDGET		(2u << 20)
 #define CONNECT_TIMEOUT_MAX	60
 #define STATE_DIR		"crawl"
 #define ERRLEN			512
@@ -86,6 +95,7 @@ struct crawl_job {
 	uint64_t offset;	/* Range start asked for: INGESTED, or 0 */
 	uint64_t received;	/* body bytes of the current response */
 	int body_started;
+	int paused;		/* over the turn's budget: CURL_WRITEFUNC_PAUSE */
 	long status;
 	struct crawl_headers h;	/* of the last response */
 	char reason[ERRLEN];	/* why the write callback stopped the transfer */
@@ -129,6 +139,8 @@ struct crawler {
 	void *done_arg;
 	int finishing;		/* inside the end of the pass */
 	int64_t last_publish_ms;	/* monotonic */
+	size_t turn_bytes;	/* through the sink in this loop turn */
+	struct event *turn_ev;	/* the next turn: reset, unpause */
 };
 
 static void job_start(struct crawl_job *j);
@@ -270,11 +282,25 @@ state_save(struct crawl_job *j)
 #undef PUT
 	text = json_dumps(o, JSON_SORT_KEYS);
 	json_decref(o);
-	if (asprintf(&name, "%s.json", j->src.id) == -1)
+	if (asprintf(&name, "%s/.tmp-%s.json", j->cr->dir, j->src.id) == -1)
 		name = NULL;
-	if (text == NULL || name == NULL ||
-	    fsutil_write_atomic(j->cr->dir, name, text, strlen(text), 0600) == -1)
+	/*
+	 * Replaced by a rename, but not synced: the state is a cache. Lost
+	 * or torn by a crash, it reads as empty, and the cost is one full
+	 * download; syncing it would cost two fsyncs per item.
+	 */
+	char *dst = job_path(j, ".json");
+	int fd = name != NULL ? open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+	if (text == NULL || dst == NULL || fd == -1 ||
+	    fsutil_write_all(fd, text, strlen(text)) == -1 || close(fd) == -1 ||
+	    (fd = -1, rename(name, dst) == -1)) {
 		log_warn("crawl %s: cannot save its state: %s", j->src.id, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		if (name != NULL)
+			unlink(name);
+	}
+	free(dst);
 	free(text);
 	free(name);
 }
@@ -286,9 +312,9 @@ set_str(char **dst, const char *v)
 	*dst = v != NULL && *v != '\0' ? strdup(v) : NULL;
 }
 
-/* Forget the kept prefix. */
+/* Forget the kept prefix; SAVE: write the state now. */
 static void
-job_drop_part(struct crawl_job *j)
+job_drop_part_save(struct crawl_job *j, int save)
 {
 	char *path = job_path(j, ".part");
 
@@ -303,8 +329,15 @@ job_drop_part(struct crawl_job *j)
 	if (j->state.part_url != NULL || j->state.part_validator != NULL) {
 		set_str(&j->state.part_url, NULL);
 		set_str(&j->state.part_validator, NULL);
-		state_save(j);
+		if (save)
+			state_save(j);
 	}
+}
+
+static void
+job_drop_part(struct crawl_job *j)
+{
+	job_drop_part_save(j, 1);
 }
 
 static long
@@ -594,8 +627,11 @@ job_body_start(struct crawl_job *j)
 		j->fatal = 1;
 		return -1;
 	}
-	/* Keep the bytes for a resume only when If-Range can check them. */
+	/* Keep the bytes for a resume only when If-Range can check them,
+	 * and only when there are enough of them to be worth it. */
 	const char *val = job_validator(j);
+	if (j->h.content_length >= 0 && j->offset + (uint64_t)j->h.content_length < RESUME_MIN)
+		val = NULL;
 	if (val == NULL) {
 		if (j->part_fd != -1 || j->state.part_url != NULL)
 			job_drop_part(j);
@@ -620,12 +656,44 @@ job_body_start(struct crawl_job *j)
 	return 0;
 }
 
+/* A new loop turn: a new budget, and paused transfers go on. */
+static void
+crawler_turn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct crawler *cr = arg;
+	struct crawl_job *j;
+
+	cr->turn_bytes = 0;
+	for (j = cr->jobs; j != NULL; j = j->next) {
+		if (j->paused && j->easy != NULL && j->phase == J_ACTIVE) {
+			j->paused = 0;
+			/* May deliver the held bytes right here. */
+			curl_easy_pause(j->easy, CURLPAUSE_CONT);
+		}
+	}
+}
+
+static void
+crawler_turn_used(struct crawler *cr, size_t n)
+{
+	static const struct timeval now = { 0, 0 };
+
+	cr->turn_bytes += n;
+	if (!evtimer_pending(cr->turn_ev, NULL))
+		evtimer_add(cr->turn_ev, &now);
+}
+
 static size_t
 crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct crawl_job *j = arg;
 	size_t len = size * n;
 
+	if (j->cr->turn_bytes >= TURN_BUDGET) {
+		j->paused = 1;
+		crawler_turn_used(j->cr, 0);
+		return CURL_WRITEFUNC_PAUSE;
+	}
 	if (!j->body_started && job_body_start(j) == -1)
 		return 0;
 	if (j->ingested + len > j->cr->max_size) {
@@ -641,6 +709,7 @@ crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
 	}
 	j->received += len;
 	j->ingested += len;
+	crawler_turn_used(j->cr, len);
 	if (j->part_fd != -1 && fsutil_write_all(j->part_fd, buf, len) == -1) {
 		/* The download goes on; only the resume is lost. */
 		close(j->part_fd);
@@ -726,6 +795,7 @@ job_transfer(struct crawl_job *j)
 	j->reason[0] = '\0';
 	j->fatal = 0;
 	j->body_started = 0;
+	j->paused = 0;
 	j->status = 0;
 	crawl_headers_reset(&j->h);
 	j->received = 0;
@@ -986,7 +1056,7 @@ job_complete(struct crawl_job *j)
 	    j->h.etag : NULL);
 	set_str(&j->state.last_modified, j->h.last_modified);
 	set_str(&j->state.sha256, m->sha256);
-	job_drop_part(j);
+	job_drop_part_save(j, 0);
 	state_save(j);
 	if (same) {
 		free(type);
@@ -1040,6 +1110,21 @@ job_finish(struct crawl_job *j)
 			/* An empty body that failed the checks. */
 		} else {
 			job_complete(j);
+			return;
+		}
+	}
+	/* A resume past the end (the origin lied about the length, or the
+	 * content shrank): the kept bytes are no good; start over. */
+	if (j->reason[0] == '\0' && j->status == 416 && j->offset > 0) {
+		log_info("crawl %s: the origin refused the resume (416); starting over",
+		    j->src.id);
+		job_drop_part(j);
+		j->offset = 0;
+		j->ingested = 0;
+		ingest_free(j->in);
+		j->in = NULL;
+		if (j->attempt < ATTEMPTS) {
+			job_transfer(j);
 			return;
 		}
 	}
@@ -1338,7 +1423,8 @@ crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
 	if ((cr->dir = fsutil_join(st->root, STATE_DIR)) == NULL ||
 	    (cr->multi = curl_multi_init()) == NULL ||
 	    (cr->timer = evtimer_new(base, crawler_timer_cb, cr)) == NULL ||
-	    (cr->flush_timer = evtimer_new(base, crawler_flush_cb, cr)) == NULL) {
+	    (cr->flush_timer = evtimer_new(base, crawler_flush_cb, cr)) == NULL ||
+	    (cr->turn_ev = evtimer_new(base, crawler_turn_cb, cr)) == NULL) {
 		snprintf(err, errlen, "cannot set up the crawler: out of memory");
 		crawler_free(cr);
 		return NULL;
@@ -1373,6 +1459,8 @@ crawler_free(struct crawler *cr)
 		event_free(cr->timer);
 	if (cr->flush_timer != NULL)
 		event_free(cr->flush_timer);
+	if (cr->turn_ev != NULL)
+		event_free(cr->turn_ev);
 	free(cr->dir);
 	free(cr);
 }

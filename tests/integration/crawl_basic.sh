@@ -2,7 +2,9 @@
 # derived from the URL and Content-Type, fallback urls, summary lines and
 # exit codes, the catalog's items and signature; a second pass sends
 # If-None-Match / If-Modified-Since and changes nothing; a changed file at
-# the same URL is fetched again; User-Agent; gzip bodies stored decoded.
+# the same URL is fetched again; User-Agent; gzip bodies stored decoded;
+# with every url failing the reason is the last one's; [crawl] concurrency
+# and per_host bound the transfers in flight.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
 setup_publisher
@@ -184,3 +186,53 @@ expect_exit 2 "$EMBERD" crawl -c "$CONF"
 assert_grep "broken" "$T/err"
 [ "$(catalog_seq)" = "$seq" ] || fail "a bad config changed the catalog"
 pass "bad config: exit 2"
+
+# --- several urls all failing: the reason is the last url's --------------
+crawl_config "[crawl]" "timeout = 20s" \
+	"[source both1]" "url = $ORIGIN/f/b1.bin?fail=1000&status=500" "url = $ORIGIN/f/b2.bin?fail=1000&status=404" \
+	"[source both2]" "url = $ORIGIN/f/b3.bin?fail=1000&status=404" "url = $ORIGIN/f/b4.bin?fail=1000&status=500"
+origin_reset
+expect_exit 1 "$EMBERD" crawl -c "$CONF"
+assert_summary both1 "failed: .*HTTP 404"
+assert_summary both2 "failed: .*HTTP 500 after 3 attempts"
+assert_total 2 0 0 2
+[ "$(origin_count "/f/b1.bin?fail=1000&status=500")" = 3 ] || { origin_show; fail "first url (500) not tried 3 times"; }
+[ "$(origin_count "/f/b2.bin?fail=1000&status=404")" = 1 ] || { origin_show; fail "second url (404) not tried once"; }
+[ "$(origin_count "/f/b3.bin?fail=1000&status=404")" = 1 ] || { origin_show; fail "first url (404) not tried once"; }
+pass "every url fails: the reason is the last url's"
+
+# --- concurrency and per_host --------------------------------------------
+# Six sources of about 1 s each (4 KiB pieces, 100 ms apart), three on
+# 127.0.0.1 and three on localhost: at most 2 at once per host, 3 in all.
+lines=("[crawl]" "timeout = 20s" "concurrency = 3" "per_host = 2")
+lport=${ORIGIN##*:}
+for i in 1 2 3; do
+	lines+=("[source ip$i]" "url = $ORIGIN/f/ip$i.bin?size=40960&seed=ip$i&drip=100")
+	lines+=("[source lh$i]" "url = http://localhost:$lport/f/lh$i.bin?size=40960&seed=lh$i&drip=100")
+done
+crawl_config "${lines[@]}"
+origin_reset
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_total 6 6 0 0
+python3 - "$ORIGIN/admin/log" <<'PY' || { origin_show; fail "concurrency or per_host not respected"; }
+import json, sys, urllib.request
+L = [e for e in json.load(urllib.request.urlopen(sys.argv[1])) if e["status"] == 200]
+def peak(es):
+    ev = sorted([(e["time"], 1) for e in es] + [(e["done"], -1) for e in es])
+    n = best = 0
+    for _, d in ev:
+        n += d
+        best = max(best, n)
+    return best
+hosts = {}
+for e in L:
+    hosts.setdefault(e["headers"]["host"].split(":")[0], []).append(e)
+assert sorted(hosts) == ["127.0.0.1", "localhost"], hosts.keys()
+for h, es in hosts.items():
+    assert len(es) == 3, (h, len(es))
+    assert peak(es) <= 2, (h, peak(es))
+allp = peak(L)
+assert 2 <= allp <= 3, allp
+print("peak %d in all, per host %s" % (allp, {h: peak(es) for h, es in hosts.items()}))
+PY
+pass "concurrency 3, per_host 2: respected"

@@ -67,16 +67,28 @@ assert_fetched drip drip.bin "$t"
 [ "$CRAWL_MS" -ge 1500 ] || fail "drip: the origin did not drip (${CRAWL_MS} ms)"
 pass "a slow drip (~2 s, 4 KiB pieces) completes"
 
-# --- stalled: headers and 20 kB, then silence ----------------------------
+# --- stalled: headers and 20 kB, then silence; or no answer at all ------
+# Both sources in one pass (they run side by side) to keep the test short.
 t="/f/stall.bin?size=100000&seed=stall&stall_after=20000"
-crawl_one stall "$t" 1
+crawl_config "[crawl]" "${CRAWL_LINES[@]}" "[source stall]" "url = $ORIGIN$t" \
+	"[source hang]" "url = $ORIGIN/hang"
+cp "$STORE/current/catalog.json" "$T/catalog.before"
+OBJS_BEFORE=$(n_objects)
+origin_reset
+t0=$(date +%s)
+expect_exit 1 "$EMBERD" crawl -c "$CONF"
+secs=$(( $(date +%s) - t0 ))
 assert_summary stall "failed: .*transfer failed after 3 attempts: .*([Tt]ime|slow)"
-assert_total 1 0 0 1
+assert_summary hang "failed: .*transfer failed after 3 attempts: .*([Tt]ime|slow)"
+assert_total 2 0 0 2
 assert_requests "$t" 3 "stall"
-n=$(origin_q "len([e for e in L if e['path'] == sys.argv[3] and e['done'] and 2.0 <= e['done'] - e['time'] <= 15])" "$t")
-[ "$n" = 3 ] || { origin_show; fail "stall: each attempt should end after about the 3 s timeout"; }
+assert_requests /hang 3 "hang"
+for p in "$t" /hang; do
+	n=$(origin_q "len([e for e in L if e['path'] == sys.argv[3] and e['done'] and 2.0 <= e['done'] - e['time'] <= 15])" "$p")
+	[ "$n" = 3 ] || { origin_show; fail "$p: each attempt should end after about the 3 s timeout"; }
+done
 assert_untouched stall
-pass "a stalled body fails after 3 attempts with a timeout (${CRAWL_MS} ms)"
+pass "a stalled body, and an origin that never answers, fail after 3 attempts with a timeout (${secs} s)"
 
 # --- truncated bodies ------------------------------------------------------
 t="/f/cut1.bin?size=300000&seed=cut1&cut_after=100000&cut_once=1"
@@ -142,6 +154,18 @@ assert_summary redir "fetched target.bin \(3000 bytes, sha256 $want\)$"
 [ "$(catalog_field target.bin source)" = "$ORIGIN$t" ] || fail "redirect: source is not the configured URL"
 pass "a redirect is followed; the name comes from the final URL"
 
+t="/loop/0?max=4&to=%2Ff%2Fhop5%2Ebin%3Fsize%3D3000%26seed%3Dhop5"
+crawl_one hop5 "$t" 0
+assert_fetched hop5 hop5.bin "/f/hop5.bin?size=3000&seed=hop5"
+pass "5 redirects are followed"
+
+t="/loop/0?max=5&to=%2Ff%2Fhop6%2Ebin%3Fsize%3D3000%26seed%3Dhop6"
+crawl_one hop6 "$t" 1
+assert_summary hop6 "failed: .*too many redirects"
+[ "$(origin_count "/f/hop6.bin?size=3000&seed=hop6")" = 0 ] || fail "the 7th hop was fetched"
+assert_untouched hop6
+pass "6 redirects are too many"
+
 crawl_one loop /loop/0 1
 assert_summary loop "failed: .*too many redirects"
 n=$(origin_q "len([e for e in L if e['path'].startswith('/loop/')])")
@@ -161,6 +185,27 @@ for to in "file:///etc/passwd" "ftp://127.0.0.1/x" "gopher://127.0.0.1/x" "FILE:
 done
 pass "redirects to file://, ftp://, gopher:// are refused: protocol not allowed"
 
+# A final URL whose last segment decodes to a path or a dot-name never
+# becomes such a name, nor a file outside the store.
+i=0
+for seg in "%2E%2E%2F%2E%2E%2Fescaped.bin" ".hidden" "a%2Fb" "%00nul" "%2E%2E"; do
+	i=$((i + 1))
+	t="/redirect?to=%2Ff%2F$(printf '%s' "$seg" | sed 's/%/%25/g')%3Fsize%3D100%26seed%3Dtrick$i"
+	crawl_config "[crawl]" "${CRAWL_LINES[@]}" "[source trick$i]" "url = $ORIGIN$t"
+	"$EMBERD" crawl -c "$CONF" >"$T/out" 2>"$T/err" || true
+	assert_summary "trick$i" "(fetched|failed)"
+	python3 - "$STORE/current/catalog.json" <<'PY' || fail "redirect to /f/$seg: bad item name in the catalog"
+import json, sys
+for i in json.load(open(sys.argv[1]))["items"]:
+    n = i["name"]
+    assert "/" not in n and "\\" not in n and not n.startswith(".") and "\0" not in n and n, n
+PY
+	[ ! -e "$T/escaped.bin" ] && [ ! -e "$STORE/escaped.bin" ] || fail "a file escaped the store"
+	assert_no_partial
+done
+expect_exit 0 "$EMBERD" ls -c "$CONF"
+pass "path tricks in the final URL never make a bad name"
+
 # --- max_size (1M) ---------------------------------------------------------
 for t in "/f/big.bin?size=2000000&seed=big" "/f/huge.bin?size=1000&clen_over=1"; do
 	crawl_one big "$t" 1
@@ -178,6 +223,15 @@ assert_requests "$t" 1 "chunked over max_size"
 [ ! -s "$STORE/crawl/chunky.part" ] || fail "chunked over max_size: bytes kept in crawl/chunky.part"
 assert_untouched "chunked over max_size"
 pass "a chunked body growing past max_size: refused, one request, nothing written"
+
+# A gzip body small on the wire that decodes past max_size (a bomb).
+t="/f/bomb.txt?size=8000000&seed=bomb&text=1&gzip=always"
+crawl_one bomb "$t" 1
+assert_summary bomb "failed: .*larger than max_size"
+assert_requests "$t" 1 "gzip bomb"
+[ ! -s "$STORE/crawl/bomb.part" ] || fail "gzip bomb: bytes kept in crawl/bomb.part"
+assert_untouched "gzip bomb"
+pass "a gzip body decoding past max_size is refused"
 
 t="/f/chunk-ok.bin?size=500000&seed=chunkok&chunked=1"
 crawl_one chunkok "$t" 0

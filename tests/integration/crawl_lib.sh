@@ -18,6 +18,7 @@
 #   crawl_config [LINE...]      write $CONF: [mirror] (store, key) then LINEs
 #   crawl_bg                    start `emberd crawl` in the background;
 #                               sets CRAWL_PID (killed at exit if running)
+#   crawl_kill                  SIGKILL it now, and reap it
 #   catalog_field NAME FIELD    FIELD of the catalog item NAME ("" if absent)
 #   catalog_has NAME            0 when the catalog lists NAME
 #   n_objects                   how many objects the store holds
@@ -119,6 +120,18 @@ crawl_bg() {
 	"$EMBERD" crawl -c "$CONF" </dev/null >"$T/out" 2>"$T/err" &
 	CRAWL_PID=$!
 	CRAWL_PIDS+=("$CRAWL_PID")
+}
+
+# SIGKILL the background crawl and reap it (so exit never signals its id,
+# which may be reused by then).
+crawl_kill() {
+	local p keep=()
+	kill -9 "$CRAWL_PID" 2>/dev/null || true
+	wait "$CRAWL_PID" 2>/dev/null || true
+	for p in "${CRAWL_PIDS[@]}"; do
+		[ "$p" = "$CRAWL_PID" ] || keep+=("$p")
+	done
+	CRAWL_PIDS=("${keep[@]}")
 }
 
 catalog_field() {

@@ -86,6 +86,35 @@ ifr=$(req 2 "$t" if-range)
 [ "$(req 2 "$t" status)" = 200 ] || { origin_show; fail "changed: the retry did not get the whole new content"; }
 pass "content changed between attempts: If-Range mismatch, 200, the new content is kept whole"
 
+# --- a resumed download is hashed whole and checked against its pin ------
+t="/f/pinned.bin?size=6000000&seed=p1&cut_after=2500000&cut_once=1"
+origin_info "$t"
+crawl_config "[crawl]" "${CRAWL_LINES[@]}" "[source pinned]" "url = $ORIGIN$t" "sha256 = $INFO_SHA"
+origin_reset
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_result pinned pinned.bin "$INFO_SHA" 6000000
+[ "$(req 2 "$t" status)" = 206 ] || { origin_show; fail "pinned: the retry did not resume"; }
+pass "a resumed download matching its pin is kept"
+
+# An origin that changes the content but keeps its ETag: the 206 glues new
+# bytes to the old prefix. The pin catches it; nothing is stored.
+t="/f/liar.bin?size=6000000&seed=l1&next_seed=l2&same_etag=1&cut_after=2500000&cut_once=1"
+origin_info "$t"
+objs=$(n_objects)
+seq=$(catalog_seq)
+crawl_config "[crawl]" "${CRAWL_LINES[@]}" "[source liar]" "url = $ORIGIN$t" "sha256 = $INFO_SHA"
+origin_reset
+expect_exit 1 "$EMBERD" crawl -c "$CONF"
+assert_summary liar "failed: .*sha256 mismatch: got [0-9a-f]{64}, pinned $INFO_SHA"
+[ "$(req 2 "$t" status)" = 206 ] || { origin_show; fail "liar: the retry did not resume"; }
+[ "$(origin_count "$t")" = 2 ] || { origin_show; fail "liar: a pin mismatch was retried"; }
+[ "$(n_objects)" = "$objs" ] || fail "liar: an object was written"
+[ "$(catalog_seq)" = "$seq" ] || fail "liar: the catalog changed"
+[ ! -e "$STORE/crawl/liar.part" ] || fail "liar: the rejected bytes stay in crawl/liar.part"
+catalog_has liar.bin && fail "liar: in the catalog"
+assert_no_partial
+pass "new bytes glued to an old prefix under the same ETag: the pin rejects the whole"
+
 # --- SIGKILL in the middle, then the next run resumes ----------------------
 # kill_when_part ID MIN: wait (bounded) until crawl/ID.part has MIN bytes,
 # then SIGKILL the background crawl; sets PART (its size after the kill).
@@ -99,8 +128,7 @@ kill_when_part() {
 		sleep 0.05
 	done
 	[ "$sz" -ge "$2" ] || fail "$1: crawl/$1.part stayed at $sz bytes for 20 s"
-	kill -9 "$CRAWL_PID"
-	wait "$CRAWL_PID" 2>/dev/null || true
+	crawl_kill
 	PART=$(stat -c %s "$part" 2>/dev/null || echo 0)
 	[ -e "$STORE/crawl/$1.json" ] || fail "$1: no crawl/$1.json state after the kill"
 }

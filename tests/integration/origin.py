@@ -32,6 +32,8 @@ OPTIONS (query parameters, /f and /r)
   ranges=0          ignore Range (always 200 in full)
   next_seed=T       /f: every request after the first for this target
                     serves seed T (new content, ETag and Last-Modified)
+  same_etag=1       with next_seed: keep the first seed's ETag and
+                    Last-Modified for the new content (an origin that lies)
   drip=MS           send the body in 4 KiB pieces, MS ms apart
   stall_after=N     send the headers and the body up to content offset N,
                     then send nothing more; the socket stays open until the
@@ -56,7 +58,11 @@ OPTIONS (query parameters, /f and /r)
 REDIRECTS
   /redirect?to=URL  302 to URL (absolute or relative, sent as given);
                     &code=301|303|307|308 chooses the status
-  /loop/N           302 to /loop/N+1, forever
+  /loop/N           302 to /loop/N+1, forever; with ?max=M&to=URL: up to
+                    /loop/M, which redirects to URL (default /f/loop-end.bin),
+                    so /loop/0?max=M makes M+1 redirects in all
+  /hang             accept the request, never answer; wait until the
+                    client goes away
 
 ADMIN (not logged, not counted)
   /admin/log        JSON list of every request so far, in arrival order:
@@ -229,8 +235,17 @@ class Handler(BaseHTTPRequestHandler):
                     n = int(path[len("/loop/"):])
                 except ValueError:
                     n = 0
-                self.simple(entry, 302, b"again\n",
-                            [("Location", "/loop/%d" % (n + 1))])
+                if "max" in q and n >= int(q["max"]):
+                    to = q.get("to", "/f/loop-end.bin")
+                elif "max" in q:
+                    to = "/loop/%d?%s" % (n + 1, u.query)
+                else:
+                    to = "/loop/%d" % (n + 1)
+                self.simple(entry, 302, b"again\n", [("Location", to)])
+            elif path == "/hang":
+                entry["status"] = 0
+                self.close_connection = True
+                self.wait_for_client_to_leave()
             else:
                 self.simple(entry, 404, b"no such thing\n")
         finally:
@@ -280,18 +295,20 @@ class Handler(BaseHTTPRequestHandler):
         name = urllib.parse.unquote(path[3:])
         if path.startswith("/f/"):
             seed = q.get("seed", "0")
+            tag_seed = seed
+            mtime = FIXED_MTIME
             if "next_seed" in q and nth > 1:
                 seed = q["next_seed"]
-                mtime = FIXED_MTIME + 86400
-            else:
-                mtime = FIXED_MTIME
+                if q.get("same_etag") != "1":
+                    tag_seed = seed
+                    mtime = FIXED_MTIME + 86400
             try:
                 size = int(q.get("size", "1000"))
             except ValueError:
                 size = 1000
             text = q.get("text", "0") == "1"
             data = make_content(seed, max(size, 0), text)
-            tag = hashlib.sha256(("%s:%d:%d" % (seed, size, text))
+            tag = hashlib.sha256(("%s:%d:%d" % (tag_seed, size, text))
                                  .encode()).hexdigest()[:24]
             return data, '"f-%s"' % tag, mtime, "application/octet-stream"
         if path.startswith("/r/"):
