@@ -1,11 +1,14 @@
 #include "crawl.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -38,6 +41,11 @@
  *   ones would cost a sync and a signature each and grow with the square
  *   of the item count.
  * - RECV_BUFFER: libcurl's receive buffer; larger means fewer callbacks.
+ * - SMALL_MAX, POOL_MAX: a body of known length up to SMALL_MAX is held in
+ *   memory and hashed and deflated by a pool of up to POOL_MAX threads
+ *   (one per CPU): many small texts are CPU-bound on deflate, and off the
+ *   loop they neither slow the readers nor use one core only. Memory:
+ *   at most concurrency x SMALL_MAX.
  * - RESUME_MIN: smaller content is not kept for a resume (a retry
  *   fetches it again; keeping it would cost a file and a state write).
  * - TURN_BUDGET: bytes all transfers together may push through the
@@ -56,6 +64,9 @@
 #define RECV_BUFFER		(256L * 1024)
 #define RESUME_MIN		(1u << 20)
 #define TURN_BUDGET		(2u << 20)
+#define UNLINK_ASIDE		(16 << 20)
+#define SMALL_MAX		(256u * 1024)
+#define POOL_MAX		4
 #define CONNECT_TIMEOUT_MAX	60
 #define STATE_DIR		"crawl"
 #define ERRLEN			512
@@ -96,6 +107,11 @@ struct crawl_job {
 	uint64_t received;	/* body bytes of the current response */
 	int body_started;
 	int paused;		/* over the turn's budget: CURL_WRITEFUNC_PAUSE */
+	unsigned char *mem;	/* a small body, held for the pool */
+	size_t mem_len, mem_cap;
+	int finished;		/* ingest_finish done (by the pool) */
+	char pool_err[ERRLEN];
+	struct crawl_job *pool_next;
 	long status;
 	struct crawl_headers h;	/* of the last response */
 	char reason[ERRLEN];	/* why the write callback stopped the transfer */
@@ -140,6 +156,16 @@ struct crawler {
 	int finishing;		/* inside the end of the pass */
 	int64_t last_publish_ms;	/* monotonic */
 	size_t turn_bytes;	/* through the sink in this loop turn */
+	/* the pool: jobs to ingest, and back */
+	pthread_t pool_th[POOL_MAX];
+	unsigned pool_n;
+	pthread_mutex_t pool_mu;
+	pthread_cond_t pool_cv;
+	struct crawl_job *pool_todo, *pool_done;
+	unsigned pool_busy;	/* jobs in the pool, either list or a thread */
+	int pool_quit;
+	int pool_efd;
+	struct event *pool_ev;
 	struct event *turn_ev;	/* the next turn: reset, unpause */
 };
 
@@ -148,6 +174,9 @@ static void job_transfer(struct crawl_job *j);
 static void job_finish(struct crawl_job *j);
 static void crawler_check_end(struct crawler *cr);
 static void crawler_flush(struct crawler *cr);
+static void crawler_pool_push(struct crawler *cr, struct crawl_job *j);
+static void job_failed(struct crawl_job *j, const char *reason, int keep_part);
+static void job_complete(struct crawl_job *j);
 
 /* ---- small helpers ---- */
 
@@ -282,25 +311,18 @@ state_save(struct crawl_job *j)
 #undef PUT
 	text = json_dumps(o, JSON_SORT_KEYS);
 	json_decref(o);
-	if (asprintf(&name, "%s/.tmp-%s.json", j->cr->dir, j->src.id) == -1)
-		name = NULL;
 	/*
-	 * Replaced by a rename, but not synced: the state is a cache. Lost
-	 * or torn by a crash, it reads as empty, and the cost is one full
-	 * download; syncing it would cost two fsyncs per item.
+	 * Rewritten in place, not synced: the state is a cache. Torn or lost
+	 * by a crash it reads as empty, and the cost is one full download.
+	 * (A temp file and a rename per save would allocate and free an
+	 * inode per item, and syncing would cost two fsyncs per item.)
 	 */
-	char *dst = job_path(j, ".json");
+	name = job_path(j, ".json");
 	int fd = name != NULL ? open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
-	if (text == NULL || dst == NULL || fd == -1 ||
-	    fsutil_write_all(fd, text, strlen(text)) == -1 || close(fd) == -1 ||
-	    (fd = -1, rename(name, dst) == -1)) {
+	if (text == NULL || fd == -1 || fsutil_write_all(fd, text, strlen(text)) == -1)
 		log_warn("crawl %s: cannot save its state: %s", j->src.id, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		if (name != NULL)
-			unlink(name);
-	}
-	free(dst);
+	if (fd != -1)
+		close(fd);
 	free(text);
 	free(name);
 }
@@ -310,6 +332,49 @@ set_str(char **dst, const char *v)
 {
 	free(*dst);
 	*dst = v != NULL && *v != '\0' ? strdup(v) : NULL;
+}
+
+static void *
+crawl_unlink_thread(void *arg)
+{
+	unlink(arg);
+	free(arg);
+	return NULL;
+}
+
+/*
+ * Unlinking a file of a GiB with its pages cached takes the kernel a
+ * tenth of a second or more: on the event loop, readers would wait. A
+ * large file is renamed out of the way (instant) and unlinked by a
+ * detached thread; if the process ends first, the next pass removes the
+ * leftover (crawler_sweep).
+ */
+static void
+crawl_unlink(const char *dir, const char *path)
+{
+	struct stat sb;
+	char *trash;
+	pthread_t t;
+	pthread_attr_t attr;
+
+	if (stat(path, &sb) == -1)
+		return;
+	if (sb.st_size < UNLINK_ASIDE ||
+	    asprintf(&trash, "%s/.trash-%ld-%lx", dir, (long)getpid(),
+	    (unsigned long)random()) == -1) {
+		unlink(path);
+		return;
+	}
+	if (rename(path, trash) == -1) {
+		free(trash);
+		unlink(path);
+		return;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, crawl_unlink_thread, trash) != 0)
+		crawl_unlink_thread(trash);
+	pthread_attr_destroy(&attr);
 }
 
 /* Forget the kept prefix; SAVE: write the state now. */
@@ -324,7 +389,7 @@ job_drop_part_save(struct crawl_job *j, int save)
 	}
 	j->part_ok = 0;
 	if (path != NULL)
-		unlink(path);
+		crawl_unlink(j->cr->dir, path);
 	free(path);
 	if (j->state.part_url != NULL || j->state.part_validator != NULL) {
 		set_str(&j->state.part_url, NULL);
@@ -594,7 +659,19 @@ job_body_start(struct crawl_job *j)
 	j->status = status;
 	if (status != 200 && status != 206)
 		return -1;	/* an error page: not ingested; job_finish says why */
-	if (j->in == NULL && job_new_ingest(j, j->h.content_length > 0 ?
+	if (j->in == NULL && j->offset == 0 && j->h.content_length >= 0 &&
+	    (uint64_t)j->h.content_length <= SMALL_MAX && j->cr->pool_n > 0) {
+		/* Small: held whole, for the pool. */
+		size_t cap = j->h.content_length > 0 ? (size_t)j->h.content_length : 1;
+		free(j->mem);
+		if ((j->mem = malloc(cap)) == NULL) {
+			snprintf(j->reason, sizeof(j->reason), "out of memory");
+			return -1;
+		}
+		j->mem_cap = cap;
+		j->mem_len = 0;
+		j->ingested = 0;
+	} else if (j->in == NULL && j->mem == NULL && job_new_ingest(j, j->h.content_length > 0 ?
 	    (uint64_t)j->h.content_length : 0) == -1)
 		return -1;
 	if (status == 206) {
@@ -702,7 +779,34 @@ crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
 		j->fatal = 1;
 		return 0;
 	}
-	if (ingest_write(j->in, buf, len) == -1) {
+	if (j->mem != NULL && j->mem_len + len > SMALL_MAX) {
+		/* More than announced (a decoded body): stream it after all. */
+		if (job_new_ingest(j, 0) == -1)
+			return 0;
+		if (ingest_write(j->in, j->mem, j->mem_len) == -1) {
+			snprintf(j->reason, sizeof(j->reason), "%s", ingest_error(j->in));
+			j->fatal = 1;
+			return 0;
+		}
+		j->ingested = j->mem_len;
+		free(j->mem);
+		j->mem = NULL;
+	}
+	if (j->mem != NULL) {
+		if (j->mem_len + len > j->mem_cap) {
+			size_t cap = j->mem_len + len > 2 * j->mem_cap ? j->mem_len + len : 2 * j->mem_cap;
+			unsigned char *m = realloc(j->mem, cap > SMALL_MAX ? SMALL_MAX : cap);
+			if (m == NULL) {
+				snprintf(j->reason, sizeof(j->reason), "out of memory");
+				j->fatal = 1;
+				return 0;
+			}
+			j->mem = m;
+			j->mem_cap = cap > SMALL_MAX ? SMALL_MAX : cap;
+		}
+		memcpy(j->mem + j->mem_len, buf, len);
+		j->mem_len += len;
+	} else if (ingest_write(j->in, buf, len) == -1) {
 		snprintf(j->reason, sizeof(j->reason), "%s", ingest_error(j->in));
 		j->fatal = 1;
 		return 0;
@@ -903,6 +1007,114 @@ job_start(struct crawl_job *j)
 	job_transfer(j);
 }
 
+/* ---- the pool ---- */
+
+static void *
+crawler_pool_main(void *arg)
+{
+	struct crawler *cr = arg;
+	struct crawl_job *j;
+	char err[ERRLEN];
+
+	pthread_mutex_lock(&cr->pool_mu);
+	for (;;) {
+		while (cr->pool_todo == NULL && !cr->pool_quit)
+			pthread_cond_wait(&cr->pool_cv, &cr->pool_mu);
+		if (cr->pool_todo == NULL)
+			break;
+		j = cr->pool_todo;
+		cr->pool_todo = j->pool_next;
+		pthread_mutex_unlock(&cr->pool_mu);
+
+		/* Only the job's own fields: the loop does not touch it now. */
+		j->pool_err[0] = '\0';
+		struct ingest *in = ingest_new(cr->st, j->mem_len, err, sizeof(err));
+		if (in == NULL)
+			snprintf(j->pool_err, sizeof(j->pool_err), "%s", err);
+		else if ((j->mem_len > 0 && ingest_write(in, j->mem, j->mem_len) == -1) ||
+		    ingest_finish(in) == -1)
+			snprintf(j->pool_err, sizeof(j->pool_err), "%s", ingest_error(in));
+		j->in = in;
+
+		pthread_mutex_lock(&cr->pool_mu);
+		j->pool_next = cr->pool_done;
+		cr->pool_done = j;
+		uint64_t one = 1;
+		if (write(cr->pool_efd, &one, sizeof(one)) == -1) {
+			/* The counter cannot overflow here; nothing to do. */
+		}
+	}
+	pthread_mutex_unlock(&cr->pool_mu);
+	return NULL;
+}
+
+static void
+crawler_pool_push(struct crawler *cr, struct crawl_job *j)
+{
+	j->phase = J_REHASH;	/* neither active nor done: in the pool */
+	pthread_mutex_lock(&cr->pool_mu);
+	j->pool_next = cr->pool_todo;
+	cr->pool_todo = j;
+	cr->pool_busy++;
+	pthread_cond_signal(&cr->pool_cv);
+	pthread_mutex_unlock(&cr->pool_mu);
+}
+
+/* Jobs back from the pool continue on the loop. */
+static void
+crawler_pool_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct crawler *cr = arg;
+	struct crawl_job *j, *next;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: another callback took it; the lists say what to do. */
+	}
+	pthread_mutex_lock(&cr->pool_mu);
+	j = cr->pool_done;
+	cr->pool_done = NULL;
+	pthread_mutex_unlock(&cr->pool_mu);
+	for (; j != NULL; j = next) {
+		next = j->pool_next;
+		pthread_mutex_lock(&cr->pool_mu);
+		cr->pool_busy--;
+		pthread_mutex_unlock(&cr->pool_mu);
+		free(j->mem);
+		j->mem = NULL;
+		j->mem_len = j->mem_cap = 0;
+		if (j->pool_err[0] != '\0') {
+			char reason[ERRLEN];
+			snprintf(reason, sizeof(reason), "%s", j->pool_err);
+			job_failed(j, reason, 0);
+		} else {
+			j->finished = 1;
+			job_complete(j);
+		}
+	}
+}
+
+/* Wait until the pool holds no job of ours (the pass is being freed). */
+static void
+crawler_pool_drain(struct crawler *cr)
+{
+	if (cr->pool_n == 0)
+		return;
+	pthread_mutex_lock(&cr->pool_mu);
+	while (cr->pool_todo != NULL || cr->pool_busy > 0) {
+		struct crawl_job *j = cr->pool_done;
+		cr->pool_done = NULL;
+		for (; j != NULL; j = j->pool_next)
+			cr->pool_busy--;
+		if (cr->pool_busy == 0)
+			break;
+		pthread_mutex_unlock(&cr->pool_mu);
+		usleep(1000);	/* shutdown only: a few ms of hashing at most */
+		pthread_mutex_lock(&cr->pool_mu);
+	}
+	pthread_mutex_unlock(&cr->pool_mu);
+}
+
 /* ---- outcomes ---- */
 
 static void
@@ -1028,7 +1240,12 @@ job_complete(struct crawl_job *j)
 	const struct object_meta *m;
 	char *name, *type, reason[ERRLEN];
 
-	if (ingest_finish(j->in) == -1) {
+	if (j->mem != NULL) {
+		/* Hashed and deflated by the pool; back in crawler_pool_cb. */
+		crawler_pool_push(cr, j);
+		return;
+	}
+	if (!j->finished && ingest_finish(j->in) == -1) {
 		snprintf(reason, sizeof(reason), "%s", ingest_error(j->in));
 		job_failed(j, reason, 0);
 		return;
@@ -1288,10 +1505,12 @@ crawler_pass_free(struct crawler *cr)
 {
 	struct crawl_job *j, *next;
 
+	crawler_pool_drain(cr);
 	for (j = cr->jobs; j != NULL; j = next) {
 		next = j->next;
 		if (j->easy != NULL)
 			curl_multi_remove_handle(cr->multi, j->easy);
+		free(j->mem);
 		ingest_free(j->in);
 		job_release(j);
 		src_free(&j->src);
@@ -1339,6 +1558,39 @@ crawler_check_end(struct crawler *cr)
 	}
 }
 
+/* Remove what an earlier process set aside and did not get to unlink. */
+static void
+crawler_sweep(struct crawler *cr)
+{
+	DIR *d = opendir(cr->dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *p;
+		if (strncmp(e->d_name, ".trash-", 7) != 0 &&
+		    strncmp(e->d_name, ".tmp-", 5) != 0)
+			continue;
+		if (asprintf(&p, "%s/%s", cr->dir, e->d_name) == -1)
+			continue;
+		if (strncmp(e->d_name, ".trash-", 7) == 0) {
+			/* Through the same path: a large one goes aside again. */
+			pthread_t t;
+			pthread_attr_t attr;
+			pthread_attr_init(&attr);
+			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			if (pthread_create(&t, &attr, crawl_unlink_thread, p) != 0)
+				crawl_unlink_thread(p);
+			pthread_attr_destroy(&attr);
+		} else {
+			unlink(p);
+			free(p);
+		}
+	}
+	closedir(d);
+}
+
 int
 crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
     void *arg, char *err, size_t errlen)
@@ -1368,6 +1620,7 @@ crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
 		cr->lock_fd = -1;
 		return -1;
 	}
+	crawler_sweep(cr);
 	memset(&cr->totals, 0, sizeof(cr->totals));
 	cr->running = 1;
 	cr->done = done;
@@ -1429,6 +1682,19 @@ crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
 		crawler_free(cr);
 		return NULL;
 	}
+	pthread_mutex_init(&cr->pool_mu, NULL);
+	pthread_cond_init(&cr->pool_cv, NULL);
+	cr->pool_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (cr->pool_efd != -1 &&
+	    (cr->pool_ev = event_new(base, cr->pool_efd, EV_READ | EV_PERSIST,
+	    crawler_pool_cb, cr)) != NULL && event_add(cr->pool_ev, NULL) == 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned want = ncpu < 1 ? 1 : ncpu > POOL_MAX ? POOL_MAX : (unsigned)ncpu;
+		while (cr->pool_n < want &&
+		    pthread_create(&cr->pool_th[cr->pool_n], NULL, crawler_pool_main, cr) == 0)
+			cr->pool_n++;
+	}
+	/* Without a pool, small bodies stream through the sink like others. */
 	curl_multi_setopt(cr->multi, CURLMOPT_SOCKETFUNCTION, crawler_curl_socket);
 	curl_multi_setopt(cr->multi, CURLMOPT_SOCKETDATA, cr);
 	curl_multi_setopt(cr->multi, CURLMOPT_TIMERFUNCTION, crawler_curl_timer);
@@ -1453,6 +1719,18 @@ crawler_free(struct crawler *cr)
 		cr->n_commits = 0;
 		crawler_pass_free(cr);
 	}
+	if (cr->pool_n > 0) {
+		pthread_mutex_lock(&cr->pool_mu);
+		cr->pool_quit = 1;
+		pthread_cond_broadcast(&cr->pool_cv);
+		pthread_mutex_unlock(&cr->pool_mu);
+		for (unsigned i = 0; i < cr->pool_n; i++)
+			pthread_join(cr->pool_th[i], NULL);
+	}
+	if (cr->pool_ev != NULL)
+		event_free(cr->pool_ev);
+	if (cr->pool_efd > 0)
+		close(cr->pool_efd);
 	if (cr->multi != NULL)
 		curl_multi_cleanup(cr->multi);
 	if (cr->timer != NULL)
