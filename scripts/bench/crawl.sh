@@ -38,7 +38,8 @@
 # Usage: scripts/bench/crawl.sh
 #   BUILD   env: meson build dir holding emberd (default: <repo>/build)
 #   ROUNDS  env: rounds per input and side (default 3)
-# The work dir is a mktemp -d under /var/tmp (needs about 4 GiB), removed at
+# The work dir is a mktemp -d under /var/tmp (needs about 8 GiB: each round's
+# output is kept until the end), removed at
 # exit; nginx and emberd run are stopped at exit. Caches are not dropped:
 # every input is read once (cat >/dev/null) before each timed run, so nginx
 # serves both sides from a warm page cache; `sync` runs (untimed) before each.
@@ -272,11 +273,17 @@ check_sums() {
 
 # ---------------------------------------------------------------- timed runs
 declare -A times rss
+# Outputs of finished rounds are moved aside, not deleted, until the end:
+# deleting thousands of files just before the next round makes ext4 skip
+# the freed inodes while it allocates new ones, and the next run (either
+# side) then measures the file system recovering rather than itself.
+mkdir -p "$work/spent"
+set_aside() { [[ -e $1 ]] && mv "$1" "$work/spent/$(basename "$1").$RANDOM$RANDOM"; return 0; }
 ember_crawl() {     # ember_crawl KEY CONF STORE WANT INPUTS... (STORE: in $edir)
     local key=$1 conf=$2 store=$3 want=$4 t0 s m log
     shift 4
     log=$edir/crawl-$key.log
-    rm -rf "${edir:?}/$store"
+    set_aside "${edir:?}/$store"
     warm "$@"; sync
     t0=$(now)
     if ! /usr/bin/time -f '%M' -o "$edir/time-$key" "$emberd" crawl -c "$conf" >"$log" 2>&1; then
@@ -295,7 +302,7 @@ ember_crawl() {     # ember_crawl KEY CONF STORE WANT INPUTS... (STORE: in $edir
         text_store_kb=$(du -sk "$edir/$store" | awk '{ print $1 }')
         text_publish=$(grep -c '^emberd: crawl: published catalog' "$log" || true)
     fi
-    rm -rf "${edir:?}/$store"
+    set_aside "${edir:?}/$store"
     times[$key.emberd]+="$s "
     rss[$key]+="$m "
     note "$key: emberd crawl $s s, peak RSS $m KiB"
@@ -303,7 +310,7 @@ ember_crawl() {     # ember_crawl KEY CONF STORE WANT INPUTS... (STORE: in $edir
 pipeline() {        # pipeline KEY URLS WANT INPUTS...
     local key=$1 urls=$2 want=$3 d=$work/wget-$1 t0 t1 t2 t3 n
     shift 3
-    rm -rf "$d"; mkdir "$d"
+    set_aside "$d"; mkdir "$d"
     warm "$@"; sync
     t0=$(now)
     wget -q -i "$urls" -P "$d" 2>"$work/wget.err" ||
@@ -317,7 +324,7 @@ pipeline() {        # pipeline KEY URLS WANT INPUTS...
     [[ $n -eq $(wc -l <"$want") ]] || die1 "pipeline $key: $n .gz files, want $(wc -l <"$want")"
     check_sums "$work/sums-$key" "$want" "$key"
     if [[ $key == text ]]; then gz_bytes=$(cat "$d"/*.gz | wc -c); fi
-    rm -rf "$d"
+    set_aside "$d"
     times[$key.pipe]+="$(calc %.3f "$t3 - $t0") "
     times[$key.wget]+="$(calc %.3f "$t1 - $t0") "
     times[$key.sha]+="$(calc %.3f "$t2 - $t1") "
