@@ -59,7 +59,7 @@
 #define BACKOFF_MAX_S		60
 #define REDIRECTS_MAX		5
 #define REHASH_STEP		(4u << 20)
-#define COMMIT_MAX		64
+#define COMMIT_MAX		256
 #define PUBLISH_DELAY_MS	1000
 #define RECV_BUFFER		(256L * 1024)
 #define RESUME_MIN		(1u << 20)
