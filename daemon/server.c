@@ -729,6 +729,18 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 	free(text);
 }
 
+/* The catalog and its signature: byte for byte, revalidated each time
+ * (a new one may be published any moment). */
+static void
+server_catalog_file(struct server *s, struct http_conn *c, const struct http_head *h,
+    const char *type, const char *body, size_t len)
+{
+	http_conn_begin(c, 200);
+	http_conn_header(c, "Cache-Control", "no-cache");
+	http_conn_header(c, "X-Content-Type-Options", "nosniff");
+	server_reply(s, c, h, 200, type, body, len);
+}
+
 static void
 server_request(struct http_conn *c, const struct http_head *h, void *arg)
 {
@@ -792,16 +804,11 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		return;
 	}
 	case ROUTE_CATALOG:
-		http_conn_begin(c, 200);
-		http_conn_header(c, "Cache-Control", "no-cache");
-		http_conn_header(c, "X-Content-Type-Options", "nosniff");
-		server_reply(s, c, h, 200, "application/json", s->cat.json, s->cat.json_len);
+		server_catalog_file(s, c, h, "application/json", s->cat.json, s->cat.json_len);
 		return;
 	case ROUTE_CATALOG_SIG:
-		http_conn_begin(c, 200);
-		http_conn_header(c, "Cache-Control", "no-cache");
-		http_conn_header(c, "X-Content-Type-Options", "nosniff");
-		server_reply(s, c, h, 200, "text/plain; charset=utf-8", s->cat.sig, s->cat.sig_len);
+		server_catalog_file(s, c, h, "text/plain; charset=utf-8", s->cat.sig,
+		    s->cat.sig_len);
 		return;
 	case ROUTE_FILE:
 		if ((item = catalog_find_item(s->cat.cat, name)) == NULL)
