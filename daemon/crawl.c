@@ -44,8 +44,11 @@
  * - SMALL_MAX, POOL_MAX: a body of known length up to SMALL_MAX is held in
  *   memory and hashed and deflated by a pool of up to POOL_MAX threads
  *   (one per CPU): many small texts are CPU-bound on deflate, and off the
- *   loop they neither slow the readers nor use one core only. Memory:
- *   at most concurrency x SMALL_MAX.
+ *   loop they neither slow the readers nor use one core only. A job in
+ *   the pool no longer counts as a transfer, so the next transfers run
+ *   while the pool deflates; up to POOL_QUEUE jobs per thread may wait
+ *   there, so that it never runs dry. Memory: at most
+ *   (concurrency + POOL_QUEUE x threads) x SMALL_MAX.
  * - RESUME_MIN: smaller content is not kept for a resume (a retry
  *   fetches it again; keeping it would cost a file and a state write).
  * - TURN_BUDGET: bytes all transfers together may push through the
@@ -67,6 +70,7 @@
 #define UNLINK_ASIDE		(16 << 20)
 #define SMALL_MAX		(256u * 1024)
 #define POOL_MAX		4
+#define POOL_QUEUE		4
 #define CONNECT_TIMEOUT_MAX	60
 #define STATE_DIR		"crawl"
 #define ERRLEN			512
@@ -101,7 +105,7 @@ struct crawl_job {
 	struct ingest *in;
 	struct event *timer;	/* backoff and re-hash steps */
 	int part_fd;		/* open while the bytes are being kept */
-	int part_ok;		/* ID.part holds exactly the INGESTED bytes */
+	int part_ok;		/* the INGESTED bytes can be resumed after */
 	uint64_t ingested;	/* bytes fed to IN (a kept prefix included) */
 	uint64_t offset;	/* Range start asked for: INGESTED, or 0 */
 	uint64_t received;	/* body bytes of the current response */
@@ -148,8 +152,26 @@ struct crawler {
 	uint64_t max_size;
 	long timeout;
 	char *user_agent, *proxy, *key_path, *mirror_name;
-	struct crawl_commit commits[COMMIT_MAX];
-	size_t n_commits;
+	struct crawl_commit *commits;	/* complete, not yet handed over */
+	size_t n_commits, cap_commits;
+	int flush_wanted;	/* a publish was due while one was out */
+	/* The publisher thread: commits and publishes one batch at a time
+	 * while the loop goes on (a sync and a catalog rewrite take tens of
+	 * milliseconds: readers and transfers would wait). */
+	pthread_t pub_th;
+	int pub_started;
+	pthread_mutex_t pub_mu;
+	pthread_cond_t pub_cv;
+	int pub_todo, pub_done, pub_quit;	/* under pub_mu */
+	int pub_busy;		/* the loop's view: a batch is out */
+	struct crawl_commit *pub;	/* the batch out */
+	size_t pub_n, cap_pub;
+	int pub_ok, pub_changed;
+	char pub_err[ERRLEN];
+	long long pub_seq;
+	size_t pub_items;
+	int pub_efd;
+	struct event *pub_ev;
 	struct crawl_totals totals;
 	crawl_done_fn done;
 	void *done_arg;
@@ -163,6 +185,7 @@ struct crawler {
 	pthread_cond_t pool_cv;
 	struct crawl_job *pool_todo, *pool_done;
 	unsigned pool_busy;	/* jobs in the pool, either list or a thread */
+	unsigned pooled;	/* the same, counted by the loop alone */
 	int pool_quit;
 	int pool_efd;
 	struct event *pool_ev;
@@ -713,17 +736,26 @@ job_body_start(struct crawl_job *j)
 		if (j->part_fd != -1 || j->state.part_url != NULL)
 			job_drop_part(j);
 	} else {
-		if (j->part_fd == -1) {
-			char *path = job_path(j, ".part");
+		char *path = job_path(j, ".part");
+		/* Stored raw, the ingest's own file is the kept prefix (one
+		 * write); deflated, or until that is known, the crawler keeps
+		 * the bytes itself. */
+		if (j->in != NULL && path != NULL && ingest_keep(j->in, path)) {
+			if (j->part_fd != -1) {
+				close(j->part_fd);
+				j->part_fd = -1;
+			}
+			j->part_ok = 1;
+		} else if (j->part_fd == -1) {
 			/* Resuming: after the kept bytes; else a new file. */
 			if (path != NULL)
 				j->part_fd = open(path, j->offset > 0 && j->part_ok ?
 				    O_WRONLY | O_APPEND | O_CLOEXEC :
 				    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			free(path);
 			j->part_ok = j->part_fd != -1;
 		}
-		if (j->part_fd != -1) {
+		free(path);
+		if (j->part_ok) {
 			set_str(&j->state.part_url, j->src.urls[j->url_i]);
 			set_str(&j->state.part_validator, val);
 			state_save(j);
@@ -814,7 +846,11 @@ crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
 	j->received += len;
 	j->ingested += len;
 	crawler_turn_used(j->cr, len);
-	if (j->part_fd != -1 && fsutil_write_all(j->part_fd, buf, len) == -1) {
+	if (j->part_fd != -1 && j->in != NULL && ingest_kept(j->in)) {
+		/* The ingest took the name over: its file holds these bytes. */
+		close(j->part_fd);
+		j->part_fd = -1;
+	} else if (j->part_fd != -1 && fsutil_write_all(j->part_fd, buf, len) == -1) {
 		/* The download goes on; only the resume is lost. */
 		close(j->part_fd);
 		j->part_fd = -1;
@@ -1052,6 +1088,8 @@ static void
 crawler_pool_push(struct crawler *cr, struct crawl_job *j)
 {
 	j->phase = J_REHASH;	/* neither active nor done: in the pool */
+	cr->active--;
+	cr->pooled++;
 	pthread_mutex_lock(&cr->pool_mu);
 	j->pool_next = cr->pool_todo;
 	cr->pool_todo = j;
@@ -1080,6 +1118,8 @@ crawler_pool_cb(evutil_socket_t fd, short what, void *arg)
 		pthread_mutex_lock(&cr->pool_mu);
 		cr->pool_busy--;
 		pthread_mutex_unlock(&cr->pool_mu);
+		cr->pooled--;
+		cr->active++;	/* what follows ends it as a job */
 		free(j->mem);
 		j->mem = NULL;
 		j->mem_len = j->mem_cap = 0;
@@ -1241,8 +1281,10 @@ job_complete(struct crawl_job *j)
 	char *name, *type, reason[ERRLEN];
 
 	if (j->mem != NULL) {
-		/* Hashed and deflated by the pool; back in crawler_pool_cb. */
+		/* Hashed and deflated by the pool; back in crawler_pool_cb.
+		 * Meanwhile the next transfer may start. */
 		crawler_pool_push(cr, j);
+		crawler_check_end(cr);
 		return;
 	}
 	if (!j->finished && ingest_finish(j->in) == -1) {
@@ -1281,8 +1323,20 @@ job_complete(struct crawl_job *j)
 		free(name);
 		return;
 	}
-	if (cr->n_commits == COMMIT_MAX)
-		crawler_flush(cr);
+	if (cr->n_commits == cr->cap_commits) {
+		/* Not expected: starts stop at COMMIT_MAX and the rest is
+		 * bounded; but never lose a finished object. */
+		size_t cap = cr->cap_commits * 2 + 16;
+		struct crawl_commit *c = realloc(cr->commits, cap * sizeof(*c));
+		if (c == NULL) {
+			free(type);
+			free(name);
+			job_failed(j, "out of memory", 0);
+			return;
+		}
+		cr->commits = c;
+		cr->cap_commits = cap;
+	}
 	cr->commits[cr->n_commits].in = j->in;
 	cr->commits[cr->n_commits].job = j;
 	cr->commits[cr->n_commits].name = name;
@@ -1295,14 +1349,14 @@ job_complete(struct crawl_job *j)
 	cr->active--;
 	if (!evtimer_pending(cr->flush_timer, NULL)) {
 		int64_t since = crawl_now_ms() - cr->last_publish_ms;
-		if (cr->n_commits == COMMIT_MAX || since >= PUBLISH_DELAY_MS)
+		if (cr->n_commits >= COMMIT_MAX || since >= PUBLISH_DELAY_MS)
 			crawler_flush(cr);
 		else {
 			long wait = PUBLISH_DELAY_MS - (long)since;
 			struct timeval tv = { wait / 1000, (wait % 1000) * 1000 };
 			evtimer_add(cr->flush_timer, &tv);
 		}
-	} else if (cr->n_commits == COMMIT_MAX)
+	} else if (cr->n_commits >= COMMIT_MAX)
 		crawler_flush(cr);
 	crawler_check_end(cr);
 }
@@ -1408,30 +1462,35 @@ job_finish(struct crawl_job *j)
 
 /* ---- the catalog ---- */
 
+/* The publisher's work: commit the batch out, put it in the catalog,
+ * sign and swap. Touches only the pub fields and the store. */
 static void
-crawler_flush(struct crawler *cr)
+crawler_publish_batch(struct crawler *cr)
 {
 	struct ingest *v[COMMIT_MAX];
+	struct ingest **vv = cr->pub_n <= COMMIT_MAX ? v : malloc(cr->pub_n * sizeof(*vv));
 	struct minisign_key key;
-	char err[ERRLEN], when[32];
+	char when[32];
 	json_t *cat = NULL;
-	size_t i, n = cr->n_commits;
-	int changed = 0, ok = 0;
+	size_t i, n = cr->pub_n;
+	int changed = 0;
 
-	evtimer_del(cr->flush_timer);
-	if (n == 0)
-		return;
-	cr->n_commits = 0;
-	cr->last_publish_ms = crawl_now_ms();
-	for (i = 0; i < n; i++)
-		v[i] = cr->commits[i].in;
+	cr->pub_ok = 0;
+	cr->pub_changed = 0;
+	cr->pub_err[0] = '\0';
 	memset(&key, 0, sizeof(key));
-	if (minisign_key_load(cr->key_path, &key, err, sizeof(err)) == -1)
+	if (vv == NULL) {
+		snprintf(cr->pub_err, sizeof(cr->pub_err), "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		vv[i] = cr->pub[i].in;
+	if (minisign_key_load(cr->key_path, &key, cr->pub_err, sizeof(cr->pub_err)) == -1)
 		goto out;
-	if (store_lock(cr->st, err, sizeof(err)) == -1)
+	if (store_lock(cr->st, cr->pub_err, sizeof(cr->pub_err)) == -1)
 		goto out;
-	if (ingest_commit(cr->st, v, n, err, sizeof(err)) == -1 ||
-	    catalog_load_current(cr->st, &cat, err, sizeof(err)) == -1) {
+	if (ingest_commit(cr->st, vv, n, cr->pub_err, sizeof(cr->pub_err)) == -1 ||
+	    catalog_load_current(cr->st, &cat, cr->pub_err, sizeof(cr->pub_err)) == -1) {
 		store_unlock(cr->st);
 		goto out;
 	}
@@ -1443,30 +1502,46 @@ crawler_flush(struct crawler *cr)
 	}
 	catalog_time((int64_t)time(NULL), when);
 	for (i = 0; cat != NULL && i < n; i++) {
-		const struct object_meta *m = ingest_meta(v[i]);
-		int r = catalog_put_item(cat, cr->commits[i].name, m->sha256, m->size,
-		    cr->commits[i].type, cr->commits[i].source, when);
-		cr->commits[i].changed = r == 1;
+		const struct object_meta *m = ingest_meta(vv[i]);
+		int r = catalog_put_item(cat, cr->pub[i].name, m->sha256, m->size,
+		    cr->pub[i].type, cr->pub[i].source, when);
+		cr->pub[i].changed = r == 1;
 		if (r == 1)
 			changed = 1;
 	}
-	if (cat == NULL || (changed && catalog_publish(cr->st, cat, &key, err, sizeof(err)) == -1)) {
+	if (cat == NULL || (changed && catalog_publish(cr->st, cat, &key, cr->pub_err,
+	    sizeof(cr->pub_err)) == -1)) {
 		if (cat == NULL)
-			snprintf(err, sizeof(err), "out of memory");
+			snprintf(cr->pub_err, sizeof(cr->pub_err), "out of memory");
 		store_unlock(cr->st);
 		goto out;
 	}
 	store_unlock(cr->st);
 	if (changed)
 		catalog_prune(cr->st, 2);
-	ok = 1;
+	cr->pub_ok = 1;
+	cr->pub_changed = changed;
+	cr->pub_seq = (long long)json_integer_value(json_object_get(cat, "sequence"));
+	cr->pub_items = json_array_size(json_object_get(cat, "items"));
 out:
-	for (i = 0; i < n; i++) {
-		struct crawl_commit *c = &cr->commits[i];
+	json_decref(cat);
+	minisign_key_free(&key);
+	if (vv != v)
+		free(vv);
+}
+
+/* Back on the loop: the batch's summary lines, and its objects freed. */
+static void
+crawler_published(struct crawler *cr)
+{
+	size_t i;
+
+	for (i = 0; i < cr->pub_n; i++) {
+		struct crawl_commit *c = &cr->pub[i];
 		const struct object_meta *m = ingest_meta(c->in);
-		if (!ok) {
+		if (!cr->pub_ok) {
 			cr->totals.failed++;
-			log_info("crawl %s: failed: %s", c->job->src.id, err);
+			log_info("crawl %s: failed: %s", c->job->src.id, cr->pub_err);
 		} else if (!c->changed) {
 			/* Fetched again (the origin gave no validators), same bytes. */
 			cr->totals.unchanged++;
@@ -1481,12 +1556,119 @@ out:
 		free(c->type);
 		free(c->source);
 	}
-	if (ok && changed && cat != NULL)
+	if (cr->pub_ok && cr->pub_changed)
 		log_info("crawl: published catalog sequence %lld with %zu items",
-		    (long long)json_integer_value(json_object_get(cat, "sequence")),
-		    json_array_size(json_object_get(cat, "items")));
-	json_decref(cat);
-	minisign_key_free(&key);
+		    cr->pub_seq, cr->pub_items);
+	cr->pub_n = 0;
+	cr->pub_busy = 0;
+}
+
+static void *
+crawler_pub_main(void *arg)
+{
+	struct crawler *cr = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&cr->pub_mu);
+	for (;;) {
+		while (!cr->pub_todo && !cr->pub_quit)
+			pthread_cond_wait(&cr->pub_cv, &cr->pub_mu);
+		if (!cr->pub_todo)
+			break;
+		cr->pub_todo = 0;
+		pthread_mutex_unlock(&cr->pub_mu);
+		crawler_publish_batch(cr);
+		pthread_mutex_lock(&cr->pub_mu);
+		cr->pub_done = 1;
+		pthread_cond_broadcast(&cr->pub_cv);
+		if (write(cr->pub_efd, &one, sizeof(one)) == -1) {
+			/* The counter cannot overflow here; nothing to do. */
+		}
+	}
+	pthread_mutex_unlock(&cr->pub_mu);
+	return NULL;
+}
+
+/* Wait for the batch out, if any, and take it back (shutdown, end). */
+static void
+crawler_pub_wait(struct crawler *cr)
+{
+	if (!cr->pub_busy)
+		return;
+	pthread_mutex_lock(&cr->pub_mu);
+	while (!cr->pub_done)
+		pthread_cond_wait(&cr->pub_cv, &cr->pub_mu);
+	cr->pub_done = 0;
+	pthread_mutex_unlock(&cr->pub_mu);
+	crawler_published(cr);
+}
+
+/* Hand what is complete to the publisher; if a batch is out, when it is
+ * back. Without the thread, publish here. */
+static void
+crawler_flush(struct crawler *cr)
+{
+	struct crawl_commit *c;
+	size_t cap;
+
+	evtimer_del(cr->flush_timer);
+	if (cr->n_commits == 0)
+		return;
+	if (cr->pub_busy) {
+		cr->flush_wanted = 1;
+		return;
+	}
+	cr->flush_wanted = 0;
+	c = cr->pub;
+	cap = cr->cap_pub;
+	cr->pub = cr->commits;
+	cr->cap_pub = cr->cap_commits;
+	cr->pub_n = cr->n_commits;
+	cr->commits = c;
+	cr->cap_commits = cap;
+	cr->n_commits = 0;
+	cr->pub_busy = 1;
+	cr->last_publish_ms = crawl_now_ms();
+	if (!cr->pub_started) {
+		crawler_publish_batch(cr);
+		crawler_published(cr);
+		return;
+	}
+	pthread_mutex_lock(&cr->pub_mu);
+	cr->pub_todo = 1;
+	pthread_cond_broadcast(&cr->pub_cv);
+	pthread_mutex_unlock(&cr->pub_mu);
+}
+
+/* A batch is back: the next one may go, and the pass may end. */
+static void
+crawler_pub_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct crawler *cr = arg;
+	uint64_t n;
+	int done;
+
+	if (read(fd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: crawler_pub_wait took it already. */
+	}
+	pthread_mutex_lock(&cr->pub_mu);
+	done = cr->pub_done;
+	cr->pub_done = 0;
+	pthread_mutex_unlock(&cr->pub_mu);
+	if (!done)
+		return;
+	crawler_published(cr);
+	if (cr->n_commits > 0) {
+		int64_t since = crawl_now_ms() - cr->last_publish_ms;
+		if (cr->flush_wanted || cr->n_commits >= COMMIT_MAX || since >= PUBLISH_DELAY_MS)
+			crawler_flush(cr);
+		else if (!evtimer_pending(cr->flush_timer, NULL)) {
+			long wait = PUBLISH_DELAY_MS - (long)since;
+			struct timeval tv = { wait / 1000, (wait % 1000) * 1000 };
+			evtimer_add(cr->flush_timer, &tv);
+		}
+	}
+	crawler_check_end(cr);
 }
 
 static void
@@ -1504,8 +1686,22 @@ static void
 crawler_pass_free(struct crawler *cr)
 {
 	struct crawl_job *j, *next;
+	size_t i;
 
 	crawler_pool_drain(cr);
+	crawler_pub_wait(cr);
+	for (i = 0; i < cr->n_commits; i++) {
+		ingest_free(cr->commits[i].in);
+		free(cr->commits[i].name);
+		free(cr->commits[i].type);
+		free(cr->commits[i].source);
+	}
+	cr->n_commits = 0;
+	free(cr->commits);
+	free(cr->pub);
+	cr->commits = cr->pub = NULL;
+	cr->cap_commits = cr->cap_pub = 0;
+	cr->flush_wanted = 0;
 	for (j = cr->jobs; j != NULL; j = next) {
 		next = j->next;
 		if (j->easy != NULL)
@@ -1537,16 +1733,21 @@ crawler_check_end(struct crawler *cr)
 	if (!cr->running || cr->finishing)
 		return;
 	cr->finishing = 1;	/* job_start may end jobs at once: no recursion */
-	while (cr->queue != NULL && cr->active < cr->concurrency) {
+	/* Not beyond a batch of complete objects: they hold descriptors. */
+	while (cr->queue != NULL && cr->active < cr->concurrency &&
+	    (cr->pool_n == 0 || cr->pooled < POOL_QUEUE * cr->pool_n) &&
+	    cr->n_commits < COMMIT_MAX) {
 		struct crawl_job *j = cr->queue;
 		cr->queue = j->next;
 		job_start(j);
 	}
 	cr->finishing = 0;
-	if (cr->queue != NULL || cr->active > 0)
+	if (cr->queue != NULL || cr->active > 0 || cr->pooled > 0)
 		return;
-	if (cr->n_commits > 0) {
+	if (cr->n_commits > 0 || cr->pub_busy) {
 		crawler_flush(cr);
+		if (cr->n_commits > 0 || cr->pub_busy)
+			return;		/* crawler_pub_cb comes back here */
 	}
 	{
 		struct crawl_totals t = cr->totals;
@@ -1569,12 +1770,16 @@ crawler_sweep(struct crawler *cr)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		char *p;
+		size_t len = strlen(e->d_name);
+		/* ID.part.new: a kept prefix being renamed into place when
+		 * the process ended. */
+		int renaming = len > 9 && strcmp(e->d_name + len - 9, ".part.new") == 0;
 		if (strncmp(e->d_name, ".trash-", 7) != 0 &&
-		    strncmp(e->d_name, ".tmp-", 5) != 0)
+		    strncmp(e->d_name, ".tmp-", 5) != 0 && !renaming)
 			continue;
 		if (asprintf(&p, "%s/%s", cr->dir, e->d_name) == -1)
 			continue;
-		if (strncmp(e->d_name, ".trash-", 7) == 0) {
+		if (strncmp(e->d_name, ".trash-", 7) == 0 || renaming) {
 			/* Through the same path: a large one goes aside again. */
 			pthread_t t;
 			pthread_attr_t attr;
@@ -1632,6 +1837,17 @@ crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
 	cr->proxy = xstrdup(cfg->crawl_proxy);
 	cr->key_path = xstrdup(cfg->key);
 	cr->mirror_name = xstrdup(cfg->name);
+	/* Room for a batch and for what is running when it fills: starts
+	 * stop at COMMIT_MAX (transfers, and the pool's queue, may go on). */
+	cr->cap_commits = cr->cap_pub = COMMIT_MAX + 2 * (size_t)cr->concurrency +
+	    POOL_QUEUE * POOL_MAX;
+	cr->commits = calloc(cr->cap_commits, sizeof(*cr->commits));
+	cr->pub = calloc(cr->cap_pub, sizeof(*cr->pub));
+	if (cr->commits == NULL || cr->pub == NULL) {
+		crawler_pass_free(cr);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	curl_multi_setopt(cr->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cr->concurrency);
 	curl_multi_setopt(cr->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->crawl_per_host);
 	tail = &cr->jobs;
@@ -1695,6 +1911,15 @@ crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
 			cr->pool_n++;
 	}
 	/* Without a pool, small bodies stream through the sink like others. */
+	pthread_mutex_init(&cr->pub_mu, NULL);
+	pthread_cond_init(&cr->pub_cv, NULL);
+	cr->pub_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (cr->pub_efd != -1 &&
+	    (cr->pub_ev = event_new(base, cr->pub_efd, EV_READ | EV_PERSIST,
+	    crawler_pub_cb, cr)) != NULL && event_add(cr->pub_ev, NULL) == 0 &&
+	    pthread_create(&cr->pub_th, NULL, crawler_pub_main, cr) == 0)
+		cr->pub_started = 1;
+	/* Without the thread, the loop publishes (and waits). */
 	curl_multi_setopt(cr->multi, CURLMOPT_SOCKETFUNCTION, crawler_curl_socket);
 	curl_multi_setopt(cr->multi, CURLMOPT_SOCKETDATA, cr);
 	curl_multi_setopt(cr->multi, CURLMOPT_TIMERFUNCTION, crawler_curl_timer);
@@ -1708,17 +1933,19 @@ crawler_free(struct crawler *cr)
 	if (cr == NULL)
 		return;
 	cr->done = NULL;
-	if (cr->running) {
-		size_t i;
-		for (i = 0; i < cr->n_commits; i++) {
-			ingest_free(cr->commits[i].in);
-			free(cr->commits[i].name);
-			free(cr->commits[i].type);
-			free(cr->commits[i].source);
-		}
-		cr->n_commits = 0;
+	if (cr->running)
 		crawler_pass_free(cr);
+	if (cr->pub_started) {
+		pthread_mutex_lock(&cr->pub_mu);
+		cr->pub_quit = 1;
+		pthread_cond_broadcast(&cr->pub_cv);
+		pthread_mutex_unlock(&cr->pub_mu);
+		pthread_join(cr->pub_th, NULL);
 	}
+	if (cr->pub_ev != NULL)
+		event_free(cr->pub_ev);
+	if (cr->pub_efd > 0)
+		close(cr->pub_efd);
 	if (cr->pool_n > 0) {
 		pthread_mutex_lock(&cr->pool_mu);
 		cr->pool_quit = 1;

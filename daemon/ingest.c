@@ -94,6 +94,11 @@ struct ingest {
 	struct ingest_tmp data;
 	struct object_meta result;
 
+	char *keep;		/* ingest_keep's path */
+	int kept;		/* the raw data file is linked there */
+	dev_t kept_dev;
+	ino_t kept_ino;
+
 	struct ingest_slot slots[NSLOTS];
 	uint64_t submitted;	/* slots handed over so far; the next to fill */
 	int threads, quit;
@@ -405,6 +410,76 @@ ingest_deflate(struct ingest *in, const unsigned char *p, size_t len, int flush)
 }
 
 /*
+ * Give the raw data file the keep name too (ingest_keep). An unnamed
+ * (O_TMPFILE) file gets a locked ".tmp-" name in the objects folder
+ * first: once linked anywhere it could never be linked again after that
+ * name went away, and commit needs to link it. The keep name is made
+ * under a temp name and renamed over PATH, so PATH always names a whole
+ * prefix of the content. Failing costs only the resume, so errors leave
+ * the ingest going.
+ */
+static void
+ingest_keep_link(struct ingest *in)
+{
+	struct ingest_tmp *t = &in->data;
+	char proc[64], *tmp = NULL;
+	struct stat sb;
+
+	if (in->keep == NULL || in->mode != MODE_RAW || t->fd == -1)
+		return;
+	if (t->name == NULL) {
+		char *name = NULL;
+		int tries;
+		flock(t->fd, LOCK_EX);
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
+		for (tries = 0; tries < 8; tries++) {
+			char tail[32];
+			snprintf(tail, sizeof(tail), ".tmp-%08lx", (unsigned long)random());
+			free(name);
+			if ((name = fsutil_join(in->st->objects, tail)) == NULL)
+				return;
+			if (linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0)
+				break;
+			if (errno != EEXIST) {
+				tries = 8;
+				break;
+			}
+		}
+		if (tries == 8) {
+			free(name);
+			return;
+		}
+		t->name = name;
+	}
+	if (asprintf(&tmp, "%s.new", in->keep) == -1)
+		return;
+	unlink(tmp);
+	if (link(t->name, tmp) == 0 && fstat(t->fd, &sb) == 0 && rename(tmp, in->keep) == 0) {
+		in->kept = 1;
+		in->kept_dev = sb.st_dev;
+		in->kept_ino = sb.st_ino;
+	} else {
+		unlink(tmp);
+		in->kept = 0;
+	}
+	free(tmp);
+}
+
+/* Take the keep name away, if it still names our data file. */
+static void
+ingest_keep_unlink(struct ingest *in)
+{
+	struct stat sb;
+
+	if (in->kept && stat(in->keep, &sb) == 0 && sb.st_dev == in->kept_dev &&
+	    sb.st_ino == in->kept_ino)
+		unlink(in->keep);
+	in->kept = 0;
+	free(in->keep);
+	in->keep = NULL;
+}
+
+/*
  * Deflate stopped paying after some bytes were stored deflated: finish the
  * gzip member, inflate what was written into a fresh raw temp file, and go
  * on raw. Costs one inflate of the bytes so far, which the early checks
@@ -478,6 +553,7 @@ ingest_to_raw(struct ingest *in)
 	/* Slot-sized so far, so this is aligned unless the object ended. */
 	if (ingest_flush(in, 1) == -1)
 		goto out_z;
+	ingest_keep_link(in);
 	rc = 0;
 out_z:
 	inflateEnd(&zs);
@@ -522,6 +598,7 @@ ingest_decide(struct ingest *in, struct ingest_slot *sl, int final, size_t *used
 	in->zdone = 0;
 	in->out_len = 0;
 	in->mode = MODE_RAW;
+	ingest_keep_link(in);
 	return 0;
 }
 
@@ -746,6 +823,8 @@ ingest_finish(struct ingest *in)
 		return -1;
 	if (in->finished)
 		return 0;
+	/* The metadata trailer is not content: the kept prefix goes first. */
+	ingest_keep_unlink(in);
 	/* The last slot, short or even empty (an empty object). */
 	if (ingest_fill_slot(in) == NULL || ingest_submit(in, 1) == -1) {
 		ingest_drain(in);
@@ -822,6 +901,23 @@ const char *
 ingest_error(const struct ingest *in)
 {
 	return in->err[0] ? in->err : "unknown error";
+}
+
+int
+ingest_keep(struct ingest *in, const char *path)
+{
+	if (in->keep != NULL || in->finished || in->failed)
+		return in->kept;
+	if ((in->keep = strdup(path)) == NULL)
+		return 0;
+	ingest_keep_link(in);
+	return in->kept;
+}
+
+int
+ingest_kept(const struct ingest *in)
+{
+	return in->kept;
 }
 
 static int
@@ -907,6 +1003,7 @@ ingest_free(struct ingest *in)
 	pthread_mutex_destroy(&in->errmu);
 	pthread_cond_destroy(&in->cv);
 	ingest_tmp_close(&in->data, 1);
+	free(in->keep);
 	EVP_MD_CTX_free(in->sha256);
 	EVP_MD_CTX_free(in->stored_sha256);
 	EVP_MD_CTX_free(in->sha1);

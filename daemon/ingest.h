@@ -34,6 +34,18 @@ int ingest_write(struct ingest *in, const void *buf, size_t len);
 void *ingest_reserve(struct ingest *in, size_t *len);
 int ingest_produce(struct ingest *in, size_t n);
 
+/*
+ * A download that may be resumed after a crash keeps a prefix of its
+ * bytes under PATH. While the object is stored raw, its temp file itself
+ * is given that name (now, or once deflate is ruled out), so the bytes
+ * are written once: PATH then holds the bytes written so far, a prefix of
+ * the content. ingest_finish removes the name before writing metadata;
+ * ingest_free leaves it, for the resume. ingest_kept: 1 while PATH names
+ * the temp file (the caller need not keep the bytes itself), else 0.
+ */
+int ingest_keep(struct ingest *in, const char *path);
+int ingest_kept(const struct ingest *in);
+
 /* No more bytes: finish hashing and deflate, write the metadata. */
 int ingest_finish(struct ingest *in);
 

@@ -130,6 +130,7 @@ kill_when_part() {
 	[ "$sz" -ge "$2" ] || fail "$1: crawl/$1.part stayed at $sz bytes for 20 s"
 	crawl_kill
 	PART=$(stat -c %s "$part" 2>/dev/null || echo 0)
+	LINKS=$(stat -c %h "$part" 2>/dev/null || echo 0)
 	[ -e "$STORE/crawl/$1.json" ] || fail "$1: no crawl/$1.json state after the kill"
 }
 
@@ -153,6 +154,33 @@ ifr=$(req 1 "$t" if-range)
 [ "$ifr" = "$INFO_ETAG" ] || [ "$ifr" = "$INFO_LM" ] || { origin_show; fail "after SIGKILL: If-Range '$ifr'"; }
 expect_exit 0 "$EMBERD" verify -c "$CONF"
 pass "SIGKILL at $PART bytes; the next run resumed with Range: $range and verified"
+# Random bytes are stored raw: the kept prefix is the store's own temp file
+# (a second name for it), so the bytes were written once, not twice.
+[ "$LINKS" = 2 ] || fail "raw content: crawl/slow.part had $LINKS link(s), want 2 (the store's temp file)"
+pass "raw content: crawl/slow.part was the store's temp file (2 links), written once"
+
+# Text is stored deflated: the crawler keeps the raw prefix itself.
+t="/f/slowtext.txt?size=12000000&seed=r5&text=1&drip=1"
+origin_info "$t"
+crawl_setup slowtext "$t"
+crawl_bg
+kill_when_part slowtext 2000000
+[ "$LINKS" = 1 ] || fail "deflated content: crawl/slowtext.part had $LINKS links, want 1 (the raw bytes)"
+head -c "$PART" "$STORE/crawl/slowtext.part" | cmp -s - <(curl -s -r 0-$((PART - 1)) "$ORIGIN$t&drip=0") ||
+	fail "deflated content: crawl/slowtext.part is not the first $PART bytes of the content"
+origin_reset
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_result slowtext slowtext.txt "$INFO_SHA" 12000000
+range=$(req 1 "$t" range)
+n=${range#bytes=}
+n=${n%-}
+[[ "$range" =~ ^bytes=[0-9]+-$ ]] && [ "$n" -ge 1000000 ] && [ "$n" -le "$PART" ] ||
+	{ origin_show; fail "text after SIGKILL at $PART bytes: first Range '$range', want bytes=N- with 1 MB <= N <= $PART"; }
+sha=$(catalog_field slowtext.txt sha256)
+"$EMBERD" ls -c "$CONF" --json | python3 -c 'import json, sys
+sys.exit(0 if any(i["sha256"] == sys.argv[1] and i["stored"] == "gzip" for i in json.load(sys.stdin)["items"]) else 1)' "$sha" ||
+	fail "slowtext.txt was not stored deflated"
+pass "deflated content: SIGKILL at $PART bytes of raw prefix; resumed with Range: $range, stored gzip"
 
 # --- SIGKILL, then the file changes at the origin before the next run -----
 head -c 12000000 /dev/urandom >"$T/www/film.mp4"
