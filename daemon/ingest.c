@@ -37,8 +37,8 @@
  * below 90%; otherwise the gzip member so far is inflated into a raw temp
  * file and the rest goes raw. Level 5: the stored bytes are what gzip
  * readers receive, every time, so they are worth more effort than level 4
- * (about 5% smaller on text); level 6 gains another 2-3% at 1.7 times the
- * time of level 5.
+ * (about 2-5% smaller on text); level 6 gains another 2-3% at 1.7 times the
+ * time of level 5. Level 5 is tuned down a little (TUNE_*).
  *
  * Objects smaller than one slot never start a thread.
  */
@@ -48,6 +48,12 @@
 #define PREFIX_LEN	(256u * 1024)
 #define CHECK_EVERY	(4u << 20)
 #define DEFLATE_LEVEL	5
+/* Level 5's lazy matching, searched less hard (zlib's level 5 is 8, 16,
+ * 32, 32): on text, 12% less time for 0.7% more bytes. */
+#define TUNE_GOOD	4
+#define TUNE_LAZY	16
+#define TUNE_NICE	24
+#define TUNE_CHAIN	24
 #define PIECE_MIN	(256u * 1024)
 #define PIECE_MAX	(16u << 20)
 #define PIECES_TARGET	2048
@@ -573,7 +579,8 @@ ingest_decide(struct ingest *in, struct ingest_slot *sl, int final, size_t *used
 
 	*used = 0;
 	if (deflateInit2(&in->zs, DEFLATE_LEVEL, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
+	    Z_DEFAULT_STRATEGY) != Z_OK ||
+	    deflateTune(&in->zs, TUNE_GOOD, TUNE_LAZY, TUNE_NICE, TUNE_CHAIN) != Z_OK)
 		return ingest_fail(in, "zlib init failed");
 	in->zinit = 1;
 	/* The trial's whole output must fit, so that nothing is written
