@@ -134,6 +134,21 @@ kill_when_part() {
 	[ -e "$STORE/crawl/$1.json" ] || fail "$1: no crawl/$1.json state after the kill"
 }
 
+# assert_resumed WHAT TARGET: the first request for TARGET after the kill
+# asked for bytes=N- with 1 MB <= N <= PART, with If-Range, and got a 206;
+# sets RANGE.
+assert_resumed() {
+	local n
+	RANGE=$(req 1 "$2" range)
+	n=${RANGE#bytes=}
+	n=${n%-}
+	[[ "$RANGE" =~ ^bytes=[0-9]+-$ ]] && [ "$n" -ge 1000000 ] && [ "$n" -le "$PART" ] ||
+		{ origin_show; fail "$1 after SIGKILL at $PART bytes: first Range '$RANGE', want bytes=N- with 1 MB <= N <= $PART"; }
+	[ "$(req 1 "$2" status)" = 206 ] || { origin_show; fail "$1 after SIGKILL: the resume did not get a 206"; }
+	ifr=$(req 1 "$2" if-range)
+	[ "$ifr" = "$INFO_ETAG" ] || [ "$ifr" = "$INFO_LM" ] || { origin_show; fail "$1 after SIGKILL: If-Range '$ifr'"; }
+}
+
 # About 3.5 MB/s: 4 KiB pieces 1 ms apart.
 t="/f/slow.bin?size=12000000&seed=r4&drip=1"
 origin_info "$t"
@@ -144,16 +159,9 @@ catalog_has slow.bin && fail "killed: a partial item is in the catalog"
 origin_reset
 expect_exit 0 "$EMBERD" crawl -c "$CONF"
 assert_result slow slow.bin "$INFO_SHA" 12000000
-range=$(req 1 "$t" range)
-n=${range#bytes=}
-n=${n%-}
-[[ "$range" =~ ^bytes=[0-9]+-$ ]] && [ "$n" -ge 1000000 ] && [ "$n" -le "$PART" ] ||
-	{ origin_show; fail "after SIGKILL at $PART bytes: first Range '$range', want bytes=N- with 1 MB <= N <= $PART"; }
-[ "$(req 1 "$t" status)" = 206 ] || { origin_show; fail "after SIGKILL: the resume did not get a 206"; }
-ifr=$(req 1 "$t" if-range)
-[ "$ifr" = "$INFO_ETAG" ] || [ "$ifr" = "$INFO_LM" ] || { origin_show; fail "after SIGKILL: If-Range '$ifr'"; }
+assert_resumed "raw content" "$t"
 expect_exit 0 "$EMBERD" verify -c "$CONF"
-pass "SIGKILL at $PART bytes; the next run resumed with Range: $range and verified"
+pass "SIGKILL at $PART bytes; the next run resumed with Range: $RANGE and verified"
 # Random bytes are stored raw: the kept prefix is the store's own temp file
 # (a second name for it), so the bytes were written once, not twice.
 [ "$LINKS" = 2 ] || fail "raw content: crawl/slow.part had $LINKS link(s), want 2 (the store's temp file)"
@@ -171,16 +179,12 @@ head -c "$PART" "$STORE/crawl/slowtext.part" | cmp -s - <(curl -s -r 0-$((PART -
 origin_reset
 expect_exit 0 "$EMBERD" crawl -c "$CONF"
 assert_result slowtext slowtext.txt "$INFO_SHA" 12000000
-range=$(req 1 "$t" range)
-n=${range#bytes=}
-n=${n%-}
-[[ "$range" =~ ^bytes=[0-9]+-$ ]] && [ "$n" -ge 1000000 ] && [ "$n" -le "$PART" ] ||
-	{ origin_show; fail "text after SIGKILL at $PART bytes: first Range '$range', want bytes=N- with 1 MB <= N <= $PART"; }
+assert_resumed "deflated content" "$t"
 sha=$(catalog_field slowtext.txt sha256)
 "$EMBERD" ls -c "$CONF" --json | python3 -c 'import json, sys
 sys.exit(0 if any(i["sha256"] == sys.argv[1] and i["stored"] == "gzip" for i in json.load(sys.stdin)["items"]) else 1)' "$sha" ||
 	fail "slowtext.txt was not stored deflated"
-pass "deflated content: SIGKILL at $PART bytes of raw prefix; resumed with Range: $range, stored gzip"
+pass "deflated content: SIGKILL at $PART bytes of raw prefix; resumed with Range: $RANGE, stored gzip"
 
 # --- SIGKILL, then the file changes at the origin before the next run -----
 head -c 12000000 /dev/urandom >"$T/www/film.mp4"
