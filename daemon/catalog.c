@@ -36,6 +36,34 @@ catalog_new(const char *name, const char *publisher)
 	    "items");
 }
 
+int
+catalog_set_mirrors(json_t *cat, const char *self, char *const *others, size_t n)
+{
+	json_t *want = json_array(), *have = json_object_get(cat, "mirrors");
+	size_t i, k;
+
+	if (want == NULL)
+		return -1;
+	for (i = 0; i <= n; i++) {
+		const char *u = i == 0 ? self : others[i - 1];
+		int dup = 0;
+		if (u == NULL)
+			continue;
+		for (k = 0; k < json_array_size(want); k++)
+			dup |= strcmp(json_string_value(json_array_get(want, k)), u) == 0;
+		if (!dup && json_array_append_new(want, json_string(u)) == -1) {
+			json_decref(want);
+			return -1;
+		}
+	}
+	if (json_equal(want, have)) {
+		json_decref(want);
+		return 0;
+	}
+	json_object_set_new(cat, "mirrors", want);
+	return 1;
+}
+
 static int
 catalog_is_keyid(const char *s)
 {
@@ -229,11 +257,60 @@ catalog_put_item(json_t *cat, const char *name, const char *sha256,
 }
 
 int
+catalog_install(struct store *st, uint64_t seq, const char *json, size_t jlen,
+    const char *sig, size_t siglen, char *err, size_t errlen)
+{
+	char seqname[32], target[64], *dir = NULL, *tmplink = NULL, *cur = NULL;
+	int rc = -1;
+
+	snprintf(seqname, sizeof(seqname), "%llu", (unsigned long long)seq);
+	if ((dir = fsutil_join(st->catalogs, seqname)) == NULL)
+		goto oom;
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (fsutil_write_atomic(dir, "catalog.json", json, jlen, 0644) == -1 ||
+	    fsutil_write_atomic(dir, "catalog.json.minisig", sig, siglen, 0644) == -1) {
+		snprintf(err, errlen, "%s: write catalog: %s", dir, strerror(errno));
+		goto out;
+	}
+	fsutil_fsync_dir(st->catalogs);
+
+	snprintf(target, sizeof(target), "catalogs/%s", seqname);
+	if (asprintf(&tmplink, "%s/.tmp-current-%ld", st->root, (long)getpid()) == -1) {
+		tmplink = NULL;
+		goto oom;
+	}
+	if ((cur = fsutil_join(st->root, "current")) == NULL)
+		goto oom;
+	unlink(tmplink);
+	if (symlink(target, tmplink) == -1 || rename(tmplink, cur) == -1) {
+		snprintf(err, errlen, "%s: %s", cur, strerror(errno));
+		unlink(tmplink);
+		goto out;
+	}
+	if (fsutil_fsync_dir(st->root) == -1) {
+		snprintf(err, errlen, "%s: fsync: %s", st->root, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+oom:
+	snprintf(err, errlen, "out of memory");
+out:
+	free(dir);
+	free(tmplink);
+	free(cur);
+	return rc;
+}
+
+int
 catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
     char *err, size_t errlen)
 {
-	char keyid[17], when[32], trusted[256], seqname[32], *dir = NULL;
-	char *json = NULL, *sig = NULL, *tmplink = NULL, *cur = NULL, target[64];
+	char keyid[17], when[32], trusted[256];
+	char *json = NULL, *sig = NULL;
 	json_int_t seq;
 	int64_t now = (int64_t)time(NULL);
 	int rc = -1;
@@ -267,48 +344,14 @@ catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
 	if ((sig = minisign_sign(key, json, strlen(json), trusted, err, errlen)) == NULL)
 		goto out;
 
-	snprintf(seqname, sizeof(seqname), "%lld", (long long)seq);
-	if ((dir = fsutil_join(st->catalogs, seqname)) == NULL)
-		goto oom;
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	if (catalog_install(st, (uint64_t)seq, json, strlen(json), sig, strlen(sig),
+	    err, errlen) == -1)
 		goto out;
-	}
-	if (fsutil_write_atomic(dir, "catalog.json", json, strlen(json), 0644) == -1 ||
-	    fsutil_write_atomic(dir, "catalog.json.minisig", sig, strlen(sig), 0644) == -1) {
-		snprintf(err, errlen, "%s: write catalog: %s", dir, strerror(errno));
-		goto out;
-	}
-	fsutil_fsync_dir(st->catalogs);
-
-	snprintf(target, sizeof(target), "catalogs/%s", seqname);
-	if (asprintf(&tmplink, "%s/.tmp-current-%ld", st->root, (long)getpid()) == -1) {
-		tmplink = NULL;
-		goto oom;
-	}
-	if ((cur = fsutil_join(st->root, "current")) == NULL)
-		goto oom;
-	unlink(tmplink);
-	if (symlink(target, tmplink) == -1 || rename(tmplink, cur) == -1) {
-		snprintf(err, errlen, "%s: %s", cur, strerror(errno));
-		unlink(tmplink);
-		goto out;
-	}
-	if (fsutil_fsync_dir(st->root) == -1) {
-		snprintf(err, errlen, "%s: fsync: %s", st->root, strerror(errno));
-		goto out;
-	}
 	catalog_prune(st, 2);
 	rc = 0;
-	goto out;
-oom:
-	snprintf(err, errlen, "out of memory");
 out:
 	free(json);
 	free(sig);
-	free(dir);
-	free(tmplink);
-	free(cur);
 	return rc;
 }
 

@@ -35,6 +35,11 @@ int catalog_load_current(const struct store *st, json_t **out, char *err, size_t
 /* Path of FILE ("catalog.json" or "catalog.json.minisig") under current/. */
 char *catalog_current_path(const struct store *st, const char *file);
 
+/* Set the catalog's "mirrors": SELF ([mirror] url, may be NULL) first,
+ * then OTHERS ([mirror] mirror), without repeats. 1 changed, 0 same, -1
+ * out of memory. */
+int catalog_set_mirrors(json_t *cat, const char *self, char *const *others, size_t n);
+
 /* Items by name; catalog_put_item replaces an item of the same name and
  * returns 1 if anything changed, 0 if the same item was already there. */
 json_t *catalog_find_item(json_t *cat, const char *name);
@@ -48,6 +53,15 @@ int catalog_put_item(json_t *cat, const char *name, const char *sha256,
  */
 int catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
     char *err, size_t errlen);
+
+/*
+ * Make JSON and SIG (a catalog and its signature, exactly these bytes) the
+ * catalog of sequence SEQ: written to catalogs/SEQ/, fsynced, then
+ * current swapped to it. A follower installs the publisher's files this
+ * way, byte for byte. The caller holds store_lock().
+ */
+int catalog_install(struct store *st, uint64_t seq, const char *json, size_t jlen,
+    const char *sig, size_t siglen, char *err, size_t errlen);
 
 /* "2026-11-28T12:00:00Z" for T. */
 void catalog_time(int64_t t, char out[32]);

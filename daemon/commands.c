@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "crawl.h"
+#include "follow.h"
 #include "fsutil.h"
 #include "ingest.h"
 #include "log.h"
@@ -278,6 +279,14 @@ add_publish(struct cmd_ctx *c, struct add_item *items, size_t n)
 		json_object_set_new(cat, "name", json_string(c->cfg.name));
 		changed = 1;
 	}
+	switch (catalog_set_mirrors(cat, c->cfg.url, c->cfg.mirrors, c->cfg.n_mirrors)) {
+	case -1:
+		log_error("out of memory");
+		goto out;
+	case 1:
+		changed = 1;
+		break;
+	}
 	catalog_time((int64_t)time(NULL), when);
 	for (i = 0; i < n; i++) {
 		int r = catalog_put_item(cat, items[i].name, items[i].sha256,
@@ -370,6 +379,14 @@ cmd_add(int argc, char **argv)
 	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0) {
 		cmd_ctx_free(&c);
 		return rc;
+	}
+	if (c.cfg.follow) {
+		/* A follower serves the publisher's catalog as signed; an item
+		 * of its own would need its own key and catalog. */
+		log_error("%s: this mirror follows a publisher ([follow]): its catalog comes "
+		    "from the peers; add files on the publisher's mirror", cfgpath);
+		cmd_ctx_free(&c);
+		return 2;
 	}
 	{
 		/* Fail before importing gigabytes if the catalog cannot be signed. */
@@ -937,6 +954,9 @@ static const char crawl_usage[] =
     "content the origin reports unchanged (304) is not fetched again. One\n"
     "line per source on stderr, then a total. Exit 0 when every source was\n"
     "fetched or unchanged, 1 when some failed, 2 on a config or store error.\n"
+    "With [follow]: one sync from the peers instead: the newest catalog\n"
+    "signed by [follow] pubkey, its missing objects (hash-checked), then the\n"
+    "catalog installed as signed. Exit 1 unless that catalog is complete.\n"
     "  -c, --config FILE  the config file\n";
 
 struct crawl_cmd {
@@ -977,6 +997,7 @@ cmd_crawl(int argc, char **argv)
 	struct cmd_ctx c;
 	struct crawl_cmd cc;
 	struct crawler *cr = NULL;
+	struct follower *fw = NULL;
 	struct event *sigs[2] = { NULL, NULL };
 	char err[ERRLEN];
 	int ch, rc;
@@ -995,12 +1016,10 @@ cmd_crawl(int argc, char **argv)
 		return rc;
 	rc = 2;
 	memset(&cc, 0, sizeof(cc));
-	if (c.cfg.follow) {
-		log_error("%s: follower mode ([follow]) syncs from peers; that is not "
-		    "available in this version", cfgpath);
-		goto out;
-	}
-	if (c.cfg.n_sources == 0) {
+	if (c.cfg.follow && c.cfg.n_sources > 0)
+		log_warn("%s: [follow] is set: the [source] sections are not crawled (a "
+		    "follower serves the publisher's catalog, not its own)", cfgpath);
+	if (!c.cfg.follow && c.cfg.n_sources == 0) {
 		log_error("%s: no [source] sections: nothing to crawl", cfgpath);
 		goto out;
 	}
@@ -1015,7 +1034,16 @@ cmd_crawl(int argc, char **argv)
 		event_add(sigs[0], NULL);
 	if (sigs[1] != NULL)
 		event_add(sigs[1], NULL);
-	if (crawler_pass(cr, &c.cfg, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
+	if (c.cfg.follow) {
+		if ((fw = follower_new(cc.base, &c.st, cr)) == NULL) {
+			log_error("cannot set up the sync: out of memory");
+			goto out;
+		}
+		if (follower_pass(fw, &c.cfg, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
+			log_error("%s", err);
+			goto out;
+		}
+	} else if (crawler_pass(cr, &c.cfg, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -1024,11 +1052,16 @@ cmd_crawl(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	log_info("crawl: %zu sources: %u fetched, %u unchanged, %u failed", c.cfg.n_sources,
-	    cc.t.fetched, cc.t.unchanged, cc.t.failed);
+	if (c.cfg.follow)
+		log_info("sync: %u objects fetched, %u failed", cc.t.fetched, cc.t.failed);
+	else
+		log_info("crawl: %zu sources: %u fetched, %u unchanged, %u failed",
+		    c.cfg.n_sources, cc.t.fetched, cc.t.unchanged, cc.t.failed);
 	rc = cc.t.failed > 0 ? 1 : 0;
 out:
+	/* The crawler first: it holds the follower's requests. */
 	crawler_free(cr);
+	follower_free(fw);
 	for (int i = 0; i < 2; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);

@@ -14,5 +14,6 @@ int cmd_gc(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_crawl(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);	/* fetch.c */
 
 #endif

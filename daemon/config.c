@@ -106,6 +106,7 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "store", CONFIG_T_PATH, 0, CF(store), 0 },
 	{ CONFIG_S_MIRROR, "key", CONFIG_T_PATH, 0, CF(key), 0 },
 	{ CONFIG_S_MIRROR, "url", CONFIG_T_BASEURL, 0, CF(url), 0 },
+	{ CONFIG_S_MIRROR, "mirror", CONFIG_T_BASEURL, 1, CF(mirrors), CF(n_mirrors) },
 	{ CONFIG_S_MIRROR, "user", CONFIG_T_USER, 0, CF(user), 0 },
 	{ CONFIG_S_MIRROR, "allow_root", CONFIG_T_BOOL, 0, CF(allow_root), 0 },
 	{ CONFIG_S_MIRROR, "log_addresses", CONFIG_T_BOOL, 0,
@@ -1318,5 +1319,6 @@ config_free(struct config *cfg)
 	free(cfg->sources);
 	free(cfg->follow_pubkey);
 	config_free_strings(cfg->follow_peers, cfg->n_follow_peers);
+	config_free_strings(cfg->mirrors, cfg->n_mirrors);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -37,6 +37,8 @@ struct config {
 	char *store;		/* default DIR/store */
 	char *key;		/* default DIR/publisher.key; need not exist */
 	char *url;		/* NULL or an http(s) URL ending in '/' (a missing '/' is added) */
+	char **mirrors;		/* other mirrors' base URLs, for the catalog (each ends in '/') */
+	size_t n_mirrors;
 	char *user;		/* NULL */
 	int allow_root;		/* default 0 */
 	int log_addresses;	/* default 0 */

@@ -80,6 +80,11 @@ struct crawl_src {
 	char **urls;
 	size_t n_urls;
 	char *pin, *name, *type, *proxy;
+	/* A follower's object: content-addressed, the same bytes at every
+	 * URL (peer), SIZE bytes exactly; a transfer cut at one peer goes on
+	 * at the next with Range. */
+	int follow;
+	uint64_t size;
 };
 
 /* What the store remembers of a source between passes. */
@@ -121,6 +126,8 @@ struct crawl_job {
 	char reason[ERRLEN];	/* why the write callback stopped the transfer */
 	int fatal;		/* that reason is not worth a retry */
 	char last_error[ERRLEN];
+	unsigned tries;		/* follow: transfers over all peers */
+	uint64_t dead;		/* follow: peers (bits) that cannot help */
 	struct crawl_job *next;
 };
 
@@ -136,6 +143,19 @@ struct crawl_sock {
 	struct event *ev;
 };
 
+/* A small document fetched into memory (a follower's catalog). */
+struct crawl_get {
+	struct crawler *cr;
+	CURL *easy;
+	char *buf;
+	size_t len, max;
+	int too_big;
+	crawl_get_fn fn;
+	void *arg;
+	char errbuf[CURL_ERROR_SIZE];
+	struct crawl_get *next;
+};
+
 struct crawler {
 	struct event_base *base;
 	struct store *st;
@@ -146,12 +166,18 @@ struct crawler {
 	char *dir;		/* STORE/crawl */
 	/* the pass */
 	int running;
+	int follow;		/* a follower's sync: objects only, no catalog */
+	int tls_verify;		/* follow: verify peers' certificates */
+	const char *tag;	/* "crawl" or "sync", in log lines */
+	struct crawl_get *gets;
 	struct crawl_job *jobs;	/* all of this pass */
 	struct crawl_job *queue;	/* next to start */
 	unsigned active, concurrency;
 	uint64_t max_size;
 	long timeout;
 	char *user_agent, *proxy, *key_path, *mirror_name;
+	char *self_url, **mirrors;	/* for the catalog's "mirrors" */
+	size_t n_mirrors;
 	struct crawl_commit *commits;	/* complete, not yet handed over */
 	size_t n_commits, cap_commits;
 	int flush_wanted;	/* a publish was due while one was out */
@@ -343,7 +369,7 @@ state_save(struct crawl_job *j)
 	name = job_path(j, ".json");
 	int fd = name != NULL ? open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
 	if (text == NULL || fd == -1 || fsutil_write_all(fd, text, strlen(text)) == -1)
-		log_warn("crawl %s: cannot save its state: %s", j->src.id, strerror(errno));
+		log_warn("%s %s: cannot save its state: %s", j->cr->tag, j->src.id, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	free(text);
@@ -441,6 +467,138 @@ backoff_ms(unsigned attempt)
 /* ---- curl on the event loop (socket and timer callbacks) ---- */
 
 static void
+crawl_get_free(struct crawl_get *g)
+{
+	if (g->easy != NULL) {
+		curl_multi_remove_handle(g->cr->multi, g->easy);
+		curl_easy_cleanup(g->easy);
+	}
+	free(g->buf);
+	free(g);
+}
+
+/* E finished: if it is a get, answer it and return 1. */
+static int
+crawler_get_done(struct crawler *cr, CURL *e, CURLcode res)
+{
+	struct crawl_get **gp, *g;
+	char why[CURL_ERROR_SIZE + 64];
+	long status = 0;
+
+	for (gp = &cr->gets; *gp != NULL && (*gp)->easy != e; gp = &(*gp)->next)
+		;
+	if ((g = *gp) == NULL)
+		return 0;
+	*gp = g->next;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	why[0] = '\0';
+	if (g->too_big)
+		snprintf(why, sizeof(why), "larger than %zu bytes", g->max);
+	else if (res != CURLE_OK && res != CURLE_WRITE_ERROR)
+		snprintf(why, sizeof(why), "%s", g->errbuf[0] ? g->errbuf :
+		    curl_easy_strerror(res));
+	else if (status != 200)
+		snprintf(why, sizeof(why), "HTTP %ld", status);
+	else if (g->buf == NULL && (g->buf = calloc(1, 1)) == NULL)
+		snprintf(why, sizeof(why), "out of memory");
+	if (why[0] != '\0')
+		g->fn(g->arg, NULL, 0, why);
+	else
+		g->fn(g->arg, g->buf, g->len, NULL);
+	crawl_get_free(g);
+	return 1;
+}
+
+static size_t
+crawl_get_write_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct crawl_get *g = arg;
+	size_t len = size * n;
+	long status = 0;
+	char *b;
+
+	curl_easy_getinfo(g->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return 0;	/* an error page: the status says it all */
+	if (len > g->max - g->len) {
+		g->too_big = 1;
+		return 0;
+	}
+	/* Grows with what arrives, never past MAX + 1. */
+	if ((b = realloc(g->buf, g->len + len + 1)) == NULL)
+		return 0;
+	g->buf = b;
+	memcpy(g->buf + g->len, buf, len);
+	g->len += len;
+	g->buf[g->len] = '\0';
+	return len;
+}
+
+/* Options every request of the crawler shares: the web only, no proxy
+ * but the configured one, no stall longer than TIMEOUT. */
+static void
+crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeout,
+    int tls_verify)
+{
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)REDIRECTS_MAX);
+	/* Nothing but the web: a redirect to file:// or anything else fails. */
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
+	    timeout < CONNECT_TIMEOUT_MAX ? timeout : (long)CONNECT_TIMEOUT_MAX);
+	/* A transfer may be slow (Tor); it may not stall for `timeout`. */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, timeout);
+	/* Only the configured proxy, never one from the environment. */
+	curl_easy_setopt(e, CURLOPT_PROXY, proxy != NULL ? proxy : "");
+	if (!tls_verify) {
+		/* A follower's choice for self-signed peers: what it takes
+		 * is checked against the publisher's signature anyway. */
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
+int
+crawler_get(struct crawler *cr, const struct config *cfg, const char *url,
+    size_t max, int tls_verify, crawl_get_fn fn, void *arg)
+{
+	struct crawl_get *g = calloc(1, sizeof(*g));
+	long timeout = (long)cfg->crawl_timeout > 0 ? (long)cfg->crawl_timeout : 1;
+
+	if (g == NULL || (g->easy = curl_easy_init()) == NULL) {
+		free(g);
+		return -1;
+	}
+	g->cr = cr;
+	g->max = max;
+	g->fn = fn;
+	g->arg = arg;
+	crawl_easy_common(g->easy, cfg->crawl_proxy, cfg->crawl_user_agent, timeout,
+	    tls_verify);
+	curl_easy_setopt(g->easy, CURLOPT_URL, url);
+	curl_easy_setopt(g->easy, CURLOPT_WRITEFUNCTION, crawl_get_write_cb);
+	curl_easy_setopt(g->easy, CURLOPT_WRITEDATA, g);
+	curl_easy_setopt(g->easy, CURLOPT_ERRORBUFFER, g->errbuf);
+	curl_easy_setopt(g->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+	/* A whole catalog must come in within the timeout, however slowly
+	 * a hostile peer drips it. */
+	curl_easy_setopt(g->easy, CURLOPT_TIMEOUT, timeout);
+	g->next = cr->gets;
+	cr->gets = g;
+	if (curl_multi_add_handle(cr->multi, g->easy) != CURLM_OK) {
+		cr->gets = g->next;
+		curl_easy_cleanup(g->easy);
+		free(g);
+		return -1;
+	}
+	return 0;
+}
+
+static void
 crawler_check_multi(struct crawler *cr)
 {
 	CURLMsg *msg;
@@ -455,8 +613,10 @@ crawler_check_multi(struct crawler *cr)
 			continue;
 		e = msg->easy_handle;
 		res = msg->data.result;
-		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
 		curl_multi_remove_handle(cr->multi, e);
+		if (crawler_get_done(cr, e, res))
+			continue;
+		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
 		if (j == NULL)
 			continue;
 		j->attempt++;
@@ -708,8 +868,8 @@ job_body_start(struct crawl_job *j)
 	} else if (j->offset > 0) {
 		/* The origin sent all of it (no ranges, or it changed): start over. */
 		uint64_t hint = j->h.content_length > 0 ? (uint64_t)j->h.content_length : 0;
-		log_info("crawl %s: the origin sent the whole content again; starting over",
-		    j->src.id);
+		log_info("%s %s: the origin sent the whole content again; starting over",
+		    j->cr->tag, j->src.id);
 		j->offset = 0;
 		if (job_new_ingest(j, hint) == -1)
 			return -1;
@@ -720,6 +880,13 @@ job_body_start(struct crawl_job *j)
 		j->part_ok = 0;
 	}
 	total = j->offset + (j->h.content_length > 0 ? (uint64_t)j->h.content_length : 0);
+	if (j->src.follow && j->h.content_length >= 0 && total != j->src.size) {
+		snprintf(j->reason, sizeof(j->reason),
+		    "the peer announced %llu bytes, the catalog says %llu",
+		    (unsigned long long)total, (unsigned long long)j->src.size);
+		j->fatal = 1;
+		return -1;
+	}
 	if (total > cr->max_size) {
 		snprintf(j->reason, sizeof(j->reason),
 		    "larger than max_size (%llu bytes announced, max_size %llu)",
@@ -805,6 +972,12 @@ crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
 	}
 	if (!j->body_started && job_body_start(j) == -1)
 		return 0;
+	if (j->src.follow && j->ingested + len > j->src.size) {
+		snprintf(j->reason, sizeof(j->reason),
+		    "more bytes than the catalog's size (%llu)", (unsigned long long)j->src.size);
+		j->fatal = 1;
+		return 0;
+	}
 	if (j->ingested + len > j->cr->max_size) {
 		snprintf(j->reason, sizeof(j->reason), "larger than max_size (%llu bytes)",
 		    (unsigned long long)j->cr->max_size);
@@ -877,31 +1050,22 @@ job_easy(struct crawl_job *j)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, crawl_header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)REDIRECTS_MAX);
-	/* Nothing but the web: a redirect to file:// or anything else fails. */
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, cr->user_agent);
-	/* gzip is taken and decoded: the item is the file itself. */
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cr->max_size);
+	crawl_easy_common(e, proxy, cr->user_agent, cr->timeout,
+	    !j->src.follow || cr->tls_verify);
+	/* gzip is taken and decoded: the item is the file itself. A peer's
+	 * objects are taken as identity bytes, so a Range counts them. */
+	if (!j->src.follow)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)(j->src.follow ? j->src.size : cr->max_size));
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
-	    cr->timeout < CONNECT_TIMEOUT_MAX ? cr->timeout : (long)CONNECT_TIMEOUT_MAX);
-	/* A transfer may be slow (Tor); it may not stall for `timeout`. */
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, cr->timeout);
-	/* Only the configured proxy, never one from the environment. */
-	curl_easy_setopt(e, CURLOPT_PROXY, proxy != NULL ? proxy : "");
 	if (j->offset > 0) {
 		char range[48];
 		snprintf(range, sizeof(range), "%llu-", (unsigned long long)j->offset);
 		curl_easy_setopt(e, CURLOPT_RANGE, range);
 		snprintf(hdr, sizeof(hdr), "If-Range: %s", j->state.part_validator);
 		j->hdrs = curl_slist_append(j->hdrs, hdr);
-	} else if (j->state.sha256 != NULL && j->state.url != NULL &&
+	} else if (!j->src.follow && j->state.sha256 != NULL && j->state.url != NULL &&
 	    strcmp(j->state.url, j->src.urls[j->url_i]) == 0 &&
 	    store_has_object(cr->st, j->state.sha256)) {
 		/* Conditional only while we still hold what the validators
@@ -958,7 +1122,7 @@ job_transfer(struct crawl_job *j)
 	}
 	j->phase = J_ACTIVE;
 	if (j->attempt > 0)
-		log_info("crawl %s: attempt %u of %s%s", j->src.id, j->attempt + 1,
+		log_info("%s %s: attempt %u of %s%s", j->cr->tag, j->src.id, j->attempt + 1,
 		    j->src.urls[j->url_i], j->offset > 0 ? " (resuming)" : "");
 	curl_multi_add_handle(cr->multi, j->easy);
 }
@@ -1021,7 +1185,7 @@ job_start(struct crawl_job *j)
 	path = job_path(j, ".part");
 	if (path != NULL && stat(path, &sb) == 0 && sb.st_size > 0 &&
 	    j->state.part_url != NULL && j->state.part_validator != NULL &&
-	    strcmp(j->state.part_url, j->src.urls[0]) == 0) {
+	    (j->src.follow || strcmp(j->state.part_url, j->src.urls[0]) == 0)) {
 		char err[ERRLEN];
 		if ((j->in = ingest_new(cr->st, 0, err, sizeof(err))) != NULL) {
 			j->offset = (uint64_t)sb.st_size;
@@ -1031,8 +1195,8 @@ job_start(struct crawl_job *j)
 			j->timer = evtimer_new(cr->base, job_rehash_cb, j);
 			struct timeval now = { 0, 0 };
 			evtimer_add(j->timer, &now);
-			log_info("crawl %s: %llu bytes kept from an earlier attempt; checking them",
-			    j->src.id, (unsigned long long)j->offset);
+			log_info("%s %s: %llu bytes kept from an earlier attempt; checking them",
+			    j->cr->tag, j->src.id, (unsigned long long)j->offset);
 			return;
 		}
 	} else if (path != NULL && stat(path, &sb) == 0) {
@@ -1190,7 +1354,7 @@ job_failed(struct crawl_job *j, const char *reason, int keep_part)
 	cr->totals.failed++;
 	/* The summary line of this source (an error, but the same shape as
 	 * "fetched" and "unchanged" lines, for readers and scripts). */
-	log_info("crawl %s: failed: %s", j->src.id, reason);
+	log_info("%s %s: failed: %s", j->cr->tag, j->src.id, reason);
 	cr->active--;
 	crawler_check_end(cr);
 }
@@ -1206,9 +1370,61 @@ job_unchanged(struct crawl_job *j, const char *name)
 	job_release(j);
 	j->phase = J_DONE;
 	cr->totals.unchanged++;
-	log_info("crawl %s: unchanged %s", j->src.id, name);
+	log_info("%s %s: unchanged %s", j->cr->tag, j->src.id, name);
 	cr->active--;
 	crawler_check_end(cr);
+}
+
+/*
+ * A follower's transfer ended without the object: go on at the next peer
+ * that may still help, from where this one stopped when the bytes can be
+ * resumed (every peer serves the same content, and the hash checks the
+ * whole). Around the ring, a backoff. 0: no peer left, the job fails.
+ */
+static int
+follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
+{
+	size_t n = j->src.n_urls, k, u = j->url_i;
+
+	if (!retry && j->url_i < 64)
+		j->dead |= (uint64_t)1 << j->url_i;
+	j->tries++;
+	if (j->tries >= ATTEMPTS * n)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		u = (j->url_i + k) % n;
+		if (u >= 64 || !(j->dead & ((uint64_t)1 << u)))
+			break;
+	}
+	if (k > n)
+		return 0;
+	if (n > 1)
+		log_warn("%s %s: %s: %s; trying %s", j->cr->tag, j->src.id,
+		    j->src.urls[j->url_i], why, j->src.urls[u]);
+	if (j->part_fd != -1) {
+		close(j->part_fd);
+		j->part_fd = -1;
+	}
+	if (j->in != NULL && j->part_ok && j->state.part_validator != NULL && j->ingested > 0)
+		j->offset = j->ingested;
+	else
+		j->offset = 0;
+	j->attempt = 0;
+	if (u > j->url_i) {
+		j->url_i = u;
+		job_transfer(j);
+		return 1;
+	}
+	/* Every peer had its turn: wait before the next round. */
+	j->url_i = u;
+	if (wait_ms == 0)
+		wait_ms = backoff_ms((unsigned)(j->tries / n));
+	log_info("%s %s: retry in %.1f s: %s", j->cr->tag, j->src.id,
+	    (double)wait_ms / 1000, why);
+	j->phase = J_BACKOFF;
+	struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
+	evtimer_add(j->timer, &tv);
+	return 1;
 }
 
 /* The item's name: configured, else the last segment of the final URL. */
@@ -1294,6 +1510,26 @@ job_complete(struct crawl_job *j)
 	}
 	m = ingest_meta(j->in);
 	if (j->src.pin != NULL && strcmp(j->src.pin, m->sha256) != 0) {
+		if (j->src.follow) {
+			/* Altered bytes: another peer may have the right ones.
+			 * Whole from this peer, it is no use for this object;
+			 * glued to another's prefix, nobody can tell whose they
+			 * were: all again from the start. */
+			int whole = j->offset == 0;
+			snprintf(reason, sizeof(reason), "sha256 mismatch: got %s, the catalog says %s",
+			    m->sha256, j->src.pin);
+			ingest_free(j->in);
+			j->in = NULL;
+			job_drop_part(j);
+			j->offset = 0;
+			j->ingested = 0;
+			if (follow_next_peer(j, reason, !whole, 0))
+				return;
+			snprintf(reason, sizeof(reason), "no peer has a copy with sha256 %s",
+			    j->src.pin);
+			job_failed(j, reason, 0);
+			return;
+		}
 		snprintf(reason, sizeof(reason), "sha256 mismatch: got %s, pinned %s (%s)",
 		    m->sha256, j->src.pin, j->src.urls[j->url_i]);
 		job_failed(j, reason, 0);
@@ -1316,7 +1552,14 @@ job_complete(struct crawl_job *j)
 	set_str(&j->state.last_modified, j->h.last_modified);
 	set_str(&j->state.sha256, m->sha256);
 	job_drop_part_save(j, 0);
-	state_save(j);
+	if (j->src.follow) {
+		/* Content-addressed: no validators worth keeping. */
+		char *path = job_path(j, ".json");
+		if (path != NULL)
+			unlink(path);
+		free(path);
+	} else
+		state_save(j);
 	if (same) {
 		free(type);
 		job_unchanged(j, name);
@@ -1387,8 +1630,8 @@ job_finish(struct crawl_job *j)
 	/* A resume past the end (the origin lied about the length, or the
 	 * content shrank): the kept bytes are no good; start over. */
 	if (j->reason[0] == '\0' && j->status == 416 && j->offset > 0) {
-		log_info("crawl %s: the origin refused the resume (416); starting over",
-		    j->src.id);
+		log_info("%s %s: the origin refused the resume (416); starting over",
+		    j->cr->tag, j->src.id);
 		job_drop_part(j);
 		j->offset = 0;
 		j->ingested = 0;
@@ -1416,6 +1659,17 @@ job_finish(struct crawl_job *j)
 		    "no response");
 		retry = 1;
 	}
+	if (j->src.follow) {
+		if (follow_next_peer(j, why, retry, wait_ms))
+			return;
+		if (j->src.n_urls > 1)
+			snprintf(j->reason, sizeof(j->reason), "no peer could give it; last: %.400s", why);
+		else
+			snprintf(j->reason, sizeof(j->reason), "%s", why);
+		snprintf(why, sizeof(why), "%s", j->reason);
+		job_failed(j, why, retry && j->part_ok && j->state.part_validator != NULL);
+		return;
+	}
 	if (retry && j->attempt < ATTEMPTS) {
 		/* The bytes so far stay for a Range request: the ingest holds
 		 * them already and goes on after them. */
@@ -1429,7 +1683,7 @@ job_finish(struct crawl_job *j)
 			j->offset = 0;
 		if (wait_ms == 0)
 			wait_ms = backoff_ms(j->attempt);
-		log_info("crawl %s: retry %u in %.1f s: %s", j->src.id, j->attempt + 1,
+		log_info("%s %s: retry %u in %.1f s: %s", j->cr->tag, j->src.id, j->attempt + 1,
 		    (double)wait_ms / 1000, why);
 		j->phase = J_BACKOFF;
 		struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
@@ -1444,7 +1698,7 @@ job_finish(struct crawl_job *j)
 	else
 		snprintf(j->reason, sizeof(j->reason), "%s", why);
 	if (j->url_i + 1 < j->src.n_urls) {
-		log_warn("crawl %s: %s: %s; trying the next url", j->src.id,
+		log_warn("%s %s: %s: %s; trying the next url", j->cr->tag, j->src.id,
 		    j->src.urls[j->url_i], j->reason);
 		job_drop_part(j);
 		j->url_i++;
@@ -1485,6 +1739,18 @@ crawler_publish_batch(struct crawler *cr)
 	}
 	for (i = 0; i < n; i++)
 		vv[i] = cr->pub[i].in;
+	if (cr->follow) {
+		/* Objects only: the publisher's catalog comes at the end. */
+		if (store_lock(cr->st, cr->pub_err, sizeof(cr->pub_err)) == -1)
+			goto out;
+		if (ingest_commit(cr->st, vv, n, cr->pub_err, sizeof(cr->pub_err)) == 0) {
+			cr->pub_ok = 1;
+			for (i = 0; i < n; i++)
+				cr->pub[i].changed = 1;
+		}
+		store_unlock(cr->st);
+		goto out;
+	}
 	if (minisign_key_load(cr->key_path, &key, cr->pub_err, sizeof(cr->pub_err)) == -1)
 		goto out;
 	if (store_lock(cr->st, cr->pub_err, sizeof(cr->pub_err)) == -1)
@@ -1500,6 +1766,9 @@ crawler_publish_batch(struct crawler *cr)
 		cat = catalog_new(cr->mirror_name, keyid);
 		changed = 1;
 	}
+	if (cat != NULL && catalog_set_mirrors(cat, cr->self_url, cr->mirrors,
+	    cr->n_mirrors) == 1)
+		changed = 1;
 	catalog_time((int64_t)time(NULL), when);
 	for (i = 0; cat != NULL && i < n; i++) {
 		const struct object_meta *m = ingest_meta(vv[i]);
@@ -1541,14 +1810,14 @@ crawler_published(struct crawler *cr)
 		const struct object_meta *m = ingest_meta(c->in);
 		if (!cr->pub_ok) {
 			cr->totals.failed++;
-			log_info("crawl %s: failed: %s", c->job->src.id, cr->pub_err);
+			log_info("%s %s: failed: %s", c->job->cr->tag, c->job->src.id, cr->pub_err);
 		} else if (!c->changed) {
 			/* Fetched again (the origin gave no validators), same bytes. */
 			cr->totals.unchanged++;
-			log_info("crawl %s: unchanged %s", c->job->src.id, c->name);
+			log_info("%s %s: unchanged %s", c->job->cr->tag, c->job->src.id, c->name);
 		} else {
 			cr->totals.fetched++;
-			log_info("crawl %s: fetched %s (%llu bytes, sha256 %s)", c->job->src.id,
+			log_info("%s %s: fetched %s (%llu bytes, sha256 %s)", c->job->cr->tag, c->job->src.id,
 			    c->name, (unsigned long long)m->size, m->sha256);
 		}
 		ingest_free(c->in);
@@ -1719,6 +1988,13 @@ crawler_pass_free(struct crawler *cr)
 	free(cr->key_path);
 	free(cr->mirror_name);
 	cr->user_agent = cr->proxy = cr->key_path = cr->mirror_name = NULL;
+	free(cr->self_url);
+	cr->self_url = NULL;
+	for (i = 0; i < cr->n_mirrors; i++)
+		free(cr->mirrors[i]);
+	free(cr->mirrors);
+	cr->mirrors = NULL;
+	cr->n_mirrors = 0;
 	if (cr->lock_fd != -1) {
 		close(cr->lock_fd);	/* releases the flock */
 		cr->lock_fd = -1;
@@ -1796,12 +2072,12 @@ crawler_sweep(struct crawler *cr)
 	closedir(d);
 }
 
-int
-crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
+/* What a crawl and a sync share: the lock, the settings, the batches.
+ * The jobs are added after. */
+static int
+crawler_start(struct crawler *cr, const struct config *cfg, int follow, crawl_done_fn done,
     void *arg, char *err, size_t errlen)
 {
-	struct crawl_job **tail;
-	size_t i;
 	char *lock;
 
 	if (cr->running) {
@@ -1828,6 +2104,9 @@ crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
 	crawler_sweep(cr);
 	memset(&cr->totals, 0, sizeof(cr->totals));
 	cr->running = 1;
+	cr->follow = follow;
+	cr->tls_verify = cfg->follow_tls_verify;
+	cr->tag = follow ? "sync" : "crawl";
 	cr->done = done;
 	cr->done_arg = arg;
 	cr->concurrency = cfg->crawl_concurrency > 0 ? cfg->crawl_concurrency : 1;
@@ -1837,6 +2116,11 @@ crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
 	cr->proxy = xstrdup(cfg->crawl_proxy);
 	cr->key_path = xstrdup(cfg->key);
 	cr->mirror_name = xstrdup(cfg->name);
+	cr->self_url = xstrdup(cfg->url);
+	if (cfg->n_mirrors > 0 && (cr->mirrors = calloc(cfg->n_mirrors, sizeof(char *))) != NULL)
+		for (; cr->n_mirrors < cfg->n_mirrors; cr->n_mirrors++)
+			if ((cr->mirrors[cr->n_mirrors] = strdup(cfg->mirrors[cr->n_mirrors])) == NULL)
+				break;
 	/* Room for a batch and for what is running when it fills: starts
 	 * stop at COMMIT_MAX (transfers, and the pool's queue, may go on). */
 	cr->cap_commits = cr->cap_pub = COMMIT_MAX + 2 * (size_t)cr->concurrency +
@@ -1850,6 +2134,18 @@ crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
 	}
 	curl_multi_setopt(cr->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cr->concurrency);
 	curl_multi_setopt(cr->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->crawl_per_host);
+	return 0;
+}
+
+int
+crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
+    void *arg, char *err, size_t errlen)
+{
+	struct crawl_job **tail;
+	size_t i;
+
+	if (crawler_start(cr, cfg, 0, done, arg, err, errlen) == -1)
+		return -1;
 	tail = &cr->jobs;
 	for (i = 0; i < cfg->n_sources; i++) {
 		struct crawl_job *j = calloc(1, sizeof(*j));
@@ -1869,6 +2165,54 @@ crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
 	}
 	cr->queue = cr->jobs;
 	log_info("crawl: %zu sources", cfg->n_sources);
+	crawler_check_end(cr);
+	return 0;
+}
+
+int
+crawler_sync(struct crawler *cr, const struct config *cfg,
+    char *const *peers, size_t n_peers, const struct crawl_object *objs, size_t n,
+    crawl_done_fn done, void *arg, char *err, size_t errlen)
+{
+	struct crawl_job **tail;
+	size_t i, k;
+
+	if (crawler_start(cr, cfg, 1, done, arg, err, errlen) == -1)
+		return -1;
+	tail = &cr->jobs;
+	for (i = 0; i < n; i++) {
+		struct crawl_job *j = calloc(1, sizeof(*j));
+		int bad = j == NULL;
+		if (!bad) {
+			*tail = j;
+			tail = &j->next;
+			j->cr = cr;
+			j->part_fd = -1;
+			j->src.follow = 1;
+			j->src.size = objs[i].size;
+			j->src.id = strdup(objs[i].sha256);
+			j->src.pin = strdup(objs[i].sha256);
+			j->src.name = xstrdup(objs[i].name);
+			j->src.type = xstrdup(objs[i].type);
+			j->src.urls = calloc(n_peers, sizeof(char *));
+			bad = j->src.id == NULL || j->src.pin == NULL || j->src.urls == NULL;
+		}
+		for (k = 0; !bad && k < n_peers; k++) {
+			if (asprintf(&j->src.urls[k], "%ssha256/%s", peers[k], objs[i].sha256) == -1) {
+				j->src.urls[k] = NULL;
+				bad = 1;
+			} else
+				j->src.n_urls++;
+		}
+		if (bad) {
+			crawler_pass_free(cr);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	cr->queue = cr->jobs;
+	log_info("sync: %zu objects to fetch from %zu peer%s", n, n_peers,
+	    n_peers == 1 ? "" : "s");
 	crawler_check_end(cr);
 	return 0;
 }
@@ -1935,6 +2279,11 @@ crawler_free(struct crawler *cr)
 	cr->done = NULL;
 	if (cr->running)
 		crawler_pass_free(cr);
+	while (cr->gets != NULL) {
+		struct crawl_get *g = cr->gets;
+		cr->gets = g->next;
+		crawl_get_free(g);
+	}
 	if (cr->pub_started) {
 		pthread_mutex_lock(&cr->pub_mu);
 		cr->pub_quit = 1;

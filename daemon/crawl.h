@@ -54,6 +54,36 @@ struct crawler *crawler_new(struct event_base *base, struct store *st,
 int crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
     void *arg, char *err, size_t errlen);
 
+/*
+ * A follower's sync: fetch the objects OBJS (missing from the store) from
+ * PEERS (base URLs ending in '/'), as PEER/sha256/ID, trying the peers in
+ * turn and resuming a cut transfer at the next one with Range; each
+ * object must be SIZE bytes hashing to ID. Objects are committed to the
+ * store; the catalog is left alone (the follower installs the
+ * publisher's). [crawl]'s concurrency, per_host, proxy, timeout and
+ * user_agent apply. DONE as for crawler_pass.
+ */
+struct crawl_object {
+	const char *sha256, *name, *type;
+	uint64_t size;
+};
+
+int crawler_sync(struct crawler *cr, const struct config *cfg,
+    char *const *peers, size_t n_peers, const struct crawl_object *objs, size_t n,
+    crawl_done_fn done, void *arg, char *err, size_t errlen);
+
+/*
+ * GET URL into memory, at most MAX bytes, on the crawler's loop (a pass
+ * may run or not). FN gets the body (NUL-terminated) when the answer is
+ * 200, else body NULL and ERR saying why ("HTTP 404", "larger than MAX
+ * bytes", a transfer error). TLS_VERIFY 0 accepts any certificate. The
+ * config gives proxy, timeout and user agent.
+ */
+typedef void (*crawl_get_fn)(void *arg, const char *body, size_t len, const char *err);
+
+int crawler_get(struct crawler *cr, const struct config *cfg, const char *url,
+    size_t max, int tls_verify, crawl_get_fn fn, void *arg);
+
 int crawler_busy(const struct crawler *cr);
 
 /* Abort what is running (kept bytes stay for a resume) and free. */

@@ -886,6 +886,12 @@ http_conn_peer(const struct http_conn *c)
 }
 
 int
+http_conn_is_tls(const struct http_conn *c)
+{
+	return c->ssl != NULL;
+}
+
+int
 http_conn_is_loopback(const struct http_conn *c)
 {
 	if (c->peer.ss_family == AF_INET) {

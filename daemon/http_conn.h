@@ -61,6 +61,8 @@ void http_server_on_idle(struct http_server *srv, void (*cb)(void *), void *arg)
 /* The reader's address, as text (for logs that ask for it). */
 const char *http_conn_peer(const struct http_conn *c);
 int http_conn_is_loopback(const struct http_conn *c);
+/* 1 on a TLS listener. */
+int http_conn_is_tls(const struct http_conn *c);
 
 /* Start a response: status line and Date. */
 void http_conn_begin(struct http_conn *c, int code);

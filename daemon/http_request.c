@@ -691,6 +691,8 @@ http_head_parse(char *buf, size_t len, struct http_head *h)
 			h->if_range = h->if_range == NULL ? v : "";
 		} else if (strcasecmp(line, "Accept-Encoding") == 0) {
 			h->accept_encoding = h->accept_encoding == NULL ? v : "";
+		} else if (strcasecmp(line, "Host") == 0) {
+			h->host = h->host == NULL ? v : "";
 		}
 	}
 	if (line == NULL)

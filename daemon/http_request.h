@@ -93,6 +93,7 @@ struct http_head {
 	const char *if_none_match;
 	const char *if_range;
 	const char *accept_encoding;
+	const char *host;	/* as sent: untrusted, check before use */
 };
 
 /*

@@ -25,8 +25,9 @@ static const char usage[] =
     "  gc     -c FILE                remove objects no catalog item references\n"
     "  keygen -c FILE                create the publisher key; print the public key\n"
     "  run    -c FILE                serve the mirror over HTTPS/HTTP (foreground)\n"
-    "  crawl  -c FILE                fetch every [source] once; exit 1 if any failed\n"
-    "  fetch  --pubkey KEY -m URL... NAME|SHA256   verified download (not in this version yet)\n"
+    "  crawl  -c FILE                one crawl, or one sync from peers ([follow]), then exit\n"
+    "  fetch  --pubkey KEY -m URL... NAME|SHA256 [-o FILE] [--proxy URL] [--insecure]\n"
+    "                                download from any mirror and verify it\n"
     "\n"
     "  emberd --version | --help | COMMAND --help\n";
 
@@ -44,6 +45,7 @@ main(int argc, char **argv)
 		{ "keygen", cmd_keygen },
 		{ "run", cmd_run },
 		{ "crawl", cmd_crawl },
+		{ "fetch", cmd_fetch },
 	};
 	size_t i;
 
@@ -74,10 +76,6 @@ main(int argc, char **argv)
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name) == 0)
 			return cmds[i].fn(argc - 1, argv + 1);
-	}
-	if (strcmp(argv[1], "fetch") == 0) {
-		log_error("'%s' is not available in this version of emberd", argv[1]);
-		return 2;
 	}
 	log_error("unknown command '%s' (see emberd --help)", argv[1]);
 	return 2;

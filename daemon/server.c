@@ -28,6 +28,8 @@
 #include "catalog.h"
 #include "config.h"
 #include "crawl.h"
+#include "downloads.h"
+#include "follow.h"
 #include "fsutil.h"
 #include "hexutil.h"
 #include "http_conn.h"
@@ -69,6 +71,8 @@
 #define FD_RESERVE	64
 
 #define ALLOWED_METHODS "GET, HEAD"
+/* Mirrors named in one Metalink or torrent: enough for any real list. */
+#define DOC_MIRRORS_MAX	64
 
 struct server_catalog {
 	char target[64];	/* what `current` pointed at when loaded */
@@ -111,7 +115,8 @@ struct server {
 	SSL_CTX *ssl;
 	struct http_server *https, *http;
 	struct event *ev_term, *ev_int, *ev_hup, *ev_grace;
-	struct crawler *crawler;	/* NULL without [source] sections */
+	struct crawler *crawler;
+	struct follower *follower;	/* [follow]: syncs through the crawler */
 	struct event *ev_crawl;		/* the next pass */
 	char *pubkey_b64, *pubkey_file;
 	struct server_catalog cat;
@@ -741,6 +746,88 @@ server_catalog_file(struct server *s, struct http_conn *c, const struct http_hea
 	server_reply(s, c, h, 200, type, body, len);
 }
 
+/* A Host header fit to build a URL from: a name or address and a port. */
+static int
+server_host_ok(const char *host)
+{
+	size_t n = host != NULL ? strlen(host) : 0;
+
+	return n > 0 && n < 256 && strspn(host,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == n &&
+	    host[0] != '.' && host[0] != '-';
+}
+
+/*
+ * /files/NAME.meta4 and /files/NAME.torrent, made per request from the
+ * object's metadata (its size, SHA-256 and the SHA-1 pieces kept at
+ * ingest: nothing is re-read) and the mirrors: this one ([mirror] url, or
+ * the address the client used when that is not set), then the catalog's.
+ */
+static void
+server_download_doc(struct server *s, struct http_conn *c, const struct http_head *h,
+    json_t *item, int metalink)
+{
+	const char *hex = json_string_value(json_object_get(item, "sha256"));
+	const char *bases[DOC_MIRRORS_MAX + 1];
+	json_t *mirrors = json_object_get(s->cat.cat, "mirrors"), *v;
+	struct object_meta m;
+	struct dl_item it;
+	char err[256], *self = NULL, *doc = NULL;
+	size_t i, k, n = 0, len = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (s->cfg.url != NULL)
+		bases[n++] = s->cfg.url;
+	else if (server_host_ok(h->host) &&
+	    asprintf(&self, "%s://%s/", http_conn_is_tls(c) ? "https" : "http", h->host) != -1)
+		bases[n++] = self;
+	else
+		self = NULL;
+	json_array_foreach(mirrors, i, v) {
+		const char *u = json_string_value(v);
+		int dup = 0;
+		if (u == NULL || n == DOC_MIRRORS_MAX)
+			continue;
+		for (k = 0; k < n; k++)
+			dup |= strcmp(bases[k], u) == 0;
+		if (!dup)
+			bases[n++] = u;
+	}
+	if (store_meta_read(&s->st, hex, &m, err, sizeof(err)) == -1) {
+		log_error("%s: %s", hex, err);
+		server_error(s, c, h, 500, "object metadata unreadable");
+		goto out;
+	}
+	memset(&it, 0, sizeof(it));
+	it.name = json_string_value(json_object_get(item, "name"));
+	it.type = json_string_value(json_object_get(item, "type"));
+	it.sha256 = hex;
+	it.size = m.size;
+	it.piece_length = m.piece_length;
+	it.pieces = m.pieces;
+	it.n_pieces = m.n_pieces;
+	doc = metalink ? dl_metalink(&it, bases, n,
+	    json_string_value(json_object_get(s->cat.cat, "generated")), &len) :
+	    dl_torrent(&it, bases, n, &len);
+	if (doc == NULL) {
+		/* No URL at all (no [mirror] url, no Host), or a name the
+		 * format cannot carry. */
+		server_error(s, c, h, 404, metalink ? "no metalink for this item" :
+		    "no torrent for this item");
+		goto out;
+	}
+	http_conn_begin(c, 200);
+	/* The mirror list changes with the catalog. */
+	http_conn_header(c, "Cache-Control", "no-cache");
+	http_conn_header(c, "X-Content-Type-Options", "nosniff");
+	server_reply(s, c, h, 200, metalink ? "application/metalink4+xml" :
+	    "application/x-bittorrent", doc, len);
+out:
+	free(doc);
+	free(self);
+	store_meta_free(&m);
+}
+
 static void
 server_request(struct http_conn *c, const struct http_head *h, void *arg)
 {
@@ -818,15 +905,19 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		return;
 	case ROUTE_META4:
 	case ROUTE_TORRENT: {
-		/* Until Metalink and torrents are served, such a URL can only be
-		 * an item whose own name ends that way. */
+		/* An item whose own name ends that way is that item: it is what
+		 * the catalog lists under the URL. */
 		char full[NAME_MAX_BYTES + 16];
 		snprintf(full, sizeof(full), "%s%s", name,
 		    route == ROUTE_META4 ? ".meta4" : ".torrent");
-		if ((item = catalog_find_item(s->cat.cat, full)) == NULL)
+		if ((item = catalog_find_item(s->cat.cat, full)) != NULL) {
+			server_object(s, c, h, json_string_value(json_object_get(item, "sha256")),
+			    json_string_value(json_object_get(item, "type")), 0);
+			return;
+		}
+		if ((item = catalog_find_item(s->cat.cat, name)) == NULL)
 			break;
-		server_object(s, c, h, json_string_value(json_object_get(item, "sha256")),
-		    json_string_value(json_object_get(item, "type")), 0);
+		server_download_doc(s, c, h, item, route == ROUTE_META4);
 		return;
 	}
 	case ROUTE_SHA256:
@@ -868,13 +959,18 @@ static void
 server_crawl_done(void *arg, const struct crawl_totals *t)
 {
 	struct server *s = arg;
-	struct timeval tv = { (time_t)s->cfg.crawl_interval, 0 };
+	uint64_t every = s->cfg.follow ? s->cfg.follow_interval : s->cfg.crawl_interval;
+	struct timeval tv = { (time_t)every, 0 };
 
 	s->m.crawl_fetched += t->fetched;
 	s->m.crawl_unchanged += t->unchanged;
 	s->m.crawl_failed += t->failed;
-	log_info("crawl: pass done: %u fetched, %u unchanged, %u failed; next in %llu s",
-	    t->fetched, t->unchanged, t->failed, (unsigned long long)s->cfg.crawl_interval);
+	if (s->cfg.follow)
+		log_info("sync: pass done: %u objects fetched, %u failed; next in %llu s",
+		    t->fetched, t->failed, (unsigned long long)every);
+	else
+		log_info("crawl: pass done: %u fetched, %u unchanged, %u failed; next in %llu s",
+		    t->fetched, t->unchanged, t->failed, (unsigned long long)every);
 	/* A new catalog is served at once (inotify); without inotify, the
 	 * next request re-reads the link anyway. */
 	s->cat_dirty = 1;
@@ -889,9 +985,20 @@ server_crawl_start(evutil_socket_t fd, short what, void *arg)
 	struct server *s = arg;
 	char err[512];
 
-	if (s->stopping || s->crawler == NULL || crawler_busy(s->crawler))
+	if (s->stopping || s->crawler == NULL || crawler_busy(s->crawler) ||
+	    follower_busy(s->follower))
 		return;
-	if (s->cfg.n_sources == 0 || s->cfg.follow)
+	if (s->cfg.follow) {
+		if (follower_pass(s->follower, &s->cfg, server_crawl_done, s, err,
+		    sizeof(err)) == -1) {
+			struct timeval tv = { (time_t)s->cfg.follow_interval, 0 };
+			log_warn("sync: %s; next try in %llu s", err,
+			    (unsigned long long)s->cfg.follow_interval);
+			evtimer_add(s->ev_crawl, &tv);
+		}
+		return;
+	}
+	if (s->cfg.n_sources == 0)
 		return;
 	if (crawler_pass(s->crawler, &s->cfg, server_crawl_done, s, err, sizeof(err)) == -1) {
 		struct timeval tv = { (time_t)s->cfg.crawl_interval, 0 };
@@ -935,8 +1042,11 @@ server_on_term(evutil_socket_t sig, short what, void *arg)
 	    s->streams);
 	if (s->crawler != NULL && crawler_busy(s->crawler))
 		log_info("stopping the crawl; what was received is kept for a resume");
+	/* The crawler first: it holds the follower's requests. */
 	crawler_free(s->crawler);
 	s->crawler = NULL;
+	follower_free(s->follower);
+	s->follower = NULL;
 	/* Idle connections close now; busy ones after their answer. The
 	 * loop exits when the last one has closed (server_on_idle) or the
 	 * grace period is over, whichever comes first. */
@@ -978,8 +1088,9 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	server_catalog_refresh(s);
 	log_info("SIGHUP: config %s reloaded", s->config_path);
 	/* Sources where there were none: crawl now, not after an interval. */
-	if (s->crawler != NULL && s->ev_crawl != NULL && s->cfg.n_sources > 0 &&
-	    !crawler_busy(s->crawler) && !evtimer_pending(s->ev_crawl, NULL)) {
+	if (s->crawler != NULL && s->ev_crawl != NULL &&
+	    (s->cfg.n_sources > 0 || s->cfg.follow) && !crawler_busy(s->crawler) &&
+	    !follower_busy(s->follower) && !evtimer_pending(s->ev_crawl, NULL)) {
 		struct timeval now = { 0, 0 };
 		evtimer_add(s->ev_crawl, &now);
 	}
@@ -1138,17 +1249,21 @@ server_run(const char *config_path)
 	}
 	s.cat_dirty = 1;
 	server_catalog_refresh(&s);
-	if (!s.cfg.follow) {
-		/* The crawler lives from the start: a SIGHUP may add sources. */
-		if ((s.crawler = crawler_new(s.base, &s.st, err, sizeof(err))) == NULL ||
-		    (s.ev_crawl = evtimer_new(s.base, server_crawl_start, &s)) == NULL) {
-			log_error("%s", err);
-			goto out_base;
-		}
-		if (s.cfg.n_sources > 0) {
-			struct timeval now = { 0, 0 };
-			evtimer_add(s.ev_crawl, &now);
-		}
+	/* The crawler lives from the start: a SIGHUP may add sources. A
+	 * follower fetches through it. */
+	snprintf(err, sizeof(err), "out of memory");
+	if ((s.crawler = crawler_new(s.base, &s.st, err, sizeof(err))) == NULL ||
+	    (s.follower = follower_new(s.base, &s.st, s.crawler)) == NULL ||
+	    (s.ev_crawl = evtimer_new(s.base, server_crawl_start, &s)) == NULL) {
+		log_error("cannot set up the crawler: %s", err);
+		goto out_base;
+	}
+	if (s.cfg.follow && s.cfg.n_sources > 0)
+		log_warn("%s: [follow] is set: the [source] sections are not crawled (a "
+		    "follower serves the publisher's catalog, not its own)", config_path);
+	if (s.cfg.n_sources > 0 || s.cfg.follow) {
+		struct timeval now = { 0, 0 };
+		evtimer_add(s.ev_crawl, &now);
 	}
 	if (s.cat.cat == NULL)
 		log_info("no catalog yet: add files with `emberd add -c %s PATH`", config_path);
@@ -1176,6 +1291,8 @@ server_run(const char *config_path)
 out_base:
 	crawler_free(s.crawler);
 	s.crawler = NULL;
+	follower_free(s.follower);
+	s.follower = NULL;
 	if (s.ev_crawl)
 		event_free(s.ev_crawl);
 	if (s.ev_grace)

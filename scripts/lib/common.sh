@@ -8,8 +8,10 @@ PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
  libssl-dev zlib1g-dev libjansson-dev libinih-dev openssl ca-certificates"
 # What the test suite drives: real clients and tools, and clang's fuzzer.
 # microsocks and tinyproxy: the crawler is tested through real SOCKS5 and HTTP proxies.
+# aria2 and transmission-cli: Metalink and BitTorrent web-seed clients;
+# libxml2-dev: the Metalink fuzz target reads its output back.
 PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
- microsocks tinyproxy"
+ microsocks tinyproxy aria2 transmission-cli libxml2-dev"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
