@@ -267,6 +267,21 @@ dl_rfc3339_ok(const char *s)
 	return s[0] == 'Z' && s[1] == '\0';
 }
 
+/* Pieces that agree with the size and piece length (clients recompute
+ * the count and drop a document that disagrees). */
+static int
+dl_pieces_ok(const struct dl_item *it)
+{
+	uint32_t pl = it->piece_length;
+	uint64_t want;
+
+	if (pl < DL_PIECE_MIN || (pl & (pl - 1)) != 0 || it->size > INT64_MAX)
+		return 0;
+	want = it->size / pl + (it->size % pl != 0);
+	return it->n_pieces == want && it->n_pieces <= SIZE_MAX / DL_SHA1_LEN &&
+	    (it->n_pieces == 0 || it->pieces != NULL);
+}
+
 char *
 dl_metalink(const struct dl_item *it, const char *const *bases,
     size_t n_bases, const char *published, size_t *len)
@@ -297,6 +312,28 @@ dl_metalink(const struct dl_item *it, const char *const *bases,
 	dl_buf_str(&b, "</size>\n    <hash type=\"sha-256\">");
 	dl_buf_str(&b, it->sha256);
 	dl_buf_str(&b, "</hash>\n");
+	if (it->n_pieces > 0 && dl_pieces_ok(it)) {
+		/* The torrent's SHA-1 pieces: a client that takes parts from
+		 * several mirrors can then tell which part was altered and fetch
+		 * just that again, instead of failing the whole file. */
+		static const char hx[] = "0123456789abcdef";
+		char h[2 * DL_SHA1_LEN];
+		size_t p, k;
+		dl_buf_str(&b, "    <pieces length=\"");
+		dl_buf_u64(&b, it->piece_length);
+		dl_buf_str(&b, "\" type=\"sha-1\">\n");
+		for (p = 0; p < it->n_pieces; p++) {
+			const uint8_t *d = it->pieces + p * DL_SHA1_LEN;
+			for (k = 0; k < DL_SHA1_LEN; k++) {
+				h[2 * k] = hx[d[k] >> 4];
+				h[2 * k + 1] = hx[d[k] & 15];
+			}
+			dl_buf_str(&b, "      <hash>");
+			dl_buf_add(&b, h, sizeof(h));
+			dl_buf_str(&b, "</hash>\n");
+		}
+		dl_buf_str(&b, "    </pieces>\n");
+	}
 	for (i = 0; i < n_bases; i++) {
 		dl_buf_str(&b, "    <url priority=\"");
 		dl_buf_u64(&b, i + 1);
@@ -316,16 +353,9 @@ dl_metalink(const struct dl_item *it, const char *const *bases,
 static int
 dl_info(struct dl_buf *b, const struct dl_item *it)
 {
-	uint64_t want;
 	uint32_t pl = it->piece_length;
 
-	if (pl < DL_PIECE_MIN || (pl & (pl - 1)) != 0 ||
-	    it->size > INT64_MAX ||
-	    !name_utf8_valid(it->name, strlen(it->name)))
-		return -1;
-	want = it->size / pl + (it->size % pl != 0);
-	if (it->n_pieces != want || it->n_pieces > SIZE_MAX / DL_SHA1_LEN ||
-	    (it->n_pieces > 0 && it->pieces == NULL))
+	if (!dl_pieces_ok(it) || !name_utf8_valid(it->name, strlen(it->name)))
 		return -1;
 
 	dl_buf_str(b, "d6:length");

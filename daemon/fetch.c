@@ -252,7 +252,7 @@ static void
 fetch_draw(struct fetch *f, int last)
 {
 	double t = now_s(), el = t - f->t0;
-	double rate = el > 0.2 ? (double)(f->have - f->have0) / el : 0;
+	double rate = el > 0.2 || (last && el > 0) ? (double)(f->have - f->have0) / el : 0;
 	int pct = f->size > 0 ? (int)(f->have * 100 / f->size) : 100;
 	char bar[31], eta[32];
 	int k, fill = pct * 30 / 100;
@@ -487,7 +487,8 @@ cmd_fetch(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	f.fd = -1;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+m:o:h", opts, NULL)) != -1) {
+	/* Options may follow NAME (as the usage line shows them). */
+	while ((ch = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'k': pubkey = optarg; break;
 		case 'm': {
@@ -674,9 +675,13 @@ cmd_fetch(int argc, char **argv)
 		if (r == -1 && dead_mask_ok)
 			dead |= (uint64_t)1 << mi;
 	}
-	log_error("fetch: no mirror had a good copy of %s (sha256 %s); last: %s; %llu bytes "
-	    "kept in %s for a later run", name, hex, last[0] ? last : "no mirror left",
-	    (unsigned long long)f.have, part);
+	if (f.have > 0)
+		log_error("fetch: no mirror had a good copy of %s (sha256 %s); last: %s; "
+		    "%llu bytes kept in %s for a later run", name, hex,
+		    last[0] ? last : "no mirror left", (unsigned long long)f.have, part);
+	else
+		log_error("fetch: no mirror had a good copy of %s (sha256 %s); last: %s", name,
+		    hex, last[0] ? last : "no mirror left");
 	goto out;
 oom:
 	log_error("fetch: out of memory");

@@ -806,7 +806,9 @@ server_download_doc(struct server *s, struct http_conn *c, const struct http_hea
 	it.piece_length = m.piece_length;
 	it.pieces = m.pieces;
 	it.n_pieces = m.n_pieces;
-	doc = metalink ? dl_metalink(&it, bases, n,
+	/* BitTorrent has no empty files (clients refuse a torrent of 0
+	 * bytes): such an item gets a Metalink only. */
+	doc = !metalink && m.size == 0 ? NULL : metalink ? dl_metalink(&it, bases, n,
 	    json_string_value(json_object_get(s->cat.cat, "generated")), &len) :
 	    dl_torrent(&it, bases, n, &len);
 	if (doc == NULL) {

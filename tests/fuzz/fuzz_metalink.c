@@ -35,7 +35,12 @@ struct expect {
 	uint64_t size;
 	const char *const *bases;
 	size_t n_bases;
+	const uint8_t *pieces;	/* 16 KiB SHA-1 pieces, or NULL: none expected */
+	size_t n_pieces;
 };
+
+#define PIECES_MAX	64
+static uint8_t piece_buf[PIECES_MAX * 20];
 
 static void
 check(int ok)
@@ -123,6 +128,24 @@ check_file(xmlNode *file, const struct expect *e)
 			check_prop(n, "type", "sha-256");
 			check_text(n, e->sha);
 			seen |= 2;
+		} else if (is_element(n, "pieces")) {
+			xmlNode *h;
+			size_t k = 0;
+			char hex[41];
+			check(!(seen & 4) && e->pieces != NULL);
+			check_prop(n, "length", "16384");
+			check_prop(n, "type", "sha-1");
+			for (h = n->children; h != NULL; h = h->next) {
+				if (h->type != XML_ELEMENT_NODE)
+					continue;
+				check(is_element(h, "hash") && k < e->n_pieces);
+				for (size_t b = 0; b < 20; b++)
+					snprintf(hex + 2 * b, 3, "%02x", e->pieces[k * 20 + b]);
+				check_text(h, hex);
+				k++;
+			}
+			check(k == e->n_pieces);
+			seen |= 4;
 		} else if (is_element(n, "url")) {
 			check(urls < e->n_bases);
 			snprintf(num, sizeof(num), "%zu", urls + 1);
@@ -135,7 +158,7 @@ check_file(xmlNode *file, const struct expect *e)
 		} else
 			abort();
 	}
-	check(seen == 3 && urls == e->n_bases);
+	check(seen == (e->pieces != NULL ? 7 : 3) && urls == e->n_bases);
 }
 
 static void
@@ -224,7 +247,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    e.bases[i][strlen(e.bases[i]) - 1] == '/' &&
 		    xml_ok(e.bases[i]);
 
-	it = (struct dl_item){ e.name, NULL, e.sha, e.size, 16384, NULL, 0 };
+	/* Small sizes may come with pieces (derived from the input). */
+	e.pieces = NULL;
+	e.n_pieces = 0;
+	if ((data[1] & 8) && raw > 0 && raw <= (uint64_t)PIECES_MAX * 16384) {
+		e.n_pieces = (size_t)((raw + 16383) / 16384);
+		for (i = 0; i < e.n_pieces * 20; i++)
+			piece_buf[i] = (uint8_t)(data[i % size] + i);
+		e.pieces = piece_buf;
+	}
+	it = (struct dl_item){ e.name, NULL, e.sha, e.size, 16384, e.pieces, e.n_pieces };
 	out = dl_metalink(&it, e.bases, e.n_bases, e.published, &len);
 	/* A time from the input may be refused; nothing else valid may. */
 	check(out == NULL || valid);

@@ -28,6 +28,11 @@
 	"  <file name=\"clip.mp4\">\n" \
 	"    <size>32868</size>\n" \
 	"    <hash type=\"sha-256\">" SHA_B "</hash>\n" \
+	"    <pieces length=\"16384\" type=\"sha-1\">\n" \
+	"      <hash>4141414141414141414141414141414141414141</hash>\n" \
+	"      <hash>4242424242424242424242424242424242424242</hash>\n" \
+	"      <hash>4343434343434343434343434343434343434343</hash>\n" \
+	"    </pieces>\n" \
 	"    <url priority=\"1\">" BASE_A "sha256/" SHA_B "</url>\n" \
 	"    <url priority=\"2\">" BASE_B "sha256/" SHA_B "</url>\n" \
 	"  </file>\n" \
