@@ -779,6 +779,10 @@ crawl_headers_line(struct crawl_headers *h, const char *buf, size_t len)
 		long long cl = strtoll(tmp, &end, 10);
 		h->content_length = (tmp[0] >= '0' && tmp[0] <= '9' && errno == 0 &&
 		    *end == '\0' && cl >= 0) ? cl : -1;
+	} else if (IS("Vary")) {
+		char vary[256];
+		header_copy(vary, sizeof(vary), v, vlen);
+		h->vary_encoding |= strcasestr(vary, "accept-encoding") != NULL;
 	} else if (IS("Retry-After")) {
 		/* Seconds only; an HTTP date is treated as absent. */
 		header_copy(tmp, sizeof(tmp), v, vlen);
@@ -854,9 +858,17 @@ job_body_start(struct crawl_job *j)
 		j->mem_cap = cap;
 		j->mem_len = 0;
 		j->ingested = 0;
-	} else if (j->in == NULL && j->mem == NULL && job_new_ingest(j, j->h.content_length > 0 ?
-	    (uint64_t)j->h.content_length : 0) == -1)
-		return -1;
+	} else if (j->in == NULL && j->mem == NULL) {
+		if (job_new_ingest(j, j->h.content_length > 0 ?
+		    (uint64_t)j->h.content_length : 0) == -1)
+			return -1;
+		/* A peer that stored the object deflated says Vary:
+		 * Accept-Encoding; without it, it found deflate did not pay for
+		 * these very bytes: skip the trial (a quarter of the CPU of
+		 * syncing media). */
+		if (j->src.follow && !j->h.vary_encoding)
+			ingest_store_raw(j->in);
+	}
 	if (status == 206) {
 		char want[48];
 		snprintf(want, sizeof(want), "bytes %llu-", (unsigned long long)j->offset);

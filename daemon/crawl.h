@@ -29,6 +29,7 @@ struct crawler;
 struct crawl_headers {
 	char etag[256], last_modified[64], content_type[128], content_range[96];
 	int encoded;		/* a Content-Encoding other than identity */
+	int vary_encoding;	/* Vary names Accept-Encoding */
 	long long content_length;	/* -1 unknown or malformed */
 	long retry_after;	/* seconds; -1 absent or not a number */
 };

@@ -921,6 +921,15 @@ ingest_keep(struct ingest *in, const char *path)
 	return in->kept;
 }
 
+void
+ingest_store_raw(struct ingest *in)
+{
+	if (in->mode != MODE_PREFIX || in->submitted > 0 || in->failed)
+		return;
+	in->mode = MODE_RAW;
+	ingest_keep_link(in);
+}
+
 int
 ingest_kept(const struct ingest *in)
 {

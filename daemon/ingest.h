@@ -44,6 +44,11 @@ int ingest_produce(struct ingest *in, size_t n);
  * the temp file (the caller need not keep the bytes itself), else 0.
  */
 int ingest_keep(struct ingest *in, const char *path);
+
+/* Before the first bytes: store raw without the deflate trial, for a
+ * caller that knows deflate will not pay (a follower whose peer stored
+ * the object raw: the same bytes, the same choice). */
+void ingest_store_raw(struct ingest *in);
 int ingest_kept(const struct ingest *in);
 
 /* No more bytes: finish hashing and deflate, write the metadata. */
