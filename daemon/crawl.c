@@ -72,6 +72,7 @@
 #define POOL_MAX		4
 #define POOL_QUEUE		4
 #define CONNECT_TIMEOUT_MAX	60
+#define FOLLOW_MIN_RATE		4096	/* bytes/s, from a peer */
 #define STATE_DIR		"crawl"
 #define ERRLEN			512
 
@@ -148,7 +149,7 @@ struct crawl_get {
 	struct crawler *cr;
 	CURL *easy;
 	char *buf;
-	size_t len, max;
+	size_t len, cap, max;
 	int too_big;
 	crawl_get_fn fn;
 	void *arg;
@@ -492,7 +493,7 @@ crawler_get_done(struct crawler *cr, CURL *e, CURLcode res)
 	*gp = g->next;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	why[0] = '\0';
-	if (g->too_big)
+	if (g->too_big || res == CURLE_FILESIZE_EXCEEDED)
 		snprintf(why, sizeof(why), "larger than %zu bytes", g->max);
 	else if (res != CURLE_OK && res != CURLE_WRITE_ERROR)
 		snprintf(why, sizeof(why), "%s", g->errbuf[0] ? g->errbuf :
@@ -524,10 +525,19 @@ crawl_get_write_cb(char *buf, size_t size, size_t n, void *arg)
 		g->too_big = 1;
 		return 0;
 	}
-	/* Grows with what arrives, never past MAX + 1. */
-	if ((b = realloc(g->buf, g->len + len + 1)) == NULL)
-		return 0;
-	g->buf = b;
+	/* Grows with what arrives (doubling: a large catalog comes in many
+	 * small pieces), never past MAX + 1. */
+	if (g->len + len + 1 > g->cap) {
+		size_t cap = g->cap ? g->cap : 16384;
+		while (cap < g->len + len + 1)
+			cap *= 2;
+		if (cap > g->max + 1)
+			cap = g->max + 1;
+		if ((b = realloc(g->buf, cap)) == NULL)
+			return 0;
+		g->buf = b;
+		g->cap = cap;
+	}
 	memcpy(g->buf + g->len, buf, len);
 	g->len += len;
 	g->buf[g->len] = '\0';
@@ -1064,6 +1074,11 @@ job_easy(struct crawl_job *j)
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
 	crawl_easy_common(e, proxy, cr->user_agent, cr->timeout,
 	    !j->src.follow || cr->tls_verify);
+	/* A peer that drips bytes holds the object (and the pass) while
+	 * others could serve it: slower than this for `timeout`, and the
+	 * next peer gets its turn, resuming where this one stopped. */
+	if (j->src.follow)
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)FOLLOW_MIN_RATE);
 	/* gzip is taken and decoded: the item is the file itself. A peer's
 	 * objects are taken as identity bytes, so a Range counts them. */
 	if (!j->src.follow)
@@ -1413,6 +1428,8 @@ follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 	if (n > 1)
 		log_warn("%s %s: %s: %s; trying %s", j->cr->tag, j->src.id,
 		    j->src.urls[j->url_i], why, j->src.urls[u]);
+	else
+		log_warn("%s %s: %s: %s", j->cr->tag, j->src.id, j->src.urls[j->url_i], why);
 	if (j->part_fd != -1) {
 		close(j->part_fd);
 		j->part_fd = -1;
@@ -1537,8 +1554,12 @@ job_complete(struct crawl_job *j)
 			j->ingested = 0;
 			if (follow_next_peer(j, reason, !whole, 0))
 				return;
-			snprintf(reason, sizeof(reason), "no peer has a copy with sha256 %s",
-			    j->src.pin);
+			{
+				char last[ERRLEN];
+				snprintf(last, sizeof(last), "%.250s", reason);
+				snprintf(reason, sizeof(reason), "no peer gave the right bytes; last: "
+				    "%.200s: %.250s", j->src.urls[j->url_i], last);
+			}
 			job_failed(j, reason, 0);
 			return;
 		}
@@ -1674,10 +1695,9 @@ job_finish(struct crawl_job *j)
 	if (j->src.follow) {
 		if (follow_next_peer(j, why, retry, wait_ms))
 			return;
-		if (j->src.n_urls > 1)
-			snprintf(j->reason, sizeof(j->reason), "no peer could give it; last: %.400s", why);
-		else
-			snprintf(j->reason, sizeof(j->reason), "%s", why);
+		snprintf(j->reason, sizeof(j->reason), "%s%.200s: %.250s",
+		    j->src.n_urls > 1 ? "no peer could give it; last: " : "",
+		    j->src.urls[j->url_i], why);
 		snprintf(why, sizeof(why), "%s", j->reason);
 		job_failed(j, why, retry && j->part_ok && j->state.part_validator != NULL);
 		return;

@@ -70,6 +70,7 @@ struct fetch_mirror {
 struct fetch_mem {
 	struct fetch_mirror *m;
 	int is_sig;
+	size_t cap;
 };
 
 struct fetch {
@@ -148,8 +149,19 @@ mem_write_cb(char *buf, size_t size, size_t n, void *arg)
 		m->too_big |= 1 << fm->is_sig;
 		return 0;
 	}
-	if ((b = realloc(*dst, *dlen + len + 1)) == NULL)
-		return 0;
+	/* Doubling: a large catalog arrives in many small pieces. */
+	if (*dlen + len + 1 > fm->cap) {
+		size_t cap = fm->cap ? fm->cap : 16384;
+		while (cap < *dlen + len + 1)
+			cap *= 2;
+		if (cap > max + 1)
+			cap = max + 1;
+		if ((b = realloc(*dst, cap)) == NULL)
+			return 0;
+		*dst = b;
+		fm->cap = cap;
+	}
+	b = *dst;
 	memcpy(b + *dlen, buf, len);
 	*dlen += len;
 	b[*dlen] = '\0';
@@ -216,7 +228,7 @@ fetch_catalogs(struct fetch *f, const struct minisign_pubkey *pk)
 				if (m->e[s] != msg->easy_handle || msg->data.result == CURLE_OK ||
 				    m->why[0] != '\0')
 					continue;
-				if (m->too_big & (1 << s))
+				if ((m->too_big & (1 << s)) || msg->data.result == CURLE_FILESIZE_EXCEEDED)
 					snprintf(m->why, ERRLEN, "%s: larger than %u bytes", what[s],
 					    s ? SIG_MAX : CATALOG_MAX_BYTES);
 				else

@@ -1267,7 +1267,9 @@ server_run(const char *config_path)
 		struct timeval now = { 0, 0 };
 		evtimer_add(s.ev_crawl, &now);
 	}
-	if (s.cat.cat == NULL)
+	if (s.cat.cat == NULL && s.cfg.follow)
+		log_info("no catalog yet: the first sync from the peers brings it");
+	else if (s.cat.cat == NULL)
 		log_info("no catalog yet: add files with `emberd add -c %s PATH`", config_path);
 
 	/*
