@@ -269,7 +269,8 @@ fetch_draw(struct fetch *f, int last)
 	char bar[31], eta[32];
 	int k, fill = pct * 30 / 100;
 
-	if (!f->progress || (!last && t - f->last_draw < 0.25))
+	/* At once (the reader sees it started), then 4 times a second. */
+	if (!f->progress || (!last && f->last_draw > 0 && t - f->last_draw < 0.25))
 		return;
 	f->last_draw = t;
 	for (k = 0; k < 30; k++)

@@ -252,8 +252,8 @@ rc=0
 timeout 120 script -qec "$cmd" /dev/null </dev/null >"$T/tty.out" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { cat -v "$T/tty.out"; fail "fetch on a terminal: exit $rc"; }
 got_file "$T/cwd/tty.bin" "$BIG"
-grep -q '100%' "$T/tty.out" && grep -q 'MiB/s' "$T/tty.out" ||
-	{ cat -v "$T/tty.out"; fail "no progress bar (100%, MiB/s) on a terminal"; }
+grep -q '100%' "$T/tty.out" && grep -q 'MiB/s' "$T/tty.out" && grep -q 'ETA' "$T/tty.out" ||
+	{ cat -v "$T/tty.out"; fail "no progress bar (100%, MiB/s, ETA) on a terminal"; }
 pass "on a terminal: a progress bar ($(tr '\r' '\n' <"$T/tty.out" | grep -m1 '100%' | tr -s ' ' | cut -c1-70))"
 
 # ------------------------------------------------------------------ leftover .part
