@@ -20,6 +20,7 @@
 #include "config.h"
 #include "crawl.h"
 #include "follow.h"
+#include "privileges.h"
 #include "fsutil.h"
 #include "ingest.h"
 #include "log.h"
@@ -68,6 +69,12 @@ cmd_ctx_open(struct cmd_ctx *c, const char *cfgpath, int create)
 		return 2;
 	}
 	c->have_cfg = 1;
+	/* Only `run` needs root for a while (ports); the others drop now,
+	 * so the store's files are the mirror user's. */
+	if (priv_init(&c->cfg, err, sizeof(err)) == -1 || priv_drop(err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return 2;
+	}
 	if (store_open(&c->st, c->cfg.store, create, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return 2;
@@ -882,6 +889,12 @@ cmd_keygen(int argc, char **argv)
 		return 2;
 	}
 	if (config_load(cfgpath, &cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		config_free(&cfg);
+		return 2;
+	}
+	/* The key must belong to the user that will sign with it. */
+	if (priv_init(&cfg, err, sizeof(err)) == -1 || priv_drop(err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		config_free(&cfg);
 		return 2;

@@ -53,6 +53,7 @@
 /* Sizes are compared with off_t. */
 #define CONFIG_SIZE_MAX		((uint64_t)INT64_MAX)
 #define CONFIG_COUNT_MAX	1024
+#define CONFIG_CONNS_MAX	1000000
 #define CONFIG_SHOW_MAX		64	/* of a quoted value in a message */
 
 enum config_section {
@@ -82,6 +83,7 @@ enum config_type {
 	CONFIG_T_DURATION,
 	CONFIG_T_SIZE,
 	CONFIG_T_COUNT,		/* 1..CONFIG_COUNT_MAX */
+	CONFIG_T_CONNS,		/* 2..CONFIG_CONNS_MAX */
 	CONFIG_T_LISTEN,
 	CONFIG_T_SHA256,
 	CONFIG_T_PUBKEY,
@@ -114,6 +116,8 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "access_log", CONFIG_T_BOOL, 0, CF(access_log), 0 },
 	{ CONFIG_S_MIRROR, "scrub_interval", CONFIG_T_DURATION, 0,
 	    CF(scrub_interval), 0 },
+	{ CONFIG_S_MIRROR, "max_connections", CONFIG_T_CONNS, 0,
+	    CF(max_connections), 0 },
 	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
 	    CF(n_https_listen) },
 	{ CONFIG_S_HTTPS, "cert", CONFIG_T_FILE, 0, CF(https_cert), 0 },
@@ -424,15 +428,20 @@ config_parse_listen(const char *s, struct config_listen *out)
 }
 
 static int
-config_parse_count(const char *s, unsigned *out)
+config_parse_range(const char *s, unsigned *out, uint64_t min, uint64_t max)
 {
 	uint64_t	 n;
 
-	if (config_digits(&s, &n) == -1 || *s != '\0' || n < 1 ||
-	    n > CONFIG_COUNT_MAX)
+	if (config_digits(&s, &n) == -1 || *s != '\0' || n < min || n > max)
 		return -1;
 	*out = (unsigned)n;
 	return 0;
+}
+
+static int
+config_parse_count(const char *s, unsigned *out)
+{
+	return config_parse_range(s, out, 1, CONFIG_COUNT_MAX);
 }
 
 static int
@@ -730,6 +739,12 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 		if (config_parse_count(v, field) == -1)
 			return config_bad(p, kd, v, "number",
 			    "use 1 to 1024");
+		return 0;
+	case CONFIG_T_CONNS:
+		/* Two at least: the cap is split between HTTPS and HTTP. */
+		if (config_parse_range(v, field, 2, CONFIG_CONNS_MAX) == -1)
+			return config_bad(p, kd, v, "number",
+			    "use 2 to 1000000");
 		return 0;
 	case CONFIG_T_LISTEN:
 		if (config_parse_listen(v, &l) == -1) {
@@ -1096,6 +1111,7 @@ config_parse_text(const char *text, size_t len, const char *file,
 	cfg->crawl_max_size = (uint64_t)4 << 30;
 	cfg->crawl_timeout = 30 * 60;
 	cfg->follow_interval = 60 * 60;
+	cfg->max_connections = 4096;
 	cfg->follow_tls_verify = 1;
 	cfg->access_log = 1;
 

@@ -138,6 +138,7 @@ struct crawl_commit {
 	struct crawl_job *job;
 	char *name, *type, *source;
 	int changed;		/* the catalog item is new or different */
+	int was_missing;	/* the store lacked the object (quarantined) */
 };
 
 struct crawl_sock {
@@ -1618,6 +1619,7 @@ job_complete(struct crawl_job *j)
 	cr->commits[cr->n_commits].name = name;
 	cr->commits[cr->n_commits].type = type;
 	cr->commits[cr->n_commits].source = strdup(j->src.urls[j->url_i]);
+	cr->commits[cr->n_commits].was_missing = !store_has_object(cr->st, m->sha256);
 	cr->n_commits++;
 	j->in = NULL;
 	job_release(j);
@@ -1843,7 +1845,7 @@ crawler_published(struct crawler *cr)
 		if (!cr->pub_ok) {
 			cr->totals.failed++;
 			log_info("%s %s: failed: %s", c->job->cr->tag, c->job->src.id, cr->pub_err);
-		} else if (!c->changed) {
+		} else if (!c->changed && !c->was_missing) {
 			/* Fetched again (the origin gave no validators), same bytes. */
 			cr->totals.unchanged++;
 			log_info("%s %s: unchanged %s", c->job->cr->tag, c->job->src.id, c->name);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -869,6 +870,7 @@ ingest_finish(struct ingest *in)
 	m->piece_length = in->piece_length;
 	m->pieces = in->pieces;
 	m->n_pieces = in->n_pieces;
+	m->mtime = (int64_t)time(NULL);
 
 	/* The metadata trails the stored bytes in the same file, so one
 	 * link makes the object and all it says about itself visible. */
@@ -887,6 +889,14 @@ ingest_finish(struct ingest *in)
 		return ingest_fail_errno(in, "write");
 	}
 	free(json);
+	{
+		/* The mtime the trailer names: any later write changes it,
+		 * and the server then knows the file is no longer what was
+		 * hashed. */
+		struct timespec ts[2] = { { (time_t)m->mtime, 0 }, { (time_t)m->mtime, 0 } };
+		if (futimens(in->data.fd, ts) == -1)
+			return ingest_fail_errno(in, "futimens");
+	}
 	in->finished = 1;
 	ingest_release(in);
 	return 0;

@@ -6,10 +6,12 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -38,6 +40,7 @@
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
+#include "privileges.h"
 #include "store.h"
 #include "tls.h"
 
@@ -62,12 +65,12 @@
  *   connecting or after its previous response ended; a slowloris that
  *   dribbles headers a byte at a time is cut off here, and so is an idle
  *   keep-alive connection.
- * - CONN_MAX: connections at once; at the cap, accepting pauses until one
+ * - [mirror] max_connections: at the cap, accepting pauses until one
  *   closes (new ones wait in the kernel's backlog), so a flood cannot
  *   exhaust descriptors. Lowered to fit RLIMIT_NOFILE.
  */
 #define HEADER_TIMEOUT	10
-#define CONN_MAX	4096
+
 #define FD_RESERVE	64
 
 #define ALLOWED_METHODS "GET, HEAD"
@@ -105,6 +108,8 @@ struct server_metrics {
 	uint64_t bytes;
 	uint64_t streams_done, streams_aborted;
 	uint64_t crawl_fetched, crawl_unchanged, crawl_failed;
+	uint64_t quarantined;		/* found bad when opened (loop only) */
+	uint64_t scrub_checked, scrub_bad;	/* by the scrub thread (atomics) */
 };
 
 struct server {
@@ -118,6 +123,16 @@ struct server {
 	struct crawler *crawler;
 	struct follower *follower;	/* [follow]: syncs through the crawler */
 	struct event *ev_crawl;		/* the next pass */
+	int refetch_wanted;		/* an object was quarantined during a pass */
+	/* The background scrub: a thread re-hashing every object each
+	 * [mirror] scrub_interval; what it sets aside is fetched again. */
+	pthread_t scrub_th;
+	int scrub_started, scrub_quit;	/* scrub_quit under scrub_mu */
+	pthread_mutex_t scrub_mu;
+	pthread_cond_t scrub_cv;
+	uint64_t scrub_every;
+	int scrub_efd;
+	struct event *ev_scrub;
 	char *pubkey_b64, *pubkey_file;
 	struct server_catalog cat;
 	int stopping;
@@ -496,6 +511,160 @@ server_object_headers(struct http_conn *c, const char *etag, int immutable, int 
  * (inflated on the fly for objects stored deflated). The object is
  * streamed: memory does not depend on its size.
  */
+/* Fetch again soon what was set aside: a crawl or sync pass now, or
+ * right after the one running. */
+static void
+server_refetch_soon(struct server *s)
+{
+	struct timeval now = { 0, 0 };
+
+	if (s->stopping || s->ev_crawl == NULL || (!s->cfg.follow && s->cfg.n_sources == 0))
+		return;
+	if (crawler_busy(s->crawler) || follower_busy(s->follower)) {
+		s->refetch_wanted = 1;
+		return;
+	}
+	evtimer_del(s->ev_crawl);
+	evtimer_add(s->ev_crawl, &now);
+}
+
+/* An object that is not what its id says any more: never served, set
+ * aside, fetched again where it came from. */
+static void
+server_object_bad(struct server *s, const char *hex, const char *why)
+{
+	json_t *item = s->cat.by_hash != NULL ? json_object_get(s->cat.by_hash, hex) : NULL;
+	const char *src = json_string_value(json_object_get(item, "source"));
+	/* A follower has it from its peers; a publisher only what it crawls. */
+	int again = s->cfg.follow || (s->cfg.n_sources > 0 && src != NULL && src[0] != '\0');
+
+	if (store_quarantine(&s->st, hex) == 0) {
+		s->m.quarantined++;
+		log_error("object %s: %s; quarantined, not served; %s", hex, why, again ?
+		    "it will be fetched again" : "add the file again to serve it");
+		server_refetch_soon(s);
+	} else
+		log_error("object %s: %s; not serving it", hex, why);
+}
+
+static int
+server_scrub_one(const char *hex, void *arg)
+{
+	struct server *s = arg;
+	char err[256];
+	int quit, r;
+
+	pthread_mutex_lock(&s->scrub_mu);
+	quit = s->scrub_quit;
+	pthread_mutex_unlock(&s->scrub_mu);
+	if (quit)
+		return -1;
+	r = store_check_object(&s->st, hex, err, sizeof(err));
+	__atomic_add_fetch(&s->m.scrub_checked, 1, __ATOMIC_RELAXED);
+	if (r == 1) {
+		if (store_quarantine(&s->st, hex) == 0) {
+			__atomic_add_fetch(&s->m.scrub_bad, 1, __ATOMIC_RELAXED);
+			log_error("scrub: object %s: %s; quarantined", hex, err);
+		} else
+			log_error("scrub: object %s: %s; cannot quarantine it: %s", hex, err,
+			    strerror(errno));
+	} else if (r == -1 && store_has_object(&s->st, hex))
+		log_warn("scrub: object %s: %s", hex, err);
+	return 0;
+}
+
+static void *
+server_scrub_main(void *arg)
+{
+	struct server *s = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&s->scrub_mu);
+	for (;;) {
+		struct timespec until;
+		uint64_t bad0;
+		char err[256];
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)s->scrub_every;
+		while (!s->scrub_quit &&
+		    pthread_cond_timedwait(&s->scrub_cv, &s->scrub_mu, &until) != ETIMEDOUT)
+			;
+		if (s->scrub_quit)
+			break;
+		pthread_mutex_unlock(&s->scrub_mu);
+		err[0] = '\0';
+		bad0 = __atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED);
+		uint64_t n0 = __atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED);
+		if (store_foreach_object(&s->st, server_scrub_one, s, err, sizeof(err)) == -1 &&
+		    err[0] != '\0')
+			log_warn("scrub: %s", err);
+		uint64_t bad = __atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED) - bad0;
+		log_info("scrub: %llu objects re-hashed, %llu bad",
+		    (unsigned long long)(__atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED) - n0),
+		    (unsigned long long)bad);
+		/* The loop has the bad ones fetched again. */
+		if (bad > 0 && write(s->scrub_efd, &one, sizeof(one)) == -1) {
+			/* The counter cannot overflow; nothing to do. */
+		}
+		pthread_mutex_lock(&s->scrub_mu);
+	}
+	pthread_mutex_unlock(&s->scrub_mu);
+	return NULL;
+}
+
+static void
+server_scrub_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	uint64_t n;
+
+	if (read(fd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: nothing new. */
+	}
+	server_refetch_soon(s);
+}
+
+static void
+server_scrub_start(struct server *s)
+{
+	pthread_condattr_t ca;
+
+	s->scrub_every = s->cfg.scrub_interval > 0 ? s->cfg.scrub_interval : 1;
+	pthread_mutex_init(&s->scrub_mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->scrub_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	s->scrub_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->scrub_efd == -1 ||
+	    (s->ev_scrub = event_new(s->base, s->scrub_efd, EV_READ | EV_PERSIST,
+	    server_scrub_cb, s)) == NULL || event_add(s->ev_scrub, NULL) == -1 ||
+	    pthread_create(&s->scrub_th, NULL, server_scrub_main, s) != 0) {
+		log_warn("cannot start the background scrub: %s", strerror(errno));
+		return;
+	}
+	s->scrub_started = 1;
+}
+
+static void
+server_scrub_stop(struct server *s)
+{
+	if (s->scrub_started) {
+		pthread_mutex_lock(&s->scrub_mu);
+		s->scrub_quit = 1;
+		pthread_cond_broadcast(&s->scrub_cv);
+		pthread_mutex_unlock(&s->scrub_mu);
+		pthread_join(s->scrub_th, NULL);
+		s->scrub_started = 0;
+	}
+	if (s->ev_scrub != NULL)
+		event_free(s->ev_scrub);
+	s->ev_scrub = NULL;
+	if (s->scrub_efd > 0)
+		close(s->scrub_efd);
+	s->scrub_efd = -1;
+}
+
 static void
 server_object(struct server *s, struct http_conn *c, const struct http_head *h,
     const char *hex, const char *type, int immutable)
@@ -520,8 +689,8 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 		return;
 	}
 	if (server_meta_get(s, fd, hex, &m, err, sizeof(err)) == -1) {
-		log_error("object %s: %s; not serving it", hex, err);
 		close(fd);
+		server_object_bad(s, hex, err);
 		server_error(s, c, h, 404, "object not available on this mirror");
 		return;
 	}
@@ -656,6 +825,15 @@ server_meta_get(struct server *s, int fd, const char *hex, struct object_meta *m
 		store_meta_free(m);
 		return -1;
 	}
+	if (m->mtime > 0 && (sb.st_mtim.tv_sec != (time_t)m->mtime || sb.st_mtim.tv_nsec != 0)) {
+		/* Written to since it was hashed and stored: whatever it holds
+		 * now is unverified. */
+		snprintf(err, errlen, "changed on disk since it was stored (mtime %lld.%09ld, "
+		    "stored at %lld)", (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec,
+		    (long long)m->mtime);
+		store_meta_free(m);
+		return -1;
+	}
 	store_meta_free(m);	/* pieces are not needed here */
 	if (e != NULL) {
 		memcpy(e->hex, hex, sizeof(e->hex));
@@ -715,7 +893,14 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 	    "# TYPE emberd_crawl_results_total counter\n"
 	    "emberd_crawl_results_total{result=\"fetched\"} %llu\n"
 	    "emberd_crawl_results_total{result=\"unchanged\"} %llu\n"
-	    "emberd_crawl_results_total{result=\"failed\"} %llu\n",
+	    "emberd_crawl_results_total{result=\"failed\"} %llu\n"
+	    "# HELP emberd_objects_quarantined_total Objects found bad and set aside.\n"
+	    "# TYPE emberd_objects_quarantined_total counter\n"
+	    "emberd_objects_quarantined_total{by=\"open\"} %llu\n"
+	    "emberd_objects_quarantined_total{by=\"scrub\"} %llu\n"
+	    "# HELP emberd_scrub_checked_total Objects re-hashed by the background scrub.\n"
+	    "# TYPE emberd_scrub_checked_total counter\n"
+	    "emberd_scrub_checked_total %llu\n",
 	    (unsigned long long)s->m.responses[1], (unsigned long long)s->m.responses[2],
 	    (unsigned long long)s->m.responses[3], (unsigned long long)s->m.responses[4],
 	    (unsigned long long)s->m.responses[5], (unsigned long long)s->m.bytes,
@@ -723,7 +908,9 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 	    (unsigned long long)s->m.streams_aborted, items,
 	    (long long)json_integer_value(json_object_get(s->cat.cat, "sequence")),
 	    (unsigned long long)s->m.crawl_fetched, (unsigned long long)s->m.crawl_unchanged,
-	    (unsigned long long)s->m.crawl_failed);
+	    (unsigned long long)s->m.crawl_failed, (unsigned long long)s->m.quarantined,
+	    (unsigned long long)__atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED),
+	    (unsigned long long)__atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED));
 	if (n == -1) {
 		server_error(s, c, h, 500, "out of memory");
 		return;
@@ -976,6 +1163,11 @@ server_crawl_done(void *arg, const struct crawl_totals *t)
 	/* A new catalog is served at once (inotify); without inotify, the
 	 * next request re-reads the link anyway. */
 	s->cat_dirty = 1;
+	if (s->refetch_wanted) {
+		/* Objects set aside meanwhile: fetch them now. */
+		s->refetch_wanted = 0;
+		tv.tv_sec = 0;
+	}
 	if (!s->stopping)
 		evtimer_add(s->ev_crawl, &tv);
 }
@@ -1142,6 +1334,7 @@ server_run(const char *config_path)
 
 	memset(&s, 0, sizeof(s));
 	s.watch_fd = -1;
+	s.scrub_efd = -1;
 	if ((s.config_path = strdup(config_path)) == NULL)
 		return 2;
 	if (config_load(config_path, &s.cfg, err, sizeof(err)) == -1) {
@@ -1153,6 +1346,16 @@ server_run(const char *config_path)
 	if (s.cfg.n_https_listen == 0 && s.cfg.n_http_listen == 0) {
 		log_error("%s: nothing to serve on: add [https] listen or [http] listen",
 		    config_path);
+		goto out;
+	}
+	if (priv_init(&s.cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	/* The store, its keys and a self-signed certificate belong to the
+	 * user the mirror runs as: made and read as that user. */
+	if (priv_enter(err, sizeof(err)) == -1) {
+		log_error("%s", err);
 		goto out;
 	}
 	if (store_open(&s.st, s.cfg.store, 1, err, sizeof(err)) == -1) {
@@ -1171,24 +1374,29 @@ server_run(const char *config_path)
 			log_error("%s", err);
 			goto out_store;
 		}
-		if (cert == NULL || key == NULL ||
+		/* A configured key may be readable by root only. */
+		if (priv_leave(err, sizeof(err)) == -1 || cert == NULL || key == NULL ||
 		    (s.ssl = tls_server_ctx(cert, key, err, sizeof(err))) == NULL) {
 			log_error("%s", err);
 			goto out_store;
 		}
 	}
 
+	if (priv_leave(err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out_store;
+	}
 	{
 		/* Idle readers cost a descriptor each: take what we may. */
 		struct rlimit rl;
-		s.conn_max = CONN_MAX;
+		s.conn_max = s.cfg.max_connections;
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 			if (rl.rlim_cur < rl.rlim_max) {
 				rl.rlim_cur = rl.rlim_max;
 				setrlimit(RLIMIT_NOFILE, &rl);
 				getrlimit(RLIMIT_NOFILE, &rl);
 			}
-			if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < CONN_MAX + FD_RESERVE)
+			if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < s.conn_max + FD_RESERVE)
 				s.conn_max = rl.rlim_cur > 2 * FD_RESERVE ?
 				    (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
 		}
@@ -1231,6 +1439,13 @@ server_run(const char *config_path)
 	    (s.http && server_listen(&s, s.http, s.cfg.http_listen,
 	    s.cfg.n_http_listen, "http") == -1))
 		goto out_base;
+	/* Ports bound, keys read: nothing more needs root. */
+	if (priv_drop(err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out_base;
+	}
+	if (s.cfg.user != NULL && getuid() != 0)
+		log_info("running as user %s (uid %lu)", s.cfg.user, (unsigned long)getuid());
 
 	s.ev_term = evsignal_new(s.base, SIGTERM, server_on_term, &s);
 	s.ev_int = evsignal_new(s.base, SIGINT, server_on_term, &s);
@@ -1260,6 +1475,7 @@ server_run(const char *config_path)
 		log_error("cannot set up the crawler: %s", err);
 		goto out_base;
 	}
+	server_scrub_start(&s);
 	if (s.cfg.follow && s.cfg.n_sources > 0)
 		log_warn("%s: [follow] is set: the [source] sections are not crawled (a "
 		    "follower serves the publisher's catalog, not its own)", config_path);
@@ -1293,6 +1509,7 @@ server_run(const char *config_path)
 	log_info("stopped");
 	rc = 0;
 out_base:
+	server_scrub_stop(&s);
 	crawler_free(s.crawler);
 	s.crawler = NULL;
 	follower_free(s.follower);

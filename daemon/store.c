@@ -242,7 +242,7 @@ store_meta_to_json(const struct object_meta *m)
 	if ((hex = malloc(m->n_pieces * 40 + 1)) == NULL)
 		return NULL;
 	hex_encode(m->pieces, m->n_pieces * 20, hex);
-	o = json_pack("{s:i, s:s, s:I, s:s, s:I, s:s, s:I, s:s}",
+	o = json_pack("{s:i, s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:I}",
 	    "version", 1,
 	    "sha256", m->sha256,
 	    "size", (json_int_t)m->size,
@@ -250,7 +250,8 @@ store_meta_to_json(const struct object_meta *m)
 	    "stored_size", (json_int_t)m->stored_size,
 	    "stored_sha256", m->stored_sha256,
 	    "piece_length", (json_int_t)m->piece_length,
-	    "pieces", hex);
+	    "pieces", hex,
+	    "mtime", (json_int_t)m->mtime);
 	free(hex);
 	if (o == NULL)
 		return NULL;
@@ -266,7 +267,7 @@ store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
 	json_t *o;
 	json_error_t je;
 	const char *sha, *enc, *ssha, *pieces;
-	json_int_t size, ssize, plen;
+	json_int_t size, ssize, plen, mtime = 0;
 	int version;
 	size_t hlen;
 
@@ -275,10 +276,10 @@ store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
 		snprintf(err, errlen, "bad metadata: %s", je.text);
 		return -1;
 	}
-	if (json_unpack_ex(o, &je, JSON_STRICT, "{s:i, s:s, s:I, s:s, s:I, s:s, s:I, s:s}",
+	if (json_unpack_ex(o, &je, JSON_STRICT, "{s:i, s:s, s:I, s:s, s:I, s:s, s:I, s:s, s?I}",
 	    "version", &version, "sha256", &sha, "size", &size,
 	    "encoding", &enc, "stored_size", &ssize, "stored_sha256", &ssha,
-	    "piece_length", &plen, "pieces", &pieces) == -1) {
+	    "piece_length", &plen, "pieces", &pieces, "mtime", &mtime) == -1) {
 		snprintf(err, errlen, "bad metadata: %s", je.text);
 		goto fail;
 	}
@@ -286,7 +287,7 @@ store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
 	if (version != 1 || !name_is_sha256_hex(sha, strlen(sha)) ||
 	    !name_is_sha256_hex(ssha, strlen(ssha)) || size < 0 || ssize < 0 ||
 	    plen < 16384 || plen > (1 << 26) || hlen % 40 != 0 ||
-	    (strcmp(enc, "gzip") != 0 && strcmp(enc, "identity") != 0) ||
+	    (strcmp(enc, "gzip") != 0 && strcmp(enc, "identity") != 0) || mtime < 0 ||
 	    hlen / 40 != (size_t)((size + plen - 1) / plen)) {
 		snprintf(err, errlen, "bad metadata: inconsistent fields");
 		goto fail;
@@ -297,6 +298,7 @@ store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
 	m->stored_size = (uint64_t)ssize;
 	m->gzip = strcmp(enc, "gzip") == 0;
 	m->piece_length = (uint32_t)plen;
+	m->mtime = (int64_t)mtime;
 	m->n_pieces = hlen / 40;
 	if ((m->pieces = malloc(m->n_pieces * 20 + 1)) == NULL ||
 	    hex_decode(pieces, hlen, m->pieces) == -1) {

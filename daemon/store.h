@@ -44,6 +44,10 @@ struct object_meta {
 	uint32_t piece_length;
 	uint8_t *pieces;			/* 20 bytes a piece */
 	size_t n_pieces;
+	/* The file's mtime as stored (whole seconds, set after the last
+	 * write): a file whose mtime differs was written since it was
+	 * verified. 0 in objects stored before this was kept. */
+	int64_t mtime;
 };
 
 /* Open (and with CREATE, make) the store at ROOT. Removes what a crash

@@ -34,6 +34,7 @@ mount -t tmpfs -o size=4m tmpfs "$T/small" || fail "cannot mount a tmpfs (run as
 [mirror]
 store = $T/small/store
 key = $T/publisher.key
+allow_root = yes
 CONF
 	expect_exit 0 "$EMBERD" add -c "$T/small.conf" "$T/first.txt"
 	cp "$T/small/store/current/catalog.json" "$T/before-small.json"
