@@ -10,8 +10,10 @@ PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
 # microsocks and tinyproxy: the crawler is tested through real SOCKS5 and HTTP proxies.
 # aria2 and transmission-cli: Metalink and BitTorrent web-seed clients;
 # libxml2-dev: the Metalink fuzz target reads its output back.
+# wrk: load; testssl.sh: the TLS audit; systemd: systemd-analyze verify
+# of the shipped unit; passwd: useradd for the privilege-drop test.
 PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
- microsocks tinyproxy aria2 transmission-cli libxml2-dev"
+ microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
