@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -53,6 +55,13 @@ main(int argc, char **argv)
 	 * message and the temp file removed, not kill the process. */
 	signal(SIGXFSZ, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* Temp names and backoff jitter use random(): two processes must not
+	 * walk the same sequence. */
+	{
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		srandom((unsigned)ts.tv_nsec ^ (unsigned)ts.tv_sec ^ ((unsigned)getpid() << 16));
+	}
 	/* Once, before any thread: libcurl's global state (OpenSSL, ...). */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		log_error("cannot initialise libcurl");

@@ -91,6 +91,18 @@ store_remove_catalogs(struct store *st, int (*doomed)(uint64_t seq, uint64_t cur
 			continue;
 		int dfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd != -1) {
+			/* A crash while writing leaves a temp file beside them
+			 * (fsutil_write_atomic): it goes too, or the folder stays. */
+			int tfd = dup(dfd);
+			DIR *td = tfd != -1 ? fdopendir(tfd) : NULL;
+			struct dirent *te;
+			if (td == NULL && tfd != -1)
+				close(tfd);
+			while (td != NULL && (te = readdir(td)) != NULL)
+				if (strncmp(te->d_name, ".tmp-", 5) == 0)
+					unlinkat(dfd, te->d_name, 0);
+			if (td != NULL)
+				closedir(td);
 			unlinkat(dfd, "catalog.json", 0);
 			unlinkat(dfd, "catalog.json.minisig", 0);
 			close(dfd);
