@@ -401,7 +401,10 @@ cmd_add(int argc, char **argv)
 		char err[ERRLEN];
 		memset(&key, 0, sizeof(key));
 		if (minisign_key_load(c.cfg.key, &key, err, sizeof(err)) == -1) {
-			log_error("%s (create it with `emberd keygen -c %s`)", err, cfgpath);
+			if (access(c.cfg.key, F_OK) == -1 && errno == ENOENT)
+				log_error("%s (create it with `emberd keygen -c %s`)", err, cfgpath);
+			else
+				log_error("%s", err);
 			cmd_ctx_free(&c);
 			return 2;
 		}
@@ -660,7 +663,9 @@ verify_catalog(struct cmd_ctx *c, size_t *missing)
 		goto out;
 	}
 	if (verify_pubkey(c, &pk, err, sizeof(err)) == -1) {
+		/* Not a bad signature: one that could not be checked. */
 		log_error("%s", err);
+		rc = -2;
 		goto out;
 	}
 	if (minisign_verify(&pk, json, jlen, sig, slen, trusted, sizeof(trusted),
@@ -730,13 +735,14 @@ cmd_verify(int argc, char **argv)
 		log_error("%s", err);
 		bad = 1;
 	}
-	if (verify_catalog(&c, &missing) == -1)
+	int vc = verify_catalog(&c, &missing);
+	if (vc == -1)
 		bad = 1;
 	store_unlock(&c.st);
 	printf("%zu objects checked, %zu bad, %zu catalog items missing, catalog signature %s\n",
-	    vs.checked, vs.bad, missing, bad ? "BAD" : "ok");
+	    vs.checked, vs.bad, missing, bad ? "BAD" : vc == -2 ? "not checked" : "ok");
 	cmd_ctx_free(&c);
-	return (bad || vs.bad || missing) ? 1 : 0;
+	return (bad || vs.bad || missing) ? 1 : vc == -2 ? 2 : 0;
 }
 
 /* ---- gc ---- */
@@ -1025,8 +1031,10 @@ cmd_crawl(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage(stderr, crawl_usage, 2);
-	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0)
+	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0) {
+		cmd_ctx_free(&c);
 		return rc;
+	}
 	rc = 2;
 	memset(&cc, 0, sizeof(cc));
 	if (c.cfg.follow && c.cfg.n_sources > 0)

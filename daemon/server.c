@@ -1316,7 +1316,10 @@ server_keys(struct server *s)
 	}
 	memset(&key, 0, sizeof(key));
 	if (minisign_key_load(s->cfg.key, &key, err, sizeof(err)) == -1) {
-		log_error("%s (create it with `emberd keygen -c %s`)", err, s->config_path);
+		if (access(s->cfg.key, F_OK) == -1 && errno == ENOENT)
+			log_error("%s (create it with `emberd keygen -c %s`)", err, s->config_path);
+		else
+			log_error("%s", err);
 		return -1;
 	}
 	s->pubkey_b64 = minisign_pubkey_base64(&key);

@@ -155,6 +155,7 @@ store_open(struct store *st, const char *root, int create, char *err, size_t err
 		}
 	}
 	st->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	st->lock_errno = st->lock_fd == -1 ? errno : 0;
 	if (st->lock_fd == -1 && !(errno == EACCES || errno == EROFS)) {
 		snprintf(err, errlen, "store '%s': %s", lockpath, strerror(errno));
 		goto fail;
@@ -196,7 +197,8 @@ store_lock(struct store *st, char *err, size_t errlen)
 	if (st->locked)
 		return 0;
 	if (st->lock_fd == -1) {
-		snprintf(err, errlen, "store '%s': lock file cannot be opened", st->root);
+		snprintf(err, errlen, "store '%s': lock file cannot be opened: %s", st->root,
+		    strerror(st->lock_errno));
 		return -1;
 	}
 	while (flock(st->lock_fd, LOCK_EX) == -1) {

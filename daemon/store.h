@@ -32,6 +32,7 @@ struct store {
 	char *catalogs;
 	char *quarantine;
 	int lock_fd;
+	int lock_errno;		/* why lock_fd could not be opened (read-only use) */
 	int locked;
 };
 

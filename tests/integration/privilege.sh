@@ -1,0 +1,341 @@
+# Least privilege, as root (the test must run as root): `[mirror] user`
+# and `allow_root`, and the systemd unit.
+#
+#   - As root without `user` and without `allow_root = yes`, every command
+#     (keygen, ls, add, crawl, verify, gc, run) refuses: exit 2, one line
+#     naming `[mirror] user` and `allow_root`, nothing created. A user that
+#     does not exist, or root itself, is refused the same way, named.
+#   - With `user`, the one-shot commands drop to it at once: a folder only
+#     root may write, an input file, or a store lock only root may open is
+#     refused; every file they make (key, store, objects, catalogs,
+#     quarantine) is the user's.
+#   - `emberd run` binds a privileged port as root, then runs as the user:
+#     /proc/PID/status Uid and Gid (real, effective, saved, fs) are the
+#     user's, Groups only the user's groups, no capabilities; the store it
+#     creates, STORE/tls/ and the objects its crawl fetches are the user's.
+#   - The secret key must belong to the running user and be 0600: otherwise
+#     `add` and `run` (which reads it at start) refuse with exit 2 naming it.
+#   - `allow_root = yes` without `user`: run stays root (Uid 0).
+#   - config/emberd.service passes `systemd-analyze verify` silently (and a
+#     broken copy does not), and confines the service: ProtectSystem=strict,
+#     NoNewPrivileges=yes, ReadWritePaths= the store's folder only.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/crawl_lib.sh"
+[ "$(id -u)" = 0 ] || fail "this test must run as root (it is about dropping root)"
+command -v systemd-analyze >/dev/null || fail "systemd-analyze is not installed"
+
+RUSER=emberd-test
+if ! id -u "$RUSER" >/dev/null 2>&1; then
+	useradd --system --no-create-home --shell /usr/sbin/nologin "$RUSER" ||
+		id -u "$RUSER" >/dev/null 2>&1 || fail "cannot create user $RUSER"
+fi
+RUID=$(id -u "$RUSER")
+RGID=$(id -g "$RUSER")
+RGROUPS=$(id -G "$RUSER" | tr ' ' '\n' | sort -n | tr '\n' ' ')
+RGROUPS=${RGROUPS% }
+[ "$RUID" != 0 ] || fail "$RUSER has uid 0"
+
+# $T is 0700 root: the user must be able to reach its folder.
+chmod 0755 "$T"
+SRV="$T/srv"	# the mirror's folder: store and key
+STORE="$SRV/store"
+KEY="$SRV/publisher.key"
+mkdir "$SRV" "$T/etc" "$T/in"
+printf 'Voice of April, verse %d\n' $(seq 1 2000) >"$T/in/song.txt"
+head -c 70000 /dev/urandom >"$T/in/clip.mp4"
+printf 'only root may read this\n' >"$T/in/secret.txt"
+chmod 0644 "$T/in/song.txt" "$T/in/clip.mp4"
+chmod 0600 "$T/in/secret.txt"
+start_origin
+src="/f/remote.bin?size=60000&seed=priv"
+origin_info "$src"
+SRC_SHA=$INFO_SHA
+
+# A free privileged port on 127.0.0.1 (we are root: probing binds it).
+PRIV_PORT=$(python3 -c 'import random, socket
+for p in random.sample(range(600, 1024), 424):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break')
+[ -n "$PRIV_PORT" ] || fail "no free port below 1024"
+HTTPS_PORT=$PRIV_PORT
+HTTPS_URL="https://127.0.0.1:$HTTPS_PORT"
+
+# pconf FILE [LINE...]: listeners, a source, then [mirror] with store and
+# key and each LINE.
+pconf() {
+	local f=$1 l
+	shift
+	{
+		echo "[https]"
+		echo "listen = 127.0.0.1:$HTTPS_PORT"
+		echo "[http]"
+		echo "listen = 127.0.0.1:$HTTP_PORT"
+		echo "[source remote]"
+		echo "url = $ORIGIN$src"
+		echo "[mirror]"
+		echo "name  = Privilege test"
+		echo "store = $STORE"
+		echo "key   = $KEY"
+		for l in "$@"; do printf '%s\n' "$l"; done
+	} >"$f"
+}
+
+# not_users DIR: print what under DIR is not owned by the user and group.
+not_users() { find "$1" \( ! -user "$RUID" -o ! -group "$RGID" \) -printf '%u:%g %m %p\n'; }
+assert_users() {	# assert_users DIR WHAT
+	local left
+	left=$(not_users "$1")
+	[ -z "$left" ] || fail "$2: files not owned by $RUSER:"$'\n'"$left"
+}
+
+# status_field PID NAME: the fields of a /proc/PID/status line.
+status_field() { awk -v n="$2:" '$1 == n { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"; }
+
+# one_cmd CMD CONF: print the exit status of `emberd CMD -c CONF` (add: of
+# one readable file), bounded; its stdout/stderr in $T/out.CMD, $T/err.CMD.
+ALL_CMDS="keygen ls add crawl verify gc run"
+one_cmd() {
+	local rc=0
+	case $1 in
+	add) timeout 30 "$EMBERD" add -c "$2" "$T/in/song.txt" ;;
+	*) timeout 30 "$EMBERD" "$1" -c "$2" ;;
+	esac </dev/null >"$T/out.$1" 2>"$T/err.$1" || rc=$?
+	echo "$rc"
+}
+
+# --- 1. root without `user` and without allow_root: all refuse.
+pconf "$T/etc/nouser.conf"
+for c in $ALL_CMDS; do
+	rc=$(one_cmd "$c" "$T/etc/nouser.conf")
+	[ "$rc" = 2 ] || { cat "$T/err.$c"; fail "emberd $c as root without user: exit $rc, want 2"; }
+	[ "$(wc -l <"$T/err.$c")" = 1 ] || { cat "$T/err.$c"; fail "emberd $c: not one line"; }
+	assert_grep '\[mirror\] user' "$T/err.$c"
+	assert_grep 'allow_root' "$T/err.$c"
+	assert_grep "$T/etc/nouser.conf" "$T/err.$c"
+done
+[ ! -e "$KEY" ] && [ ! -e "$STORE" ] || fail "a refused command created the key or the store"
+[ -z "$(find "$SRV" -mindepth 1)" ] || fail "a refused command left files in $SRV"
+pass "as root without user or allow_root: $ALL_CMDS all exit 2 naming [mirror] user and allow_root; nothing made"
+
+# --- 2. a user that does not exist, and root, are refused by name.
+GHOST="emberd-ghost-$$"
+! id -u "$GHOST" >/dev/null 2>&1 || fail "user $GHOST exists"
+pconf "$T/etc/ghost.conf" "user = $GHOST"
+for c in $ALL_CMDS; do
+	rc=$(one_cmd "$c" "$T/etc/ghost.conf")
+	[ "$rc" = 2 ] || { cat "$T/err.$c"; fail "emberd $c with user = $GHOST: exit $rc, want 2"; }
+	assert_grep "\[mirror\] user $GHOST: no such user" "$T/err.$c"
+done
+pconf "$T/etc/rootuser.conf" "user = root"
+for c in keygen add run; do
+	rc=$(one_cmd "$c" "$T/etc/rootuser.conf")
+	[ "$rc" = 2 ] || { cat "$T/err.$c"; fail "emberd $c with user = root: exit $rc, want 2"; }
+	assert_grep '\[mirror\] user root is root' "$T/err.$c"
+done
+[ -z "$(find "$SRV" -mindepth 1)" ] || fail "a refused command left files in $SRV"
+pass "user = $GHOST (no such user) and user = root (without allow_root): exit 2, named"
+
+# --- 3. with user, commands drop at once: what only root may write or
+# read is refused. The folder is still root's here.
+pconf "$CONF" "user = $RUSER"
+expect_exit 2 "$EMBERD" keygen -c "$CONF"
+assert_grep "cannot create key '$KEY': Permission denied" "$T/err"
+expect_exit 2 "$EMBERD" add -c "$CONF" "$T/in/song.txt"
+assert_grep "store '$STORE': cannot create: Permission denied" "$T/err"
+expect_exit 2 timeout 30 "$EMBERD" run -c "$CONF"
+assert_grep "store '$STORE': cannot create: Permission denied" "$T/err"
+[ -z "$(find "$SRV" -mindepth 1)" ] || fail "files made in root's folder $SRV"
+pass "with user, a folder only root may write is refused (keygen, add, run): they do not act as root"
+
+# --- 4. the folder is the user's: keygen makes the user's key.
+chown "$RUSER:" "$SRV"
+expect_exit 0 "$EMBERD" keygen -c "$CONF"
+[ "$(stat -c '%u:%g %a' "$KEY")" = "$RUID:$RGID 600" ] ||
+	fail "keygen made $(stat -c '%U:%G %a' "$KEY"), want $RUSER:$RUSER 600"
+pass "keygen as root with user: the key is $RUSER's, 0600"
+
+# --- 5. emberd run as root: binds privileged port $PRIV_PORT, then runs as
+# the user; it makes the store, tls/ and (crawling at start) an object.
+[ ! -e "$STORE" ] || fail "the store exists before the first run"
+"$EMBERD" run -c "$CONF" </dev/null >>"$T/server.out" 2>>"$SERVER_LOG" &
+SERVER_PID=$!
+wait_healthy
+wait_for_file_line "$SERVER_LOG" "running as user $RUSER \(uid $RUID\)" 5 ||
+	server_fail "no 'running as user' line"
+uid=$(status_field "$SERVER_PID" Uid)
+gid=$(status_field "$SERVER_PID" Gid)
+groups=$(status_field "$SERVER_PID" Groups | tr ' ' '\n' | grep . | sort -n | tr '\n' ' ')
+groups=${groups% }
+[ "$uid" = "$RUID $RUID $RUID $RUID" ] ||
+	server_fail "Uid: $uid, want $RUID (real, effective, saved, fs)"
+[ "$gid" = "$RGID $RGID $RGID $RGID" ] ||
+	server_fail "Gid: $gid, want $RGID (real, effective, saved, fs)"
+[ "$groups" = "$RGROUPS" ] || server_fail "Groups: '$groups', want '$RGROUPS' ($RUSER's only)"
+for cap in CapPrm CapEff CapAmb; do
+	[ "$(status_field "$SERVER_PID" $cap)" = 0000000000000000 ] ||
+		server_fail "$cap is $(status_field "$SERVER_PID" $cap), want none"
+done
+[ "$(curl_https "$HTTPS_URL/healthz")" = ok ] || server_fail "no TLS answer on privileged port $PRIV_PORT"
+pass "run binds 127.0.0.1:$PRIV_PORT, then Uid $RUID x4, Gid $RGID x4, Groups '$RGROUPS', no capabilities"
+
+# The crawl at start fetches the source, as the user.
+for i in $(seq 1 200); do
+	[ -e "$STORE/objects/$SRC_SHA" ] && grep -q '"remote.bin"' "$STORE/current/catalog.json" 2>/dev/null && break
+	server_alive
+	sleep 0.05
+done
+[ -e "$STORE/objects/$SRC_SHA" ] || server_fail "run's crawl did not store remote.bin within 10 s"
+[ -s "$STORE/tls/cert.pem" ] && [ -s "$STORE/tls/key.pem" ] || server_fail "no STORE/tls/ certificate"
+assert_users "$STORE" "after run (store, tls/, crawl)"
+[ "$(stat -c %a "$STORE/tls/key.pem")" = 600 ] || fail "STORE/tls/key.pem is not 0600"
+# A reader gets the crawled object over HTTPS.
+curl_https -o "$T/remote.bin" "$HTTPS_URL/files/remote.bin" || server_fail "GET /files/remote.bin"
+[ "$(sha256_of "$T/remote.bin")" = "$SRC_SHA" ] || server_fail "remote.bin served wrong"
+pass "run made the store, tls/ (key 0600) and the crawled object as $RUSER; serves them"
+
+# --- 6. add as root while running: drops at once (a root-only input is
+# refused), what it makes is the user's, and the server serves it.
+rc=0
+"$EMBERD" add -c "$CONF" "$T/in/secret.txt" >"$T/out" 2>"$T/err" || rc=$?
+[ "$rc" != 0 ] || fail "add read a file only root may read: it did not drop to $RUSER"
+assert_grep "$T/in/secret.txt: Permission denied" "$T/err"
+expect_exit 0 "$EMBERD" add -c "$CONF" "$T/in/song.txt" "$T/in/clip.mp4"
+assert_users "$STORE" "after add"
+for i in $(seq 1 100); do
+	[ "$(status_of "$HTTPS_URL/files/clip.mp4")" = 200 ] && break
+	sleep 0.05
+done
+curl_https -o "$T/clip.mp4" "$HTTPS_URL/files/clip.mp4" || server_fail "GET /files/clip.mp4"
+cmp -s "$T/clip.mp4" "$T/in/clip.mp4" || server_fail "clip.mp4 served wrong"
+server_alive
+stop_server
+assert_users "$STORE" "after run stopped"
+assert_users "$SRV" "the mirror folder"
+pass "add as root with user: a root-only input refused, objects and catalog are $RUSER's, served at once"
+
+# --- 7. crawl, verify, gc as root: the user's files, and a store lock only
+# root may open stops each (so none of them touched the store as root).
+# crawl: a changed source is fetched again.
+src="/f/remote.bin?size=61000&seed=priv2"
+origin_info "$src"
+SRC2_SHA=$INFO_SHA
+pconf "$CONF" "user = $RUSER"
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+[ -e "$STORE/objects/$SRC2_SHA" ] || fail "crawl did not store the new remote.bin"
+assert_users "$STORE" "after crawl"
+# verify: a corrupted object goes to quarantine/, as the user's.
+song_sha=$(sha256_of "$T/in/song.txt")
+obj="$STORE/objects/$song_sha"
+[ -e "$obj" ] || fail "no object for song.txt"
+printf 'X' | dd of="$obj" bs=1 seek=10 conv=notrunc status=none
+expect_exit 1 "$EMBERD" verify -c "$CONF"
+[ ! -e "$obj" ] || fail "verify left the corrupt object"
+[ -n "$(find "$STORE/quarantine" -type f)" ] || fail "verify quarantined nothing"
+assert_users "$STORE" "after verify"
+expect_exit 0 "$EMBERD" add -c "$CONF" "$T/in/song.txt"
+expect_exit 0 "$EMBERD" verify -c "$CONF"
+expect_exit 0 "$EMBERD" gc -c "$CONF"
+assert_users "$STORE" "after gc"
+assert_users "$SRV" "the mirror folder"
+# (A new source version, so that crawl has something to commit.)
+src="/f/remote.bin?size=62000&seed=priv3"
+pconf "$CONF" "user = $RUSER"
+chown root:root "$STORE/lock"
+chmod 0600 "$STORE/lock"
+for c in add crawl verify gc; do
+	rc=$(one_cmd "$c" "$CONF")
+	[ "$rc" != 0 ] || { cat "$T/err.$c"; fail "emberd $c opened a lock only root may open"; }
+	assert_grep "store '$STORE': lock" "$T/err.$c"
+done
+chown "$RUSER:" "$STORE/lock"
+chmod 0644 "$STORE/lock"
+pass "crawl, verify (quarantine), gc as root: files are $RUSER's; a root-only lock stops add, crawl, verify and gc"
+
+# --- 8. the secret key must be the running user's, and 0600.
+key_refused() {	# key_refused REGEX: add and run refuse with exit 2
+	expect_exit 2 "$EMBERD" add -c "$CONF" --name key-test.mp4 "$T/in/clip.mp4"
+	assert_grep "$1" "$T/err"
+	expect_exit 2 timeout 30 "$EMBERD" run -c "$CONF"
+	assert_grep "$1" "$T/err"
+}
+seq_before=$(catalog_seq)
+chown root:root "$KEY"
+key_refused "cannot open key '$KEY': Permission denied"
+chown "root:$RGID" "$KEY"
+chmod 0640 "$KEY"
+key_refused "key '$KEY' is owned by uid 0, not by the running user \(uid $RUID\)"
+chown "$RUSER:" "$KEY"
+chmod 0640 "$KEY"
+key_refused "key '$KEY' is readable by others \(mode 0640\)"
+chmod 0604 "$KEY"
+key_refused "key '$KEY' is readable by others \(mode 0604\)"
+chmod 0620 "$KEY"
+key_refused "key '$KEY' is writable by others \(mode 0620\)"
+chmod 0600 "$KEY"
+[ "$(catalog_seq)" = "$seq_before" ] || fail "a refused key still signed a catalog"
+expect_exit 0 "$EMBERD" add -c "$CONF" --name clip-again.mp4 "$T/in/clip.mp4"
+[ "$(catalog_seq)" = $((seq_before + 1)) ] || fail "the restored key did not sign"
+pass "a key not $RUSER's, or group/other readable or writable: add and run exit 2 naming it"
+
+# --- 9. allow_root = yes without user: run stays root.
+ROOTSTORE="$T/rootstore"
+cat >"$T/etc/root.conf" <<CONF
+[http]
+listen = 127.0.0.1:$HTTP_PORT
+[mirror]
+store = $ROOTSTORE
+key   = $T/root.key
+allow_root = yes
+CONF
+expect_exit 0 "$EMBERD" keygen -c "$T/etc/root.conf"
+[ "$(stat -c %u "$T/root.key")" = 0 ] || fail "keygen with allow_root: key not root's"
+: >"$SERVER_LOG"
+"$EMBERD" run -c "$T/etc/root.conf" </dev/null >>"$T/server.out" 2>>"$SERVER_LOG" &
+SERVER_PID=$!
+wait_healthy
+[ "$(status_field "$SERVER_PID" Uid)" = "0 0 0 0" ] ||
+	server_fail "allow_root: Uid $(status_field "$SERVER_PID" Uid), want 0"
+! grep -q 'running as user' "$SERVER_LOG" || server_fail "allow_root: says it runs as a user"
+stop_server
+pass "allow_root = yes without user: run keeps Uid 0"
+
+# --- 10. the systemd unit.
+UNIT_SRC="${SOURCE_ROOT:-$(dirname "$0")/../..}/config/emberd.service"
+[ -f "$UNIT_SRC" ] || fail "no $UNIT_SRC"
+mkdir "$T/unit" "$T/unit-bad1" "$T/unit-bad2"
+grep -q '^ExecStart=/usr/local/bin/emberd run ' "$UNIT_SRC" || fail "the unit's ExecStart is not /usr/local/bin/emberd run"
+sed "s#^ExecStart=/usr/local/bin/emberd #ExecStart=$EMBERD #" "$UNIT_SRC" >"$T/unit/emberd.service"
+grep -q "^ExecStart=$EMBERD run " "$T/unit/emberd.service" || fail "could not point ExecStart at $EMBERD"
+analyze() {	# analyze UNIT: exit status, output in $T/analyze.out
+	local rc=0
+	timeout 60 systemd-analyze verify "$1" >"$T/analyze.out" 2>&1 || rc=$?
+	echo "$rc"
+}
+rc=$(analyze "$T/unit/emberd.service")
+[ "$rc" = 0 ] && [ ! -s "$T/analyze.out" ] ||
+	{ cat "$T/analyze.out"; fail "systemd-analyze verify: exit $rc, or it complained (above)"; }
+# A misspelt key, and a missing binary, are complained about.
+sed 's/^ProtectSystem=strict$/ProtectSystm=strict/' "$T/unit/emberd.service" >"$T/unit-bad1/emberd.service"
+rc=$(analyze "$T/unit-bad1/emberd.service")
+assert_grep "Unknown key.*ProtectSystm" "$T/analyze.out"
+sed "s#^ExecStart=$EMBERD #ExecStart=$T/no-such/emberd #" "$T/unit/emberd.service" >"$T/unit-bad2/emberd.service"
+rc=$(analyze "$T/unit-bad2/emberd.service")
+[ "$rc" != 0 ] || fail "systemd-analyze verify passed a unit whose binary does not exist"
+assert_grep "no-such/emberd.*not executable" "$T/analyze.out"
+# The confinement.
+unit_values() { sed -n "s/^$1=//p" "$UNIT_SRC"; }
+[ "$(unit_values ProtectSystem)" = strict ] || fail "ProtectSystem is '$(unit_values ProtectSystem)', want strict"
+[ "$(unit_values NoNewPrivileges)" = yes ] || fail "NoNewPrivileges is '$(unit_values NoNewPrivileges)', want yes"
+[ "$(unit_values ReadWritePaths)" = /var/lib/emberd ] ||
+	fail "ReadWritePaths is '$(unit_values ReadWritePaths | tr '\n' ' ')', want /var/lib/emberd only"
+! grep -qE '^(BindPaths|ReadWriteDirectories|StateDirectory|LogsDirectory|CacheDirectory|RuntimeDirectory|ConfigurationDirectory)=' "$UNIT_SRC" ||
+	fail "the unit opens other writable paths: $(grep -E '^(BindPaths|ReadWriteDirectories|StateDirectory|LogsDirectory|CacheDirectory|RuntimeDirectory|ConfigurationDirectory)=' "$UNIT_SRC")"
+pass "config/emberd.service: systemd-analyze verify silent (a misspelt key or missing binary is not); ProtectSystem=strict, NoNewPrivileges=yes, ReadWritePaths=/var/lib/emberd only"
