@@ -1538,6 +1538,12 @@ out_base:
 out_store:
 	store_close(&s.st);
 out:
+	{
+		/* Failed while acting as the user: end as what we started as
+		 * (a no-op after the drop). */
+		char perr[256];
+		priv_leave(perr, sizeof(perr));
+	}
 	server_catalog_free(&s.cat);
 	free(s.meta_cache);
 	SSL_CTX_free(s.ssl);

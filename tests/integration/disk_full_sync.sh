@@ -246,7 +246,11 @@ pass "follower on a full tmpfs: 'sync ${big2_sha:0:8}…: failed: …: $(grep -m
 
 # A second failing pass: still serving.
 n=$(count "$FLOG" "$fdone")
-wait_count "$FLOG" "$fdone" $((n + 1)) 20 || fail "follower: no further pass"
+wait_count "$FLOG" "$fdone" $((n + 1)) 20 || {
+	tail -n 40 "$FLOG"
+	follower_alive $F
+	fail "follower: no further pass within 20 s"
+}
 follower_alive $F
 [ "$(count "$FLOG" "^emberd: sync $big2_sha: failed: .*$nospace")" -ge 2 ] || { tail -n 30 "$FLOG"; fail "follower: the next pass did not fail the same way"; }
 curl_http -o "$T/f-cat.json" "$FU/catalog.json" || fail "follower: no /catalog.json"
