@@ -67,7 +67,11 @@ timeout 300 testssl --warnings off --quiet --color 0 --ip 127.0.0.1 --nodns none
 	-p -s -f -E -U -S -P --jsonfile "$JSON" "127.0.0.1:$HTTPS_PORT" \
 	>"$T/testssl.out" 2>&1 || rc=$?
 secs=$(($(date +%s) - t0))
-if [ "$rc" != 0 ] || [ ! -s "$JSON" ]; then
+# testssl's status is the sum of its checks' own statuses (one that hit
+# a transient socket error adds 1); what decides is the JSON, where a
+# check that could not be carried out is a WARN or FATAL finding, which
+# fails below. 124 is the bound; 240 and up are testssl's own errors.
+if [ "$rc" = 124 ] || [ "$rc" -ge 240 ] || [ ! -s "$JSON" ]; then
 	tail -n 40 "$T/testssl.out"
 	server_fail "testssl exited with status $rc after $secs s (124: the 300 s bound)"
 fi
