@@ -14,7 +14,8 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$scratch/out" "$scratch/art"
 cd "$scratch"
 rc=0
-"$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+# -error_exitcode=1: libFuzzer's default, 77, reads as "skipped" to meson.
+"$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -error_exitcode=1 \
 	-print_final_stats=1 -artifact_prefix="$scratch/art/" "$scratch/out" "$corpus" \
 	>"$scratch/log" 2>&1 || rc=$?
 tail -n 20 "$scratch/log"
