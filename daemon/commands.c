@@ -748,19 +748,21 @@ cmd_verify(int argc, char **argv)
 /* ---- gc ---- */
 
 static const char gc_usage[] =
-    "usage: emberd gc -c FILE\n"
+    "usage: emberd gc -c FILE [--now]\n"
     "\n"
     "Remove objects that no item of the current catalog references (objects\n"
     "younger than an hour are kept: a running import may be about to name\n"
     "them) and catalogs older than the last two.\n"
-    "  -c, --config FILE  the config file\n";
+    "  -c, --config FILE  the config file\n"
+    "      --now          remove unreferenced objects whatever their age (no\n"
+    "                     add or crawl may be running on this store)\n";
 
 struct gc_state {
 	struct store *st;
 	json_t *keep;
 	size_t removed, kept;
 	uint64_t bytes;
-	time_t now;
+	time_t now, grace;
 };
 
 static int
@@ -776,7 +778,7 @@ gc_one(const char *hex, void *arg)
 	}
 	if ((path = store_object_path(gs->st, hex)) == NULL)
 		return -1;
-	if (lstat(path, &sb) == 0 && sb.st_mtime + GC_GRACE_SECONDS > gs->now) {
+	if (lstat(path, &sb) == 0 && gs->grace > 0 && sb.st_mtime + gs->grace > gs->now) {
 		free(path);
 		gs->kept++;
 		return 0;
@@ -796,11 +798,13 @@ cmd_gc(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "now", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_ctx c;
 	struct gc_state gs;
+	int now = 0;
 	const char *cfgpath = NULL;
 	char err[ERRLEN];
 	json_t *cat = NULL, *v;
@@ -811,6 +815,7 @@ cmd_gc(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cfgpath = optarg; break;
+		case 'n': now = 1; break;
 		case 'h': return cmd_usage(stdout, gc_usage, 0);
 		default: return cmd_usage(stderr, gc_usage, 2);
 		}
@@ -829,9 +834,8 @@ cmd_gc(int argc, char **argv)
 		goto out;
 	}
 	gs.st = &c.st;
+	gs.grace = now ? 0 : GC_GRACE_SECONDS;
 	gs.now = time(NULL);
-	if (getenv("EMBERD_GC_NOW") != NULL)	/* tests: collect without waiting an hour */
-		gs.now = (time_t)strtoll(getenv("EMBERD_GC_NOW"), NULL, 10);
 	if ((gs.keep = json_object()) == NULL)
 		goto out;
 	if (cat != NULL) {
