@@ -21,6 +21,7 @@
 #include "crawl.h"
 #include "follow.h"
 #include "privileges.h"
+#include "publish.h"
 #include "fsutil.h"
 #include "ingest.h"
 #include "log.h"
@@ -254,71 +255,37 @@ struct add_item {
 static int
 add_publish(struct cmd_ctx *c, struct add_item *items, size_t n)
 {
-	struct minisign_key key;
-	char err[ERRLEN], when[32];
-	json_t *cat = NULL;
+	struct publish_settings ps;
+	struct publish_item *pi = NULL;
+	struct publish_result res;
+	char err[ERRLEN];
 	size_t i;
-	int changed = 0, rc = -1;
+	int rc = -1;
 
-	memset(&key, 0, sizeof(key));
-	if (minisign_key_load(c->cfg.key, &key, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		return -1;
-	}
-	if (store_lock(&c->st, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (catalog_load_current(&c->st, &cat, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (cat == NULL) {
-		char keyid[17];
-		minisign_keyid_hex(key.id, keyid);
-		if ((cat = catalog_new(c->cfg.name, keyid)) == NULL) {
-			log_error("out of memory");
-			goto out;
-		}
-		changed = 1;
-	}
-	if (strcmp(json_string_value(json_object_get(cat, "name")), c->cfg.name) != 0) {
-		json_object_set_new(cat, "name", json_string(c->cfg.name));
-		changed = 1;
-	}
-	switch (catalog_set_mirrors(cat, c->cfg.url, c->cfg.mirrors, c->cfg.n_mirrors)) {
-	case -1:
+	if (publish_settings_init(&ps, &c->cfg) == -1 ||
+	    (n > 0 && (pi = calloc(n, sizeof(*pi))) == NULL)) {
 		log_error("out of memory");
 		goto out;
-	case 1:
-		changed = 1;
-		break;
 	}
-	catalog_time((int64_t)time(NULL), when);
 	for (i = 0; i < n; i++) {
-		int r = catalog_put_item(cat, items[i].name, items[i].sha256,
-		    items[i].size, items[i].type, "", when);
-		if (r == -1) {
-			log_error("out of memory");
-			goto out;
-		}
-		changed |= r;
+		pi[i].name = items[i].name;
+		pi[i].type = items[i].type;
+		pi[i].sha256 = items[i].sha256;
+		pi[i].size = items[i].size;
 	}
-	if (changed && catalog_publish(&c->st, cat, &key, err, sizeof(err)) == -1) {
+	if (publish_apply(&c->st, &ps, NULL, 0, pi, n, &res, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		goto out;
 	}
-	if (changed)
-		log_info("published catalog sequence %lld with %zu items",
-		    (long long)json_integer_value(json_object_get(cat, "sequence")),
-		    json_array_size(json_object_get(cat, "items")));
+	if (res.changed)
+		log_info("published catalog sequence %lld with %zu items", res.sequence,
+		    res.items);
 	else
 		log_info("catalog unchanged");
 	rc = 0;
 out:
-	store_unlock(&c->st);
-	json_decref(cat);
-	minisign_key_free(&key);
+	free(pi);
+	publish_settings_free(&ps);
 	return rc;
 }
 

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
+#include "publish.h"
 
 /*
  * Limits, and why:
@@ -177,9 +178,9 @@ struct crawler {
 	unsigned active, concurrency;
 	uint64_t max_size;
 	long timeout;
-	char *user_agent, *proxy, *key_path, *mirror_name;
-	char *self_url, **mirrors;	/* for the catalog's "mirrors" */
-	size_t n_mirrors;
+	char *user_agent, *proxy;
+	struct publish_settings settings;	/* a publisher's catalog */
+	int settings_due;	/* no batch went out yet: the settings alone may have changed */
 	struct crawl_commit *commits;	/* complete, not yet handed over */
 	size_t n_commits, cap_commits;
 	int flush_wanted;	/* a publish was due while one was out */
@@ -1750,26 +1751,25 @@ job_finish(struct crawl_job *j)
 
 /* ---- the catalog ---- */
 
-/* The publisher's work: commit the batch out, put it in the catalog,
- * sign and swap. Touches only the pub fields and the store. */
+/* The publisher's work: commit the batch out and, for a publisher, put
+ * it in the catalog through the one transaction. Touches only the pub
+ * fields and the store. */
 static void
 crawler_publish_batch(struct crawler *cr)
 {
 	struct ingest *v[COMMIT_MAX];
 	struct ingest **vv = cr->pub_n <= COMMIT_MAX ? v : malloc(cr->pub_n * sizeof(*vv));
-	struct minisign_key key;
-	char when[32];
-	json_t *cat = NULL;
+	struct publish_item pi[COMMIT_MAX];
+	struct publish_item *pp = cr->pub_n <= COMMIT_MAX ? pi : calloc(cr->pub_n, sizeof(*pp));
+	struct publish_result res;
 	size_t i, n = cr->pub_n;
-	int changed = 0;
 
 	cr->pub_ok = 0;
 	cr->pub_changed = 0;
 	cr->pub_err[0] = '\0';
-	memset(&key, 0, sizeof(key));
-	if (vv == NULL) {
+	if (vv == NULL || pp == NULL) {
 		snprintf(cr->pub_err, sizeof(cr->pub_err), "out of memory");
-		return;
+		goto out;
 	}
 	for (i = 0; i < n; i++)
 		vv[i] = cr->pub[i].in;
@@ -1785,52 +1785,25 @@ crawler_publish_batch(struct crawler *cr)
 		store_unlock(cr->st);
 		goto out;
 	}
-	if (minisign_key_load(cr->key_path, &key, cr->pub_err, sizeof(cr->pub_err)) == -1)
-		goto out;
-	if (store_lock(cr->st, cr->pub_err, sizeof(cr->pub_err)) == -1)
-		goto out;
-	if (ingest_commit(cr->st, vv, n, cr->pub_err, sizeof(cr->pub_err)) == -1 ||
-	    catalog_load_current(cr->st, &cat, cr->pub_err, sizeof(cr->pub_err)) == -1) {
-		store_unlock(cr->st);
-		goto out;
-	}
-	if (cat == NULL) {
-		char keyid[17];
-		minisign_keyid_hex(key.id, keyid);
-		cat = catalog_new(cr->mirror_name, keyid);
-		changed = 1;
-	}
-	if (cat != NULL && catalog_set_mirrors(cat, cr->self_url, cr->mirrors,
-	    cr->n_mirrors) == 1)
-		changed = 1;
-	catalog_time((int64_t)time(NULL), when);
-	for (i = 0; cat != NULL && i < n; i++) {
+	for (i = 0; i < n; i++) {
 		const struct object_meta *m = ingest_meta(vv[i]);
-		int r = catalog_put_item(cat, cr->pub[i].name, m->sha256, m->size,
-		    cr->pub[i].type, cr->pub[i].source, when);
-		cr->pub[i].changed = r == 1;
-		if (r == 1)
-			changed = 1;
+		pp[i] = (struct publish_item){ .name = cr->pub[i].name, .type = cr->pub[i].type,
+		    .source = cr->pub[i].source, .sha256 = m->sha256, .size = m->size };
 	}
-	if (cat == NULL || (changed && catalog_publish(cr->st, cat, &key, cr->pub_err,
-	    sizeof(cr->pub_err)) == -1)) {
-		if (cat == NULL)
-			snprintf(cr->pub_err, sizeof(cr->pub_err), "out of memory");
-		store_unlock(cr->st);
+	if (publish_apply(cr->st, &cr->settings, vv, n, pp, n, &res, cr->pub_err,
+	    sizeof(cr->pub_err)) == -1)
 		goto out;
-	}
-	store_unlock(cr->st);
-	if (changed)
-		catalog_prune(cr->st, 2);
+	for (i = 0; i < n; i++)
+		cr->pub[i].changed = pp[i].changed;
 	cr->pub_ok = 1;
-	cr->pub_changed = changed;
-	cr->pub_seq = (long long)json_integer_value(json_object_get(cat, "sequence"));
-	cr->pub_items = json_array_size(json_object_get(cat, "items"));
+	cr->pub_changed = res.changed;
+	cr->pub_seq = res.sequence;
+	cr->pub_items = res.items;
 out:
-	json_decref(cat);
-	minisign_key_free(&key);
 	if (vv != v)
 		free(vv);
+	if (pp != pi)
+		free(pp);
 }
 
 /* Back on the loop: the batch's summary lines, and its objects freed. */
@@ -1862,6 +1835,8 @@ crawler_published(struct crawler *cr)
 	if (cr->pub_ok && cr->pub_changed)
 		log_info("crawl: published catalog sequence %lld with %zu items",
 		    cr->pub_seq, cr->pub_items);
+	else if (!cr->pub_ok && cr->pub_n == 0)
+		log_error("crawl: cannot publish the catalog: %s", cr->pub_err);
 	cr->pub_n = 0;
 	cr->pub_busy = 0;
 }
@@ -1915,7 +1890,7 @@ crawler_flush(struct crawler *cr)
 	size_t cap;
 
 	evtimer_del(cr->flush_timer);
-	if (cr->n_commits == 0)
+	if (cr->n_commits == 0 && !cr->settings_due)
 		return;
 	if (cr->pub_busy) {
 		cr->flush_wanted = 1;
@@ -1931,6 +1906,7 @@ crawler_flush(struct crawler *cr)
 	cr->cap_commits = cap;
 	cr->n_commits = 0;
 	cr->pub_busy = 1;
+	cr->settings_due = 0;
 	cr->last_publish_ms = crawl_now_ms();
 	if (!cr->pub_started) {
 		crawler_publish_batch(cr);
@@ -2019,16 +1995,9 @@ crawler_pass_free(struct crawler *cr)
 	cr->jobs = cr->queue = NULL;
 	free(cr->user_agent);
 	free(cr->proxy);
-	free(cr->key_path);
-	free(cr->mirror_name);
-	cr->user_agent = cr->proxy = cr->key_path = cr->mirror_name = NULL;
-	free(cr->self_url);
-	cr->self_url = NULL;
-	for (i = 0; i < cr->n_mirrors; i++)
-		free(cr->mirrors[i]);
-	free(cr->mirrors);
-	cr->mirrors = NULL;
-	cr->n_mirrors = 0;
+	cr->user_agent = cr->proxy = NULL;
+	publish_settings_free(&cr->settings);
+	cr->settings_due = 0;
 	if (cr->lock_fd != -1) {
 		close(cr->lock_fd);	/* releases the flock */
 		cr->lock_fd = -1;
@@ -2054,7 +2023,7 @@ crawler_check_end(struct crawler *cr)
 	cr->finishing = 0;
 	if (cr->queue != NULL || cr->active > 0 || cr->pooled > 0)
 		return;
-	if (cr->n_commits > 0 || cr->pub_busy) {
+	if (cr->n_commits > 0 || cr->pub_busy || cr->settings_due) {
 		crawler_flush(cr);
 		if (cr->n_commits > 0 || cr->pub_busy)
 			return;		/* crawler_pub_cb comes back here */
@@ -2148,20 +2117,17 @@ crawler_start(struct crawler *cr, const struct config *cfg, int follow, crawl_do
 	cr->timeout = (long)cfg->crawl_timeout > 0 ? (long)cfg->crawl_timeout : 1;
 	cr->user_agent = xstrdup(cfg->crawl_user_agent);
 	cr->proxy = xstrdup(cfg->crawl_proxy);
-	cr->key_path = xstrdup(cfg->key);
-	cr->mirror_name = xstrdup(cfg->name);
-	cr->self_url = xstrdup(cfg->url);
-	if (cfg->n_mirrors > 0 && (cr->mirrors = calloc(cfg->n_mirrors, sizeof(char *))) != NULL)
-		for (; cr->n_mirrors < cfg->n_mirrors; cr->n_mirrors++)
-			if ((cr->mirrors[cr->n_mirrors] = strdup(cfg->mirrors[cr->n_mirrors])) == NULL)
-				break;
+	/* A changed name or mirror list is published by this pass even when
+	 * no item changes. */
+	cr->settings_due = !follow;
 	/* Room for a batch and for what is running when it fills: starts
 	 * stop at COMMIT_MAX (transfers, and the pool's queue, may go on). */
 	cr->cap_commits = cr->cap_pub = COMMIT_MAX + 2 * (size_t)cr->concurrency +
 	    POOL_QUEUE * POOL_MAX;
 	cr->commits = calloc(cr->cap_commits, sizeof(*cr->commits));
 	cr->pub = calloc(cr->cap_pub, sizeof(*cr->pub));
-	if (cr->commits == NULL || cr->pub == NULL) {
+	if (cr->commits == NULL || cr->pub == NULL ||
+	    (!follow && publish_settings_init(&cr->settings, cfg) == -1)) {
 		crawler_pass_free(cr);
 		snprintf(err, errlen, "out of memory");
 		return -1;

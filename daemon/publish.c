@@ -1,0 +1,137 @@
+/*
+ * The catalog transaction (publish.h): key, lock, commit, load, change,
+ * sign, swap, prune, in that order and in one place.
+ */
+#include "publish.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "catalog.h"
+#include "minisign.h"
+
+int
+publish_settings_init(struct publish_settings *s, const struct config *cfg)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	if ((s->key_path = strdup(cfg->key)) == NULL ||
+	    (s->name = strdup(cfg->name)) == NULL ||
+	    (cfg->url != NULL && (s->self_url = strdup(cfg->url)) == NULL))
+		goto oom;
+	if (cfg->n_mirrors > 0 &&
+	    (s->mirrors = calloc(cfg->n_mirrors, sizeof(*s->mirrors))) == NULL)
+		goto oom;
+	for (i = 0; i < cfg->n_mirrors; i++) {
+		if ((s->mirrors[i] = strdup(cfg->mirrors[i])) == NULL)
+			goto oom;
+		s->n_mirrors++;
+	}
+	return 0;
+oom:
+	publish_settings_free(s);
+	return -1;
+}
+
+void
+publish_settings_free(struct publish_settings *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_mirrors; i++)
+		free(s->mirrors[i]);
+	free(s->mirrors);
+	free(s->key_path);
+	free(s->name);
+	free(s->self_url);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Apply S and ITEMS to CAT (a new catalog when NULL): 1 changed, 0 the
+ * same, -1 out of memory. */
+static int
+publish_change(json_t **cat, const struct minisign_key *key,
+    const struct publish_settings *s, struct publish_item *items, size_t n)
+{
+	char when[32];
+	int changed = 0;
+	size_t i;
+
+	if (*cat == NULL) {
+		char keyid[17];
+		minisign_keyid_hex(key->id, keyid);
+		if ((*cat = catalog_new(s->name, keyid)) == NULL)
+			return -1;
+		changed = 1;
+	}
+	if (strcmp(json_string_value(json_object_get(*cat, "name")), s->name) != 0) {
+		if (json_object_set_new(*cat, "name", json_string(s->name)) == -1)
+			return -1;
+		changed = 1;
+	}
+	switch (catalog_set_mirrors(*cat, s->self_url, s->mirrors, s->n_mirrors)) {
+	case -1:
+		return -1;
+	case 1:
+		changed = 1;
+		break;
+	}
+	catalog_time((int64_t)time(NULL), when);
+	for (i = 0; i < n; i++) {
+		int r = catalog_put_item(*cat, items[i].name, items[i].sha256, items[i].size,
+		    items[i].type, items[i].source != NULL ? items[i].source : "", when);
+		if (r == -1)
+			return -1;
+		items[i].changed = r;
+		changed |= r;
+	}
+	return changed;
+}
+
+int
+publish_apply(struct store *st, const struct publish_settings *s,
+    struct ingest **ins, size_t n_ins, struct publish_item *items, size_t n,
+    struct publish_result *res, char *err, size_t errlen)
+{
+	struct minisign_key key;
+	json_t *cat = NULL;
+	int locked = 0, changed, rc = -1;
+
+	memset(res, 0, sizeof(*res));
+	memset(&key, 0, sizeof(key));
+	/* The key first: without it nothing is committed that no catalog
+	 * would name. */
+	if (minisign_key_load(s->key_path, &key, err, errlen) == -1)
+		goto out;
+	if (store_lock(st, err, errlen) == -1)
+		goto out;
+	locked = 1;
+	if ((n_ins > 0 && ingest_commit(st, ins, n_ins, err, errlen) == -1) ||
+	    catalog_load_current(st, &cat, err, errlen) == -1)
+		goto out;
+	if ((changed = publish_change(&cat, &key, s, items, n)) == -1) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (changed && catalog_publish(st, cat, &key, err, errlen) == -1)
+		goto out;
+	store_unlock(st);
+	locked = 0;
+	if (changed)
+		catalog_prune(st, 2);
+	res->changed = changed;
+	res->sequence = (long long)json_integer_value(json_object_get(cat, "sequence"));
+	res->items = json_array_size(json_object_get(cat, "items"));
+	rc = 0;
+out:
+	if (locked)
+		store_unlock(st);
+	json_decref(cat);
+	minisign_key_free(&key);
+	return rc;
+}

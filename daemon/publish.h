@@ -1,0 +1,60 @@
+/*
+ * The catalog transaction: every path that changes what a publisher
+ * signs (add, a crawl pass, and later rm and publish) goes through
+ * publish_apply, so a changed [mirror] name or mirror list is published
+ * the same way whichever path comes next.
+ */
+#ifndef EMBERD_PUBLISH_H
+#define EMBERD_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "ingest.h"
+#include "store.h"
+
+/*
+ * What the catalog says of this mirror, copied from the config (a crawl
+ * keeps its copy while `run` reloads the config).
+ */
+struct publish_settings {
+	char *key_path;		/* [mirror] key: the secret key that signs */
+	char *name;		/* [mirror] name */
+	char *self_url;		/* [mirror] url, or NULL */
+	char **mirrors;		/* [mirror] mirror */
+	size_t n_mirrors;
+};
+
+int publish_settings_init(struct publish_settings *s, const struct config *cfg);
+void publish_settings_free(struct publish_settings *s);
+
+/* An item to put in the catalog (replacing one of the same name). */
+struct publish_item {
+	const char *name, *type, *source;
+	const char *sha256;
+	uint64_t size;
+	int changed;		/* out: the catalog item is new or different */
+};
+
+struct publish_result {
+	int changed;		/* a new catalog was signed */
+	long long sequence;	/* of the current catalog */
+	size_t items;		/* in the current catalog */
+};
+
+/*
+ * One transaction: load the key, take the store lock, commit the objects
+ * INS (n_ins may be 0; they become durable and visible before the catalog
+ * names them), load the current catalog (or start one), apply the
+ * settings and the N items, and when anything differs sign it, swap
+ * current and prune all but the last two catalogs. Nothing is signed when
+ * nothing changed. Costs a key load, a catalog parse and, on a change, a
+ * signature and two fsyncs: run it off the event loop.
+ * 0 with RES filled, or -1 with ERR.
+ */
+int publish_apply(struct store *st, const struct publish_settings *s,
+    struct ingest **ins, size_t n_ins, struct publish_item *items, size_t n,
+    struct publish_result *res, char *err, size_t errlen);
+
+#endif
