@@ -18,6 +18,8 @@
 #include <jansson.h>
 
 #include "catalog.h"
+#include "crawl_state.h"
+#include "curl_loop.h"
 #include "fsutil.h"
 #include "ingest.h"
 #include "log.h"
@@ -68,7 +70,6 @@
 #define RECV_BUFFER		(256L * 1024)
 #define RESUME_MIN		(1u << 20)
 #define TURN_BUDGET		(2u << 20)
-#define UNLINK_ASIDE		(16 << 20)
 #define SMALL_MAX		(256u * 1024)
 #define POOL_MAX		4
 #define POOL_QUEUE		4
@@ -89,18 +90,10 @@ struct crawl_src {
 	uint64_t size;
 };
 
-/* What the store remembers of a source between passes. */
-struct crawl_state {
-	char *url;		/* that gave the last good copy */
-	char *etag, *last_modified;
-	char *sha256;		/* of the last good copy */
-	char *part_url;		/* ID.part holds a prefix of this URL... */
-	char *part_validator;	/* ...as of this ETag or Last-Modified */
-};
-
 enum job_phase { J_QUEUED, J_REHASH, J_ACTIVE, J_BACKOFF, J_DONE };
 
 struct crawl_job {
+	struct curl_loop_xfer xfer;	/* first: the transfer's own pointer */
 	struct crawler *cr;
 	struct crawl_src src;
 	struct crawl_state state;
@@ -142,28 +135,10 @@ struct crawl_commit {
 	int was_missing;	/* the store lacked the object (quarantined) */
 };
 
-struct crawl_sock {
-	struct event *ev;
-};
-
-/* A small document fetched into memory (a follower's catalog). */
-struct crawl_get {
-	struct crawler *cr;
-	CURL *easy;
-	char *buf;
-	size_t len, cap, max;
-	int too_big;
-	crawl_get_fn fn;
-	void *arg;
-	char errbuf[CURL_ERROR_SIZE];
-	struct crawl_get *next;
-};
-
 struct crawler {
 	struct event_base *base;
 	struct store *st;
-	CURLM *multi;
-	struct event *timer;
+	struct curl_loop *loop;
 	struct event *flush_timer;
 	int lock_fd;
 	char *dir;		/* STORE/crawl */
@@ -172,7 +147,6 @@ struct crawler {
 	int follow;		/* a follower's sync: objects only, no catalog */
 	int tls_verify;		/* follow: verify peers' certificates */
 	const char *tag;	/* "crawl" or "sync", in log lines */
-	struct crawl_get *gets;
 	struct crawl_job *jobs;	/* all of this pass */
 	struct crawl_job *queue;	/* next to start */
 	unsigned active, concurrency;
@@ -283,157 +257,20 @@ src_copy(struct crawl_src *d, const struct config_source *s)
 	return d->id == NULL ? -1 : 0;
 }
 
+/* Write the job's state; a failure costs a full download next time. */
 static void
-state_free(struct crawl_state *s)
+job_save_state(struct crawl_job *j)
 {
-	free(s->url);
-	free(s->etag);
-	free(s->last_modified);
-	free(s->sha256);
-	free(s->part_url);
-	free(s->part_validator);
-	memset(s, 0, sizeof(*s));
-}
-
-static char *
-job_path(const struct crawl_job *j, const char *ext)
-{
-	char *p;
-
-	if (asprintf(&p, "%s/%s%s", j->cr->dir, j->src.id, ext) == -1)
-		return NULL;
-	return p;
-}
-
-static char *
-json_strdup(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v != NULL && *v != '\0' ? strdup(v) : NULL;
-}
-
-/* A missing or unreadable state is an empty one: the worst outcome is
- * a full download. */
-static void
-state_load(struct crawl_job *j)
-{
-	char *path = job_path(j, ".json"), *buf = NULL;
-	size_t len;
-	json_t *o;
-
-	state_free(&j->state);
-	if (path == NULL || fsutil_read_file(path, 65536, &buf, &len) == -1) {
-		free(path);
-		return;
-	}
-	free(path);
-	if ((o = json_loadb(buf, len, 0, NULL)) != NULL && json_is_object(o)) {
-		j->state.url = json_strdup(o, "url");
-		j->state.etag = json_strdup(o, "etag");
-		j->state.last_modified = json_strdup(o, "last_modified");
-		j->state.sha256 = json_strdup(o, "sha256");
-		j->state.part_url = json_strdup(o, "part_url");
-		j->state.part_validator = json_strdup(o, "part_validator");
-		if (j->state.sha256 != NULL &&
-		    !name_is_sha256_hex(j->state.sha256, strlen(j->state.sha256))) {
-			free(j->state.sha256);
-			j->state.sha256 = NULL;
-		}
-	}
-	json_decref(o);
-	free(buf);
-}
-
-static void
-state_save(struct crawl_job *j)
-{
-	json_t *o = json_object();
-	char *text, *name;
-
-	if (o == NULL)
-		return;
-#define PUT(k, v) if ((v) != NULL) json_object_set_new(o, k, json_string(v))
-	PUT("url", j->state.url);
-	PUT("etag", j->state.etag);
-	PUT("last_modified", j->state.last_modified);
-	PUT("sha256", j->state.sha256);
-	PUT("part_url", j->state.part_url);
-	PUT("part_validator", j->state.part_validator);
-#undef PUT
-	text = json_dumps(o, JSON_SORT_KEYS);
-	json_decref(o);
-	/*
-	 * Rewritten in place, not synced: the state is a cache. Torn or lost
-	 * by a crash it reads as empty, and the cost is one full download.
-	 * (A temp file and a rename per save would allocate and free an
-	 * inode per item, and syncing would cost two fsyncs per item.)
-	 */
-	name = job_path(j, ".json");
-	int fd = name != NULL ? open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
-	if (text == NULL || fd == -1 || fsutil_write_all(fd, text, strlen(text)) == -1)
-		log_warn("%s %s: cannot save its state: %s", j->cr->tag, j->src.id, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	free(text);
-	free(name);
-}
-
-static void
-set_str(char **dst, const char *v)
-{
-	free(*dst);
-	*dst = v != NULL && *v != '\0' ? strdup(v) : NULL;
-}
-
-static void *
-crawl_unlink_thread(void *arg)
-{
-	unlink(arg);
-	free(arg);
-	return NULL;
-}
-
-/*
- * Unlinking a file of a GiB with its pages cached takes the kernel a
- * tenth of a second or more: on the event loop, readers would wait. A
- * large file is renamed out of the way (instant) and unlinked by a
- * detached thread; if the process ends first, the next pass removes the
- * leftover (crawler_sweep).
- */
-static void
-crawl_unlink(const char *dir, const char *path)
-{
-	struct stat sb;
-	char *trash;
-	pthread_t t;
-	pthread_attr_t attr;
-
-	if (stat(path, &sb) == -1)
-		return;
-	if (sb.st_size < UNLINK_ASIDE ||
-	    asprintf(&trash, "%s/.trash-%ld-%lx", dir, (long)getpid(),
-	    (unsigned long)random()) == -1) {
-		unlink(path);
-		return;
-	}
-	if (rename(path, trash) == -1) {
-		free(trash);
-		unlink(path);
-		return;
-	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, crawl_unlink_thread, trash) != 0)
-		crawl_unlink_thread(trash);
-	pthread_attr_destroy(&attr);
+	if (crawl_state_save(j->cr->dir, j->src.id, &j->state) == -1)
+		log_warn("%s %s: cannot save its state: %s", j->cr->tag, j->src.id,
+		    strerror(errno));
 }
 
 /* Forget the kept prefix; SAVE: write the state now. */
 static void
 job_drop_part_save(struct crawl_job *j, int save)
 {
-	char *path = job_path(j, ".part");
+	char *path = crawl_state_path(j->cr->dir, j->src.id, ".part");
 
 	if (j->part_fd != -1) {
 		close(j->part_fd);
@@ -441,13 +278,13 @@ job_drop_part_save(struct crawl_job *j, int save)
 	}
 	j->part_ok = 0;
 	if (path != NULL)
-		crawl_unlink(j->cr->dir, path);
+		crawl_state_unlink(j->cr->dir, path);
 	free(path);
 	if (j->state.part_url != NULL || j->state.part_validator != NULL) {
-		set_str(&j->state.part_url, NULL);
-		set_str(&j->state.part_validator, NULL);
+		crawl_state_set(&j->state.part_url, NULL);
+		crawl_state_set(&j->state.part_validator, NULL);
 		if (save)
-			state_save(j);
+			job_save_state(j);
 	}
 }
 
@@ -468,83 +305,6 @@ backoff_ms(unsigned attempt)
 }
 
 /* ---- curl on the event loop (socket and timer callbacks) ---- */
-
-static void
-crawl_get_free(struct crawl_get *g)
-{
-	if (g->easy != NULL) {
-		curl_multi_remove_handle(g->cr->multi, g->easy);
-		curl_easy_cleanup(g->easy);
-	}
-	free(g->buf);
-	free(g);
-}
-
-/* E finished: if it is a get, answer it and return 1. */
-static int
-crawler_get_done(struct crawler *cr, CURL *e, CURLcode res)
-{
-	struct crawl_get **gp, *g;
-	char why[CURL_ERROR_SIZE + 64];
-	long status = 0;
-
-	for (gp = &cr->gets; *gp != NULL && (*gp)->easy != e; gp = &(*gp)->next)
-		;
-	if ((g = *gp) == NULL)
-		return 0;
-	*gp = g->next;
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	why[0] = '\0';
-	if (g->too_big || res == CURLE_FILESIZE_EXCEEDED)
-		snprintf(why, sizeof(why), "larger than %zu bytes", g->max);
-	else if (res != CURLE_OK && res != CURLE_WRITE_ERROR)
-		snprintf(why, sizeof(why), "%s", g->errbuf[0] ? g->errbuf :
-		    curl_easy_strerror(res));
-	else if (status != 200)
-		snprintf(why, sizeof(why), "HTTP %ld", status);
-	else if (g->buf == NULL && (g->buf = calloc(1, 1)) == NULL)
-		snprintf(why, sizeof(why), "out of memory");
-	if (why[0] != '\0')
-		g->fn(g->arg, NULL, 0, why);
-	else
-		g->fn(g->arg, g->buf, g->len, NULL);
-	crawl_get_free(g);
-	return 1;
-}
-
-static size_t
-crawl_get_write_cb(char *buf, size_t size, size_t n, void *arg)
-{
-	struct crawl_get *g = arg;
-	size_t len = size * n;
-	long status = 0;
-	char *b;
-
-	curl_easy_getinfo(g->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200)
-		return 0;	/* an error page: the status says it all */
-	if (len > g->max - g->len) {
-		g->too_big = 1;
-		return 0;
-	}
-	/* Grows with what arrives (doubling: a large catalog comes in many
-	 * small pieces), never past MAX + 1. */
-	if (g->len + len + 1 > g->cap) {
-		size_t cap = g->cap ? g->cap : 16384;
-		while (cap < g->len + len + 1)
-			cap *= 2;
-		if (cap > g->max + 1)
-			cap = g->max + 1;
-		if ((b = realloc(g->buf, cap)) == NULL)
-			return 0;
-		g->buf = b;
-		g->cap = cap;
-	}
-	memcpy(g->buf + g->len, buf, len);
-	g->len += len;
-	g->buf[g->len] = '\0';
-	return len;
-}
 
 /* Options every request of the crawler shares: the web only, no proxy
  * but the configured one, no stall longer than TIMEOUT. */
@@ -574,237 +334,61 @@ crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeo
 	}
 }
 
+/* The transfer ended (curl_loop): what happened, then what next. */
+static void
+job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
+{
+	struct crawl_job *j = (struct crawl_job *)x;
+
+	j->attempt++;
+	j->status = 0;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &j->status);
+	j->last_error[0] = '\0';
+	if (res == CURLE_WRITE_ERROR && j->reason[0] == '\0') {
+		/* We refused an error page's body: the status says why. */
+	} else if (res != CURLE_OK && j->reason[0] == '\0') {
+		switch (res) {
+		case CURLE_TOO_MANY_REDIRECTS:
+			snprintf(j->reason, sizeof(j->reason), "too many redirects");
+			j->fatal = 1;
+			break;
+		case CURLE_UNSUPPORTED_PROTOCOL:
+			snprintf(j->reason, sizeof(j->reason), "protocol not allowed (%s)",
+			    curl_easy_strerror(res));
+			j->fatal = 1;
+			break;
+		case CURLE_FILESIZE_EXCEEDED:
+			snprintf(j->reason, sizeof(j->reason), "larger than max_size");
+			j->fatal = 1;
+			break;
+		default:
+			snprintf(j->last_error, sizeof(j->last_error), "%s",
+			    curl_easy_strerror(res));
+			break;
+		}
+	}
+	j->phase = J_DONE;
+	job_finish(j);
+}
+
 int
 crawler_get(struct crawler *cr, const struct config *cfg, const char *url,
     size_t max, int tls_verify, crawl_get_fn fn, void *arg)
 {
-	struct crawl_get *g = calloc(1, sizeof(*g));
+	CURL *e = curl_easy_init();
 	long timeout = (long)cfg->crawl_timeout > 0 ? (long)cfg->crawl_timeout : 1;
 
-	if (g == NULL || (g->easy = curl_easy_init()) == NULL) {
-		free(g);
+	if (e == NULL)
 		return -1;
-	}
-	g->cr = cr;
-	g->max = max;
-	g->fn = fn;
-	g->arg = arg;
-	crawl_easy_common(g->easy, cfg->crawl_proxy, cfg->crawl_user_agent, timeout,
-	    tls_verify);
-	curl_easy_setopt(g->easy, CURLOPT_URL, url);
-	curl_easy_setopt(g->easy, CURLOPT_WRITEFUNCTION, crawl_get_write_cb);
-	curl_easy_setopt(g->easy, CURLOPT_WRITEDATA, g);
-	curl_easy_setopt(g->easy, CURLOPT_ERRORBUFFER, g->errbuf);
-	curl_easy_setopt(g->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
+	crawl_easy_common(e, cfg->crawl_proxy, cfg->crawl_user_agent, timeout, tls_verify);
+	curl_easy_setopt(e, CURLOPT_URL, url);
 	/* A whole catalog must come in within the timeout, however slowly
 	 * a hostile peer drips it. */
-	curl_easy_setopt(g->easy, CURLOPT_TIMEOUT, timeout);
-	g->next = cr->gets;
-	cr->gets = g;
-	if (curl_multi_add_handle(cr->multi, g->easy) != CURLM_OK) {
-		cr->gets = g->next;
-		curl_easy_cleanup(g->easy);
-		free(g);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-crawler_check_multi(struct crawler *cr)
-{
-	CURLMsg *msg;
-	int left;
-
-	while ((msg = curl_multi_info_read(cr->multi, &left)) != NULL) {
-		struct crawl_job *j = NULL;
-		CURL *e;
-		CURLcode res;
-
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		e = msg->easy_handle;
-		res = msg->data.result;
-		curl_multi_remove_handle(cr->multi, e);
-		if (crawler_get_done(cr, e, res))
-			continue;
-		curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
-		if (j == NULL)
-			continue;
-		j->attempt++;
-		j->status = 0;
-		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &j->status);
-		j->last_error[0] = '\0';
-		if (res == CURLE_WRITE_ERROR && j->reason[0] == '\0') {
-			/* We refused an error page's body: the status says why. */
-		} else if (res != CURLE_OK && j->reason[0] == '\0') {
-			switch (res) {
-			case CURLE_TOO_MANY_REDIRECTS:
-				snprintf(j->reason, sizeof(j->reason), "too many redirects");
-				j->fatal = 1;
-				break;
-			case CURLE_UNSUPPORTED_PROTOCOL:
-				snprintf(j->reason, sizeof(j->reason), "protocol not allowed (%s)",
-				    curl_easy_strerror(res));
-				j->fatal = 1;
-				break;
-			case CURLE_FILESIZE_EXCEEDED:
-				snprintf(j->reason, sizeof(j->reason), "larger than max_size");
-				j->fatal = 1;
-				break;
-			default:
-				snprintf(j->last_error, sizeof(j->last_error), "%s",
-				    curl_easy_strerror(res));
-				break;
-			}
-		}
-		j->phase = J_DONE;
-		job_finish(j);
-	}
-}
-
-static void
-crawler_event_cb(evutil_socket_t fd, short kind, void *arg)
-{
-	struct crawler *cr = arg;
-	int action = ((kind & EV_READ) ? CURL_CSELECT_IN : 0) |
-	    ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-	int running;
-
-	curl_multi_socket_action(cr->multi, fd, action, &running);
-	crawler_check_multi(cr);
-}
-
-static void
-crawler_timer_cb(evutil_socket_t fd, short kind, void *arg)
-{
-	struct crawler *cr = arg;
-	int running;
-
-	curl_multi_socket_action(cr->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	crawler_check_multi(cr);
-}
-
-/* CURLMOPT_TIMERFUNCTION: one timer for the whole multi handle. */
-static int
-crawler_curl_timer(CURLM *multi, long ms, void *arg)
-{
-	struct crawler *cr = arg;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	if (ms < 0)
-		evtimer_del(cr->timer);
-	else
-		evtimer_add(cr->timer, &tv);
-	return 0;
-}
-
-/* CURLMOPT_SOCKETFUNCTION: keep one libevent event per curl socket. */
-static int
-crawler_curl_socket(CURL *e, curl_socket_t s, int what, void *arg, void *sockp)
-{
-	struct crawler *cr = arg;
-	struct crawl_sock *cs = sockp;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (cs != NULL) {
-			event_free(cs->ev);
-			free(cs);
-			curl_multi_assign(cr->multi, s, NULL);
-		}
-		return 0;
-	}
-	if (cs == NULL) {
-		if ((cs = calloc(1, sizeof(*cs))) == NULL)
-			return -1;
-		curl_multi_assign(cr->multi, s, cs);
-	} else if (cs->ev != NULL) {
-		event_free(cs->ev);
-	}
-	short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-	if ((cs->ev = event_new(cr->base, s, kind, crawler_event_cb, cr)) == NULL)
-		return -1;
-	event_add(cs->ev, NULL);
-	return 0;
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout);
+	return curl_loop_get(cr->loop, e, max, fn, arg);
 }
 
 /* ---- one transfer ---- */
-
-static void
-header_copy(char *dst, size_t dstlen, const char *v, size_t n)
-{
-	while (n > 0 && (*v == ' ' || *v == '\t')) {
-		v++;
-		n--;
-	}
-	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' ' ||
-	    v[n - 1] == '\t'))
-		n--;
-	if (n >= dstlen)
-		n = dstlen - 1;
-	memcpy(dst, v, n);
-	dst[n] = '\0';
-	/* A NUL inside a field would cut it here: harmless, and visible. */
-}
-
-void
-crawl_headers_reset(struct crawl_headers *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->content_length = -1;
-	h->retry_after = -1;
-}
-
-void
-crawl_headers_line(struct crawl_headers *h, const char *buf, size_t len)
-{
-	const char *colon, *v;
-	size_t klen, vlen;
-	char tmp[64], *end;
-
-	if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
-		/* A new response (a redirect, or the final one). */
-		crawl_headers_reset(h);
-		return;
-	}
-	if ((colon = memchr(buf, ':', len)) == NULL)
-		return;
-	klen = (size_t)(colon - buf);
-	vlen = len - klen - 1;
-	v = colon + 1;
-#define IS(k) (klen == strlen(k) && strncasecmp(buf, k, klen) == 0)
-	if (IS("ETag"))
-		header_copy(h->etag, sizeof(h->etag), v, vlen);
-	else if (IS("Last-Modified"))
-		header_copy(h->last_modified, sizeof(h->last_modified), v, vlen);
-	else if (IS("Content-Type"))
-		header_copy(h->content_type, sizeof(h->content_type), v, vlen);
-	else if (IS("Content-Range"))
-		header_copy(h->content_range, sizeof(h->content_range), v, vlen);
-	else if (IS("Content-Encoding")) {
-		header_copy(tmp, sizeof(tmp), v, vlen);
-		h->encoded = tmp[0] != '\0' && strcasecmp(tmp, "identity") != 0;
-	} else if (IS("Content-Length")) {
-		header_copy(tmp, sizeof(tmp), v, vlen);
-		errno = 0;
-		long long cl = strtoll(tmp, &end, 10);
-		h->content_length = (tmp[0] >= '0' && tmp[0] <= '9' && errno == 0 &&
-		    *end == '\0' && cl >= 0) ? cl : -1;
-	} else if (IS("Vary")) {
-		char vary[256];
-		header_copy(vary, sizeof(vary), v, vlen);
-		h->vary_encoding |= strcasestr(vary, "accept-encoding") != NULL;
-	} else if (IS("Retry-After")) {
-		/* Seconds only; an HTTP date is treated as absent. */
-		header_copy(tmp, sizeof(tmp), v, vlen);
-		errno = 0;
-		long ra = strtol(tmp, &end, 10);
-		if (tmp[0] >= '0' && tmp[0] <= '9' && errno == 0 && *end == '\0' && ra >= 0)
-			h->retry_after = ra;
-	}
-#undef IS
-}
 
 /* The fields of the last response (after redirects) that matter. */
 static size_t
@@ -927,7 +511,7 @@ job_body_start(struct crawl_job *j)
 		if (j->part_fd != -1 || j->state.part_url != NULL)
 			job_drop_part(j);
 	} else {
-		char *path = job_path(j, ".part");
+		char *path = crawl_state_path(j->cr->dir, j->src.id, ".part");
 		/* Stored raw, the ingest's own file is the kept prefix (one
 		 * write); deflated, or until that is known, the crawler keeps
 		 * the bytes itself. */
@@ -947,9 +531,9 @@ job_body_start(struct crawl_job *j)
 		}
 		free(path);
 		if (j->part_ok) {
-			set_str(&j->state.part_url, j->src.urls[j->url_i]);
-			set_str(&j->state.part_validator, val);
-			state_save(j);
+			crawl_state_set(&j->state.part_url, j->src.urls[j->url_i]);
+			crawl_state_set(&j->state.part_validator, val);
+			job_save_state(j);
 		}
 	}
 	j->body_started = 1;
@@ -1069,7 +653,6 @@ job_easy(struct crawl_job *j)
 	curl_slist_free_all(j->hdrs);
 	j->hdrs = NULL;
 	curl_easy_setopt(e, CURLOPT_URL, j->src.urls[j->url_i]);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, crawl_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, crawl_header_cb);
@@ -1153,7 +736,12 @@ job_transfer(struct crawl_job *j)
 	if (j->attempt > 0)
 		log_info("%s %s: attempt %u of %s%s", j->cr->tag, j->src.id, j->attempt + 1,
 		    j->src.urls[j->url_i], j->offset > 0 ? " (resuming)" : "");
-	curl_multi_add_handle(cr->multi, j->easy);
+	j->xfer.done = job_transfer_done;
+	if (curl_loop_add(cr->loop, j->easy, &j->xfer) == -1) {
+		snprintf(j->reason, sizeof(j->reason), "out of memory");
+		j->fatal = 1;
+		job_finish(j);
+	}
 }
 
 /* Re-hash the kept prefix a step per loop turn, then resume. */
@@ -1164,7 +752,7 @@ job_rehash_cb(evutil_socket_t fd, short what, void *arg)
 	static char buf[256 * 1024];
 	uint64_t done = 0;
 	int rfd;
-	char *path = job_path(j, ".part");
+	char *path = crawl_state_path(j->cr->dir, j->src.id, ".part");
 
 	rfd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	free(path);
@@ -1205,13 +793,13 @@ job_start(struct crawl_job *j)
 	struct stat sb;
 
 	cr->active++;
-	state_load(j);
+	crawl_state_load(cr->dir, j->src.id, &j->state);
 	j->url_i = 0;
 	j->attempt = 0;
 	j->offset = 0;
 	j->part_fd = -1;
 	/* A prefix kept from a broken transfer of the first URL? */
-	path = job_path(j, ".part");
+	path = crawl_state_path(j->cr->dir, j->src.id, ".part");
 	if (path != NULL && stat(path, &sb) == 0 && sb.st_size > 0 &&
 	    j->state.part_url != NULL && j->state.part_validator != NULL &&
 	    (j->src.follow || strcmp(j->state.part_url, j->src.urls[0]) == 0)) {
@@ -1581,20 +1169,20 @@ job_complete(struct crawl_job *j)
 	    j->state.url != NULL && strcmp(j->state.url, j->src.urls[j->url_i]) == 0 &&
 	    store_has_object(cr->st, m->sha256);
 	/* The validators describe this copy now. */
-	set_str(&j->state.url, j->src.urls[j->url_i]);
-	set_str(&j->state.etag, j->h.etag[0] == '"' || strncmp(j->h.etag, "W/", 2) == 0 ?
+	crawl_state_set(&j->state.url, j->src.urls[j->url_i]);
+	crawl_state_set(&j->state.etag, j->h.etag[0] == '"' || strncmp(j->h.etag, "W/", 2) == 0 ?
 	    j->h.etag : NULL);
-	set_str(&j->state.last_modified, j->h.last_modified);
-	set_str(&j->state.sha256, m->sha256);
+	crawl_state_set(&j->state.last_modified, j->h.last_modified);
+	crawl_state_set(&j->state.sha256, m->sha256);
 	job_drop_part_save(j, 0);
 	if (j->src.follow) {
 		/* Content-addressed: no validators worth keeping. */
-		char *path = job_path(j, ".json");
+		char *path = crawl_state_path(j->cr->dir, j->src.id, ".json");
 		if (path != NULL)
 			unlink(path);
 		free(path);
 	} else
-		state_save(j);
+		job_save_state(j);
 	if (same) {
 		free(type);
 		job_unchanged(j, name);
@@ -1984,12 +1572,12 @@ crawler_pass_free(struct crawler *cr)
 	for (j = cr->jobs; j != NULL; j = next) {
 		next = j->next;
 		if (j->easy != NULL)
-			curl_multi_remove_handle(cr->multi, j->easy);
+			curl_loop_remove(cr->loop, j->easy);
 		free(j->mem);
 		ingest_free(j->in);
 		job_release(j);
 		src_free(&j->src);
-		state_free(&j->state);
+		crawl_state_free(&j->state);
 		free(j);
 	}
 	cr->jobs = cr->queue = NULL;
@@ -2038,43 +1626,6 @@ crawler_check_end(struct crawler *cr)
 	}
 }
 
-/* Remove what an earlier process set aside and did not get to unlink. */
-static void
-crawler_sweep(struct crawler *cr)
-{
-	DIR *d = opendir(cr->dir);
-	struct dirent *e;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		char *p;
-		size_t len = strlen(e->d_name);
-		/* ID.part.new: a kept prefix being renamed into place when
-		 * the process ended. */
-		int renaming = len > 9 && strcmp(e->d_name + len - 9, ".part.new") == 0;
-		if (strncmp(e->d_name, ".trash-", 7) != 0 &&
-		    strncmp(e->d_name, ".tmp-", 5) != 0 && !renaming)
-			continue;
-		if (asprintf(&p, "%s/%s", cr->dir, e->d_name) == -1)
-			continue;
-		if (strncmp(e->d_name, ".trash-", 7) == 0 || renaming) {
-			/* Through the same path: a large one goes aside again. */
-			pthread_t t;
-			pthread_attr_t attr;
-			pthread_attr_init(&attr);
-			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-			if (pthread_create(&t, &attr, crawl_unlink_thread, p) != 0)
-				crawl_unlink_thread(p);
-			pthread_attr_destroy(&attr);
-		} else {
-			unlink(p);
-			free(p);
-		}
-	}
-	closedir(d);
-}
-
 /* What a crawl and a sync share: the lock, the settings, the batches.
  * The jobs are added after. */
 static int
@@ -2104,7 +1655,7 @@ crawler_start(struct crawler *cr, const struct config *cfg, int follow, crawl_do
 		cr->lock_fd = -1;
 		return -1;
 	}
-	crawler_sweep(cr);
+	crawl_state_sweep(cr->dir);
 	memset(&cr->totals, 0, sizeof(cr->totals));
 	cr->running = 1;
 	cr->follow = follow;
@@ -2132,8 +1683,7 @@ crawler_start(struct crawler *cr, const struct config *cfg, int follow, crawl_do
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	curl_multi_setopt(cr->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cr->concurrency);
-	curl_multi_setopt(cr->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)cfg->crawl_per_host);
+	curl_loop_limits(cr->loop, (long)cr->concurrency, (long)cfg->crawl_per_host);
 	return 0;
 }
 
@@ -2234,8 +1784,7 @@ crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
 	cr->st = st;
 	cr->lock_fd = -1;
 	if ((cr->dir = fsutil_join(st->root, STATE_DIR)) == NULL ||
-	    (cr->multi = curl_multi_init()) == NULL ||
-	    (cr->timer = evtimer_new(base, crawler_timer_cb, cr)) == NULL ||
+	    (cr->loop = curl_loop_new(base)) == NULL ||
 	    (cr->flush_timer = evtimer_new(base, crawler_flush_cb, cr)) == NULL ||
 	    (cr->turn_ev = evtimer_new(base, crawler_turn_cb, cr)) == NULL) {
 		snprintf(err, errlen, "cannot set up the crawler: out of memory");
@@ -2264,10 +1813,6 @@ crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
 	    pthread_create(&cr->pub_th, NULL, crawler_pub_main, cr) == 0)
 		cr->pub_started = 1;
 	/* Without the thread, the loop publishes (and waits). */
-	curl_multi_setopt(cr->multi, CURLMOPT_SOCKETFUNCTION, crawler_curl_socket);
-	curl_multi_setopt(cr->multi, CURLMOPT_SOCKETDATA, cr);
-	curl_multi_setopt(cr->multi, CURLMOPT_TIMERFUNCTION, crawler_curl_timer);
-	curl_multi_setopt(cr->multi, CURLMOPT_TIMERDATA, cr);
 	return cr;
 }
 
@@ -2279,11 +1824,6 @@ crawler_free(struct crawler *cr)
 	cr->done = NULL;
 	if (cr->running)
 		crawler_pass_free(cr);
-	while (cr->gets != NULL) {
-		struct crawl_get *g = cr->gets;
-		cr->gets = g->next;
-		crawl_get_free(g);
-	}
 	if (cr->pub_started) {
 		pthread_mutex_lock(&cr->pub_mu);
 		cr->pub_quit = 1;
@@ -2307,10 +1847,7 @@ crawler_free(struct crawler *cr)
 		event_free(cr->pool_ev);
 	if (cr->pool_efd > 0)
 		close(cr->pool_efd);
-	if (cr->multi != NULL)
-		curl_multi_cleanup(cr->multi);
-	if (cr->timer != NULL)
-		event_free(cr->timer);
+	curl_loop_free(cr->loop);
 	if (cr->flush_timer != NULL)
 		event_free(cr->flush_timer);
 	if (cr->turn_ev != NULL)

@@ -6,6 +6,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "crawl_headers.h"
 #include "store.h"
 
 /*
@@ -20,22 +21,6 @@
  */
 
 struct crawler;
-
-/*
- * What the crawler reads from an origin's response head (untrusted):
- * fed one header line at a time, as libcurl delivers them; a status line
- * starts a new response (after a redirect). Exposed for fuzzing.
- */
-struct crawl_headers {
-	char etag[256], last_modified[64], content_type[128], content_range[96];
-	int encoded;		/* a Content-Encoding other than identity */
-	int vary_encoding;	/* Vary names Accept-Encoding */
-	long long content_length;	/* -1 unknown or malformed */
-	long retry_after;	/* seconds; -1 absent or not a number */
-};
-
-void crawl_headers_reset(struct crawl_headers *h);
-void crawl_headers_line(struct crawl_headers *h, const char *line, size_t len);
 
 struct crawl_totals {
 	unsigned fetched, unchanged, failed;

@@ -13,7 +13,7 @@ start_origin
 
 quick="/f/quick.bin?size=50000&seed=quick"
 # 1 MB in 4 KiB pieces 20 ms apart: about 5 s.
-slow="/f/slow.mp4?size=1000000&seed=slow&drip=20&type=video%2Fmp4"
+slow="/f/slow.mp4?size=1000000&seed=slow&drip=40&type=video%2Fmp4"
 origin_info "$quick"
 quick_sha=$INFO_SHA
 origin_info "$slow"
@@ -62,11 +62,17 @@ for i in $(seq 1 10); do
 	out=$(curl -sS --max-time 1 --cacert "$STORE/tls/cert.pem" "$HTTPS_URL/healthz" 2>&1) ||
 		server_fail "check $i: no HTTPS /healthz within 1 s during a slow crawl ($out)"
 	code=$(status_of "$HTTP_URL/files/slow.mp4")
-	[ "$code" = 404 ] || server_fail "check $i: /files/slow.mp4 answered $code before it was complete"
+	if [ "$code" != 404 ]; then
+		# Served: only once the origin had sent the last byte. A loaded
+		# machine may get fewer checks in; two during the transfer prove
+		# the claim.
+		n=$(origin_q "len([e for e in L if e['path'] == sys.argv[3] and e['done'] is None])" "$slow")
+		[ "$n" = 0 ] || server_fail "check $i: /files/slow.mp4 answered $code before it was complete"
+		[ "$i" -gt 2 ] || { origin_show; fail "the slow transfer ended before two checks: make it slower"; }
+		break
+	fi
 	sleep 0.1
 done
-n=$(origin_q "len([e for e in L if e['path'] == sys.argv[3] and e['done'] is None])" "$slow")
-[ "$n" -ge 1 ] || { origin_show; fail "the slow transfer ended before the checks did: make it slower"; }
 pass "/healthz answers within 1 s during a slow crawl; nothing partial is served"
 
 wait_served slow.mp4 30
@@ -112,7 +118,14 @@ for i in $(seq 1 50); do
 done
 curl_http -o "$T/catalog2.json" "$HTTP_URL/catalog.json"
 cmp -s "$T/catalog.json" "$T/catalog2.json" || fail "an unchanged pass re-published the catalog"
-[ "$(origin_count "$slow")" = 2 ] || { origin_show; fail "slow asked other than twice in two passes"; }
+# Once per pass: on a loaded machine more passes may have run by now, so
+# the requests are counted against the passes logged around the count
+# (one more may be under way).
+before=$(grep -c 'crawl: pass done' "$SERVER_LOG")
+asked=$(origin_count "$slow")
+after=$(grep -c 'crawl: pass done' "$SERVER_LOG")
+[ "$asked" -ge "$before" ] && [ "$asked" -le $((after + 1)) ] ||
+	{ origin_show; fail "slow asked $asked times in $before to $after passes"; }
 stop_server
 pass "the next pass comes after the interval: 304s, catalog unchanged; the server stops cleanly"
 

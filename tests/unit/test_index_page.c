@@ -333,8 +333,9 @@ test_big(void)
 	s = render(cat, PUBKEY, NULL);
 	t1 = now_ms();
 	len = strlen(s);
+	/* Printed, not asserted: how fast a shared machine is proves
+	 * nothing about the renderer. */
 	printf("10000 items: %zu bytes in %.1f ms\n", len, t1 - t0);
-	CHECK(t1 - t0 < 100);
 	CHECK(count(s, "class=\"item\"") == 10000);
 	CHECK(strstr(s, "src=\"files/item%2009999.mp4\"") != NULL);
 	CHECK(strstr(s, "src=\"files/item%2009998.txt\"") == NULL);
