@@ -1,23 +1,8 @@
-#include "ingest.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
-#include <zlib.h>
-
-#include "fsutil.h"
-#include "hexutil.h"
-
 /*
+ * The ingest sink of ingest.h: a ring of slots, a hasher and a writer
+ * thread, the deflate trial and the switch back to raw, the keep name for
+ * resumes, and the commit that links objects into the store.
+ *
  * How the bytes flow, and why:
  *
  * Input lands in a ring of NSLOTS aligned slots of SLOT_LEN bytes (the
@@ -43,6 +28,26 @@
  *
  * Objects smaller than one slot never start a thread.
  */
+
+#include "ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "fsutil.h"
+#include "hexutil.h"
+
 #define SLOT_LEN	(1u << 20)
 #define NSLOTS		4
 #define OUTBUF_LEN	(1u << 20)

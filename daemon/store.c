@@ -1,3 +1,10 @@
+/*
+ * The content-addressed store (the layout is in store.h): opening and
+ * tidying it, the writers' lock, object paths, the metadata trailer,
+ * quarantine and removal, and the re-hash of an object that `verify` and
+ * the scrub run.
+ */
+
 #include "store.h"
 
 #include <dirent.h>
