@@ -19,6 +19,7 @@
 
 #include "hexutil.h"
 #include "names.h"
+#include "pieces.h"
 
 #define DL_BUF_MIN	1024
 #define DL_SHA1_LEN	20
@@ -279,7 +280,7 @@ dl_pieces_ok(const struct dl_item *it)
 
 	if (pl < DL_PIECE_MIN || (pl & (pl - 1)) != 0 || it->size > INT64_MAX)
 		return 0;
-	want = it->size / pl + (it->size % pl != 0);
+	want = pieces_count(it->size, pl);
 	return it->n_pieces == want && it->n_pieces <= SIZE_MAX / DL_SHA1_LEN &&
 	    (it->n_pieces == 0 || it->pieces != NULL);
 }

@@ -104,6 +104,13 @@ pieces_final(struct pieces *pc)
 	return pieces_finish_one(pc);
 }
 
+uint64_t
+pieces_count(uint64_t size, uint32_t length)
+{
+	/* Not (size + length - 1) / length: no overflow near UINT64_MAX. */
+	return size / length + (size % length != 0);
+}
+
 void
 pieces_free(struct pieces *pc)
 {

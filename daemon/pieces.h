@@ -52,6 +52,10 @@ int pieces_update(struct pieces *pc, const void *buf, size_t len);
  * for pieces_update. */
 int pieces_final(struct pieces *pc);
 
+/* How many pieces SIZE bytes make at LENGTH (> 0): what clients
+ * recompute from a torrent or Metalink, and what a trailer must hold. */
+uint64_t pieces_count(uint64_t size, uint32_t length);
+
 /* Frees the context and the collected digests (which a caller may have
  * taken by setting pc->digests to NULL). */
 void pieces_free(struct pieces *pc);

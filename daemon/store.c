@@ -310,7 +310,7 @@ store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
 	    !name_is_sha256_hex(ssha, strlen(ssha)) || size < 0 || ssize < 0 ||
 	    plen < 16384 || plen > (1 << 26) || hlen % 40 != 0 ||
 	    (strcmp(enc, "gzip") != 0 && strcmp(enc, "identity") != 0) || mtime < 0 ||
-	    hlen / 40 != (size_t)((size + plen - 1) / plen)) {
+	    hlen / 40 != pieces_count((uint64_t)size, (uint32_t)plen)) {
 		snprintf(err, errlen, "bad metadata: inconsistent fields");
 		goto fail;
 	}

@@ -116,6 +116,13 @@ main(void)
 	CHECK(pieces_final(&pc) == -1 && pc.count == n - 1);
 	pieces_free(&pc);
 
+	/* The count clients recompute, without overflow at the top. */
+	CHECK(pieces_count(0, LEN) == 0);
+	CHECK(pieces_count(1, LEN) == 1);
+	CHECK(pieces_count(LEN, LEN) == 1);
+	CHECK(pieces_count(LEN + 1, LEN) == 2);
+	CHECK(pieces_count(UINT64_MAX, LEN) == (UINT64_MAX >> 14) + 1);
+
 	free(want);
 	free(buf);
 	CHECK_DONE();
