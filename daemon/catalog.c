@@ -1,3 +1,10 @@
+/*
+ * The catalog's life: build and edit it (items, mirrors), parse and
+ * validate untrusted catalog bytes, load the one STORE/current names,
+ * publish a signed new one with an atomic swap of `current`, and prune old
+ * ones. The format and the on-disk layout are described in catalog.h.
+ */
+
 #include "catalog.h"
 
 #include <dirent.h>

@@ -1,14 +1,3 @@
-#ifndef EMBERD_CATALOG_H
-#define EMBERD_CATALOG_H
-
-#include <stddef.h>
-#include <stdint.h>
-
-#include <jansson.h>
-
-#include "minisign.h"
-#include "store.h"
-
 /*
  * The signed catalog (DESIGN.md, "Catalog"), held as a jansson object.
  * It is O(items) in memory: it is the one thing emberd keeps whole, and
@@ -19,6 +8,17 @@
  * so a reader opening current/ always gets a catalog and the signature
  * made for it.
  */
+
+#ifndef EMBERD_CATALOG_H
+#define EMBERD_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "minisign.h"
+#include "store.h"
 
 #define CATALOG_MAX_BYTES (64u << 20)
 

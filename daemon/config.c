@@ -92,12 +92,12 @@ enum config_type {
 };
 
 struct config_keydef {
-	enum config_section	 section;
-	const char		*name;
-	enum config_type	 type;
-	int			 repeat;
-	size_t			 off;	/* in struct config, or config_source */
-	size_t			 noff;	/* the element count of a repeatable key */
+	enum config_section section;
+	const char *name;
+	enum config_type type;
+	int repeat;
+	size_t off;		/* in struct config, or config_source */
+	size_t noff;		/* the element count of a repeatable key */
 };
 
 #define CF(f)	offsetof(struct config, f)
@@ -160,27 +160,27 @@ static const char *const config_proxy_schemes[] = {
 
 /* The state of one parse, shared by the reader and the handler. */
 struct config_parse {
-	struct config	*cfg;
-	const char	*file;		/* as named in messages */
-	const char	*text;
-	size_t		 len;
-	size_t		 pos;
-	int		 lineno;	/* of the line last handed to inih */
-	int		 failed;
-	int		 closed;	/* the last section was checked */
-	char		*longval;	/* the value of a line too long for inih */
-	char		*err;
-	size_t		 errlen;
+	struct config *cfg;
+	const char *file;		/* as named in messages */
+	const char *text;
+	size_t len;
+	size_t pos;
+	int lineno;			/* of the line last handed to inih */
+	int failed;
+	int closed;			/* the last section was checked */
+	char *longval;			/* the value of a line too long for inih */
+	char *err;
+	size_t errlen;
 
 	enum config_section section;
-	int		 section_line;
-	size_t		 source;	/* index in cfg->sources */
-	int		 section_seen[CONFIG_S_MAX];	/* line, 0: not yet */
-	int		 key_seen[CONFIG_NKEYS];	/* line, 0: not yet */
+	int section_line;
+	size_t source;			/* index in cfg->sources */
+	int section_seen[CONFIG_S_MAX];	/* line, 0: not yet */
+	int key_seen[CONFIG_NKEYS];	/* line, 0: not yet */
 };
 
-static void	config_error(struct config_parse *, int, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
+static void config_error(struct config_parse *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Record the first error only: it is the one the user fixes first, and
@@ -189,8 +189,8 @@ static void	config_error(struct config_parse *, int, const char *, ...)
 static void
 config_error(struct config_parse *p, int line, const char *fmt, ...)
 {
-	va_list	 ap;
-	int	 n;
+	va_list ap;
+	int n;
 
 	if (p->failed)
 		return;
@@ -221,7 +221,7 @@ config_nomem(struct config_parse *p)
 static const char *
 config_shown(char *buf, size_t size, const char *s, size_t len)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < len && i + 1 < size; i++)
 		buf[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
@@ -253,7 +253,7 @@ config_section_show(struct config_parse *p, char *buf, size_t size)
 static int
 config_keyfind(enum config_section section, const char *name)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < CONFIG_NKEYS; i++)
 		if (config_keys[i].section == section &&
@@ -266,9 +266,9 @@ config_keyfind(enum config_section section, const char *name)
 static int
 config_digits(const char **sp, uint64_t *out)
 {
-	const char	*s = *sp;
-	uint64_t	 n = 0;
-	unsigned	 d;
+	const char *s = *sp;
+	uint64_t n = 0;
+	unsigned d;
 
 	if (!isdigit((unsigned char)*s))
 		return -1;
@@ -286,7 +286,7 @@ config_digits(const char **sp, uint64_t *out)
 int
 config_parse_size(const char *s, uint64_t *out)
 {
-	uint64_t	 n, mult = 1;
+	uint64_t n, mult = 1;
 
 	if (config_digits(&s, &n) == -1)
 		return -1;
@@ -324,7 +324,7 @@ config_parse_size(const char *s, uint64_t *out)
 int
 config_parse_duration(const char *s, uint64_t *out)
 {
-	uint64_t	 n, mult = 1;
+	uint64_t n, mult = 1;
 
 	if (config_digits(&s, &n) == -1)
 		return -1;
@@ -380,10 +380,10 @@ config_parse_bool(const char *s, int *out)
 int
 config_parse_listen(const char *s, struct config_listen *out)
 {
-	char		 buf[INET6_ADDRSTRLEN];
-	struct in6_addr	 a6;
-	const char	*h, *he, *ps, *c;
-	uint64_t	 port;
+	char buf[INET6_ADDRSTRLEN];
+	struct in6_addr a6;
+	const char *h, *he, *ps, *c;
+	uint64_t port;
 
 	memset(out, 0, sizeof(*out));
 	if (s[0] == '[') {
@@ -430,7 +430,7 @@ config_parse_listen(const char *s, struct config_listen *out)
 static int
 config_parse_range(const char *s, unsigned *out, uint64_t min, uint64_t max)
 {
-	uint64_t	 n;
+	uint64_t n;
 
 	if (config_digits(&s, &n) == -1 || *s != '\0' || n < min || n > max)
 		return -1;
@@ -447,8 +447,8 @@ config_parse_count(const char *s, unsigned *out)
 static int
 config_check_url(const char *s, const char *const *schemes)
 {
-	const char	*rest = NULL;
-	size_t		 i, n;
+	const char *rest = NULL;
+	size_t i, n;
 
 	for (i = 0; schemes[i] != NULL; i++) {
 		n = strlen(schemes[i]);
@@ -470,7 +470,7 @@ config_check_url(const char *s, const char *const *schemes)
 static int
 config_check_user(const char *s)
 {
-	size_t	 n;
+	size_t n;
 
 	if (s[0] == '-')
 		return -1;
@@ -494,7 +494,7 @@ config_check_filename(const char *s)
 static int
 config_mime_token(const char **sp)
 {
-	const char	*s = *sp;
+	const char *s = *sp;
 
 	while (isalnum((unsigned char)*s) || (*s != '\0' &&
 	    strchr("!#$%&'*+-.^_`|~", *s) != NULL))
@@ -518,7 +518,7 @@ config_check_mime(const char *s)
 static int
 config_check_sha256(const char *s)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++)
 		if (!isxdigit((unsigned char)s[i]))
@@ -534,7 +534,7 @@ config_check_sha256(const char *s)
 static int
 config_check_pubkey(const char *s)
 {
-	size_t	 i;
+	size_t i;
 
 	if (strncmp(s, "RW", 2) != 0)
 		return -1;
@@ -547,8 +547,8 @@ config_check_pubkey(const char *s)
 static char *
 config_path(struct config_parse *p, const char *v)
 {
-	const char	*dir = p->cfg->dir;
-	char		*r;
+	const char *dir = p->cfg->dir;
+	char *r;
 
 	if (v[0] == '/')
 		return strdup(v);
@@ -566,8 +566,8 @@ config_path(struct config_parse *p, const char *v)
 static int
 config_check_file(struct config_parse *p, const char *key, const char *path)
 {
-	struct stat	 st;
-	int		 fd;
+	struct stat st;
+	int fd;
 
 	if (stat(path, &st) == -1)
 		goto fail;
@@ -591,7 +591,7 @@ config_check_file(struct config_parse *p, const char *key, const char *path)
 static int
 config_push(char ***arr, size_t *n, char *s)
 {
-	char	**a;
+	char **a;
 
 	if ((a = reallocarray(*arr, *n + 1, sizeof(*a))) == NULL) {
 		free(s);
@@ -606,7 +606,7 @@ static int
 config_bad(struct config_parse *p, const struct config_keydef *kd,
     const char *value, const char *what, const char *hint)
 {
-	char	 show[CONFIG_SHOW_MAX], sec[128];
+	char show[CONFIG_SHOW_MAX], sec[128];
 
 	config_error(p, p->lineno, "bad %s '%s' for '%s' in %s%s%s", what,
 	    config_show(show, sizeof(show), value), kd->name,
@@ -620,8 +620,8 @@ static char *
 config_string(struct config_parse *p, const struct config_keydef *kd,
     const char *v)
 {
-	char	*s = NULL;
-	size_t	 i, n;
+	char *s = NULL;
+	size_t i, n;
 
 	switch (kd->type) {
 	case CONFIG_T_USER:
@@ -705,11 +705,11 @@ static int
 config_set(struct config_parse *p, const struct config_keydef *kd,
     const char *v)
 {
-	struct config_listen	 l, *la;
-	char			*base, *s;
-	void			*field;
-	size_t			*n;
-	uint64_t		 u;
+	struct config_listen l, *la;
+	char *base, *s;
+	void *field;
+	size_t *n;
+	uint64_t u;
 
 	if (kd->section == CONFIG_S_SOURCE)
 		base = (char *)&p->cfg->sources[p->source];
@@ -785,10 +785,10 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 static int
 config_key(struct config_parse *p, const char *name, const char *value)
 {
-	const struct config_keydef	*kd;
-	char				 show[CONFIG_SHOW_MAX], sec[128];
-	const char			*c;
-	int				 i;
+	const struct config_keydef *kd;
+	char show[CONFIG_SHOW_MAX], sec[128];
+	const char *c;
+	int i;
 
 	if (p->failed)
 		return -1;
@@ -854,9 +854,9 @@ config_handler(void *arg, const char *section, const char *name,
 static void
 config_section_close(struct config_parse *p)
 {
-	struct config	*cfg = p->cfg;
-	char		 sec[128];
-	int		 cert, key;
+	struct config *cfg = p->cfg;
+	char sec[128];
+	int cert, key;
 
 	if (p->closed || p->failed)
 		return;
@@ -893,10 +893,10 @@ config_section_close(struct config_parse *p)
 static int
 config_source_open(struct config_parse *p, const char *id, size_t len)
 {
-	struct config		*cfg = p->cfg;
-	struct config_source	*src;
-	char			 show[CONFIG_SHOW_MAX];
-	size_t			 i;
+	struct config *cfg = p->cfg;
+	struct config_source *src;
+	char show[CONFIG_SHOW_MAX];
+	size_t i;
 
 	for (i = 0; i < len; i++)
 		if (!isalnum((unsigned char)id[i]) && id[i] != '.' &&
@@ -943,9 +943,9 @@ config_source_open(struct config_parse *p, const char *id, size_t len)
 static int
 config_header(struct config_parse *p, const char *s, size_t len)
 {
-	char		 show[CONFIG_SHOW_MAX];
-	const char	*in, *end;
-	int		 i;
+	char show[CONFIG_SHOW_MAX];
+	const char *in, *end;
+	int i;
 
 	/* A section that ends is checked before a new one may fail. */
 	config_section_close(p);
@@ -1011,9 +1011,9 @@ config_header(struct config_parse *p, const char *s, size_t len)
 static char *
 config_reader(char *buf, int size, void *arg)
 {
-	struct config_parse	*p = arg;
-	const char		*s, *e, *nl, *sep, *c, *ne;
-	size_t			 n;
+	struct config_parse *p = arg;
+	const char *s, *e, *nl, *sep, *c, *ne;
+	size_t n;
 
 	free(p->longval);
 	p->longval = NULL;
@@ -1092,8 +1092,8 @@ static int
 config_parse_text(const char *text, size_t len, const char *file,
     struct config *cfg, char *err, size_t errlen)
 {
-	struct config_parse	 p;
-	int			 r;
+	struct config_parse p;
+	int r;
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
@@ -1147,8 +1147,8 @@ config_parse_text(const char *text, size_t len, const char *file,
 static char *
 config_absdir(const char *dir)
 {
-	char	*cwd = NULL, *r = NULL;
-	size_t	 n;
+	char *cwd = NULL, *r = NULL;
+	size_t n;
 
 	if (dir == NULL || dir[0] != '/') {
 		if ((cwd = getcwd(NULL, 0)) == NULL)
@@ -1202,12 +1202,12 @@ config_load_string(const char *text, const char *name, const char *dir,
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
-	struct stat	 st;
-	char		*abs = NULL, *text = NULL, *slash;
-	const char	*nul;
-	size_t		 len = 0;
-	ssize_t		 r;
-	int		 fd = -1, line, saved;
+	struct stat st;
+	char *abs = NULL, *text = NULL, *slash;
+	const char *nul;
+	size_t len = 0;
+	ssize_t r;
+	int fd = -1, line, saved;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (err != NULL && errlen > 0)
@@ -1283,7 +1283,7 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 static void
 config_free_listen(struct config_listen *l, size_t n)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++) {
 		free(l[i].host);
@@ -1295,7 +1295,7 @@ config_free_listen(struct config_listen *l, size_t n)
 static void
 config_free_strings(char **a, size_t n)
 {
-	size_t	 i;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		free(a[i]);
@@ -1305,8 +1305,8 @@ config_free_strings(char **a, size_t n)
 void
 config_free(struct config *cfg)
 {
-	struct config_source	*src;
-	size_t			 i;
+	struct config_source *src;
+	size_t i;
 
 	if (cfg == NULL)
 		return;

@@ -1,15 +1,15 @@
-#ifndef EMBERD_CONFIG_H
-#define EMBERD_CONFIG_H
-
-#include <stddef.h>
-#include <stdint.h>
-
 /*
  * The INI config of DESIGN.md, parsed with inih. Every path is stored
  * absolute: relative ones resolve against the config file's folder.
  * Durations are seconds, sizes bytes. Strings are heap copies owned by the
  * struct; config_free() releases them all.
  */
+
+#ifndef EMBERD_CONFIG_H
+#define EMBERD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 struct config_source {
 	char *id;		/* the NAME of [source NAME] */

@@ -1,3 +1,13 @@
+/*
+ * The Metalink 4 and BitTorrent v1 writers of downloads.h.
+ *
+ * Both documents are small (a torrent of a 4 GiB item at 1 MiB pieces
+ * is about 80 KiB) and built once per request or per catalog change, so
+ * plain appends into one growing buffer are enough. The buffer keeps a
+ * sticky error so the writers below read as the document they produce
+ * rather than as a ladder of checks; dl_buf_finish reports it once.
+ */
+
 #include "downloads.h"
 
 #include <stdint.h>
@@ -9,14 +19,7 @@
 
 #include "hexutil.h"
 #include "names.h"
-
-/*
- * Both documents are small (a torrent of a 4 GiB item at 1 MiB pieces
- * is about 80 KiB) and built once per request or per catalog change, so
- * plain appends into one growing buffer are enough. The buffer keeps a
- * sticky error so the writers below read as the document they produce
- * rather than as a ladder of checks; dl_buf_finish reports it once.
- */
+#include "pieces.h"
 
 #define DL_BUF_MIN	1024
 #define DL_SHA1_LEN	20
@@ -277,7 +280,7 @@ dl_pieces_ok(const struct dl_item *it)
 
 	if (pl < DL_PIECE_MIN || (pl & (pl - 1)) != 0 || it->size > INT64_MAX)
 		return 0;
-	want = it->size / pl + (it->size % pl != 0);
+	want = pieces_count(it->size, pl);
 	return it->n_pieces == want && it->n_pieces <= SIZE_MAX / DL_SHA1_LEN &&
 	    (it->n_pieces == 0 || it->pieces != NULL);
 }

@@ -1,9 +1,3 @@
-#ifndef EMBERD_DOWNLOADS_H
-#define EMBERD_DOWNLOADS_H
-
-#include <stddef.h>
-#include <stdint.h>
-
 /*
  * The download descriptions served beside every item: a Metalink 4
  * document (/files/NAME.meta4) and a BitTorrent v1 metainfo file
@@ -12,6 +6,12 @@
  * several mirrors at once cannot mix two versions of a renamed item.
  * Pure writers: no I/O, output depends only on the arguments.
  */
+
+#ifndef EMBERD_DOWNLOADS_H
+#define EMBERD_DOWNLOADS_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 struct dl_item {
 	const char *name;		/* item name: UTF-8, no '/', validated already */

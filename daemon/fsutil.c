@@ -1,3 +1,9 @@
+/*
+ * The file-system moves durable writes are made of (fsutil.h): folder
+ * fsync, mkdir -p, full writes, temp-file-then-rename, bounded reads. No
+ * logging: callers know what the file was for and say so.
+ */
+
 #include "fsutil.h"
 
 #include <errno.h>

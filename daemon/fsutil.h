@@ -1,14 +1,14 @@
-#ifndef EMBERD_FSUTIL_H
-#define EMBERD_FSUTIL_H
-
-#include <stddef.h>
-#include <sys/types.h>
-
 /*
  * The few file-system moves every durable write in emberd is made of:
  * write to a temp file in the target folder, fsync, rename, fsync the
  * folder. All return 0 or -1 with errno set.
  */
+
+#ifndef EMBERD_FSUTIL_H
+#define EMBERD_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
 
 int fsutil_fsync_dir(const char *dir);
 int fsutil_mkdir_p(const char *path, mode_t mode);

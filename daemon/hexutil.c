@@ -1,3 +1,7 @@
+/*
+ * Hex encoding and decoding for digests: lowercase out, either case in.
+ */
+
 #include "hexutil.h"
 
 void

@@ -1,3 +1,8 @@
+/*
+ * Hex for digests: the store's object ids and the metadata's pieces are
+ * hex on disk and in URLs.
+ */
+
 #ifndef EMBERD_HEXUTIL_H
 #define EMBERD_HEXUTIL_H
 

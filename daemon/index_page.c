@@ -1,3 +1,13 @@
+/*
+ * The HTML index page of index_page.h, with its escaping.
+ *
+ * Everything printed here comes from a catalog that may have been written
+ * by someone hostile (a compromised publisher, or a bug upstream), so every
+ * string goes through index_buf_html, and through index_buf_url first when
+ * it ends up in a link. The page is built once per catalog change and then
+ * served from memory, so plain appends into one growing buffer are enough.
+ */
+
 #include "index_page.h"
 
 #include <stdarg.h>
@@ -6,14 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/*
- * Everything printed here comes from a catalog that may have been written
- * by someone hostile (a compromised publisher, or a bug upstream), so every
- * string goes through index_buf_html, and through index_buf_url first when
- * it ends up in a link. The page is built once per catalog change and then
- * served from memory, so plain appends into one growing buffer are enough.
- */
 
 #define INDEX_BUF_MIN	65536
 

@@ -1,10 +1,3 @@
-#ifndef EMBERD_INDEX_PAGE_H
-#define EMBERD_INDEX_PAGE_H
-
-#include <stddef.h>
-
-#include <jansson.h>
-
 /*
  * The HTML index at "/": every catalog item with name, type, human size,
  * SHA-256 and links (the file; .meta4 and .torrent too); <video controls>
@@ -14,6 +7,13 @@
  * JavaScript, no external resources, inline CSS only. Every string from
  * the catalog is HTML-escaped, and URL-escaped where it goes in a link.
  */
+
+#ifndef EMBERD_INDEX_PAGE_H
+#define EMBERD_INDEX_PAGE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
 
 struct index_page_info {
 	json_t *catalog;	/* the parsed catalog (DESIGN.md "Catalog") */

@@ -1,23 +1,8 @@
-#include "ingest.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <openssl/evp.h>
-#include <zlib.h>
-
-#include "fsutil.h"
-#include "hexutil.h"
-
 /*
+ * The ingest sink of ingest.h: a ring of slots, a hasher and a writer
+ * thread, the deflate trial and the switch back to raw, the keep name for
+ * resumes, and the commit that links objects into the store.
+ *
  * How the bytes flow, and why:
  *
  * Input lands in a ring of NSLOTS aligned slots of SLOT_LEN bytes (the
@@ -43,6 +28,27 @@
  *
  * Objects smaller than one slot never start a thread.
  */
+
+#include "ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "fsutil.h"
+#include "hexutil.h"
+#include "pieces.h"
+
 #define SLOT_LEN	(1u << 20)
 #define NSLOTS		4
 #define OUTBUF_LEN	(1u << 20)
@@ -83,11 +89,8 @@ struct ingest {
 	enum ingest_mode mode;
 	uint64_t size_hint, size;
 
-	EVP_MD_CTX *sha256, *stored_sha256, *sha1;
-	uint32_t piece_length;
-	uint64_t piece_fill;
-	uint8_t *pieces;
-	size_t n_pieces, cap_pieces;
+	EVP_MD_CTX *sha256, *stored_sha256;
+	struct pieces pieces;	/* on the hasher thread while it runs */
 
 	z_stream zs;
 	int zinit, zdone;
@@ -195,41 +198,10 @@ ingest_tmp_close(struct ingest_tmp *t, int discard)
 }
 
 static void
-ingest_piece_done(struct ingest *in)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-
-	if (in->n_pieces == in->cap_pieces) {
-		size_t cap = in->cap_pieces ? in->cap_pieces * 2 : 64;
-		uint8_t *p = realloc(in->pieces, cap * 20);
-		if (p == NULL) {
-			ingest_fail(in, "out of memory");
-			return;
-		}
-		in->pieces = p;
-		in->cap_pieces = cap;
-	}
-	EVP_DigestFinal_ex(in->sha1, md, NULL);
-	memcpy(in->pieces + in->n_pieces * 20, md, 20);
-	in->n_pieces++;
-	in->piece_fill = 0;
-	EVP_DigestInit_ex(in->sha1, EVP_sha1(), NULL);
-}
-
-static void
 ingest_hash_pieces(struct ingest *in, const unsigned char *p, size_t len)
 {
-	while (len > 0) {
-		size_t take = in->piece_length - in->piece_fill;
-		if (take > len)
-			take = len;
-		EVP_DigestUpdate(in->sha1, p, take);
-		in->piece_fill += take;
-		p += take;
-		len -= take;
-		if (in->piece_fill == in->piece_length)
-			ingest_piece_done(in);
-	}
+	if (pieces_update(&in->pieces, p, len) == -1)
+		ingest_fail(in, "out of memory");
 }
 
 /* Write a slot at the end of the data file. Only the last slot may be
@@ -711,6 +683,7 @@ struct ingest *
 ingest_new(struct store *st, uint64_t size_hint, char *err, size_t errlen)
 {
 	struct ingest *in;
+	uint32_t piece_length;
 
 	if ((in = calloc(1, sizeof(*in))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -719,18 +692,17 @@ ingest_new(struct store *st, uint64_t size_hint, char *err, size_t errlen)
 	in->st = st;
 	in->size_hint = size_hint;
 	in->data.fd = -1;
-	in->piece_length = PIECE_MIN;
-	while (size_hint / in->piece_length > PIECES_TARGET && in->piece_length < PIECE_MAX)
-		in->piece_length *= 2;
+	piece_length = PIECE_MIN;
+	while (size_hint / piece_length > PIECES_TARGET && piece_length < PIECE_MAX)
+		piece_length *= 2;
 	pthread_mutex_init(&in->errmu, NULL);
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_cond_init(&in->cv, NULL);
 	if ((in->sha256 = EVP_MD_CTX_new()) == NULL ||
 	    (in->stored_sha256 = EVP_MD_CTX_new()) == NULL ||
-	    (in->sha1 = EVP_MD_CTX_new()) == NULL ||
 	    !EVP_DigestInit_ex(in->sha256, EVP_sha256(), NULL) ||
 	    !EVP_DigestInit_ex(in->stored_sha256, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex(in->sha1, EVP_sha1(), NULL)) {
+	    pieces_init(&in->pieces, piece_length, NULL, 0) == -1) {
 		snprintf(err, errlen, "out of memory");
 		ingest_free(in);
 		return NULL;
@@ -851,8 +823,9 @@ ingest_finish(struct ingest *in)
 	}
 	if (in->out != NULL && ingest_flush(in, 1) == -1)
 		return -1;
-	if (in->piece_fill > 0)
-		ingest_piece_done(in);
+	/* The last, short piece. */
+	if (pieces_final(&in->pieces) == -1)
+		return ingest_fail(in, "out of memory");
 	if (in->failed)
 		return -1;
 
@@ -867,9 +840,9 @@ ingest_finish(struct ingest *in)
 		hex_encode(md, 32, m->stored_sha256);
 	} else
 		memcpy(m->stored_sha256, m->sha256, sizeof(m->sha256));
-	m->piece_length = in->piece_length;
-	m->pieces = in->pieces;
-	m->n_pieces = in->n_pieces;
+	m->piece_length = in->pieces.length;
+	m->pieces = in->pieces.digests;	/* still owned by in->pieces */
+	m->n_pieces = in->pieces.count;
 	m->mtime = (int64_t)time(NULL);
 
 	/* The metadata trails the stored bytes in the same file, so one
@@ -1032,7 +1005,6 @@ ingest_free(struct ingest *in)
 	free(in->keep);
 	EVP_MD_CTX_free(in->sha256);
 	EVP_MD_CTX_free(in->stored_sha256);
-	EVP_MD_CTX_free(in->sha1);
-	free(in->pieces);
+	pieces_free(&in->pieces);
 	free(in);
 }

@@ -1,11 +1,3 @@
-#ifndef EMBERD_INGEST_H
-#define EMBERD_INGEST_H
-
-#include <stddef.h>
-#include <stdint.h>
-
-#include "store.h"
-
 /*
  * The ingest sink: the one streaming path by which bytes enter the store,
  * for `add`, the crawler and the follower alike. Bytes pass once through
@@ -18,6 +10,14 @@
  * lock, and ingest_free. Freeing an uncommitted ingest discards it; a
  * crash discards it too, since the temp file has no name until commit.
  */
+
+#ifndef EMBERD_INGEST_H
+#define EMBERD_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
 
 struct ingest;
 

@@ -1,3 +1,7 @@
+/*
+ * The daemon's log lines on stderr and the verbosity that filters them.
+ */
+
 #include "log.h"
 
 #include <stdarg.h>

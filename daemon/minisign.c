@@ -691,41 +691,29 @@ oom:
 	return NULL;
 }
 
-int
-minisign_verify(const struct minisign_pubkey *pk, const void *msg, size_t len,
-    const char *sig, size_t siglen, char *trusted_out, size_t trusted_len,
-    char *err, size_t errlen)
+/* A .minisig parsed and checked for form; its trusted comment points
+ * into the caller's text. */
+struct minisign_sig {
+	uint8_t raw[MINISIGN_SIG_RAW_LEN];	/* "ED", key id, signature */
+	uint8_t gsig[MINISIGN_SIG_LEN];		/* over signature + comment */
+	const char *tc;
+	size_t tclen;
+};
+
+/*
+ * Split SIG into its four lines and decode them, refusing anything but
+ * the exact minisign form of a prehashed signature by PK's key id. No
+ * cryptography yet: every refusal here is about the text.
+ */
+static int
+minisign_sig_parse(const struct minisign_pubkey *pk, const char *sig,
+    size_t siglen, struct minisign_sig *out, char *err, size_t errlen)
 {
 	struct minisign_line l[4];
-	EVP_PKEY *pkey = NULL;
-	const char *p, *end, *tc;
-	uint8_t sigraw[MINISIGN_SIG_RAW_LEN];
-	uint8_t gsig[MINISIGN_SIG_LEN];
-	uint8_t gbuf[MINISIGN_SIG_LEN + MINISIGN_TRUSTED_MAX];
-	uint8_t h[MINISIGN_HASH_LEN];
-	const uint8_t *s = sigraw + MINISIGN_ALG_LEN + MINISIGN_KEYID_LEN;
+	const char *p = sig, *end = sig + siglen;
 	char gotid[17], wantid[17];
-	size_t tclen, i;
-	int rc = -1;
+	size_t i;
 
-	if (trusted_out != NULL && trusted_len > 0)
-		trusted_out[0] = '\0';
-	if (pk == NULL) {
-		minisign_err(err, errlen, "no public key to verify with");
-		return -1;
-	}
-	if (sig == NULL || siglen == 0) {
-		minisign_err(err, errlen, "signature is empty");
-		return -1;
-	}
-	if (siglen > MINISIGN_SIGTEXT_MAX) {
-		minisign_err(err, errlen, "signature is too large (%zu bytes)",
-		    siglen);
-		return -1;
-	}
-
-	p = sig;
-	end = sig + siglen;
 	for (i = 0; i < 4; i++) {
 		if (minisign_next_line(&p, end, i == 3, &l[i]) == -1) {
 			minisign_err(err, errlen, "signature is truncated "
@@ -743,24 +731,25 @@ minisign_verify(const struct minisign_pubkey *pk, const void *msg, size_t len,
 		    "'" MINISIGN_UNTRUSTED_PREFIX "'");
 		return -1;
 	}
-	if (minisign_b64_decode(l[1].s, l[1].len, sigraw,
-	    sizeof(sigraw)) == -1) {
+	if (minisign_b64_decode(l[1].s, l[1].len, out->raw,
+	    sizeof(out->raw)) == -1) {
 		minisign_err(err, errlen, "signature line is not valid base64 "
 		    "of a minisign signature");
 		return -1;
 	}
-	if (sigraw[0] == 'E' && sigraw[1] == 'd') {
+	if (out->raw[0] == 'E' && out->raw[1] == 'd') {
 		minisign_err(err, errlen, "legacy (non-prehashed) minisign "
 		    "signature: only prehashed (ED) signatures are accepted, "
 		    "sign without -l");
 		return -1;
 	}
-	if (sigraw[0] != 'E' || sigraw[1] != 'D') {
+	if (out->raw[0] != 'E' || out->raw[1] != 'D') {
 		minisign_err(err, errlen, "unsupported signature algorithm");
 		return -1;
 	}
-	if (memcmp(sigraw + MINISIGN_ALG_LEN, pk->id, MINISIGN_KEYID_LEN) != 0) {
-		minisign_keyid_hex(sigraw + MINISIGN_ALG_LEN, gotid);
+	if (memcmp(out->raw + MINISIGN_ALG_LEN, pk->id,
+	    MINISIGN_KEYID_LEN) != 0) {
+		minisign_keyid_hex(out->raw + MINISIGN_ALG_LEN, gotid);
 		minisign_keyid_hex(pk->id, wantid);
 		minisign_err(err, errlen, "signed by another key (KEYID %s, "
 		    "expected %s)", gotid, wantid);
@@ -771,18 +760,33 @@ minisign_verify(const struct minisign_pubkey *pk, const void *msg, size_t len,
 		    "line");
 		return -1;
 	}
-	tc = l[2].s + strlen(MINISIGN_TRUSTED_PREFIX);
-	tclen = l[2].len - strlen(MINISIGN_TRUSTED_PREFIX);
-	if (!minisign_trusted_ok(tc, tclen)) {
+	out->tc = l[2].s + strlen(MINISIGN_TRUSTED_PREFIX);
+	out->tclen = l[2].len - strlen(MINISIGN_TRUSTED_PREFIX);
+	if (!minisign_trusted_ok(out->tc, out->tclen)) {
 		minisign_err(err, errlen, "trusted comment is too long or "
 		    "holds control characters");
 		return -1;
 	}
-	if (minisign_b64_decode(l[3].s, l[3].len, gsig, sizeof(gsig)) == -1) {
+	if (minisign_b64_decode(l[3].s, l[3].len, out->gsig,
+	    sizeof(out->gsig)) == -1) {
 		minisign_err(err, errlen, "trusted comment signature is not "
 		    "valid base64 of a signature");
 		return -1;
 	}
+	return 0;
+}
+
+/* The two Ed25519 checks: the signature over MSG's BLAKE2b-512, then the
+ * global signature binding the trusted comment to it. */
+static int
+minisign_sig_check(const struct minisign_pubkey *pk, const void *msg,
+    size_t len, const struct minisign_sig *sig, char *err, size_t errlen)
+{
+	const uint8_t *s = sig->raw + MINISIGN_ALG_LEN + MINISIGN_KEYID_LEN;
+	uint8_t gbuf[MINISIGN_SIG_LEN + MINISIGN_TRUSTED_MAX];
+	uint8_t h[MINISIGN_HASH_LEN];
+	EVP_PKEY *pkey;
+	int rc = -1;
 
 	if ((pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pk->pk,
 	    MINISIGN_PK_LEN)) == NULL) {
@@ -800,25 +804,57 @@ minisign_verify(const struct minisign_pubkey *pk, const void *msg, size_t len,
 		goto done;
 	}
 	memcpy(gbuf, s, MINISIGN_SIG_LEN);
-	memcpy(gbuf + MINISIGN_SIG_LEN, tc, tclen);
-	if (minisign_ed25519_verify(pkey, gbuf, MINISIGN_SIG_LEN + tclen,
-	    gsig) == -1) {
+	memcpy(gbuf + MINISIGN_SIG_LEN, sig->tc, sig->tclen);
+	if (minisign_ed25519_verify(pkey, gbuf, MINISIGN_SIG_LEN + sig->tclen,
+	    sig->gsig) == -1) {
 		minisign_err(err, errlen, "trusted comment signature "
 		    "verification failed: the trusted comment was altered");
 		goto done;
 	}
-	if (trusted_out != NULL && trusted_len > 0) {
-		if (tclen >= trusted_len) {
-			minisign_err(err, errlen, "trusted comment too long "
-			    "(%zu bytes)", tclen);
-			goto done;
-		}
-		memcpy(trusted_out, tc, tclen);
-		trusted_out[tclen] = '\0';
-	}
 	rc = 0;
 done:
 	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+int
+minisign_verify(const struct minisign_pubkey *pk, const void *msg, size_t len,
+    const char *sig, size_t siglen, char *trusted_out, size_t trusted_len,
+    char *err, size_t errlen)
+{
+	struct minisign_sig ms;
+	int rc = -1;
+
+	if (trusted_out != NULL && trusted_len > 0)
+		trusted_out[0] = '\0';
+	if (pk == NULL) {
+		minisign_err(err, errlen, "no public key to verify with");
+		return -1;
+	}
+	if (sig == NULL || siglen == 0) {
+		minisign_err(err, errlen, "signature is empty");
+		return -1;
+	}
+	if (siglen > MINISIGN_SIGTEXT_MAX) {
+		minisign_err(err, errlen, "signature is too large (%zu bytes)",
+		    siglen);
+		return -1;
+	}
+	if (minisign_sig_parse(pk, sig, siglen, &ms, err, errlen) == -1)
+		return -1;
+	if (minisign_sig_check(pk, msg, len, &ms, err, errlen) == -1)
+		goto done;
+	if (trusted_out != NULL && trusted_len > 0) {
+		if (ms.tclen >= trusted_len) {
+			minisign_err(err, errlen, "trusted comment too long "
+			    "(%zu bytes)", ms.tclen);
+			goto done;
+		}
+		memcpy(trusted_out, ms.tc, ms.tclen);
+		trusted_out[ms.tclen] = '\0';
+	}
+	rc = 0;
+done:
 	ERR_clear_error();
 	return rc;
 }

@@ -1,11 +1,3 @@
-#ifndef EMBERD_MINISIGN_H
-#define EMBERD_MINISIGN_H
-
-#include <stddef.h>
-#include <stdint.h>
-
-#include <openssl/evp.h>
-
 /*
  * Minisign-compatible Ed25519 signatures with OpenSSL 3.
  *
@@ -17,6 +9,14 @@
  * comment signed together with the signature, so that `minisign -Vm FILE
  * -P KEY` verifies them.
  */
+
+#ifndef EMBERD_MINISIGN_H
+#define EMBERD_MINISIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
 
 #define MINISIGN_KEYID_LEN 8
 #define MINISIGN_PK_LEN 32

@@ -1,3 +1,9 @@
+/*
+ * What a name may be: item names safe as a URL segment and a file name,
+ * UTF-8 validity, SHA-256 hex ids, and the MIME type a name's extension
+ * implies.
+ */
+
 #include "names.h"
 
 #include <stdint.h>

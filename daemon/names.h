@@ -1,3 +1,8 @@
+/*
+ * What readers may see and type as names: item names, UTF-8, SHA-256
+ * hex ids, and MIME types derived from a name. Pure functions, no I/O.
+ */
+
 #ifndef EMBERD_NAMES_H
 #define EMBERD_NAMES_H
 

@@ -1,3 +1,8 @@
+/*
+ * Least privilege (privileges.h): refuse root without a user, act as the
+ * user while making store files, then drop root for good.
+ */
+
 #include "privileges.h"
 
 #include <errno.h>

@@ -1,10 +1,3 @@
-#ifndef EMBERD_PRIVILEGES_H
-#define EMBERD_PRIVILEGES_H
-
-#include <stddef.h>
-
-#include "config.h"
-
 /*
  * Least privilege ([mirror] user, allow_root). A mirror of banned media is
  * a target: whatever an attacker gets from a bug, it should be an
@@ -17,6 +10,13 @@
  * once. As root without `user`, commands refuse to start unless
  * `allow_root = yes`. Not root: nothing to do (`user` is then ignored).
  */
+
+#ifndef EMBERD_PRIVILEGES_H
+#define EMBERD_PRIVILEGES_H
+
+#include <stddef.h>
+
+#include "config.h"
 
 /* Refuse root without user (unless allow_root), look the user up. */
 int priv_init(const struct config *cfg, char *err, size_t errlen);

@@ -1,3 +1,10 @@
+/*
+ * The content-addressed store (the layout is in store.h): opening and
+ * tidying it, the writers' lock, object paths, the metadata trailer,
+ * quarantine and removal, and the re-hash of an object that `verify` and
+ * the scrub run.
+ */
+
 #include "store.h"
 
 #include <dirent.h>
@@ -17,6 +24,7 @@
 #include "fsutil.h"
 #include "hexutil.h"
 #include "names.h"
+#include "pieces.h"
 
 #define META_MAX (4u << 20)
 
@@ -302,7 +310,7 @@ store_meta_from_json(const char *buf, size_t len, struct object_meta *m,
 	    !name_is_sha256_hex(ssha, strlen(ssha)) || size < 0 || ssize < 0 ||
 	    plen < 16384 || plen > (1 << 26) || hlen % 40 != 0 ||
 	    (strcmp(enc, "gzip") != 0 && strcmp(enc, "identity") != 0) || mtime < 0 ||
-	    hlen / 40 != (size_t)((size + plen - 1) / plen)) {
+	    hlen / 40 != pieces_count((uint64_t)size, (uint32_t)plen)) {
 		snprintf(err, errlen, "bad metadata: inconsistent fields");
 		goto fail;
 	}
@@ -480,156 +488,206 @@ store_remove_object(struct store *st, const char *hex)
 	return rc;
 }
 
+#define CHECK_BUF (1u << 18)
+
+/* The running state of one re-hash (store_check_object). */
+struct store_check {
+	struct object_meta m;
+	EVP_MD_CTX *stored;		/* SHA-256 of the bytes on disk */
+	EVP_MD_CTX *ident;		/* SHA-256 of the content */
+	struct pieces pieces;		/* checked against m.pieces */
+	uint64_t stored_len, ident_len;
+	z_stream zs;			/* m.gzip: the content from the bytes */
+	int zinit, zrc;
+	unsigned char *in, *out;
+	char *err;
+	size_t errlen;
+};
+
+/* Digests and buffers for an object whose metadata is in c->m. */
+static int
+store_check_start(struct store_check *c)
+{
+	if ((c->in = malloc(CHECK_BUF)) == NULL ||
+	    (c->out = malloc(CHECK_BUF)) == NULL ||
+	    (c->ident = EVP_MD_CTX_new()) == NULL ||
+	    (c->stored = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(c->ident, EVP_sha256(), NULL) ||
+	    !EVP_DigestInit_ex(c->stored, EVP_sha256(), NULL) ||
+	    pieces_init(&c->pieces, c->m.piece_length, c->m.pieces,
+	    c->m.n_pieces) == -1) {
+		snprintf(c->err, c->errlen, "out of memory");
+		return -1;
+	}
+	if (c->m.gzip) {
+		if (inflateInit2(&c->zs, 15 + 16) != Z_OK) {
+			snprintf(c->err, c->errlen, "zlib init failed");
+			return -1;
+		}
+		c->zinit = 1;
+	}
+	return 0;
+}
+
+static void
+store_check_end(struct store_check *c)
+{
+	if (c->zinit)
+		inflateEnd(&c->zs);
+	EVP_MD_CTX_free(c->ident);
+	EVP_MD_CTX_free(c->stored);
+	pieces_free(&c->pieces);
+	free(c->in);
+	free(c->out);
+	store_meta_free(&c->m);
+}
+
+/* LEN more bytes of content: its digest and its pieces. -1: a bad piece. */
+static int
+store_check_content(struct store_check *c, const unsigned char *p, size_t len)
+{
+	c->ident_len += len;
+	EVP_DigestUpdate(c->ident, p, len);
+	if (pieces_update(&c->pieces, p, len) == -1) {
+		snprintf(c->err, c->errlen, "piece %zu does not match",
+		    c->pieces.count);
+		return -1;
+	}
+	return 0;
+}
+
+/* N more stored bytes, inflated when the object is gzip. -1: bad data. */
+static int
+store_check_stored(struct store_check *c, unsigned char *p, size_t n)
+{
+	c->stored_len += n;
+	EVP_DigestUpdate(c->stored, p, n);
+	if (!c->m.gzip)
+		return store_check_content(c, p, n);
+	c->zs.next_in = p;
+	c->zs.avail_in = (uInt)n;
+	do {
+		if (c->zrc == Z_STREAM_END) {
+			snprintf(c->err, c->errlen,
+			    "trailing bytes after the gzip member");
+			return -1;
+		}
+		c->zs.next_out = c->out;
+		c->zs.avail_out = CHECK_BUF;
+		c->zrc = inflate(&c->zs, Z_NO_FLUSH);
+		if (c->zrc != Z_OK && c->zrc != Z_STREAM_END &&
+		    c->zrc != Z_BUF_ERROR) {
+			snprintf(c->err, c->errlen, "corrupt gzip data");
+			return -1;
+		}
+		if (store_check_content(c, c->out,
+		    CHECK_BUF - c->zs.avail_out) == -1)
+			return -1;
+	} while ((c->zs.avail_in > 0 || c->zs.avail_out == 0) &&
+	    c->zrc != Z_STREAM_END);
+	return 0;
+}
+
+/* Read the stored bytes (not the trailer) through the checks: 0 all
+ * read, 1 the object is bad, -1 a read error. */
+static int
+store_check_read(struct store_check *c, int fd, const char *path)
+{
+	size_t want;
+	ssize_t n;
+
+	for (;;) {
+		want = CHECK_BUF;
+		if (c->m.stored_size - c->stored_len < want)
+			want = (size_t)(c->m.stored_size - c->stored_len);
+		if (want == 0)
+			return 0;
+		n = read(fd, c->in, want);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(c->err, c->errlen, "%s: read: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		if (n == 0)
+			return 0;
+		if (store_check_stored(c, c->in, (size_t)n) == -1)
+			return 1;
+	}
+}
+
+/* All bytes read: do the digests, sizes and pieces match the metadata
+ * and the id HEX? 0 yes, 1 no. */
+static int
+store_check_verdict(struct store_check *c, const char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char got[STORE_HEX_LEN + 1];
+
+	if (c->m.gzip && c->zrc != Z_STREAM_END) {
+		snprintf(c->err, c->errlen, "truncated gzip data");
+		return 1;
+	}
+	if (pieces_final(&c->pieces) == -1) {
+		snprintf(c->err, c->errlen, "piece %zu does not match",
+		    c->pieces.count);
+		return 1;
+	}
+	EVP_DigestFinal_ex(c->stored, md, NULL);
+	hex_encode(md, 32, got);
+	if (c->stored_len != c->m.stored_size ||
+	    strcmp(got, c->m.stored_sha256) != 0) {
+		snprintf(c->err, c->errlen,
+		    "stored bytes changed (%llu bytes, sha256 %s)",
+		    (unsigned long long)c->stored_len, got);
+		return 1;
+	}
+	EVP_DigestFinal_ex(c->ident, md, NULL);
+	hex_encode(md, 32, got);
+	if (c->ident_len != c->m.size || strcmp(got, hex) != 0 ||
+	    c->pieces.count != c->m.n_pieces) {
+		snprintf(c->err, c->errlen, "content hashes to %s (%llu bytes)",
+		    got, (unsigned long long)c->ident_len);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Re-hash one object: O(size) reads, constant memory. Checks the stored
  * bytes' digest, the identity digest and size, and every torrent piece.
+ * 0 good, 1 bad (or missing), -1 the check itself failed.
  */
 int
 store_check_object(const struct store *st, const char *hex, char *err, size_t errlen)
 {
-	struct object_meta m;
-	EVP_MD_CTX *id_ctx = NULL, *st_ctx = NULL, *pc_ctx = NULL;
-	unsigned char *in = NULL, *out = NULL, md[EVP_MAX_MD_SIZE];
-	char got[STORE_HEX_LEN + 1];
-	const size_t bufsz = 1 << 18;
-	uint64_t stored = 0, ident = 0, piece_fill = 0;
-	size_t piece = 0;
-	z_stream zs;
-	int zinit = 0, fd = -1, rc = -1, zrc = Z_OK;
-	char *path = NULL;
+	struct store_check c;
+	char *path;
+	int fd, rc = -1;
 
-	memset(&m, 0, sizeof(m));
-	memset(&zs, 0, sizeof(zs));
+	memset(&c, 0, sizeof(c));
+	c.err = err;
+	c.errlen = errlen;
 	if ((path = store_object_path(st, hex)) == NULL)
-		goto out;
+		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = errno == ENOENT ? 1 : -1;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (store_meta_read_fd(fd, &m, err, errlen) == -1) {
+	if (store_meta_read_fd(fd, &c.m, err, errlen) == -1)
 		rc = 1;
-		goto out;
+	else {
+		/* Advice only: a kernel that ignores it reads as fast. */
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		if (store_check_start(&c) == 0 &&
+		    (rc = store_check_read(&c, fd, path)) == 0)
+			rc = store_check_verdict(&c, hex);
 	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	if ((in = malloc(bufsz)) == NULL || (out = malloc(bufsz)) == NULL ||
-	    (id_ctx = EVP_MD_CTX_new()) == NULL || (st_ctx = EVP_MD_CTX_new()) == NULL ||
-	    (pc_ctx = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(id_ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex(st_ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestInit_ex(pc_ctx, EVP_sha1(), NULL)) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if (m.gzip) {
-		if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-			snprintf(err, errlen, "zlib init failed");
-			goto out;
-		}
-		zinit = 1;
-	}
-	rc = 1;
-	for (;;) {
-		size_t want = bufsz;
-		if (m.stored_size - stored < want)
-			want = (size_t)(m.stored_size - stored);
-		if (want == 0)
-			break;
-		ssize_t n = read(fd, in, want);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			snprintf(err, errlen, "%s: read: %s", path, strerror(errno));
-			rc = -1;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		stored += (uint64_t)n;
-		EVP_DigestUpdate(st_ctx, in, (size_t)n);
-
-		const unsigned char *chunk = in;
-		size_t clen = (size_t)n;
-		zs.next_in = in;
-		zs.avail_in = (uInt)n;
-		do {
-			if (m.gzip) {
-				if (zrc == Z_STREAM_END) {
-					snprintf(err, errlen, "trailing bytes after the gzip member");
-					goto out;
-				}
-				zs.next_out = out;
-				zs.avail_out = (uInt)bufsz;
-				zrc = inflate(&zs, Z_NO_FLUSH);
-				if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
-					snprintf(err, errlen, "corrupt gzip data");
-					goto out;
-				}
-				chunk = out;
-				clen = bufsz - zs.avail_out;
-			}
-			ident += clen;
-			EVP_DigestUpdate(id_ctx, chunk, clen);
-			while (clen > 0) {
-				size_t take = m.piece_length - piece_fill;
-				if (take > clen)
-					take = clen;
-				EVP_DigestUpdate(pc_ctx, chunk, take);
-				piece_fill += take;
-				chunk += take;
-				clen -= take;
-				if (piece_fill == m.piece_length) {
-					EVP_DigestFinal_ex(pc_ctx, md, NULL);
-					if (piece >= m.n_pieces ||
-					    memcmp(md, m.pieces + piece * 20, 20) != 0) {
-						snprintf(err, errlen, "piece %zu does not match", piece);
-						goto out;
-					}
-					piece++;
-					piece_fill = 0;
-					EVP_DigestInit_ex(pc_ctx, EVP_sha1(), NULL);
-				}
-			}
-		} while (m.gzip && (zs.avail_in > 0 || zs.avail_out == 0) && zrc != Z_STREAM_END);
-	}
-	if (m.gzip && zrc != Z_STREAM_END) {
-		snprintf(err, errlen, "truncated gzip data");
-		goto out;
-	}
-	if (piece_fill > 0) {
-		EVP_DigestFinal_ex(pc_ctx, md, NULL);
-		if (piece >= m.n_pieces || memcmp(md, m.pieces + piece * 20, 20) != 0) {
-			snprintf(err, errlen, "piece %zu does not match", piece);
-			goto out;
-		}
-		piece++;
-	}
-	EVP_DigestFinal_ex(st_ctx, md, NULL);
-	hex_encode(md, 32, got);
-	if (stored != m.stored_size || strcmp(got, m.stored_sha256) != 0) {
-		snprintf(err, errlen, "stored bytes changed (%llu bytes, sha256 %s)",
-		    (unsigned long long)stored, got);
-		goto out;
-	}
-	EVP_DigestFinal_ex(id_ctx, md, NULL);
-	hex_encode(md, 32, got);
-	if (ident != m.size || strcmp(got, hex) != 0 || piece != m.n_pieces) {
-		snprintf(err, errlen, "content hashes to %s (%llu bytes)", got,
-		    (unsigned long long)ident);
-		goto out;
-	}
-	rc = 0;
+	close(fd);
 out:
-	if (zinit)
-		inflateEnd(&zs);
-	if (fd != -1)
-		close(fd);
-	EVP_MD_CTX_free(id_ctx);
-	EVP_MD_CTX_free(st_ctx);
-	EVP_MD_CTX_free(pc_ctx);
-	free(in);
-	free(out);
+	store_check_end(&c);
 	free(path);
-	store_meta_free(&m);
 	return rc;
 }

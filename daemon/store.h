@@ -1,9 +1,3 @@
-#ifndef EMBERD_STORE_H
-#define EMBERD_STORE_H
-
-#include <stddef.h>
-#include <stdint.h>
-
 /*
  * The content-addressed store on disk:
  *
@@ -23,6 +17,12 @@
  * Paths are only ever built from 64 validated hex digits, never from
  * anything a client sends.
  */
+
+#ifndef EMBERD_STORE_H
+#define EMBERD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #define STORE_HEX_LEN 64
 

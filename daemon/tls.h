@@ -1,3 +1,10 @@
+/*
+ * TLS for the mirror: TLS 1.2 and 1.3 only, forward-secret AEAD cipher
+ * suites only (ECDHE with AES-GCM or ChaCha20-Poly1305 for 1.2; the 1.3
+ * suites are all AEAD and forward-secret), no compression, no
+ * renegotiation, server cipher preference, session tickets on.
+ */
+
 #ifndef EMBERD_TLS_H
 #define EMBERD_TLS_H
 
@@ -6,13 +13,6 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
-
-/*
- * TLS for the mirror: TLS 1.2 and 1.3 only, forward-secret AEAD cipher
- * suites only (ECDHE with AES-GCM or ChaCha20-Poly1305 for 1.2; the 1.3
- * suites are all AEAD and forward-secret), no compression, no
- * renegotiation, server cipher preference, session tickets on.
- */
 
 /* A server context with CERT (PEM chain) and KEY (PEM). NULL with err
  * set (naming the file) when they cannot be loaded or do not match. */
