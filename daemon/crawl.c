@@ -90,7 +90,25 @@ struct crawl_src {
 	uint64_t size;
 };
 
-enum job_phase { J_QUEUED, J_REHASH, J_ACTIVE, J_BACKOFF, J_DONE };
+/*
+ * A job's life: QUEUED, then REHASH (a kept prefix is hashed a step per
+ * loop turn) or straight to ACTIVE (a transfer on the curl loop). A
+ * transfer ends with an outcome, which decides the next phase: INGEST (a
+ * small body hashed off the loop, back to job_complete), COMMIT (complete,
+ * waiting for its batch), BACKOFF (a timer, then ACTIVE again, maybe at
+ * the next URL or peer), or DONE.
+ */
+enum job_phase { J_QUEUED, J_REHASH, J_ACTIVE, J_INGEST, J_BACKOFF, J_COMMIT, J_DONE };
+
+/* How a transfer ended, decided once (job_outcome) and acted on once
+ * (job_finish). */
+enum job_outcome {
+	O_CONTENT,		/* 200/206 and the whole body */
+	O_NOT_MODIFIED,		/* 304 to a conditional request */
+	O_RANGE_REFUSED,	/* 416 to a resume: the kept bytes are no good */
+	O_TRANSIENT,		/* may pass: timeouts, resets, 5xx, a cut body */
+	O_PERMANENT,		/* 3xx/4xx, a refused body, a size or protocol violation */
+};
 
 struct crawl_job {
 	struct curl_loop_xfer xfer;	/* first: the transfer's own pointer */
@@ -98,6 +116,9 @@ struct crawl_job {
 	struct crawl_src src;
 	struct crawl_state state;
 	enum job_phase phase;
+	enum job_outcome outcome;	/* of the last transfer */
+	char why[ERRLEN];	/* ...and what to say about it */
+	long wait_ms;		/* ...and the origin's Retry-After, if any */
 	size_t url_i;
 	unsigned attempt;
 	CURL *easy;
@@ -120,7 +141,6 @@ struct crawl_job {
 	struct crawl_headers h;	/* of the last response */
 	char reason[ERRLEN];	/* why the write callback stopped the transfer */
 	int fatal;		/* that reason is not worth a retry */
-	char last_error[ERRLEN];
 	unsigned tries;		/* follow: transfers over all peers */
 	uint64_t dead;		/* follow: peers (bits) that cannot help */
 	struct crawl_job *next;
@@ -203,6 +223,7 @@ static void crawler_flush(struct crawler *cr);
 static void crawler_pool_push(struct crawler *cr, struct crawl_job *j);
 static void job_failed(struct crawl_job *j, const char *reason, int keep_part);
 static void job_complete(struct crawl_job *j);
+static int job_body_start(struct crawl_job *j);
 
 /* ---- small helpers ---- */
 
@@ -334,19 +355,17 @@ crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeo
 	}
 }
 
-/* The transfer ended (curl_loop): what happened, then what next. */
+/* What the transfer's end means: the outcome, why, and any wait the
+ * origin asked for. A response's status says more than the network's
+ * error, except that a cut body is never content. */
 static void
-job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
+job_outcome(struct crawl_job *j, CURLcode res)
 {
-	struct crawl_job *j = (struct crawl_job *)x;
+	const char *neterr = NULL;
 
-	j->attempt++;
-	j->status = 0;
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &j->status);
-	j->last_error[0] = '\0';
-	if (res == CURLE_WRITE_ERROR && j->reason[0] == '\0') {
-		/* We refused an error page's body: the status says why. */
-	} else if (res != CURLE_OK && j->reason[0] == '\0') {
+	j->wait_ms = 0;
+	j->why[0] = '\0';
+	if (res != CURLE_OK && res != CURLE_WRITE_ERROR && j->reason[0] == '\0') {
 		switch (res) {
 		case CURLE_TOO_MANY_REDIRECTS:
 			snprintf(j->reason, sizeof(j->reason), "too many redirects");
@@ -362,12 +381,50 @@ job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 			j->fatal = 1;
 			break;
 		default:
-			snprintf(j->last_error, sizeof(j->last_error), "%s",
-			    curl_easy_strerror(res));
+			neterr = curl_easy_strerror(res);
 			break;
 		}
 	}
-	j->phase = J_DONE;
+	/* An empty body never ran the write callback: check it now. */
+	if (j->reason[0] == '\0' && neterr == NULL && (j->status == 200 || j->status == 206) &&
+	    !j->body_started)
+		(void)job_body_start(j);
+	if (j->reason[0] == '\0' && neterr == NULL && j->status == 304) {
+		j->outcome = O_NOT_MODIFIED;
+	} else if (j->reason[0] == '\0' && neterr == NULL &&
+	    (j->status == 200 || j->status == 206)) {
+		j->outcome = O_CONTENT;
+	} else if (j->reason[0] == '\0' && j->status == 416 && j->offset > 0) {
+		snprintf(j->why, sizeof(j->why), "HTTP %ld", j->status);
+		j->outcome = O_RANGE_REFUSED;
+	} else if (j->reason[0] != '\0') {
+		snprintf(j->why, sizeof(j->why), "%s", j->reason);
+		j->outcome = j->fatal ? O_PERMANENT : O_TRANSIENT;
+	} else if (j->status >= 500) {
+		snprintf(j->why, sizeof(j->why), "HTTP %ld", j->status);
+		j->outcome = O_TRANSIENT;
+		if (j->h.retry_after >= 0)
+			j->wait_ms = (j->h.retry_after > BACKOFF_MAX_S ? BACKOFF_MAX_S :
+			    j->h.retry_after) * 1000L;
+	} else if (j->status >= 300 && neterr == NULL) {
+		snprintf(j->why, sizeof(j->why), "HTTP %ld", j->status);
+		j->outcome = O_PERMANENT;
+	} else {
+		snprintf(j->why, sizeof(j->why), "%s", neterr != NULL ? neterr : "no response");
+		j->outcome = O_TRANSIENT;
+	}
+}
+
+/* The transfer ended (curl_loop): what happened, then what next. */
+static void
+job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
+{
+	struct crawl_job *j = (struct crawl_job *)x;
+
+	j->attempt++;
+	j->status = 0;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &j->status);
+	job_outcome(j, res);
 	job_finish(j);
 }
 
@@ -729,6 +786,7 @@ job_transfer(struct crawl_job *j)
 	if ((j->easy = job_easy(j)) == NULL) {
 		snprintf(j->reason, sizeof(j->reason), "out of memory");
 		j->fatal = 1;
+		job_outcome(j, CURLE_OK);
 		job_finish(j);
 		return;
 	}
@@ -740,6 +798,7 @@ job_transfer(struct crawl_job *j)
 	if (curl_loop_add(cr->loop, j->easy, &j->xfer) == -1) {
 		snprintf(j->reason, sizeof(j->reason), "out of memory");
 		j->fatal = 1;
+		job_outcome(j, CURLE_OK);
 		job_finish(j);
 	}
 }
@@ -868,7 +927,7 @@ crawler_pool_main(void *arg)
 static void
 crawler_pool_push(struct crawler *cr, struct crawl_job *j)
 {
-	j->phase = J_REHASH;	/* neither active nor done: in the pool */
+	j->phase = J_INGEST;	/* neither active nor done: off the loop */
 	cr->active--;
 	cr->pooled++;
 	pthread_mutex_lock(&cr->pool_mu);
@@ -1212,7 +1271,7 @@ job_complete(struct crawl_job *j)
 	cr->n_commits++;
 	j->in = NULL;
 	job_release(j);
-	j->phase = J_DONE;
+	j->phase = J_COMMIT;
 	cr->active--;
 	if (!evtimer_pending(cr->flush_timer, NULL)) {
 		int64_t since = crawl_now_ms() - cr->last_publish_ms;
@@ -1228,98 +1287,49 @@ job_complete(struct crawl_job *j)
 	crawler_check_end(cr);
 }
 
-/* After a transfer ended: success, retry, next URL, or failure. */
+/* A transfer that may succeed again: after a backoff, from where it
+ * stopped when the kept bytes allow. */
 static void
-job_finish(struct crawl_job *j)
+job_backoff(struct crawl_job *j)
 {
-	char why[ERRLEN];
-	int retry = 0;
-	long wait_ms = 0;
+	long wait_ms = j->wait_ms;
+	struct timeval tv;
 
-	if (j->reason[0] == '\0' && j->last_error[0] == '\0' && j->status == 304) {
-		char *name = job_item_name(j);
-		job_unchanged(j, name != NULL ? name : j->src.id);
-		free(name);
-		return;
+	/* The bytes so far stay for a Range request: the ingest holds them
+	 * already and goes on after them. */
+	if (j->part_fd != -1) {
+		close(j->part_fd);
+		j->part_fd = -1;
 	}
-	if (j->reason[0] == '\0' && (j->status == 200 || j->status == 206) &&
-	    j->last_error[0] == '\0') {
-		if (!j->body_started && job_body_start(j) == -1) {
-			/* An empty body that failed the checks. */
-		} else {
-			job_complete(j);
-			return;
-		}
-	}
-	/* A resume past the end (the origin lied about the length, or the
-	 * content shrank): the kept bytes are no good; start over. */
-	if (j->reason[0] == '\0' && j->status == 416 && j->offset > 0) {
-		log_info("%s %s: the origin refused the resume (416); starting over",
-		    j->cr->tag, j->src.id);
-		job_drop_part(j);
-		j->offset = 0;
-		j->ingested = 0;
-		ingest_free(j->in);
-		j->in = NULL;
-		if (j->attempt < ATTEMPTS) {
-			job_transfer(j);
-			return;
-		}
-	}
-	/* Why it failed, and whether another attempt may help. */
-	if (j->reason[0] != '\0') {
-		snprintf(why, sizeof(why), "%s", j->reason);
-		retry = !j->fatal;
-	} else if (j->status >= 500) {
-		snprintf(why, sizeof(why), "HTTP %ld", j->status);
-		retry = 1;
-		if (j->h.retry_after >= 0)
-			wait_ms = (j->h.retry_after > BACKOFF_MAX_S ? BACKOFF_MAX_S :
-			    j->h.retry_after) * 1000L;
-	} else if (j->status >= 300 && j->last_error[0] == '\0') {
-		snprintf(why, sizeof(why), "HTTP %ld", j->status);
-	} else {
-		snprintf(why, sizeof(why), "%s", j->last_error[0] ? j->last_error :
-		    "no response");
-		retry = 1;
-	}
-	if (j->src.follow) {
-		if (follow_next_peer(j, why, retry, wait_ms))
-			return;
-		snprintf(j->reason, sizeof(j->reason), "%s%.200s: %.250s",
-		    j->src.n_urls > 1 ? "no peer could give it; last: " : "",
-		    j->src.urls[j->url_i], why);
-		snprintf(why, sizeof(why), "%s", j->reason);
-		job_failed(j, why, retry && j->part_ok && j->state.part_validator != NULL);
-		return;
-	}
-	if (retry && j->attempt < ATTEMPTS) {
-		/* The bytes so far stay for a Range request: the ingest holds
-		 * them already and goes on after them. */
-		if (j->part_fd != -1) {
-			close(j->part_fd);
-			j->part_fd = -1;
-		}
-		if (j->part_ok && j->state.part_validator != NULL && j->ingested > 0)
-			j->offset = j->ingested;
-		else
-			j->offset = 0;
-		if (wait_ms == 0)
-			wait_ms = backoff_ms(j->attempt);
-		log_info("%s %s: retry %u in %.1f s: %s", j->cr->tag, j->src.id, j->attempt + 1,
-		    (double)wait_ms / 1000, why);
-		j->phase = J_BACKOFF;
-		struct timeval tv = { wait_ms / 1000, (wait_ms % 1000) * 1000 };
-		evtimer_add(j->timer, &tv);
-		return;
-	}
-	if (retry && strncmp(why, "HTTP ", 5) == 0)
-		snprintf(j->reason, sizeof(j->reason), "%.64s after %u attempts", why, j->attempt);
-	else if (retry)
-		snprintf(j->reason, sizeof(j->reason), "transfer failed after %u attempts: %.400s",
-		    j->attempt, why);
+	if (j->part_ok && j->state.part_validator != NULL && j->ingested > 0)
+		j->offset = j->ingested;
 	else
-		snprintf(j->reason, sizeof(j->reason), "%s", why);
+		j->offset = 0;
+	if (wait_ms == 0)
+		wait_ms = backoff_ms(j->attempt);
+	log_info("%s %s: retry %u in %.1f s: %s", j->cr->tag, j->src.id, j->attempt + 1,
+	    (double)wait_ms / 1000, j->why);
+	j->phase = J_BACKOFF;
+	tv.tv_sec = wait_ms / 1000;
+	tv.tv_usec = (wait_ms % 1000) * 1000;
+	evtimer_add(j->timer, &tv);
+}
+
+/* Attempts at this URL are over: the next URL, or the job fails. */
+static void
+job_give_up_url(struct crawl_job *j)
+{
+	int transient = j->outcome == O_TRANSIENT;
+	char why[ERRLEN];
+
+	if (transient && strncmp(j->why, "HTTP ", 5) == 0)
+		snprintf(j->reason, sizeof(j->reason), "%.64s after %u attempts", j->why,
+		    j->attempt);
+	else if (transient)
+		snprintf(j->reason, sizeof(j->reason), "transfer failed after %u attempts: %.400s",
+		    j->attempt, j->why);
+	else
+		snprintf(j->reason, sizeof(j->reason), "%s", j->why);
 	if (j->url_i + 1 < j->src.n_urls) {
 		log_warn("%s %s: %s: %s; trying the next url", j->cr->tag, j->src.id,
 		    j->src.urls[j->url_i], j->reason);
@@ -1334,7 +1344,66 @@ job_finish(struct crawl_job *j)
 	}
 	snprintf(why, sizeof(why), "%s", j->reason);
 	/* A network failure keeps its bytes for the next pass. */
-	job_failed(j, why, retry && j->part_ok && j->state.part_validator != NULL);
+	job_failed(j, why, transient && j->part_ok && j->state.part_validator != NULL);
+}
+
+/* A follower's object did not come: the next peer, or the job fails. */
+static void
+job_give_up_peer(struct crawl_job *j)
+{
+	int transient = j->outcome == O_TRANSIENT;
+	char why[ERRLEN];
+
+	if (follow_next_peer(j, j->why, transient, j->wait_ms))
+		return;
+	snprintf(j->reason, sizeof(j->reason), "%s%.200s: %.250s",
+	    j->src.n_urls > 1 ? "no peer could give it; last: " : "",
+	    j->src.urls[j->url_i], j->why);
+	snprintf(why, sizeof(why), "%s", j->reason);
+	job_failed(j, why, transient && j->part_ok && j->state.part_validator != NULL);
+}
+
+/* After a transfer ended: its outcome decides the next phase. */
+static void
+job_finish(struct crawl_job *j)
+{
+	char *name;
+
+	switch (j->outcome) {
+	case O_NOT_MODIFIED:
+		name = job_item_name(j);
+		job_unchanged(j, name != NULL ? name : j->src.id);
+		free(name);
+		return;
+	case O_CONTENT:
+		job_complete(j);
+		return;
+	case O_RANGE_REFUSED:
+		/* The origin lied about the length, or the content shrank:
+		 * the kept bytes are no good; start over. */
+		log_info("%s %s: the origin refused the resume (416); starting over",
+		    j->cr->tag, j->src.id);
+		job_drop_part(j);
+		j->offset = 0;
+		j->ingested = 0;
+		ingest_free(j->in);
+		j->in = NULL;
+		if (j->attempt < ATTEMPTS) {
+			job_transfer(j);
+			return;
+		}
+		j->outcome = O_PERMANENT;
+		break;
+	case O_TRANSIENT:
+	case O_PERMANENT:
+		break;
+	}
+	if (j->src.follow)
+		job_give_up_peer(j);
+	else if (j->outcome == O_TRANSIENT && j->attempt < ATTEMPTS)
+		job_backoff(j);
+	else
+		job_give_up_url(j);
 }
 
 /* ---- the catalog ---- */
@@ -1415,6 +1484,7 @@ crawler_published(struct crawler *cr)
 			log_info("%s %s: fetched %s (%llu bytes, sha256 %s)", c->job->cr->tag, c->job->src.id,
 			    c->name, (unsigned long long)m->size, m->sha256);
 		}
+		c->job->phase = J_DONE;
 		ingest_free(c->in);
 		free(c->name);
 		free(c->type);
