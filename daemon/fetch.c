@@ -25,7 +25,7 @@
 
 #include "catalog.h"
 #include "commands.h"
-#include "follow.h"
+#include "peers.h"
 #include "fsutil.h"
 #include "hexutil.h"
 #include "log.h"
@@ -249,7 +249,7 @@ fetch_catalogs(struct fetch *f, const struct minisign_pubkey *pk)
 		if (m->why[0] == '\0' && (m->cat == NULL || m->sig == NULL))
 			snprintf(m->why, ERRLEN, "empty catalog or signature");
 		if (m->why[0] == '\0')
-			m->json = follow_check_catalog(pk, m->cat, m->cat_len, m->sig, m->sig_len,
+			m->json = peers_check_catalog(pk, m->cat, m->cat_len, m->sig, m->sig_len,
 			    &m->seq, m->why, ERRLEN);
 	}
 out:
