@@ -25,14 +25,14 @@
 
 #include "catalog.h"
 #include "commands.h"
-#include "follow.h"
 #include "fsutil.h"
 #include "hexutil.h"
+#include "http_client.h"
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
+#include "peers.h"
 
-#define SIG_MAX		4096
 #define ROUNDS		3	/* times around all mirrors */
 #define ERRLEN		512
 #define REHASH_BUF	(1u << 20)
@@ -55,29 +55,31 @@ static const char fetch_usage[] =
     "                   are still checked)\n"
     "Exit 0 verified and written, 1 no mirror had a good copy, 2 bad usage.\n";
 
-struct fetch_mirror {
-	char *base;		/* ends in '/' */
-	char *cat, *sig;
-	size_t cat_len, sig_len;
-	int too_big;
-	CURL *e[2];
-	char errbuf[2][CURL_ERROR_SIZE];
-	char why[ERRLEN];
-	json_t *json;
-	uint64_t seq;
+/* What the command line asks for. */
+struct fetch_args {
+	char **mirrors;		/* argv's strings */
+	size_t n_mirrors;
+	const char *pubkey, *out, *want, *proxy;
+	int insecure;
+	char *keytext;
+	struct minisign_pubkey pk;
+	char keyid[17];
 };
 
-struct fetch_mem {
-	struct fetch_mirror *m;
-	int is_sig;
-	size_t cap;
+/* One catalog or signature request of the catalog round. */
+struct fetch_doc {
+	CURL *e;
+	struct http_client_buf buf;
+	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct fetch {
-	const char *proxy;
-	int insecure;
-	struct fetch_mirror *mirrors;
-	size_t n;
+	const struct fetch_args *a;
+	int rc;			/* the exit status when a step fails */
+	struct peers ps;
+	/* the item, from the newest catalog */
+	const char *hex, *name, *out;
+	char *part;
 	/* the transfer */
 	int fd;
 	EVP_MD_CTX *sha;
@@ -112,148 +114,114 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-fetch_common(const struct fetch *f, CURL *e)
+/* Slow is fine (Tor); stalled for a minute is not. With no --proxy,
+ * curl's usual environment variables apply: this is the reader's own
+ * client, run in the reader's environment. */
+static int
+fetch_setup(const struct fetch *f, CURL *e)
 {
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "emberd-fetch/" EMBERD_VERSION);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* Slow is fine (Tor); stalled for a minute is not. */
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
-	if (f->proxy != NULL)
-		curl_easy_setopt(e, CURLOPT_PROXY, f->proxy);
-	if (f->insecure) {
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	struct http_client_opts o = {
+		.proxy = f->a->proxy,
+		.proxy_env = 1,
+		.user_agent = "emberd-fetch/" EMBERD_VERSION,
+		.max_redirs = 5,
+		.connect_timeout = 30,
+		.low_speed = 1,
+		.low_speed_time = 60,
+		.tls_verify = !f->a->insecure,
+	};
+
+	return http_client_setup(e, &o);
 }
 
 /* ---- the catalogs ---- */
 
-static size_t
-mem_write_cb(char *buf, size_t size, size_t n, void *arg)
+static int
+fetch_doc_start(struct fetch *f, CURLM *multi, struct fetch_doc *d, size_t i)
 {
-	struct fetch_mem *fm = arg;
-	struct fetch_mirror *m = fm->m;
-	char **dst = fm->is_sig ? &m->sig : &m->cat;
-	size_t *dlen = fm->is_sig ? &m->sig_len : &m->cat_len;
-	size_t max = fm->is_sig ? SIG_MAX : CATALOG_MAX_BYTES, len = size * n;
-	char *b;
+	const struct peer *p = &f->ps.p[i / 2];
+	enum peers_doc doc = i % 2 ? PEERS_SIGNATURE : PEERS_CATALOG;
+	char *url;
 
-	if (len > max - *dlen) {
-		m->too_big |= 1 << fm->is_sig;
-		return 0;
+	http_client_buf_init(&d->buf, peers_doc_max(doc));
+	if ((d->e = curl_easy_init()) == NULL)
+		return -1;
+	if (asprintf(&url, "%s%s", p->base, peers_doc_name(doc)) == -1)
+		return -1;
+	if (fetch_setup(f, d->e) == -1 || curl_easy_setopt(d->e, CURLOPT_URL, url) != CURLE_OK) {
+		free(url);
+		return -1;
 	}
-	/* Doubling: a large catalog arrives in many small pieces. */
-	if (*dlen + len + 1 > fm->cap) {
-		size_t cap = fm->cap ? fm->cap : 16384;
-		while (cap < *dlen + len + 1)
-			cap *= 2;
-		if (cap > max + 1)
-			cap = max + 1;
-		if ((b = realloc(*dst, cap)) == NULL)
-			return 0;
-		*dst = b;
-		fm->cap = cap;
+	free(url);
+	http_client_buf_attach(d->e, &d->buf);
+	curl_easy_setopt(d->e, CURLOPT_ERRORBUFFER, d->errbuf);
+	curl_easy_setopt(d->e, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(d->e, CURLOPT_TIMEOUT, 300L);
+	return curl_multi_add_handle(multi, d->e) == CURLM_OK ? 0 : -1;
+}
+
+/* What each finished request brought, to its peer. */
+static void
+fetch_docs_done(struct fetch *f, CURLM *multi, struct fetch_doc *docs)
+{
+	char why[CURL_ERROR_SIZE + 64];
+	CURLMsg *msg;
+	size_t i;
+	int left;
+
+	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		for (i = 0; i < 2 * f->ps.n && docs[i].e != msg->easy_handle; i++)
+			;
+		if (i == 2 * f->ps.n)
+			continue;
+		struct fetch_doc *d = &docs[i];
+		enum peers_doc doc = i % 2 ? PEERS_SIGNATURE : PEERS_CATALOG;
+		CURLcode res = msg->data.result;
+		if (res == CURLE_OK) {
+			peers_got(&f->ps, i / 2, doc, d->buf.data, d->buf.len, NULL);
+			continue;
+		}
+		if (d->buf.too_big || res == CURLE_FILESIZE_EXCEEDED)
+			snprintf(why, sizeof(why), "larger than %zu bytes", d->buf.max);
+		else
+			snprintf(why, sizeof(why), "%s", d->errbuf[0] ? d->errbuf :
+			    curl_easy_strerror(res));
+		peers_got(&f->ps, i / 2, doc, NULL, 0, why);
 	}
-	b = *dst;
-	memcpy(b + *dlen, buf, len);
-	*dlen += len;
-	b[*dlen] = '\0';
-	*dst = b;
-	return len;
 }
 
 /* Every mirror's catalog and signature, all at once. */
 static void
-fetch_catalogs(struct fetch *f, const struct minisign_pubkey *pk)
+fetch_catalogs(struct fetch *f)
 {
-	static const char *const what[2] = { "catalog.json", "catalog.json.minisig" };
 	CURLM *multi = curl_multi_init();
-	struct fetch_mem *mems = calloc(2 * f->n, sizeof(*mems));
+	struct fetch_doc *docs = calloc(2 * f->ps.n, sizeof(*docs));
 	size_t i;
 	int running = 0;
 
-	if (multi == NULL || mems == NULL) {
-		for (i = 0; i < f->n; i++)
-			snprintf(f->mirrors[i].why, ERRLEN, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < 2 * f->n; i++) {
-		struct fetch_mirror *m = &f->mirrors[i / 2];
-		int s = (int)(i % 2);
-		char *url;
-		CURL *e;
-		if ((e = curl_easy_init()) == NULL || asprintf(&url, "%s%s", m->base, what[s]) == -1) {
-			if (e != NULL)
-				curl_easy_cleanup(e);
-			snprintf(m->why, ERRLEN, "out of memory");
-			continue;
-		}
-		mems[i].m = m;
-		mems[i].is_sig = s;
-		fetch_common(f, e);
-		curl_easy_setopt(e, CURLOPT_URL, url);
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, mem_write_cb);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, &mems[i]);
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, m->errbuf[s]);
-		curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
-		curl_easy_setopt(e, CURLOPT_TIMEOUT, 300L);
-		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
-		    (curl_off_t)(s ? SIG_MAX : CATALOG_MAX_BYTES));
-		free(url);
-		m->e[s] = e;
-		curl_multi_add_handle(multi, e);
+	for (i = 0; i < 2 * f->ps.n; i++) {
+		struct peer *p = &f->ps.p[i / 2];
+		if (multi == NULL || docs == NULL || fetch_doc_start(f, multi, &docs[i], i) == -1)
+			snprintf(p->why, sizeof(p->why), "out of memory");
 	}
 	do {
-		if (curl_multi_perform(multi, &running) != CURLM_OK)
+		if (multi == NULL || curl_multi_perform(multi, &running) != CURLM_OK)
 			break;
 		if (running > 0)
 			curl_multi_poll(multi, NULL, 0, 1000, NULL);
 	} while (running > 0);
-	{
-		CURLMsg *msg;
-		int left;
-		while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			for (i = 0; i < 2 * f->n; i++) {
-				struct fetch_mirror *m = &f->mirrors[i / 2];
-				int s = (int)(i % 2);
-				if (m->e[s] != msg->easy_handle || msg->data.result == CURLE_OK ||
-				    m->why[0] != '\0')
-					continue;
-				if ((m->too_big & (1 << s)) || msg->data.result == CURLE_FILESIZE_EXCEEDED)
-					snprintf(m->why, ERRLEN, "%s: larger than %u bytes", what[s],
-					    s ? SIG_MAX : CATALOG_MAX_BYTES);
-				else
-					snprintf(m->why, ERRLEN, "%s: %s", what[s], m->errbuf[s][0] ?
-					    m->errbuf[s] : curl_easy_strerror(msg->data.result));
-			}
+	if (multi != NULL && docs != NULL)
+		fetch_docs_done(f, multi, docs);
+	for (i = 0; docs != NULL && i < 2 * f->ps.n; i++) {
+		if (docs[i].e != NULL) {
+			curl_multi_remove_handle(multi, docs[i].e);
+			curl_easy_cleanup(docs[i].e);
 		}
+		http_client_buf_free(&docs[i].buf);
 	}
-	for (i = 0; i < f->n; i++) {
-		struct fetch_mirror *m = &f->mirrors[i];
-		for (int s = 0; s < 2; s++) {
-			if (m->e[s] != NULL) {
-				curl_multi_remove_handle(multi, m->e[s]);
-				curl_easy_cleanup(m->e[s]);
-				m->e[s] = NULL;
-			}
-		}
-		if (m->why[0] == '\0' && (m->cat == NULL || m->sig == NULL))
-			snprintf(m->why, ERRLEN, "empty catalog or signature");
-		if (m->why[0] == '\0')
-			m->json = follow_check_catalog(pk, m->cat, m->cat_len, m->sig, m->sig_len,
-			    &m->seq, m->why, ERRLEN);
-	}
-out:
-	free(mems);
+	free(docs);
 	if (multi != NULL)
 		curl_multi_cleanup(multi);
 }
@@ -376,7 +344,12 @@ fetch_from(struct fetch *f, const char *base, const char *hex, char *why, size_t
 			curl_easy_cleanup(e);
 		return -1;
 	}
-	fetch_common(f, e);
+	if (fetch_setup(f, e) == -1) {
+		snprintf(why, whylen, "out of memory");
+		curl_easy_cleanup(e);
+		free(url);
+		return -1;
+	}
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
@@ -470,8 +443,29 @@ fetch_rehash(struct fetch *f)
 	return lseek(f->fd, (off_t)f->have, SEEK_SET) == -1 ? -1 : 0;
 }
 
-int
-cmd_fetch(int argc, char **argv)
+/* ---- the command ---- */
+
+/* The key: the RW... string, or a .pub file holding it. */
+static int
+fetch_key(struct fetch_args *a)
+{
+	size_t len;
+
+	if (minisign_pubkey_parse(a->pubkey, strlen(a->pubkey), &a->pk) == -1 &&
+	    (fsutil_read_file(a->pubkey, 16384, &a->keytext, &len) == -1 ||
+	    minisign_pubkey_parse(a->keytext, len, &a->pk) == -1)) {
+		log_error("--pubkey %s: not a minisign public key, nor a readable .pub file",
+		    a->pubkey);
+		return -1;
+	}
+	minisign_keyid_hex(a->pk.id, a->keyid);
+	return 0;
+}
+
+/* The command line into A. -1 with *STATUS the exit status when the
+ * command ends here (--help, bad usage). */
+static int
+fetch_parse(int argc, char **argv, struct fetch_args *a, int *status)
 {
 	static const struct option opts[] = {
 		{ "pubkey", required_argument, NULL, 'k' },
@@ -482,240 +476,244 @@ cmd_fetch(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fetch f;
-	struct minisign_pubkey pk;
-	const char *pubkey = NULL, *out = NULL, *want;
-	char *part = NULL, *keytext = NULL, why[ERRLEN], last[ERRLEN] = "", keyid[17];
-	char **bases = NULL, **order = NULL;
-	size_t n_bases = 0, i, k, j;
-	struct fetch_mirror *best = NULL;
-	json_t *item = NULL, *v;
-	const char *hex, *name;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	char got[65];
-	int ch, rc = 2, dead_mask_ok;
-	uint64_t dead = 0;
-	struct stat sb;
+	char **nm;
+	int ch;
 
-	memset(&f, 0, sizeof(f));
-	f.fd = -1;
+	*status = 2;
 	optind = 1;
 	/* Options may follow NAME (as the usage line shows them). */
 	while ((ch = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'k': pubkey = optarg; break;
-		case 'm': {
-			char **nb = realloc(bases, (n_bases + 1) * sizeof(*bases));
-			size_t len = strlen(optarg);
-			if (nb == NULL)
-				goto oom;
-			bases = nb;
+		case 'k': a->pubkey = optarg; break;
+		case 'm':
 			if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
 				log_error("-m %s: a mirror is an http:// or https:// URL", optarg);
-				goto out;
+				return -1;
 			}
-			if (asprintf(&bases[n_bases], "%s%s", optarg,
-			    len > 0 && optarg[len - 1] == '/' ? "" : "/") == -1)
-				goto oom;
-			n_bases++;
+			if ((nm = realloc(a->mirrors, (a->n_mirrors + 1) * sizeof(*nm))) == NULL) {
+				log_error("fetch: out of memory");
+				return -1;
+			}
+			a->mirrors = nm;
+			a->mirrors[a->n_mirrors++] = optarg;
 			break;
-		}
-		case 'o': out = optarg; break;
-		case 'x': f.proxy = optarg; break;
-		case 'K': f.insecure = 1; break;
+		case 'o': a->out = optarg; break;
+		case 'x': a->proxy = optarg; break;
+		case 'K': a->insecure = 1; break;
 		case 'h':
-			rc = cmd_usage(stdout, fetch_usage, 0);
-			goto out;
+			*status = cmd_usage(stdout, fetch_usage, 0);
+			return -1;
 		default:
-			rc = cmd_usage(stderr, fetch_usage, 2);
-			goto out;
+			*status = cmd_usage(stderr, fetch_usage, 2);
+			return -1;
 		}
 	}
-	if (optind + 1 != argc || pubkey == NULL || n_bases == 0) {
-		if (pubkey == NULL)
+	if (optind + 1 != argc || a->pubkey == NULL || a->n_mirrors == 0) {
+		if (a->pubkey == NULL)
 			log_error("fetch: --pubkey KEY is required: the publisher's key is what "
 			    "makes a copy from any mirror trustworthy");
-		else if (n_bases == 0)
+		else if (a->n_mirrors == 0)
 			log_error("fetch: give at least one mirror with -m URL");
-		rc = cmd_usage(stderr, fetch_usage, 2);
-		goto out;
+		*status = cmd_usage(stderr, fetch_usage, 2);
+		return -1;
 	}
-	want = argv[optind];
-	/* The key: the RW... string, or a .pub file holding it. */
-	if (minisign_pubkey_parse(pubkey, strlen(pubkey), &pk) == -1) {
-		size_t len;
-		if (fsutil_read_file(pubkey, 16384, &keytext, &len) == -1 ||
-		    minisign_pubkey_parse(keytext, len, &pk) == -1) {
-			log_error("--pubkey %s: not a minisign public key, nor a readable .pub file",
-			    pubkey);
-			goto out;
-		}
-	}
-	minisign_keyid_hex(pk.id, keyid);
-	if ((f.mirrors = calloc(n_bases, sizeof(*f.mirrors))) == NULL)
-		goto oom;
-	f.n = n_bases;
-	for (i = 0; i < n_bases; i++)
-		f.mirrors[i].base = bases[i];
+	a->want = argv[optind];
+	return fetch_key(a);
+}
 
-	fetch_catalogs(&f, &pk);
-	for (i = 0; i < f.n; i++) {
-		struct fetch_mirror *m = &f.mirrors[i];
-		if (m->json == NULL)
-			log_warn("fetch: mirror %s: %s", m->base, m->why);
-		else if (best == NULL || m->seq > best->seq)
-			best = m;
+/* The newest catalog from the mirrors, and the item in it: by SHA-256,
+ * else by name. */
+static int
+fetch_choose(struct fetch *f)
+{
+	const struct fetch_args *a = f->a;
+	const struct peer *best;
+	json_t *item = NULL, *v;
+	size_t i;
+
+	f->rc = 2;
+	if (peers_init(&f->ps, a->mirrors, a->n_mirrors) == -1) {
+		log_error("fetch: out of memory");
+		return -1;
 	}
-	rc = 1;
-	if (best == NULL) {
-		log_error("fetch: no mirror gave a catalog signed by key %s", keyid);
-		goto out;
+	fetch_catalogs(f);
+	f->rc = 1;
+	if (peers_choose(&f->ps, &a->pk, 0) == -1) {
+		for (i = 0; i < f->ps.n; i++)
+			log_warn("fetch: mirror %s: %s", f->ps.p[i].base, f->ps.p[i].why);
+		log_error("fetch: no mirror gave a catalog signed by key %s", a->keyid);
+		return -1;
 	}
-	/* The item: by SHA-256, else by name. */
+	for (i = 0; i < f->ps.n; i++)
+		if (f->ps.p[i].json == NULL)
+			log_warn("fetch: mirror %s: %s", f->ps.p[i].base, f->ps.p[i].why);
+	best = f->ps.best;
 	json_array_foreach(json_object_get(best->json, "items"), i, v) {
 		const char *h = json_string_value(json_object_get(v, "sha256"));
 		const char *nm = json_string_value(json_object_get(v, "name"));
-		if ((h != NULL && strcmp(h, want) == 0) || (nm != NULL && strcmp(nm, want) == 0)) {
+		if ((h != NULL && strcmp(h, a->want) == 0) ||
+		    (nm != NULL && strcmp(nm, a->want) == 0)) {
 			item = v;
 			break;
 		}
 	}
 	if (item == NULL) {
 		log_error("fetch: '%s' is not in catalog sequence %llu (signed by %s, from %s)",
-		    want, (unsigned long long)best->seq, keyid, best->base);
-		goto out;
+		    a->want, (unsigned long long)best->seq, a->keyid, best->base);
+		return -1;
 	}
-	hex = json_string_value(json_object_get(item, "sha256"));
-	name = json_string_value(json_object_get(item, "name"));
-	f.size = (uint64_t)json_integer_value(json_object_get(item, "size"));
-	if (out == NULL)
-		out = name;	/* validated by catalog_parse: no '/', no dot-names */
-	f.label = name;
-	if (asprintf(&part, "%s.part", out) == -1) {
-		part = NULL;
-		goto oom;
+	f->hex = json_string_value(json_object_get(item, "sha256"));
+	f->name = json_string_value(json_object_get(item, "name"));
+	f->size = (uint64_t)json_integer_value(json_object_get(item, "size"));
+	/* The name is validated by catalog_parse: no '/', no dot-names. */
+	f->out = a->out != NULL ? a->out : f->name;
+	f->label = f->name;
+	if (asprintf(&f->part, "%s.part", f->out) == -1) {
+		f->part = NULL;
+		f->rc = 2;
+		log_error("fetch: out of memory");
+		return -1;
 	}
-	/* Mirrors with the newest catalog first: they have its objects. */
-	if ((order = calloc(f.n, sizeof(*order))) == NULL)
-		goto oom;
-	for (i = 0, k = 0; i < f.n; i++)
-		if (f.mirrors[i].json != NULL && f.mirrors[i].seq == best->seq)
-			order[k++] = f.mirrors[i].base;
-	for (i = 0; i < f.n; i++)
-		if (f.mirrors[i].json == NULL || f.mirrors[i].seq != best->seq)
-			order[k++] = f.mirrors[i].base;
+	return 0;
+}
 
-	if ((f.fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1 ||
-	    fstat(f.fd, &sb) == -1) {
-		log_error("fetch: %s: %s", part, strerror(errno));
-		rc = 2;
-		goto out;
+/* OUT.part, opened, with what an earlier run kept hashed again (or
+ * dropped when it cannot be this item's beginning). */
+static int
+fetch_open(struct fetch *f)
+{
+	struct stat sb;
+
+	f->rc = 2;
+	if ((f->fd = open(f->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1 ||
+	    fstat(f->fd, &sb) == -1) {
+		log_error("fetch: %s: %s", f->part, strerror(errno));
+		return -1;
 	}
-	if ((f.sha = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(f.sha, EVP_sha256(), NULL) != 1)
-		goto oom;
-	f.have = (uint64_t)sb.st_size;
-	if (f.have > f.size || fetch_rehash(&f) == -1) {
-		if (fetch_reset(&f) == -1) {
-			log_error("fetch: %s: %s", part, strerror(errno));
-			rc = 2;
-			goto out;
-		}
+	if ((f->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(f->sha, EVP_sha256(), NULL) != 1) {
+		log_error("fetch: out of memory");
+		return -1;
 	}
-	f.progress = isatty(2);
-	f.t0 = now_s();
-	f.have0 = f.have;
-	dead_mask_ok = f.n <= 64;
-	for (j = 0; j < ROUNDS * f.n; j++) {
-		size_t mi = j % f.n;
-		int r;
-		if (dead_mask_ok && (dead & ((uint64_t)1 << mi)))
-			continue;
-		if (f.have < f.size || f.size == 0) {
-			r = f.size == 0 ? 1 : fetch_from(&f, order[mi], hex, why, sizeof(why));
-			if (r == 0 && f.status == 200 && f.have != f.size) {
-				/* Answered whole when a Range was asked for (or cut):
-				 * the next try resumes or starts over as it can. */
-			}
-		} else
-			r = 1;
+	f->have = (uint64_t)sb.st_size;
+	if ((f->have > f->size || fetch_rehash(f) == -1) && fetch_reset(f) == -1) {
+		log_error("fetch: %s: %s", f->part, strerror(errno));
+		return -1;
+	}
+	f->progress = isatty(2);
+	f->t0 = now_s();
+	f->have0 = f->have;
+	return 0;
+}
+
+/* All bytes are in: 1 they hash to the catalog's (OUT written), 0 they
+ * do not (GOT says what they hash to), -1 failed (logged, f->rc set). */
+static int
+fetch_finish(struct fetch *f, char got[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	f->rc = 2;
+	if (c == NULL || EVP_MD_CTX_copy_ex(c, f->sha) != 1 ||
+	    EVP_DigestFinal_ex(c, md, &mdlen) != 1) {
+		EVP_MD_CTX_free(c);
+		log_error("fetch: out of memory");
+		return -1;
+	}
+	EVP_MD_CTX_free(c);
+	hex_encode(md, 32, got);
+	if (strcmp(got, f->hex) != 0)
+		return 0;
+	fetch_draw(f, 1);
+	if (fsync(f->fd) == -1 || rename(f->part, f->out) == -1) {
+		log_error("fetch: %s: %s", f->out, strerror(errno));
+		return -1;
+	}
+	fsync_parent(f->out);
+	/* Off a terminal, quiet: the exit status says it. */
+	if (f->progress)
+		fprintf(stderr, "emberd: %s: %llu bytes, sha256 %s, verified "
+		    "(catalog sequence %llu, key %s)\n", f->out, (unsigned long long)f->size,
+		    f->hex, (unsigned long long)f->ps.best->seq, f->a->keyid);
+	return 1;
+}
+
+/* The bytes, from the mirrors in turn, resumed across them, until they
+ * hash to the catalog's SHA-256. */
+static int
+fetch_download(struct fetch *f)
+{
+	char why[ERRLEN], last[ERRLEN] = "", got[65];
+	size_t at;
+	int r;
+
+	if (fetch_open(f) == -1)
+		return -1;
+	while (peers_next(&f->ps, ROUNDS, &at) == 0) {
+		const char *base = f->ps.order[at];
+		r = f->size == 0 || f->have >= f->size ? 1 :
+		    fetch_from(f, base, f->hex, why, sizeof(why));
 		if (r == 1) {
-			unsigned int mdlen = 0;
-			EVP_MD_CTX *c = EVP_MD_CTX_new();
-			if (c == NULL || EVP_MD_CTX_copy_ex(c, f.sha) != 1 ||
-			    EVP_DigestFinal_ex(c, md, &mdlen) != 1) {
-				EVP_MD_CTX_free(c);
-				goto oom;
-			}
-			EVP_MD_CTX_free(c);
-			hex_encode(md, 32, got);
-			if (strcmp(got, hex) == 0) {
-				fetch_draw(&f, 1);
-				if (fsync(f.fd) == -1 || rename(part, out) == -1) {
-					log_error("fetch: %s: %s", out, strerror(errno));
-					rc = 2;
-					goto out;
-				}
-				fsync_parent(out);
-				/* Off a terminal, quiet: the exit status says it. */
-				if (f.progress)
-					fprintf(stderr, "emberd: %s: %llu bytes, sha256 %s, verified "
-					    "(catalog sequence %llu, key %s)\n", out,
-					    (unsigned long long)f.size, hex,
-					    (unsigned long long)best->seq, keyid);
-				rc = 0;
-				goto out;
-			}
+			if ((r = fetch_finish(f, got)) != 0)
+				return r == 1 ? 0 : -1;
 			/* Altered bytes somewhere: everything again, elsewhere. */
-			snprintf(last, sizeof(last), "%s: sha256 mismatch (got %s)", order[mi], got);
-			if (f.progress)
+			snprintf(last, sizeof(last), "%s: sha256 mismatch (got %s)", base, got);
+			if (f->progress)
 				fputc('\n', stderr);
 			log_warn("fetch: %s; starting over from the next mirror", last);
-			if (f.have0 == 0 && dead_mask_ok)
-				dead |= (uint64_t)1 << mi;
-			f.have0 = 0;
-			if (fetch_reset(&f) == -1) {
-				log_error("fetch: %s: %s", part, strerror(errno));
-				rc = 2;
-				goto out;
+			if (f->have0 == 0)
+				peers_dead(&f->ps, at);
+			f->have0 = 0;
+			if (fetch_reset(f) == -1) {
+				log_error("fetch: %s: %s", f->part, strerror(errno));
+				f->rc = 2;
+				return -1;
 			}
 			continue;
 		}
-		if (f.progress)
+		if (f->progress)
 			fputc('\n', stderr);
 		snprintf(last, sizeof(last), "%s", why);
-		log_warn("fetch: %s%s", why, f.have > 0 ? "; resuming from the next mirror" :
+		log_warn("fetch: %s%s", why, f->have > 0 ? "; resuming from the next mirror" :
 		    "; trying the next mirror");
-		if (r == -1 && dead_mask_ok)
-			dead |= (uint64_t)1 << mi;
+		if (r == -1)
+			peers_dead(&f->ps, at);
 	}
-	if (f.have > 0)
+	if (f->have > 0)
 		log_error("fetch: no mirror had a good copy of %s (sha256 %s); last: %s; "
-		    "%llu bytes kept in %s for a later run", name, hex,
-		    last[0] ? last : "no mirror left", (unsigned long long)f.have, part);
+		    "%llu bytes kept in %s for a later run", f->name, f->hex,
+		    last[0] ? last : "no mirror left", (unsigned long long)f->have, f->part);
 	else
-		log_error("fetch: no mirror had a good copy of %s (sha256 %s); last: %s", name,
-		    hex, last[0] ? last : "no mirror left");
-	goto out;
-oom:
-	log_error("fetch: out of memory");
-	rc = 2;
-out:
+		log_error("fetch: no mirror had a good copy of %s (sha256 %s); last: %s",
+		    f->name, f->hex, last[0] ? last : "no mirror left");
+	f->rc = 1;
+	return -1;
+}
+
+int
+cmd_fetch(int argc, char **argv)
+{
+	struct fetch_args a;
+	struct fetch f;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&f, 0, sizeof(f));
+	f.a = &a;
+	f.fd = -1;
+	if (fetch_parse(argc, argv, &a, &rc) == 0)
+		rc = fetch_choose(&f) == 0 && fetch_download(&f) == 0 ? 0 : f.rc;
 	if (f.fd != -1)
 		close(f.fd);
-	if (rc == 1 && part != NULL && f.have == 0)
-		unlink(part);
+	/* Nothing kept: no empty OUT.part left behind. */
+	if (rc == 1 && f.part != NULL && f.have == 0)
+		unlink(f.part);
 	EVP_MD_CTX_free(f.sha);
-	for (i = 0; i < f.n; i++) {
-		free(f.mirrors[i].cat);
-		free(f.mirrors[i].sig);
-		json_decref(f.mirrors[i].json);
-	}
-	free(f.mirrors);
-	for (i = 0; i < n_bases; i++)
-		free(bases[i]);
-	free(bases);
-	free(order);
-	free(part);
-	free(keytext);
+	peers_free(&f.ps);
+	free(f.part);
+	free(a.mirrors);
+	free(a.keytext);
 	return rc;
 }

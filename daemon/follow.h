@@ -1,18 +1,3 @@
-#ifndef EMBERD_FOLLOW_H
-#define EMBERD_FOLLOW_H
-
-#include <stddef.h>
-
-#include <stdint.h>
-
-#include <event2/event.h>
-#include <jansson.h>
-
-#include "config.h"
-#include "crawl.h"
-#include "minisign.h"
-#include "store.h"
-
 /*
  * Follower mode ([follow]): replicate a publisher's signed catalog from
  * peers that are not trusted.
@@ -27,6 +12,18 @@
  * byte for byte and remove the objects that left it. Until then the
  * previous good state is what is served.
  */
+#ifndef EMBERD_FOLLOW_H
+#define EMBERD_FOLLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "crawl.h"
+#include "minisign.h"
+#include "store.h"
 
 struct follower;
 
@@ -43,17 +40,5 @@ int follower_busy(const struct follower *f);
 
 /* Abort a pass (objects fetched so far stay) and free. */
 void follower_free(struct follower *f);
-
-/*
- * Check a peer's catalog (untrusted bytes) against PK: the signature
- * first, then the catalog is parsed and its sequence must match the one
- * in the signed trusted comment. Returns the parsed catalog and its
- * sequence, or NULL with ERR saying why. Shared by the follower and
- * `emberd fetch`; exposed for fuzzing.
- */
-
-json_t *follow_check_catalog(const struct minisign_pubkey *pk, const char *cat,
-    size_t catlen, const char *sig, size_t siglen, uint64_t *seq, char *err,
-    size_t errlen);
 
 #endif
