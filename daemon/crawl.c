@@ -20,6 +20,7 @@
 #include "catalog.h"
 #include "crawl_state.h"
 #include "curl_loop.h"
+#include "http_client.h"
 #include "fsutil.h"
 #include "ingest.h"
 #include "log.h"
@@ -328,31 +329,25 @@ backoff_ms(unsigned attempt)
 /* ---- curl on the event loop (socket and timer callbacks) ---- */
 
 /* Options every request of the crawler shares: the web only, no proxy
- * but the configured one, no stall longer than TIMEOUT. */
-static void
+ * but the configured one, no stall longer than TIMEOUT, and for a
+ * follower's peers a minimum rate. */
+static int
 crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeout,
-    int tls_verify)
+    int tls_verify, long min_rate)
 {
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)REDIRECTS_MAX);
-	/* Nothing but the web: a redirect to file:// or anything else fails. */
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT,
-	    timeout < CONNECT_TIMEOUT_MAX ? timeout : (long)CONNECT_TIMEOUT_MAX);
-	/* A transfer may be slow (Tor); it may not stall for `timeout`. */
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, timeout);
-	/* Only the configured proxy, never one from the environment. */
-	curl_easy_setopt(e, CURLOPT_PROXY, proxy != NULL ? proxy : "");
-	if (!tls_verify) {
-		/* A follower's choice for self-signed peers: what it takes
-		 * is checked against the publisher's signature anyway. */
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
+	struct http_client_opts o = {
+		.proxy = proxy,
+		.proxy_env = 0,
+		.user_agent = user_agent,
+		.max_redirs = REDIRECTS_MAX,
+		.connect_timeout = timeout < CONNECT_TIMEOUT_MAX ? timeout :
+		    (long)CONNECT_TIMEOUT_MAX,
+		.low_speed = min_rate,
+		.low_speed_time = timeout,
+		.tls_verify = tls_verify,
+	};
+
+	return http_client_setup(e, &o);
 }
 
 /* What the transfer's end means: the outcome, why, and any wait the
@@ -437,7 +432,11 @@ crawler_get(struct crawler *cr, const struct config *cfg, const char *url,
 
 	if (e == NULL)
 		return -1;
-	crawl_easy_common(e, cfg->crawl_proxy, cfg->crawl_user_agent, timeout, tls_verify);
+	if (crawl_easy_common(e, cfg->crawl_proxy, cfg->crawl_user_agent, timeout, tls_verify,
+	    1) == -1) {
+		curl_easy_cleanup(e);
+		return -1;
+	}
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	/* A whole catalog must come in within the timeout, however slowly
 	 * a hostile peer drips it. */
@@ -714,13 +713,14 @@ job_easy(struct crawl_job *j)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, crawl_header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
-	crawl_easy_common(e, proxy, cr->user_agent, cr->timeout,
-	    !j->src.follow || cr->tls_verify);
 	/* A peer that drips bytes holds the object (and the pass) while
-	 * others could serve it: slower than this for `timeout`, and the
-	 * next peer gets its turn, resuming where this one stopped. */
-	if (j->src.follow)
-		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, (long)FOLLOW_MIN_RATE);
+	 * others could serve it: slower than FOLLOW_MIN_RATE for `timeout`,
+	 * and the next peer gets its turn, resuming where this one stopped. */
+	if (crawl_easy_common(e, proxy, cr->user_agent, cr->timeout,
+	    !j->src.follow || cr->tls_verify, j->src.follow ? FOLLOW_MIN_RATE : 1) == -1) {
+		curl_easy_cleanup(e);
+		return NULL;
+	}
 	/* gzip is taken and decoded: the item is the file itself. A peer's
 	 * objects are taken as identity bytes, so a Range counts them. */
 	if (!j->src.follow)

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_client.h"
+
 struct curl_loop_sock {
 	struct event *ev;
 };
@@ -22,9 +24,7 @@ struct curl_loop_getter {
 	struct curl_loop_xfer xfer;	/* first: the transfer's own pointer */
 	struct curl_loop *l;
 	CURL *easy;
-	char *buf;
-	size_t len, cap, max;
-	int too_big;
+	struct http_client_buf body;
 	curl_loop_get_fn fn;
 	void *arg;
 	char errbuf[CURL_ERROR_SIZE];
@@ -153,7 +153,7 @@ curl_loop_getter_free(struct curl_loop_getter *g)
 		curl_multi_remove_handle(g->l->multi, g->easy);
 		curl_easy_cleanup(g->easy);
 	}
-	free(g->buf);
+	http_client_buf_free(&g->body);
 	free(g);
 }
 
@@ -208,56 +208,22 @@ curl_loop_get_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 		*gp = g->next;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	why[0] = '\0';
-	if (g->too_big || res == CURLE_FILESIZE_EXCEEDED)
-		snprintf(why, sizeof(why), "larger than %zu bytes", g->max);
+	if (g->body.too_big || res == CURLE_FILESIZE_EXCEEDED)
+		snprintf(why, sizeof(why), "larger than %zu bytes", g->body.max);
 	else if (res != CURLE_OK && res != CURLE_WRITE_ERROR)
 		snprintf(why, sizeof(why), "%s", g->errbuf[0] ? g->errbuf :
 		    curl_easy_strerror(res));
 	else if (status != 200)
 		snprintf(why, sizeof(why), "HTTP %ld", status);
-	else if (g->buf == NULL && (g->buf = calloc(1, 1)) == NULL)
+	else if (g->body.data == NULL && (g->body.data = calloc(1, 1)) == NULL)
 		snprintf(why, sizeof(why), "out of memory");
 	if (why[0] != '\0')
 		g->fn(g->arg, NULL, 0, why);
 	else
-		g->fn(g->arg, g->buf, g->len, NULL);
+		g->fn(g->arg, g->body.data, g->body.len, NULL);
 	curl_easy_cleanup(g->easy);
 	g->easy = NULL;
 	curl_loop_getter_free(g);
-}
-
-static size_t
-curl_loop_get_write_cb(char *buf, size_t size, size_t n, void *arg)
-{
-	struct curl_loop_getter *g = arg;
-	size_t len = size * n;
-	long status = 0;
-	char *b;
-
-	curl_easy_getinfo(g->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200)
-		return 0;	/* an error page: the status says it all */
-	if (len > g->max - g->len) {
-		g->too_big = 1;
-		return 0;
-	}
-	/* Grows with what arrives (doubling: a large catalog comes in many
-	 * small pieces), never past MAX + 1. */
-	if (g->len + len + 1 > g->cap) {
-		size_t cap = g->cap ? g->cap : 16384;
-		while (cap < g->len + len + 1)
-			cap *= 2;
-		if (cap > g->max + 1)
-			cap = g->max + 1;
-		if ((b = realloc(g->buf, cap)) == NULL)
-			return 0;
-		g->buf = b;
-		g->cap = cap;
-	}
-	memcpy(g->buf + g->len, buf, len);
-	g->len += len;
-	g->buf[g->len] = '\0';
-	return len;
 }
 
 int
@@ -272,13 +238,13 @@ curl_loop_get(struct curl_loop *l, CURL *e, size_t max, curl_loop_get_fn fn, voi
 	g->xfer.done = curl_loop_get_done;
 	g->l = l;
 	g->easy = e;
-	g->max = max;
 	g->fn = fn;
 	g->arg = arg;
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_loop_get_write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, g);
+	http_client_buf_init(&g->body, max);
+	/* An error page's body is refused: the status says it all. */
+	g->body.easy = e;
+	http_client_buf_attach(e, &g->body);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, g->errbuf);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	if (curl_loop_add(l, e, &g->xfer) == -1) {
 		g->easy = NULL;
 		curl_easy_cleanup(e);
