@@ -332,9 +332,20 @@ workq_pending(enum workq_type type)
 	return n;
 }
 
+unsigned
+workq_threads(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&wq.mu);
+	n = wq.started && !wq.quit ? wq.nthreads : 0;
+	pthread_mutex_unlock(&wq.mu);
+	return n;
+}
+
 /* The thread count asked for, or the automatic one. */
 static unsigned
-workq_threads(unsigned threads)
+workq_threads_want(unsigned threads)
 {
 	long cpus;
 
@@ -395,7 +406,7 @@ int
 workq_start(struct event_base *base, unsigned threads, char *err, size_t errlen)
 {
 	sigset_t all, old;
-	unsigned n = workq_threads(threads);
+	unsigned n = workq_threads_want(threads);
 	int rc = 0;
 
 	pthread_mutex_lock(&wq.mu);

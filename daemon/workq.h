@@ -82,6 +82,10 @@ void workq_drain(enum workq_type type);
 /* Jobs of TYPE (or WORKQ_ALL) queued or running: for /metrics. */
 unsigned workq_pending(enum workq_type type);
 
+/* Threads taking jobs; 0 if not started or stopping. For a caller that
+ * sizes its backlog by it, or keeps work on the loop without a queue. */
+unsigned workq_threads(void);
+
 /* "ingest", "publish", "scrub", "unlink"; "all" for WORKQ_ALL. */
 const char *workq_type_name(enum workq_type type);
 

@@ -135,6 +135,7 @@ static void
 check_not_started(void)
 {
 	CHECK(workq_pending(WORKQ_ALL) == 0);
+	CHECK(workq_threads() == 0);
 	CHECK(workq_submit(WORKQ_INGEST, job_work, NULL, &chained) == -1);
 	workq_drain(WORKQ_ALL);
 	workq_stop();
@@ -155,6 +156,7 @@ check_order_and_caps(void)
 	reset();
 	CHECK(workq_start(NULL, 3, err, sizeof(err)) == 0);
 	CHECK(workq_start(NULL, 3, err, sizeof(err)) == -1);	/* once only */
+	CHECK(workq_threads() == 3);
 	CHECK(workq_submit(WORKQ_ALL, job_work, NULL, &chained) == -1);
 	for (i = 0; i < NPUB; i++) {
 		pub[i] = (struct job){ WORKQ_PUBLISH, i, 200, 0, 0, 0 };
@@ -250,6 +252,7 @@ check_stop_loses_nothing(void)
 	CHECK(atomic_load(&max_type[WORKQ_UNLINK]) == 1);
 	CHECK(workq_pending(WORKQ_ALL) == 0);
 	CHECK(workq_submit(WORKQ_INGEST, job_work, NULL, &chained) == -1);
+	CHECK(workq_threads() == 0);
 	workq_stop();		/* twice is harmless */
 }
 
@@ -298,6 +301,7 @@ check_loop(void)
 		return;
 	reset();
 	CHECK(workq_start(base, 0, err, sizeof(err)) == 0);
+	CHECK(workq_threads() >= 2 && workq_threads() <= 4);
 	loop_target = 10;
 	for (i = 0; i < 10; i++)
 		CHECK(workq_submit(WORKQ_INGEST, loop_work, loop_done, base) == 0);
