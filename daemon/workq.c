@@ -226,8 +226,6 @@ workq_event_cb(evutil_socket_t fd, short what, void *arg)
 	uint64_t n;
 	ssize_t r;
 
-	(void)what;
-	(void)arg;
 	r = read(fd, &n, sizeof(n));
 	/* EAGAIN: a workq_drain took the completions this count stood
 	 * for; the list alone says what is left. */
@@ -415,7 +413,9 @@ workq_start(struct event_base *base, unsigned threads, char *err, size_t errlen)
 		snprintf(err, errlen, "work queue: already started");
 		return -1;
 	}
-	wq.started = 1;		/* claimed; submitting waits for the unlock */
+	/* Claimed: a second start fails from here on; a job submitted
+	 * meanwhile waits in its queue for the threads. */
+	wq.started = 1;
 	pthread_mutex_unlock(&wq.mu);
 	if (base != NULL && workq_start_event(base, err, errlen) == -1) {
 		workq_join();
