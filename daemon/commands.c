@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@
 #include "names.h"
 #include "server.h"
 #include "store.h"
+#include "workq.h"
 
 #define ERRLEN 1024
 /* Objects are made durable and visible in batches, so memory stays
@@ -180,66 +180,53 @@ add_commit(struct store *st, struct ingest **v, size_t n)
 }
 
 /*
- * Ingest a batch of files on as many threads as there are cores (at most
- * ADD_THREADS): deflating many small texts is CPU-bound and each file is
- * independent. Every slot of OUT is set, NULL where that file failed.
+ * Ingest a batch of files as one WORKQ_INGEST job each, on the work
+ * queue's threads (one per core, 2 to 4): deflating many small texts is
+ * CPU-bound and each file is independent. The first failure skips the
+ * files not yet begun. Every slot of OUT is set, NULL where that file
+ * failed or was skipped. Memory: a queue node and an add_job per file,
+ * N <= COMMIT_BATCH, so one batch at a time whatever the file count.
  */
-#define ADD_THREADS 4
-
-struct add_pool {
+struct add_batch {
 	struct store *st;
-	char **paths;
-	struct ingest **out;
-	size_t n, next;
-	int failed;
-	pthread_mutex_t mu;
+	int failed;		/* atomic: set by the first job to fail */
 };
 
-static void *
-add_pool_worker(void *arg)
-{
-	struct add_pool *p = arg;
+struct add_job {
+	struct add_batch *batch;
+	const char *path;
+	struct ingest **out;
+};
 
-	for (;;) {
-		size_t k;
-		pthread_mutex_lock(&p->mu);
-		k = p->failed ? p->n : p->next++;
-		pthread_mutex_unlock(&p->mu);
-		if (k >= p->n)
-			return NULL;
-		if (add_ingest_file(p->st, p->paths[k], &p->out[k]) == -1) {
-			pthread_mutex_lock(&p->mu);
-			p->failed = 1;
-			pthread_mutex_unlock(&p->mu);
-		}
-	}
+static void
+add_ingest_job(void *arg)
+{
+	struct add_job *j = arg;
+
+	if (__atomic_load_n(&j->batch->failed, __ATOMIC_RELAXED))
+		return;
+	if (add_ingest_file(j->batch->st, j->path, j->out) == -1)
+		__atomic_store_n(&j->batch->failed, 1, __ATOMIC_RELAXED);
 }
 
 static int
 add_ingest_batch(struct store *st, char **paths, size_t n, struct ingest **out)
 {
-	struct add_pool p = { .st = st, .paths = paths, .out = out, .n = n };
-	pthread_t th[ADD_THREADS];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nth = cores < 1 ? 1 : (size_t)cores, started = 0, k;
+	struct add_batch batch = { .st = st };
+	struct add_job jobs[COMMIT_BATCH];
+	size_t k;
 
-	if (nth > ADD_THREADS)
-		nth = ADD_THREADS;
-	if (nth > n)
-		nth = n;
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n; k++) {
 		out[k] = NULL;
-	pthread_mutex_init(&p.mu, NULL);
-	/* The calling thread is one of the workers. */
-	for (k = 1; k < nth; k++) {
-		if (pthread_create(&th[started], NULL, add_pool_worker, &p) == 0)
-			started++;
+		jobs[k] = (struct add_job){ &batch, paths[k], &out[k] };
+		/* No queue (it could not start) or no memory: this thread
+		 * does the file, as slowly as one core does. */
+		if (workq_submit(WORKQ_INGEST, add_ingest_job, NULL, &jobs[k]) == -1)
+			add_ingest_job(&jobs[k]);
 	}
-	add_pool_worker(&p);
-	for (k = 0; k < started; k++)
-		pthread_join(th[k], NULL);
-	pthread_mutex_destroy(&p.mu);
-	return p.failed ? -1 : 0;
+	/* The queue's lock orders the jobs' writes to OUT before this. */
+	workq_drain(WORKQ_INGEST);
+	return __atomic_load_n(&batch.failed, __ATOMIC_RELAXED) ? -1 : 0;
 }
 
 /* Items to publish: names, types and digests only (constant per item). */
@@ -382,6 +369,11 @@ cmd_add(int argc, char **argv)
 		cmd_ctx_free(&c);
 		return 2;
 	}
+	{
+		char err[ERRLEN];
+		if (workq_start(NULL, 0, err, sizeof(err)) == -1)
+			log_warn("%s; importing on one thread", err);
+	}
 	for (i = 0; i < (size_t)argc && !failed; i += COMMIT_BATCH) {
 		size_t n = (size_t)argc - i < COMMIT_BATCH ? (size_t)argc - i : COMMIT_BATCH;
 		struct ingest *batch[COMMIT_BATCH];
@@ -407,6 +399,7 @@ cmd_add(int argc, char **argv)
 		for (size_t k = 0; k < n; k++)
 			ingest_free(batch[k]);
 	}
+	workq_stop();
 	if (!failed) {
 		for (i = 0; i < nitems; i++) {
 			log_info("added %s: sha256 %s, %llu bytes, stored %s (%llu bytes)",
