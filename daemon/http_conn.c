@@ -440,7 +440,7 @@ http_head_add(struct http_conn *c, const char *s, size_t n)
 }
 
 void
-http_conn_begin(struct http_conn *c, int code)
+http_conn_begin_csp(struct http_conn *c, int code, const char *csp)
 {
 	struct http_server *srv = c->srv;
 	time_t now = time(NULL);
@@ -459,6 +459,20 @@ http_conn_begin(struct http_conn *c, int code)
 	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", code, http_reason(code));
 	http_head_add(c, line, (size_t)n);
 	http_head_add(c, srv->date, strlen(srv->date));
+	/*
+	 * The response policy, here so that no answer can go without it,
+	 * whichever route or error made it: a mirror serves bytes from
+	 * anywhere (mirrored HTML among them), so a browser must neither
+	 * guess a type nor run a script on the mirror's origin.
+	 */
+	http_conn_header(c, "X-Content-Type-Options", "nosniff");
+	http_conn_header(c, "Content-Security-Policy", csp != NULL ? csp : "sandbox");
+}
+
+void
+http_conn_begin(struct http_conn *c, int code)
+{
+	http_conn_begin_csp(c, code, NULL);
 }
 
 void
@@ -615,7 +629,6 @@ http_conn_refuse(struct http_conn *c, int code, const char *msg)
 	c->state = C_HANDLING;
 	http_conn_begin(c, code);
 	http_conn_header(c, "Content-Type", "text/plain; charset=utf-8");
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
 	http_conn_reply(c, msg, strlen(msg));
 }
 

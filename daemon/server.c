@@ -348,7 +348,6 @@ server_error_body(struct server *s, struct http_conn *c, const struct http_head 
 	char body[128];
 	int n = snprintf(body, sizeof(body), "%s\n", msg);
 
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
 	server_reply(s, c, h, code, "text/plain; charset=utf-8", body, (size_t)n);
 }
 
@@ -497,8 +496,6 @@ server_object_headers(struct http_conn *c, const char *etag, int immutable, int 
 {
 	http_conn_header(c, "ETag", etag);
 	http_conn_header(c, "Accept-Ranges", "bytes");
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
-	http_conn_header(c, "Content-Security-Policy", "sandbox");
 	http_conn_header(c, "Cache-Control", immutable ?
 	    "public, max-age=31536000, immutable" : "no-cache");
 	if (vary)
@@ -929,7 +926,6 @@ server_catalog_file(struct server *s, struct http_conn *c, const struct http_hea
 {
 	http_conn_begin(c, 200);
 	http_conn_header(c, "Cache-Control", "no-cache");
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
 	server_reply(s, c, h, 200, type, body, len);
 }
 
@@ -1008,7 +1004,6 @@ server_download_doc(struct server *s, struct http_conn *c, const struct http_hea
 	http_conn_begin(c, 200);
 	/* The mirror list changes with the catalog. */
 	http_conn_header(c, "Cache-Control", "no-cache");
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
 	server_reply(s, c, h, 200, metalink ? "application/metalink4+xml" :
 	    "application/x-bittorrent", doc, len);
 out:
@@ -1053,7 +1048,6 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		return;
 	case ROUTE_PUBKEY:
 		http_conn_begin(c, 200);
-		http_conn_header(c, "X-Content-Type-Options", "nosniff");
 		server_reply(s, c, h, 200, "text/plain; charset=utf-8", s->pubkey_file,
 		    strlen(s->pubkey_file));
 		return;
@@ -1067,11 +1061,11 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 	switch (route) {
 	case ROUTE_INDEX: {
 		int gz = http_accepts_gzip(h->accept_encoding);
-		http_conn_begin(c, 200);
+		/* Our own page: not sandboxed, but nothing runs and nothing
+		 * loads from elsewhere. */
+		http_conn_begin_csp(c, 200, "default-src 'none'; style-src 'unsafe-inline'; "
+		    "img-src 'self'; media-src 'self'");
 		http_conn_header(c, "Vary", "Accept-Encoding");
-		http_conn_header(c, "X-Content-Type-Options", "nosniff");
-		http_conn_header(c, "Content-Security-Policy",
-		    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self'");
 		http_conn_header(c, "Cache-Control", "no-cache");
 		if (gz)
 			http_conn_header(c, "Content-Encoding", "gzip");
