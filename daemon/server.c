@@ -70,6 +70,13 @@
  *   exhaust descriptors. Lowered to fit RLIMIT_NOFILE.
  */
 #define HEADER_TIMEOUT	10
+/*
+ * - RETRY_AFTER: out of descriptors, a reader is told to come back after
+ *   this many seconds: by then connections have closed (an idle one
+ *   lasts HEADER_TIMEOUT at most), and a second is what accepting pauses
+ *   for in the same case.
+ */
+#define RETRY_AFTER	"2"
 
 #define FD_RESERVE	64
 
@@ -502,12 +509,6 @@ server_object_headers(struct http_conn *c, const char *etag, int immutable, int 
 		http_conn_header(c, "Vary", "Accept-Encoding");
 }
 
-/*
- * Answer for object HEX with catalog TYPE: conditional and range
- * requests, gzip as stored when the reader takes it, identity otherwise
- * (inflated on the fly for objects stored deflated). The object is
- * streamed: memory does not depend on its size.
- */
 /* Fetch again soon what was set aside: a crawl or sync pass now, or
  * right after the one running. */
 static void
@@ -662,36 +663,129 @@ server_scrub_stop(struct server *s)
 	s->scrub_efd = -1;
 }
 
+/*
+ * Open object HEX and read its metadata. The one place where a failed
+ * open becomes what the reader sees (http_errno_status): the fd, or -1
+ * once the error is answered. An object whose metadata does not hold is
+ * set aside and answered 404, like one that is not here.
+ */
+static int
+server_object_open(struct server *s, struct http_conn *c, const struct http_head *h,
+    const char *hex, struct object_meta *m)
+{
+	char *path, err[256];
+	int fd, code;
+
+	if ((path = store_object_path(&s->st, hex)) == NULL) {
+		server_error(s, c, h, 500, "out of memory");
+		return -1;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd != -1) {
+		if (server_meta_get(s, fd, hex, m, err, sizeof(err)) == 0)
+			return fd;
+		close(fd);
+		server_object_bad(s, hex, err);
+		errno = ENOENT;
+	}
+	switch ((code = http_errno_status(errno))) {
+	case 404:
+		/* Listed but not here (quarantined, not synced yet). */
+		server_error(s, c, h, 404, "object not available on this mirror");
+		break;
+	case 403:
+		log_error("object %s: %s; check the store's owner and modes", hex,
+		    strerror(errno));
+		server_error(s, c, h, 403, "object not readable on this mirror");
+		break;
+	case 503:
+		log_warn("object %s: %s; answering 503", hex, strerror(errno));
+		http_conn_begin(c, 503);
+		http_conn_header(c, "Retry-After", RETRY_AFTER);
+		server_error_body(s, c, h, 503, "busy: try again shortly");
+		break;
+	default:
+		log_error("object %s: %s", hex, strerror(errno));
+		server_error(s, c, h, code, "object unreadable");
+		break;
+	}
+	return -1;
+}
+
+/* Send LEN bytes of FD from FIRST (of the identity bytes when INFLATE):
+ * a small raw body in one read, anything else streamed. Owns FD. */
+static void
+server_object_send(struct server *s, struct http_conn *c, const char *hex, int fd,
+    const struct object_meta *m, uint64_t first, uint64_t len, int inflate)
+{
+	struct server_stream *st;
+
+	/* Small and raw (or gzip as stored): one read, one reply, no
+	 * streaming machinery; memory is bounded by SMALL_REPLY. */
+	if (len <= SMALL_REPLY && !inflate) {
+		char *p = http_conn_reply_reserve(c, (size_t)len);
+		if (p == NULL) {
+			close(fd);
+			log_error("out of memory");
+			http_conn_abort(c);
+			return;
+		}
+		ssize_t n = pread(fd, p, (size_t)len, (off_t)first);
+		close(fd);
+		if (n != (ssize_t)len) {
+			log_error("object %s: short read; closing the connection", hex);
+			http_conn_abort(c);
+			return;
+		}
+		http_conn_reply_commit(c);
+		return;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		goto oom;
+	st->srv = s;
+	st->fd = fd;
+	st->left = len;
+	st->stored_end = m->stored_size;
+	if (inflate) {
+		if ((st->in = malloc(CHUNK_LEN)) == NULL ||
+		    inflateInit2(&st->zs, 15 + 16) != Z_OK) {
+			free(st->in);
+			free(st);
+			goto oom;
+		}
+		st->inflating = 1;
+		st->skip = first;
+	} else
+		st->off = first;
+	s->streams++;
+	http_conn_stream(c, len, server_stream_fill, server_stream_done, st);
+	return;
+oom:
+	close(fd);
+	log_error("out of memory");
+	http_conn_abort(c);
+}
+
+/*
+ * Answer for object HEX with catalog TYPE: conditional and range
+ * requests, gzip as stored when the reader takes it, identity otherwise
+ * (inflated on the fly for objects stored deflated). The object is
+ * streamed: memory does not depend on its size.
+ */
 static void
 server_object(struct server *s, struct http_conn *c, const struct http_head *h,
     const char *hex, const char *type, int immutable)
 {
 	struct object_meta m;
-	struct server_stream *st = NULL;
 	struct http_range r;
 	enum http_range_result rr = RANGE_NONE;
-	char *path, err[256], etag[80], digest[64], hdr[128];
-	int fd, gzip_out = 0, code = 200, head = h->method == HTTP_HEAD;
+	char etag[80], digest[64], hdr[128];
+	int fd, gzip_out, code = 200, head = h->method == HTTP_HEAD;
 	uint64_t first = 0, len;
 
-	if ((path = store_object_path(&s->st, hex)) == NULL) {
-		server_error(s, c, h, 500, "out of memory");
+	if ((fd = server_object_open(s, c, h, hex, &m)) == -1)
 		return;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd == -1) {
-		/* Listed but not here (quarantined, not synced yet). */
-		server_error(s, c, h, 404, "object not available on this mirror");
-		return;
-	}
-	if (server_meta_get(s, fd, hex, &m, err, sizeof(err)) == -1) {
-		close(fd);
-		server_object_bad(s, hex, err);
-		server_error(s, c, h, 404, "object not available on this mirror");
-		return;
-	}
-
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
 	if (http_if_none_match(h->if_none_match, etag)) {
 		close(fd);
@@ -744,51 +838,7 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 		http_conn_reply(c, NULL, (size_t)len);
 		return;
 	}
-
-	/* Small and raw (or gzip as stored): one read, one reply, no
-	 * streaming machinery; memory is bounded by SMALL_REPLY. */
-	if (len <= SMALL_REPLY && !(m.gzip && !gzip_out)) {
-		char *p = http_conn_reply_reserve(c, (size_t)len);
-		if (p == NULL) {
-			close(fd);
-			log_error("out of memory");
-			http_conn_abort(c);
-			return;
-		}
-		ssize_t n = pread(fd, p, (size_t)len, (off_t)first);
-		close(fd);
-		if (n != (ssize_t)len) {
-			log_error("object %s: short read; closing the connection", hex);
-			http_conn_abort(c);
-			return;
-		}
-		http_conn_reply_commit(c);
-		return;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		goto oom;
-	st->srv = s;
-	st->fd = fd;
-	st->left = len;
-	st->stored_end = m.stored_size;
-	if (m.gzip && !gzip_out) {
-		if ((st->in = malloc(CHUNK_LEN)) == NULL ||
-		    inflateInit2(&st->zs, 15 + 16) != Z_OK) {
-			free(st->in);
-			free(st);
-			goto oom;
-		}
-		st->inflating = 1;
-		st->skip = first;
-	} else
-		st->off = first;
-	s->streams++;
-	http_conn_stream(c, len, server_stream_fill, server_stream_done, st);
-	return;
-oom:
-	close(fd);
-	log_error("out of memory");
-	http_conn_abort(c);
+	server_object_send(s, c, hex, fd, &m, first, len, m.gzip && !gzip_out);
 }
 
 static int
