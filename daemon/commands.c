@@ -23,6 +23,7 @@
 #include "privileges.h"
 #include "fsutil.h"
 #include "ingest.h"
+#include "keys.h"
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
@@ -612,30 +613,6 @@ verify_one(const char *hex, void *arg)
 	return 0;
 }
 
-/* The public key the current catalog must be signed with: the follow
- * pubkey for a mirror, else the one of our own secret key. */
-static int
-verify_pubkey(struct cmd_ctx *c, struct minisign_pubkey *pk, char *err, size_t errlen)
-{
-	struct minisign_key key;
-
-	if (c->cfg.follow_pubkey != NULL) {
-		if (minisign_pubkey_parse(c->cfg.follow_pubkey, strlen(c->cfg.follow_pubkey),
-		    pk) == -1) {
-			snprintf(err, errlen, "%s: [follow] pubkey is malformed", c->cfg.path);
-			return -1;
-		}
-		return 0;
-	}
-	memset(&key, 0, sizeof(key));
-	if (minisign_key_load(c->cfg.key, &key, err, errlen) == -1)
-		return -1;
-	memcpy(pk->id, key.id, sizeof(pk->id));
-	memcpy(pk->pk, key.pk, sizeof(pk->pk));
-	minisign_key_free(&key);
-	return 0;
-}
-
 static int
 verify_catalog(struct cmd_ctx *c, size_t *missing)
 {
@@ -662,7 +639,7 @@ verify_catalog(struct cmd_ctx *c, size_t *missing)
 		log_error("%s: %s", sp, strerror(errno));
 		goto out;
 	}
-	if (verify_pubkey(c, &pk, err, sizeof(err)) == -1) {
+	if (keys_public(&c->cfg, &pk, err, sizeof(err)) == -1) {
 		/* Not a bad signature: one that could not be checked. */
 		log_error("%s", err);
 		rc = -2;

@@ -37,8 +37,8 @@
 #include "http_conn.h"
 #include "http_request.h"
 #include "index_page.h"
+#include "keys.h"
 #include "log.h"
-#include "minisign.h"
 #include "names.h"
 #include "privileges.h"
 #include "store.h"
@@ -1339,37 +1339,14 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 static int
 server_keys(struct server *s)
 {
-	struct minisign_key key;
-	struct minisign_pubkey pk;
 	char err[1024];
 
-	if (s->cfg.follow_pubkey != NULL) {
-		if (minisign_pubkey_parse(s->cfg.follow_pubkey, strlen(s->cfg.follow_pubkey),
-		    &pk) == -1) {
-			log_error("%s: [follow] pubkey is malformed", s->config_path);
-			return -1;
-		}
-		if ((s->pubkey_b64 = strdup(s->cfg.follow_pubkey)) == NULL)
-			return -1;
-		char id[17];
-		minisign_keyid_hex(pk.id, id);
-		if (asprintf(&s->pubkey_file, "untrusted comment: minisign public key %s\n%s\n",
-		    id, s->pubkey_b64) == -1)
-			return -1;
-		return 0;
-	}
-	memset(&key, 0, sizeof(key));
-	if (minisign_key_load(s->cfg.key, &key, err, sizeof(err)) == -1) {
-		if (access(s->cfg.key, F_OK) == -1 && errno == ENOENT)
-			log_error("%s (create it with `emberd keygen -c %s`)", err, s->config_path);
-		else
-			log_error("%s", err);
+	if (keys_public_text(&s->cfg, &s->pubkey_b64, &s->pubkey_file, err,
+	    sizeof(err)) == -1) {
+		log_error("%s", err);
 		return -1;
 	}
-	s->pubkey_b64 = minisign_pubkey_base64(&key);
-	s->pubkey_file = minisign_pubkey_file(&key);
-	minisign_key_free(&key);
-	return s->pubkey_b64 && s->pubkey_file ? 0 : -1;
+	return 0;
 }
 
 int
