@@ -6,12 +6,10 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -41,6 +39,7 @@
 #include "log.h"
 #include "names.h"
 #include "privileges.h"
+#include "scrub.h"
 #include "store.h"
 #include "tls.h"
 
@@ -116,7 +115,6 @@ struct server_metrics {
 	uint64_t streams_done, streams_aborted;
 	uint64_t crawl_fetched, crawl_unchanged, crawl_failed;
 	uint64_t quarantined;		/* found bad when opened (loop only) */
-	uint64_t scrub_checked, scrub_bad;	/* by the scrub thread (atomics) */
 };
 
 struct server {
@@ -131,15 +129,7 @@ struct server {
 	struct follower *follower;	/* [follow]: syncs through the crawler */
 	struct event *ev_crawl;		/* the next pass */
 	int refetch_wanted;		/* an object was quarantined during a pass */
-	/* The background scrub: a thread re-hashing every object each
-	 * [mirror] scrub_interval; what it sets aside is fetched again. */
-	pthread_t scrub_th;
-	int scrub_started, scrub_quit;	/* scrub_quit under scrub_mu */
-	pthread_mutex_t scrub_mu;
-	pthread_cond_t scrub_cv;
-	uint64_t scrub_every;
-	int scrub_efd;
-	struct event *ev_scrub;
+	struct scrub *scrub;		/* what it sets aside is fetched again */
 	char *pubkey_b64, *pubkey_file;
 	struct server_catalog cat;
 	int stopping;
@@ -545,122 +535,13 @@ server_object_bad(struct server *s, const char *hex, const char *why)
 		log_error("object %s: %s; not serving it", hex, why);
 }
 
-static int
-server_scrub_one(const char *hex, void *arg)
-{
-	struct server *s = arg;
-	char err[256];
-	int quit, r;
-
-	pthread_mutex_lock(&s->scrub_mu);
-	quit = s->scrub_quit;
-	pthread_mutex_unlock(&s->scrub_mu);
-	if (quit)
-		return -1;
-	r = store_check_object(&s->st, hex, err, sizeof(err));
-	__atomic_add_fetch(&s->m.scrub_checked, 1, __ATOMIC_RELAXED);
-	if (r == 1) {
-		if (store_quarantine(&s->st, hex) == 0) {
-			__atomic_add_fetch(&s->m.scrub_bad, 1, __ATOMIC_RELAXED);
-			log_error("scrub: object %s: %s; quarantined", hex, err);
-		} else
-			log_error("scrub: object %s: %s; cannot quarantine it: %s", hex, err,
-			    strerror(errno));
-	} else if (r == -1 && store_has_object(&s->st, hex))
-		log_warn("scrub: object %s: %s", hex, err);
-	return 0;
-}
-
-static void *
-server_scrub_main(void *arg)
-{
-	struct server *s = arg;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&s->scrub_mu);
-	for (;;) {
-		struct timespec until;
-		uint64_t bad0;
-		char err[256];
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)s->scrub_every;
-		while (!s->scrub_quit &&
-		    pthread_cond_timedwait(&s->scrub_cv, &s->scrub_mu, &until) != ETIMEDOUT)
-			;
-		if (s->scrub_quit)
-			break;
-		pthread_mutex_unlock(&s->scrub_mu);
-		err[0] = '\0';
-		bad0 = __atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED);
-		uint64_t n0 = __atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED);
-		if (store_foreach_object(&s->st, server_scrub_one, s, err, sizeof(err)) == -1 &&
-		    err[0] != '\0')
-			log_warn("scrub: %s", err);
-		uint64_t bad = __atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED) - bad0;
-		log_info("scrub: %llu objects re-hashed, %llu bad",
-		    (unsigned long long)(__atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED) - n0),
-		    (unsigned long long)bad);
-		/* The loop has the bad ones fetched again. */
-		if (bad > 0 && write(s->scrub_efd, &one, sizeof(one)) == -1) {
-			/* The counter cannot overflow; nothing to do. */
-		}
-		pthread_mutex_lock(&s->scrub_mu);
-	}
-	pthread_mutex_unlock(&s->scrub_mu);
-	return NULL;
-}
-
+/* The scrub set objects aside: fetch them again. */
 static void
-server_scrub_cb(evutil_socket_t fd, short what, void *arg)
+server_scrub_bad(void *arg)
 {
 	struct server *s = arg;
-	uint64_t n;
 
-	if (read(fd, &n, sizeof(n)) == -1) {
-		/* EAGAIN: nothing new. */
-	}
 	server_refetch_soon(s);
-}
-
-static void
-server_scrub_start(struct server *s)
-{
-	pthread_condattr_t ca;
-
-	s->scrub_every = s->cfg.scrub_interval > 0 ? s->cfg.scrub_interval : 1;
-	pthread_mutex_init(&s->scrub_mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->scrub_cv, &ca);
-	pthread_condattr_destroy(&ca);
-	s->scrub_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->scrub_efd == -1 ||
-	    (s->ev_scrub = event_new(s->base, s->scrub_efd, EV_READ | EV_PERSIST,
-	    server_scrub_cb, s)) == NULL || event_add(s->ev_scrub, NULL) == -1 ||
-	    pthread_create(&s->scrub_th, NULL, server_scrub_main, s) != 0) {
-		log_warn("cannot start the background scrub: %s", strerror(errno));
-		return;
-	}
-	s->scrub_started = 1;
-}
-
-static void
-server_scrub_stop(struct server *s)
-{
-	if (s->scrub_started) {
-		pthread_mutex_lock(&s->scrub_mu);
-		s->scrub_quit = 1;
-		pthread_cond_broadcast(&s->scrub_cv);
-		pthread_mutex_unlock(&s->scrub_mu);
-		pthread_join(s->scrub_th, NULL);
-		s->scrub_started = 0;
-	}
-	if (s->ev_scrub != NULL)
-		event_free(s->ev_scrub);
-	s->ev_scrub = NULL;
-	if (s->scrub_efd > 0)
-		close(s->scrub_efd);
-	s->scrub_efd = -1;
 }
 
 /*
@@ -907,7 +788,10 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 {
 	char *text = NULL;
 	size_t items = json_array_size(json_object_get(s->cat.cat, "items"));
+	uint64_t scrub_checked, scrub_bad;
 	int n;
+
+	scrub_counts(s->scrub, &scrub_checked, &scrub_bad);
 
 	n = asprintf(&text,
 	    "# HELP emberd_requests_total HTTP requests answered, by status class.\n"
@@ -956,8 +840,7 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 	    (long long)json_integer_value(json_object_get(s->cat.cat, "sequence")),
 	    (unsigned long long)s->m.crawl_fetched, (unsigned long long)s->m.crawl_unchanged,
 	    (unsigned long long)s->m.crawl_failed, (unsigned long long)s->m.quarantined,
-	    (unsigned long long)__atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED),
-	    (unsigned long long)__atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED));
+	    (unsigned long long)scrub_bad, (unsigned long long)scrub_checked);
 	if (n == -1) {
 		server_error(s, c, h, 500, "out of memory");
 		return;
@@ -1358,7 +1241,6 @@ server_run(const char *config_path)
 
 	memset(&s, 0, sizeof(s));
 	s.watch_fd = -1;
-	s.scrub_efd = -1;
 	if ((s.config_path = strdup(config_path)) == NULL)
 		return 2;
 	if (config_load(config_path, &s.cfg, err, sizeof(err)) == -1) {
@@ -1499,7 +1381,7 @@ server_run(const char *config_path)
 		log_error("cannot set up the crawler: %s", err);
 		goto out_base;
 	}
-	server_scrub_start(&s);
+	s.scrub = scrub_start(s.base, &s.st, s.cfg.scrub_interval, server_scrub_bad, &s);
 	if (s.cfg.follow && s.cfg.n_sources > 0)
 		log_warn("%s: [follow] is set: the [source] sections are not crawled (a "
 		    "follower serves the publisher's catalog, not its own)", config_path);
@@ -1533,7 +1415,7 @@ server_run(const char *config_path)
 	log_info("stopped");
 	rc = 0;
 out_base:
-	server_scrub_stop(&s);
+	scrub_stop(s.scrub);
 	crawler_free(s.crawler);
 	s.crawler = NULL;
 	follower_free(s.follower);
