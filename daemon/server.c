@@ -37,6 +37,7 @@
 #include "index_page.h"
 #include "keys.h"
 #include "log.h"
+#include "metrics.h"
 #include "names.h"
 #include "privileges.h"
 #include "scrub.h"
@@ -108,15 +109,6 @@ struct server_meta_entry {
 	struct object_meta m;	/* without pieces */
 };
 
-struct server_metrics {
-	uint64_t responses[6];	/* by status class: 1xx..5xx */
-	uint64_t requests;
-	uint64_t bytes;
-	uint64_t streams_done, streams_aborted;
-	uint64_t crawl_fetched, crawl_unchanged, crawl_failed;
-	uint64_t quarantined;		/* found bad when opened (loop only) */
-};
-
 struct server {
 	struct event_base *base;
 	char *config_path;
@@ -134,7 +126,7 @@ struct server {
 	struct server_catalog cat;
 	int stopping;
 	unsigned streams;
-	struct server_metrics m;
+	struct metrics m;
 	struct server_meta_entry *meta_cache;
 	int watch_fd;			/* inotify on the store: -1 if none */
 	struct event *ev_watch;
@@ -294,23 +286,13 @@ server_watch_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- responses ---- */
 
 static void
-server_count(struct server *s, int code, uint64_t bytes)
-{
-	int cls = code / 100;
-
-	if (cls >= 1 && cls <= 5)
-		s->m.responses[cls]++;
-	s->m.bytes += bytes;
-}
-
-static void
 server_log_request(struct server *s, struct http_conn *c, const struct http_head *h,
     int code, uint64_t bytes)
 {
 	char uri[256];
 	size_t i;
 
-	server_count(s, code, bytes);
+	metrics_count(&s->m, code, bytes);
 	if (!s->cfg.access_log)
 		return;
 	/* The target is the reader's text: keep it printable and short. */
@@ -786,68 +768,23 @@ server_connections(const struct server *s)
 static void
 server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 {
-	char *text = NULL;
-	size_t items = json_array_size(json_object_get(s->cat.cat, "items"));
-	uint64_t scrub_checked, scrub_bad;
-	int n;
+	struct metrics_now now = {
+		.connections = server_connections(s),
+		.downloads = s->streams,
+		.items = json_array_size(json_object_get(s->cat.cat, "items")),
+		.sequence = json_integer_value(json_object_get(s->cat.cat, "sequence")),
+	};
+	char *text;
+	size_t len;
 
-	scrub_counts(s->scrub, &scrub_checked, &scrub_bad);
-
-	n = asprintf(&text,
-	    "# HELP emberd_requests_total HTTP requests answered, by status class.\n"
-	    "# TYPE emberd_requests_total counter\n"
-	    "emberd_requests_total{code=\"1xx\"} %llu\n"
-	    "emberd_requests_total{code=\"2xx\"} %llu\n"
-	    "emberd_requests_total{code=\"3xx\"} %llu\n"
-	    "emberd_requests_total{code=\"4xx\"} %llu\n"
-	    "emberd_requests_total{code=\"5xx\"} %llu\n"
-	    "# HELP emberd_sent_bytes_total Response body bytes sent or queued.\n"
-	    "# TYPE emberd_sent_bytes_total counter\n"
-	    "emberd_sent_bytes_total %llu\n"
-	    "# HELP emberd_connections Open client connections.\n"
-	    "# TYPE emberd_connections gauge\n"
-	    "emberd_connections %u\n"
-	    "# HELP emberd_downloads_active Objects being streamed now.\n"
-	    "# TYPE emberd_downloads_active gauge\n"
-	    "emberd_downloads_active %u\n"
-	    "# HELP emberd_downloads_total Object downloads, by outcome.\n"
-	    "# TYPE emberd_downloads_total counter\n"
-	    "emberd_downloads_total{result=\"complete\"} %llu\n"
-	    "emberd_downloads_total{result=\"aborted\"} %llu\n"
-	    "# HELP emberd_catalog_items Items in the served catalog.\n"
-	    "# TYPE emberd_catalog_items gauge\n"
-	    "emberd_catalog_items %zu\n"
-	    "# HELP emberd_catalog_sequence Sequence of the served catalog.\n"
-	    "# TYPE emberd_catalog_sequence gauge\n"
-	    "emberd_catalog_sequence %lld\n"
-	    "# HELP emberd_crawl_results_total Crawl results, by outcome.\n"
-	    "# TYPE emberd_crawl_results_total counter\n"
-	    "emberd_crawl_results_total{result=\"fetched\"} %llu\n"
-	    "emberd_crawl_results_total{result=\"unchanged\"} %llu\n"
-	    "emberd_crawl_results_total{result=\"failed\"} %llu\n"
-	    "# HELP emberd_objects_quarantined_total Objects found bad and set aside.\n"
-	    "# TYPE emberd_objects_quarantined_total counter\n"
-	    "emberd_objects_quarantined_total{by=\"open\"} %llu\n"
-	    "emberd_objects_quarantined_total{by=\"scrub\"} %llu\n"
-	    "# HELP emberd_scrub_checked_total Objects re-hashed by the background scrub.\n"
-	    "# TYPE emberd_scrub_checked_total counter\n"
-	    "emberd_scrub_checked_total %llu\n",
-	    (unsigned long long)s->m.responses[1], (unsigned long long)s->m.responses[2],
-	    (unsigned long long)s->m.responses[3], (unsigned long long)s->m.responses[4],
-	    (unsigned long long)s->m.responses[5], (unsigned long long)s->m.bytes,
-	    server_connections(s), s->streams, (unsigned long long)s->m.streams_done,
-	    (unsigned long long)s->m.streams_aborted, items,
-	    (long long)json_integer_value(json_object_get(s->cat.cat, "sequence")),
-	    (unsigned long long)s->m.crawl_fetched, (unsigned long long)s->m.crawl_unchanged,
-	    (unsigned long long)s->m.crawl_failed, (unsigned long long)s->m.quarantined,
-	    (unsigned long long)scrub_bad, (unsigned long long)scrub_checked);
-	if (n == -1) {
+	scrub_counts(s->scrub, &now.scrub_checked, &now.scrub_bad);
+	if ((text = metrics_text(&s->m, &now, &len)) == NULL) {
 		server_error(s, c, h, 500, "out of memory");
 		return;
 	}
 	http_conn_begin(c, 200);
 	http_conn_header(c, "Cache-Control", "no-store");
-	server_reply(s, c, h, 200, "text/plain; version=0.0.4; charset=utf-8", text, (size_t)n);
+	server_reply(s, c, h, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	free(text);
 }
 
