@@ -18,8 +18,6 @@
 
 #include "catalog.h"
 #include "config.h"
-#include "crawl.h"
-#include "follow.h"
 #include "privileges.h"
 #include "fsutil.h"
 #include "ingest.h"
@@ -27,6 +25,7 @@
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
+#include "schedule.h"
 #include "server.h"
 #include "store.h"
 
@@ -961,12 +960,12 @@ static const char crawl_usage[] =
 
 struct crawl_cmd {
 	struct event_base *base;
-	struct crawl_totals t;
+	struct schedule_totals t;
 	int finished;
 };
 
 static void
-crawl_cmd_done(void *arg, const struct crawl_totals *t)
+crawl_cmd_done(void *arg, const struct schedule_totals *t)
 {
 	struct crawl_cmd *cc = arg;
 
@@ -996,9 +995,9 @@ cmd_crawl(int argc, char **argv)
 	const char *cfgpath = NULL;
 	struct cmd_ctx c;
 	struct crawl_cmd cc;
-	struct crawler *cr = NULL;
-	struct follower *fw = NULL;
+	struct schedule *sc = NULL;
 	struct event *sigs[2] = { NULL, NULL };
+	enum schedule_mode mode;
 	char err[ERRLEN];
 	int ch, rc;
 
@@ -1018,15 +1017,12 @@ cmd_crawl(int argc, char **argv)
 	}
 	rc = 2;
 	memset(&cc, 0, sizeof(cc));
-	if (c.cfg.follow && c.cfg.n_sources > 0)
-		log_warn("%s: [follow] is set: the [source] sections are not crawled (a "
-		    "follower serves the publisher's catalog, not its own)", cfgpath);
-	if (!c.cfg.follow && c.cfg.n_sources == 0) {
+	if ((mode = schedule_mode(&c.cfg, cfgpath)) == SCHEDULE_NONE) {
 		log_error("%s: no [source] sections: nothing to crawl", cfgpath);
 		goto out;
 	}
 	if ((cc.base = event_base_new()) == NULL ||
-	    (cr = crawler_new(cc.base, &c.st, err, sizeof(err))) == NULL) {
+	    (sc = schedule_new(cc.base, &c.st, &c.cfg, err, sizeof(err))) == NULL) {
 		log_error("cannot set up the crawl");
 		goto out;
 	}
@@ -1036,16 +1032,7 @@ cmd_crawl(int argc, char **argv)
 		event_add(sigs[0], NULL);
 	if (sigs[1] != NULL)
 		event_add(sigs[1], NULL);
-	if (c.cfg.follow) {
-		if ((fw = follower_new(cc.base, &c.st, cr)) == NULL) {
-			log_error("cannot set up the sync: out of memory");
-			goto out;
-		}
-		if (follower_pass(fw, &c.cfg, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
-			log_error("%s", err);
-			goto out;
-		}
-	} else if (crawler_pass(cr, &c.cfg, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
+	if (schedule_once(sc, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -1054,16 +1041,14 @@ cmd_crawl(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (c.cfg.follow)
+	if (mode == SCHEDULE_FOLLOW)
 		log_info("sync: %u objects fetched, %u failed", cc.t.fetched, cc.t.failed);
 	else
 		log_info("crawl: %zu sources: %u fetched, %u unchanged, %u failed",
 		    c.cfg.n_sources, cc.t.fetched, cc.t.unchanged, cc.t.failed);
 	rc = cc.t.failed > 0 ? 1 : 0;
 out:
-	/* The crawler first: it holds the follower's requests. */
-	crawler_free(cr);
-	follower_free(fw);
+	schedule_free(sc);
 	for (int i = 0; i < 2; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);

@@ -27,9 +27,7 @@
 
 #include "catalog.h"
 #include "config.h"
-#include "crawl.h"
 #include "downloads.h"
-#include "follow.h"
 #include "fsutil.h"
 #include "hexutil.h"
 #include "http_conn.h"
@@ -40,6 +38,7 @@
 #include "metrics.h"
 #include "names.h"
 #include "privileges.h"
+#include "schedule.h"
 #include "scrub.h"
 #include "store.h"
 #include "tls.h"
@@ -117,10 +116,7 @@ struct server {
 	SSL_CTX *ssl;
 	struct http_server *https, *http;
 	struct event *ev_term, *ev_int, *ev_hup, *ev_grace;
-	struct crawler *crawler;
-	struct follower *follower;	/* [follow]: syncs through the crawler */
-	struct event *ev_crawl;		/* the next pass */
-	int refetch_wanted;		/* an object was quarantined during a pass */
+	struct schedule *sched;		/* crawl or sync passes; NULL once stopping */
 	struct scrub *scrub;		/* what it sets aside is fetched again */
 	char *pubkey_b64, *pubkey_file;
 	struct server_catalog cat;
@@ -481,23 +477,6 @@ server_object_headers(struct http_conn *c, const char *etag, int immutable, int 
 		http_conn_header(c, "Vary", "Accept-Encoding");
 }
 
-/* Fetch again soon what was set aside: a crawl or sync pass now, or
- * right after the one running. */
-static void
-server_refetch_soon(struct server *s)
-{
-	struct timeval now = { 0, 0 };
-
-	if (s->stopping || s->ev_crawl == NULL || (!s->cfg.follow && s->cfg.n_sources == 0))
-		return;
-	if (crawler_busy(s->crawler) || follower_busy(s->follower)) {
-		s->refetch_wanted = 1;
-		return;
-	}
-	evtimer_del(s->ev_crawl);
-	evtimer_add(s->ev_crawl, &now);
-}
-
 /* An object that is not what its id says any more: never served, set
  * aside, fetched again where it came from. */
 static void
@@ -512,7 +491,7 @@ server_object_bad(struct server *s, const char *hex, const char *why)
 		s->m.quarantined++;
 		log_error("object %s: %s; quarantined, not served; %s", hex, why, again ?
 		    "it will be fetched again" : "add the file again to serve it");
-		server_refetch_soon(s);
+		schedule_refetch(s->sched);
 	} else
 		log_error("object %s: %s; not serving it", hex, why);
 }
@@ -523,7 +502,7 @@ server_scrub_bad(void *arg)
 {
 	struct server *s = arg;
 
-	server_refetch_soon(s);
+	schedule_refetch(s->sched);
 }
 
 /*
@@ -1004,66 +983,19 @@ server_listen(struct server *s, struct http_server *h, const struct config_liste
 	return 0;
 }
 
-/* ---- crawling ---- */
-
-static void server_crawl_start(evutil_socket_t fd, short what, void *arg);
+/* ---- passes ---- */
 
 static void
-server_crawl_done(void *arg, const struct crawl_totals *t)
+server_pass_done(void *arg, const struct schedule_totals *t)
 {
 	struct server *s = arg;
-	uint64_t every = s->cfg.follow ? s->cfg.follow_interval : s->cfg.crawl_interval;
-	struct timeval tv = { (time_t)every, 0 };
 
 	s->m.crawl_fetched += t->fetched;
 	s->m.crawl_unchanged += t->unchanged;
 	s->m.crawl_failed += t->failed;
-	if (s->cfg.follow)
-		log_info("sync: pass done: %u objects fetched, %u failed; next in %llu s",
-		    t->fetched, t->failed, (unsigned long long)every);
-	else
-		log_info("crawl: pass done: %u fetched, %u unchanged, %u failed; next in %llu s",
-		    t->fetched, t->unchanged, t->failed, (unsigned long long)every);
 	/* A new catalog is served at once (inotify); without inotify, the
 	 * next request re-reads the link anyway. */
 	s->cat_dirty = 1;
-	if (s->refetch_wanted) {
-		/* Objects set aside meanwhile: fetch them now. */
-		s->refetch_wanted = 0;
-		tv.tv_sec = 0;
-	}
-	if (!s->stopping)
-		evtimer_add(s->ev_crawl, &tv);
-}
-
-/* A pass now, with the config as it is now (SIGHUP may have changed it). */
-static void
-server_crawl_start(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-	char err[512];
-
-	if (s->stopping || s->crawler == NULL || crawler_busy(s->crawler) ||
-	    follower_busy(s->follower))
-		return;
-	if (s->cfg.follow) {
-		if (follower_pass(s->follower, &s->cfg, server_crawl_done, s, err,
-		    sizeof(err)) == -1) {
-			struct timeval tv = { (time_t)s->cfg.follow_interval, 0 };
-			log_warn("sync: %s; next try in %llu s", err,
-			    (unsigned long long)s->cfg.follow_interval);
-			evtimer_add(s->ev_crawl, &tv);
-		}
-		return;
-	}
-	if (s->cfg.n_sources == 0)
-		return;
-	if (crawler_pass(s->crawler, &s->cfg, server_crawl_done, s, err, sizeof(err)) == -1) {
-		struct timeval tv = { (time_t)s->cfg.crawl_interval, 0 };
-		log_warn("crawl: %s; next try in %llu s", err,
-		    (unsigned long long)s->cfg.crawl_interval);
-		evtimer_add(s->ev_crawl, &tv);
-	}
 }
 
 /* ---- signals ---- */
@@ -1098,13 +1030,10 @@ server_on_term(evutil_socket_t sig, short what, void *arg)
 	s->stopping = 1;
 	log_info("signal %d: no new connections; finishing %u downloads", (int)sig,
 	    s->streams);
-	if (s->crawler != NULL && crawler_busy(s->crawler))
+	if (schedule_busy(s->sched))
 		log_info("stopping the crawl; what was received is kept for a resume");
-	/* The crawler first: it holds the follower's requests. */
-	crawler_free(s->crawler);
-	s->crawler = NULL;
-	follower_free(s->follower);
-	s->follower = NULL;
+	schedule_free(s->sched);
+	s->sched = NULL;
 	/* Idle connections close now; busy ones after their answer. The
 	 * loop exits when the last one has closed (server_on_idle) or the
 	 * grace period is over, whichever comes first. */
@@ -1145,13 +1074,7 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	s->cat_dirty = 1;
 	server_catalog_refresh(s);
 	log_info("SIGHUP: config %s reloaded", s->config_path);
-	/* Sources where there were none: crawl now, not after an interval. */
-	if (s->crawler != NULL && s->ev_crawl != NULL &&
-	    (s->cfg.n_sources > 0 || s->cfg.follow) && !crawler_busy(s->crawler) &&
-	    !follower_busy(s->follower) && !evtimer_pending(s->ev_crawl, NULL)) {
-		struct timeval now = { 0, 0 };
-		evtimer_add(s->ev_crawl, &now);
-	}
+	schedule_reload(s->sched);
 }
 
 /* ---- run ---- */
@@ -1174,6 +1097,7 @@ server_run(const char *config_path)
 {
 	struct server s;
 	char err[1024], *cert = NULL, *key = NULL;
+	enum schedule_mode mode;
 	int rc = 2;
 
 	memset(&s, 0, sizeof(s));
@@ -1309,24 +1233,14 @@ server_run(const char *config_path)
 	}
 	s.cat_dirty = 1;
 	server_catalog_refresh(&s);
-	/* The crawler lives from the start: a SIGHUP may add sources. A
-	 * follower fetches through it. */
-	snprintf(err, sizeof(err), "out of memory");
-	if ((s.crawler = crawler_new(s.base, &s.st, err, sizeof(err))) == NULL ||
-	    (s.follower = follower_new(s.base, &s.st, s.crawler)) == NULL ||
-	    (s.ev_crawl = evtimer_new(s.base, server_crawl_start, &s)) == NULL) {
+	mode = schedule_mode(&s.cfg, config_path);
+	if ((s.sched = schedule_new(s.base, &s.st, &s.cfg, err, sizeof(err))) == NULL) {
 		log_error("cannot set up the crawler: %s", err);
 		goto out_base;
 	}
 	s.scrub = scrub_start(s.base, &s.st, s.cfg.scrub_interval, server_scrub_bad, &s);
-	if (s.cfg.follow && s.cfg.n_sources > 0)
-		log_warn("%s: [follow] is set: the [source] sections are not crawled (a "
-		    "follower serves the publisher's catalog, not its own)", config_path);
-	if (s.cfg.n_sources > 0 || s.cfg.follow) {
-		struct timeval now = { 0, 0 };
-		evtimer_add(s.ev_crawl, &now);
-	}
-	if (s.cat.cat == NULL && s.cfg.follow)
+	schedule_start(s.sched, server_pass_done, &s);
+	if (s.cat.cat == NULL && mode == SCHEDULE_FOLLOW)
 		log_info("no catalog yet: the first sync from the peers brings it");
 	else if (s.cat.cat == NULL)
 		log_info("no catalog yet: add files with `emberd add -c %s PATH`", config_path);
@@ -1353,12 +1267,7 @@ server_run(const char *config_path)
 	rc = 0;
 out_base:
 	scrub_stop(s.scrub);
-	crawler_free(s.crawler);
-	s.crawler = NULL;
-	follower_free(s.follower);
-	s.follower = NULL;
-	if (s.ev_crawl)
-		event_free(s.ev_crawl);
+	schedule_free(s.sched);
 	if (s.ev_grace)
 		event_free(s.ev_grace);
 	if (s.ev_watch)
