@@ -127,6 +127,7 @@ struct server {
 	int watch_fd;			/* inotify on the store: -1 if none */
 	struct event *ev_watch;
 	int cat_dirty;			/* `current` may have moved */
+	int store_open;
 	unsigned conn_max;
 };
 
@@ -1077,13 +1078,46 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	schedule_reload(s->sched);
 }
 
-/* ---- run ---- */
+/* ---- run: set-up steps, in order; each logs its own failure ---- */
 
 static int
-server_keys(struct server *s)
+server_setup_config(struct server *s, const char *config_path)
 {
 	char err[1024];
 
+	if ((s->config_path = strdup(config_path)) == NULL) {
+		log_error("out of memory");
+		return -1;
+	}
+	if (config_load(config_path, &s->cfg, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (s->cfg.n_https_listen == 0 && s->cfg.n_http_listen == 0) {
+		log_error("%s: nothing to serve on: add [https] listen or [http] listen",
+		    config_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The store, its keys and a self-signed certificate belong to the user
+ * the mirror runs as: made and read as that user. */
+static int
+server_setup_store(struct server *s)
+{
+	char err[1024];
+
+	if (priv_init(&s->cfg, err, sizeof(err)) == -1 ||
+	    priv_enter(err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (store_open(&s->st, s->cfg.store, 1, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	s->store_open = 1;
 	if (keys_public_text(&s->cfg, &s->pubkey_b64, &s->pubkey_file, err,
 	    sizeof(err)) == -1) {
 		log_error("%s", err);
@@ -1092,159 +1126,169 @@ server_keys(struct server *s)
 	return 0;
 }
 
-int
-server_run(const char *config_path)
+/* The certificate: configured, or self-signed in the store. Ends as
+ * root again: a configured key may be readable by root only. */
+static int
+server_setup_tls(struct server *s)
 {
-	struct server s;
 	char err[1024], *cert = NULL, *key = NULL;
-	enum schedule_mode mode;
-	int rc = 2;
+	int rc = -1;
 
-	memset(&s, 0, sizeof(s));
-	s.watch_fd = -1;
-	if ((s.config_path = strdup(config_path)) == NULL)
-		return 2;
-	if (config_load(config_path, &s.cfg, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		config_free(&s.cfg);
-		free(s.config_path);
-		return 2;
-	}
-	if (s.cfg.n_https_listen == 0 && s.cfg.n_http_listen == 0) {
-		log_error("%s: nothing to serve on: add [https] listen or [http] listen",
-		    config_path);
-		goto out;
-	}
-	if (priv_init(&s.cfg, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	/* The store, its keys and a self-signed certificate belong to the
-	 * user the mirror runs as: made and read as that user. */
-	if (priv_enter(err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (store_open(&s.st, s.cfg.store, 1, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (server_keys(&s) == -1)
-		goto out_store;
+	snprintf(err, sizeof(err), "out of memory");
+	if (s->cfg.n_https_listen > 0 && s->cfg.https_cert != NULL) {
+		cert = strdup(s->cfg.https_cert);
+		key = strdup(s->cfg.https_key);
+	} else if (s->cfg.n_https_listen > 0 && tls_selfsigned_ensure(s->cfg.store,
+	    s->cfg.https_listen, s->cfg.n_https_listen, &cert, &key, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	if (priv_leave(err, sizeof(err)) == -1)
+		goto fail;
+	if (s->cfg.n_https_listen > 0 && (cert == NULL || key == NULL ||
+	    (s->ssl = tls_server_ctx(cert, key, err, sizeof(err))) == NULL))
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	log_error("%s", err);
+out:
+	free(cert);
+	free(key);
+	return rc;
+}
 
-	if (s.cfg.n_https_listen > 0) {
-		if (s.cfg.https_cert != NULL) {
-			cert = strdup(s.cfg.https_cert);
-			key = strdup(s.cfg.https_key);
-		} else if (tls_selfsigned_ensure(s.cfg.store, s.cfg.https_listen,
-		    s.cfg.n_https_listen, &cert, &key, err, sizeof(err)) == -1) {
-			log_error("%s", err);
-			goto out_store;
-		}
-		/* A configured key may be readable by root only. */
-		if (priv_leave(err, sizeof(err)) == -1 || cert == NULL || key == NULL ||
-		    (s.ssl = tls_server_ctx(cert, key, err, sizeof(err))) == NULL) {
-			log_error("%s", err);
-			goto out_store;
-		}
-	}
+/* Idle readers cost a descriptor each: take what we may, and hold the
+ * connection cap below it. */
+static void
+server_setup_limits(struct server *s)
+{
+	struct rlimit rl;
 
-	if (priv_leave(err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out_store;
-	}
-	{
-		/* Idle readers cost a descriptor each: take what we may. */
-		struct rlimit rl;
-		s.conn_max = s.cfg.max_connections;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-			if (rl.rlim_cur < rl.rlim_max) {
-				rl.rlim_cur = rl.rlim_max;
-				setrlimit(RLIMIT_NOFILE, &rl);
-				getrlimit(RLIMIT_NOFILE, &rl);
-			}
-			if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < s.conn_max + FD_RESERVE)
-				s.conn_max = rl.rlim_cur > 2 * FD_RESERVE ?
-				    (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
+	s->conn_max = s->cfg.max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
 		}
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < s->conn_max + FD_RESERVE)
+			s->conn_max = rl.rlim_cur > 2 * FD_RESERVE ?
+			    (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
 	}
-	{
-		struct http_server_limits lim = {
-			.headers_max = HEADERS_MAX,
-			.header_timeout = HEADER_TIMEOUT,
-			.io_timeout = IO_TIMEOUT,
-			/* Each scheme its half: a flood of one cannot
-			 * starve the other. */
-			.conn_max = s.cfg.n_https_listen > 0 && s.cfg.n_http_listen > 0 ?
-			    s.conn_max / 2 : s.conn_max,
-		};
-		/* The epoll changelist folds the write event's add and
-		 * remove around a response written at once into nothing. */
-		struct event_config *ecfg = event_config_new();
-		if (ecfg != NULL)
-			event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-		s.base = ecfg != NULL ? event_base_new_with_config(ecfg) : NULL;
-		event_config_free(ecfg);
-		if (s.base == NULL) {
-			log_error("cannot create the event loop");
-			goto out_store;
-		}
-		if ((s.cfg.n_https_listen > 0 &&
-		    (s.https = http_server_new(s.base, s.ssl, &lim, server_request, &s)) == NULL) ||
-		    (s.cfg.n_http_listen > 0 &&
-		    (s.http = http_server_new(s.base, NULL, &lim, server_request, &s)) == NULL)) {
-			log_error("out of memory");
-			goto out_base;
-		}
-		if (s.https)
-			http_server_on_idle(s.https, server_on_idle, &s);
-		if (s.http)
-			http_server_on_idle(s.http, server_on_idle, &s);
+}
+
+/* The event loop, the HTTPS and HTTP servers on it, and their ports. */
+static int
+server_setup_loop(struct server *s)
+{
+	struct http_server_limits lim = {
+		.headers_max = HEADERS_MAX,
+		.header_timeout = HEADER_TIMEOUT,
+		.io_timeout = IO_TIMEOUT,
+	};
+	struct event_config *ecfg;
+
+	server_setup_limits(s);
+	/* Each scheme its half: a flood of one cannot starve the other. */
+	lim.conn_max = s->cfg.n_https_listen > 0 && s->cfg.n_http_listen > 0 ?
+	    s->conn_max / 2 : s->conn_max;
+	/* The epoll changelist folds the write event's add and remove around
+	 * a response written at once into nothing. */
+	if ((ecfg = event_config_new()) != NULL)
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	s->base = ecfg != NULL ? event_base_new_with_config(ecfg) : NULL;
+	event_config_free(ecfg);
+	if (s->base == NULL) {
+		log_error("cannot create the event loop");
+		return -1;
 	}
-	if ((s.https && server_listen(&s, s.https, s.cfg.https_listen,
-	    s.cfg.n_https_listen, "https") == -1) ||
-	    (s.http && server_listen(&s, s.http, s.cfg.http_listen,
-	    s.cfg.n_http_listen, "http") == -1))
-		goto out_base;
-	/* Ports bound, keys read: nothing more needs root. */
+	if ((s->cfg.n_https_listen > 0 &&
+	    (s->https = http_server_new(s->base, s->ssl, &lim, server_request, s)) == NULL) ||
+	    (s->cfg.n_http_listen > 0 &&
+	    (s->http = http_server_new(s->base, NULL, &lim, server_request, s)) == NULL)) {
+		log_error("out of memory");
+		return -1;
+	}
+	if (s->https)
+		http_server_on_idle(s->https, server_on_idle, s);
+	if (s->http)
+		http_server_on_idle(s->http, server_on_idle, s);
+	if ((s->https && server_listen(s, s->https, s->cfg.https_listen,
+	    s->cfg.n_https_listen, "https") == -1) ||
+	    (s->http && server_listen(s, s->http, s->cfg.http_listen,
+	    s->cfg.n_http_listen, "http") == -1))
+		return -1;
+	return 0;
+}
+
+/* Ports bound, keys read: nothing more needs root. */
+static int
+server_setup_drop(struct server *s)
+{
+	char err[1024];
+
 	if (priv_drop(err, sizeof(err)) == -1) {
 		log_error("%s", err);
-		goto out_base;
+		return -1;
 	}
-	if (s.cfg.user != NULL && getuid() != 0)
-		log_info("running as user %s (uid %lu)", s.cfg.user, (unsigned long)getuid());
+	if (s->cfg.user != NULL && getuid() != 0)
+		log_info("running as user %s (uid %lu)", s->cfg.user, (unsigned long)getuid());
+	return 0;
+}
 
-	s.ev_term = evsignal_new(s.base, SIGTERM, server_on_term, &s);
-	s.ev_int = evsignal_new(s.base, SIGINT, server_on_term, &s);
-	s.ev_hup = evsignal_new(s.base, SIGHUP, server_on_hup, &s);
-	if (s.ev_term == NULL || s.ev_int == NULL || s.ev_hup == NULL ||
-	    event_add(s.ev_term, NULL) || event_add(s.ev_int, NULL) ||
-	    event_add(s.ev_hup, NULL)) {
+/* Signals as events on the loop; and inotify on the store, so that a
+ * new catalog is served at once (without it, every request re-reads the
+ * `current` link). */
+static int
+server_setup_events(struct server *s)
+{
+	s->ev_term = evsignal_new(s->base, SIGTERM, server_on_term, s);
+	s->ev_int = evsignal_new(s->base, SIGINT, server_on_term, s);
+	s->ev_hup = evsignal_new(s->base, SIGHUP, server_on_hup, s);
+	if (s->ev_term == NULL || s->ev_int == NULL || s->ev_hup == NULL ||
+	    event_add(s->ev_term, NULL) || event_add(s->ev_int, NULL) ||
+	    event_add(s->ev_hup, NULL)) {
 		log_error("cannot install signal handlers");
-		goto out_base;
+		return -1;
 	}
-	s.watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s.watch_fd != -1 &&
-	    (inotify_add_watch(s.watch_fd, s.st.root, IN_MOVED_TO | IN_CREATE | IN_DELETE) == -1 ||
-	    (s.ev_watch = event_new(s.base, s.watch_fd, EV_READ | EV_PERSIST,
-	    server_watch_cb, &s)) == NULL || event_add(s.ev_watch, NULL) == -1)) {
-		close(s.watch_fd);
-		s.watch_fd = -1;
+	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch_fd != -1 &&
+	    (inotify_add_watch(s->watch_fd, s->st.root, IN_MOVED_TO | IN_CREATE | IN_DELETE) == -1 ||
+	    (s->ev_watch = event_new(s->base, s->watch_fd, EV_READ | EV_PERSIST,
+	    server_watch_cb, s)) == NULL || event_add(s->ev_watch, NULL) == -1)) {
+		close(s->watch_fd);
+		s->watch_fd = -1;
 	}
-	s.cat_dirty = 1;
-	server_catalog_refresh(&s);
-	mode = schedule_mode(&s.cfg, config_path);
-	if ((s.sched = schedule_new(s.base, &s.st, &s.cfg, err, sizeof(err))) == NULL) {
-		log_error("cannot set up the crawler: %s", err);
-		goto out_base;
-	}
-	s.scrub = scrub_start(s.base, &s.st, s.cfg.scrub_interval, server_scrub_bad, &s);
-	schedule_start(s.sched, server_pass_done, &s);
-	if (s.cat.cat == NULL && mode == SCHEDULE_FOLLOW)
-		log_info("no catalog yet: the first sync from the peers brings it");
-	else if (s.cat.cat == NULL)
-		log_info("no catalog yet: add files with `emberd add -c %s PATH`", config_path);
+	s->cat_dirty = 1;
+	server_catalog_refresh(s);
+	return 0;
+}
 
+/* Crawl or sync passes on schedule, and the background scrub. */
+static int
+server_setup_passes(struct server *s)
+{
+	enum schedule_mode mode = schedule_mode(&s->cfg, s->config_path);
+	char err[512];
+
+	if ((s->sched = schedule_new(s->base, &s->st, &s->cfg, err, sizeof(err))) == NULL) {
+		log_error("cannot set up the crawler: %s", err);
+		return -1;
+	}
+	s->scrub = scrub_start(s->base, &s->st, s->cfg.scrub_interval, server_scrub_bad, s);
+	schedule_start(s->sched, server_pass_done, s);
+	if (s->cat.cat == NULL && mode == SCHEDULE_FOLLOW)
+		log_info("no catalog yet: the first sync from the peers brings it");
+	else if (s->cat.cat == NULL)
+		log_info("no catalog yet: add files with `emberd add -c %s PATH`",
+		    s->config_path);
+	return 0;
+}
+
+/* The loop, until a signal ends it. */
+static int
+server_serve(struct server *s)
+{
 	/*
 	 * Responses allocate and free buffers of tens of KiB all the time;
 	 * with glibc's defaults each free at the top of the heap gives the
@@ -1258,49 +1302,70 @@ server_run(const char *config_path)
 	/* Log lines are buffered and written once per loop turn: one write
 	 * for many requests, and never a line left behind. */
 	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
-	s.meta_cache = calloc(META_CACHE, sizeof(*s.meta_cache));
-	while (event_base_loop(s.base, EVLOOP_ONCE) == 0 && !event_base_got_exit(s.base))
+	s->meta_cache = calloc(META_CACHE, sizeof(*s->meta_cache));
+	while (event_base_loop(s->base, EVLOOP_ONCE) == 0 && !event_base_got_exit(s->base))
 		fflush(stderr);
 	fflush(stderr);
 	setvbuf(stderr, NULL, _IONBF, 0);
 	log_info("stopped");
-	rc = 0;
-out_base:
-	scrub_stop(s.scrub);
-	schedule_free(s.sched);
-	if (s.ev_grace)
-		event_free(s.ev_grace);
-	if (s.ev_watch)
-		event_free(s.ev_watch);
-	if (s.watch_fd != -1)
-		close(s.watch_fd);
-	if (s.ev_term)
-		event_free(s.ev_term);
-	if (s.ev_int)
-		event_free(s.ev_int);
-	if (s.ev_hup)
-		event_free(s.ev_hup);
-	s.stopping = 1;
-	http_server_free(s.https);
-	http_server_free(s.http);
-	event_base_free(s.base);
-out_store:
-	store_close(&s.st);
-out:
-	{
-		/* Failed while acting as the user: end as what we started as
-		 * (a no-op after the drop). */
-		char perr[256];
-		priv_leave(perr, sizeof(perr));
-	}
-	server_catalog_free(&s.cat);
-	free(s.meta_cache);
-	SSL_CTX_free(s.ssl);
-	free(cert);
-	free(key);
-	free(s.pubkey_b64);
-	free(s.pubkey_file);
-	config_free(&s.cfg);
-	free(s.config_path);
+	return 0;
+}
+
+/* Free whatever the set-up got to, in any state. */
+static void
+server_free(struct server *s)
+{
+	char err[256];
+
+	scrub_stop(s->scrub);
+	schedule_free(s->sched);
+	if (s->ev_grace)
+		event_free(s->ev_grace);
+	if (s->ev_watch)
+		event_free(s->ev_watch);
+	if (s->watch_fd != -1)
+		close(s->watch_fd);
+	if (s->ev_term)
+		event_free(s->ev_term);
+	if (s->ev_int)
+		event_free(s->ev_int);
+	if (s->ev_hup)
+		event_free(s->ev_hup);
+	s->stopping = 1;
+	http_server_free(s->https);
+	http_server_free(s->http);
+	if (s->base)
+		event_base_free(s->base);
+	if (s->store_open)
+		store_close(&s->st);
+	/* Failed while acting as the user: end as what we started as (a
+	 * no-op after the drop). */
+	priv_leave(err, sizeof(err));
+	server_catalog_free(&s->cat);
+	free(s->meta_cache);
+	SSL_CTX_free(s->ssl);
+	free(s->pubkey_b64);
+	free(s->pubkey_file);
+	config_free(&s->cfg);
+	free(s->config_path);
+}
+
+int
+server_run(const char *config_path)
+{
+	struct server s;
+	int rc = 2;
+
+	memset(&s, 0, sizeof(s));
+	s.watch_fd = -1;
+	if (server_setup_config(&s, config_path) == 0 &&
+	    server_setup_store(&s) == 0 &&
+	    server_setup_tls(&s) == 0 &&
+	    server_setup_loop(&s) == 0 &&
+	    server_setup_drop(&s) == 0 &&
+	    server_setup_events(&s) == 0 &&
+	    server_setup_passes(&s) == 0)
+		rc = server_serve(&s);
+	server_free(&s);
 	return rc;
 }
