@@ -1,21 +1,22 @@
+/*
+ * `emberd run` (see server.h): set-up, the routes and what each answers,
+ * objects streamed from the store, and the signals. Beside it: the
+ * served catalog (server_catalog.c), the metadata cache (server_meta.c),
+ * the schedule of passes (schedule.c), the scrub (scrub.c), the
+ * counters' text (metrics.c) and HTTP framing (http_conn.c).
+ */
 #include "server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -28,11 +29,9 @@
 #include "catalog.h"
 #include "config.h"
 #include "downloads.h"
-#include "fsutil.h"
 #include "hexutil.h"
 #include "http_conn.h"
 #include "http_request.h"
-#include "index_page.h"
 #include "keys.h"
 #include "log.h"
 #include "metrics.h"
@@ -40,6 +39,8 @@
 #include "privileges.h"
 #include "schedule.h"
 #include "scrub.h"
+#include "server_catalog.h"
+#include "server_meta.h"
 #include "store.h"
 #include "tls.h"
 
@@ -83,31 +84,6 @@
 /* Mirrors named in one Metalink or torrent: enough for any real list. */
 #define DOC_MIRRORS_MAX	64
 
-struct server_catalog {
-	char target[64];	/* what `current` pointed at when loaded */
-	json_t *cat;
-	json_t *by_hash;	/* sha256 -> the first item with it */
-	char *json, *sig, *index, *index_gz;
-	size_t json_len, sig_len, index_len, index_gz_len;
-};
-
-/*
- * Parsed object metadata, by object id. Objects never change once
- * stored, so an entry stays good while the file is the same one (device,
- * inode, size, mtime: checked against the fstat every request makes
- * anyway); it saves two preads and a JSON parse per request.
- */
-#define META_CACHE 1024
-
-struct server_meta_entry {
-	char hex[STORE_HEX_LEN + 1];
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	struct object_meta m;	/* without pieces */
-};
-
 struct server {
 	struct event_base *base;
 	char *config_path;
@@ -123,7 +99,7 @@ struct server {
 	int stopping;
 	unsigned streams;
 	struct metrics m;
-	struct server_meta_entry *meta_cache;
+	struct server_meta *meta;	/* NULL: no cache */
 	int watch_fd;			/* inotify on the store: -1 if none */
 	struct event *ev_watch;
 	int cat_dirty;			/* `current` may have moved */
@@ -145,126 +121,21 @@ struct server_stream {
 	unsigned char *in;
 };
 
-static int server_meta_get(struct server *s, int fd, const char *hex,
-    struct object_meta *m, char *err, size_t errlen);
-
 /* ---- catalog ---- */
 
-static void
-server_catalog_free(struct server_catalog *c)
-{
-	json_decref(c->cat);
-	json_decref(c->by_hash);
-	free(c->json);
-	free(c->sig);
-	free(c->index);
-	free(c->index_gz);
-	memset(c, 0, sizeof(*c));
-}
-
-static char *
-server_gzip(const char *data, size_t len, size_t *outlen)
-{
-	z_stream zs;
-	char *out;
-	size_t cap;
-
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	cap = deflateBound(&zs, len) + 32;
-	if ((out = malloc(cap)) == NULL) {
-		deflateEnd(&zs);
-		return NULL;
-	}
-	zs.next_in = (unsigned char *)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (unsigned char *)out;
-	zs.avail_out = (uInt)cap;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-		free(out);
-		deflateEnd(&zs);
-		return NULL;
-	}
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	return out;
-}
-
 /*
- * Load the catalog `current` points at, unless it is the one we have.
- * Called before every request that depends on it: one readlink, so that
- * an `add` (or a sync) is served at once, without a signal. Reads the
- * files through the resolved folder so that the catalog and its signature
- * always belong together. On any error the old catalog keeps serving.
+ * The catalog `current` points at, re-read first if it may have moved:
+ * called before every request that depends on it, so that an `add` (or
+ * a sync) is served at once, without a signal. With inotify, only when
+ * `current` moved; without, a readlink every time.
  */
 static void
-server_catalog_refresh(struct server *s)
+server_current(struct server *s)
 {
-	struct server_catalog c;
-	char *cur, link[64], *jp = NULL, *sp = NULL, err[512];
-	ssize_t n;
-	json_t *v;
-	size_t i;
-
-	/* With inotify, only when `current` moved; without, every time. */
 	if (s->watch_fd != -1 && !s->cat_dirty)
 		return;
 	s->cat_dirty = 0;
-	if ((cur = fsutil_join(s->st.root, "current")) == NULL)
-		return;
-	n = readlink(cur, link, sizeof(link) - 1);
-	free(cur);
-	if (n <= 0)
-		return;
-	link[n] = '\0';
-	if (strcmp(link, s->cat.target) == 0)
-		return;
-	memset(&c, 0, sizeof(c));
-	snprintf(c.target, sizeof(c.target), "%s", link);
-	if (asprintf(&jp, "%s/%s/catalog.json", s->st.root, link) == -1)
-		jp = NULL;
-	if (asprintf(&sp, "%s/%s/catalog.json.minisig", s->st.root, link) == -1)
-		sp = NULL;
-	if (jp == NULL || sp == NULL ||
-	    fsutil_read_file(jp, CATALOG_MAX_BYTES, &c.json, &c.json_len) == -1 ||
-	    fsutil_read_file(sp, 65536, &c.sig, &c.sig_len) == -1) {
-		log_error("cannot load catalog %s: %s", link, strerror(errno));
-		goto fail;
-	}
-	if ((c.cat = catalog_parse(c.json, c.json_len, err, sizeof(err))) == NULL) {
-		log_error("cannot load catalog %s: %s", link, err);
-		goto fail;
-	}
-	if ((c.by_hash = json_object()) == NULL)
-		goto fail;
-	json_array_foreach(json_object_get(c.cat, "items"), i, v) {
-		const char *hex = json_string_value(json_object_get(v, "sha256"));
-		if (json_object_get(c.by_hash, hex) == NULL)
-			json_object_set(c.by_hash, hex, v);
-	}
-	{
-		struct index_page_info info = {
-			.catalog = c.cat,
-			.pubkey = s->pubkey_b64,
-			.self_url = s->cfg.url,
-		};
-		if ((c.index = index_page_render(&info, &c.index_len)) == NULL ||
-		    (c.index_gz = server_gzip(c.index, c.index_len, &c.index_gz_len)) == NULL)
-			goto fail;
-	}
-	server_catalog_free(&s->cat);
-	s->cat = c;
-	log_info("serving catalog sequence %lld (%zu items)",
-	    (long long)json_integer_value(json_object_get(c.cat, "sequence")),
-	    json_array_size(json_object_get(c.cat, "items")));
-	free(jp);
-	free(sp);
-	return;
-fail:
-	server_catalog_free(&c);
-	free(jp);
-	free(sp);
+	server_catalog_load(&s->cat, s->st.root, s->pubkey_b64, s->cfg.url);
 }
 
 static void
@@ -497,15 +368,6 @@ server_object_bad(struct server *s, const char *hex, const char *why)
 		log_error("object %s: %s; not serving it", hex, why);
 }
 
-/* The scrub set objects aside: fetch them again. */
-static void
-server_scrub_bad(void *arg)
-{
-	struct server *s = arg;
-
-	schedule_refetch(s->sched);
-}
-
 /*
  * Open object HEX and read its metadata. The one place where a failed
  * open becomes what the reader sees (http_errno_status): the fd, or -1
@@ -526,7 +388,7 @@ server_object_open(struct server *s, struct http_conn *c, const struct http_head
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd != -1) {
-		if (server_meta_get(s, fd, hex, m, err, sizeof(err)) == 0)
+		if (server_meta_get(s->meta, fd, hex, m, err, sizeof(err)) == 0)
 			return fd;
 		close(fd);
 		server_object_bad(s, hex, err);
@@ -684,58 +546,6 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 	server_object_send(s, c, hex, fd, &m, first, len, m.gzip && !gzip_out);
 }
 
-static int
-server_meta_get(struct server *s, int fd, const char *hex, struct object_meta *m,
-    char *err, size_t errlen)
-{
-	struct server_meta_entry *e = NULL;
-	struct stat sb;
-	size_t slot;
-
-	if (fstat(fd, &sb) == -1) {
-		snprintf(err, errlen, "fstat: %s", strerror(errno));
-		return -1;
-	}
-	if (s->meta_cache != NULL) {
-		uint8_t h[4];
-		hex_decode(hex, 8, h);
-		slot = ((size_t)h[0] << 8 | h[1]) % META_CACHE;
-		e = &s->meta_cache[slot];
-		if (strcmp(e->hex, hex) == 0 && e->dev == sb.st_dev && e->ino == sb.st_ino &&
-		    e->size == sb.st_size && e->mtime.tv_sec == sb.st_mtim.tv_sec &&
-		    e->mtime.tv_nsec == sb.st_mtim.tv_nsec) {
-			*m = e->m;
-			return 0;
-		}
-	}
-	if (store_meta_read_fd(fd, m, err, errlen) == -1)
-		return -1;
-	if (strcmp(m->sha256, hex) != 0) {
-		snprintf(err, errlen, "metadata names another object");
-		store_meta_free(m);
-		return -1;
-	}
-	if (m->mtime > 0 && (sb.st_mtim.tv_sec != (time_t)m->mtime || sb.st_mtim.tv_nsec != 0)) {
-		/* Written to since it was hashed and stored: whatever it holds
-		 * now is unverified. */
-		snprintf(err, errlen, "changed on disk since it was stored (mtime %lld.%09ld, "
-		    "stored at %lld)", (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec,
-		    (long long)m->mtime);
-		store_meta_free(m);
-		return -1;
-	}
-	store_meta_free(m);	/* pieces are not needed here */
-	if (e != NULL) {
-		memcpy(e->hex, hex, sizeof(e->hex));
-		e->dev = sb.st_dev;
-		e->ino = sb.st_ino;
-		e->size = sb.st_size;
-		e->mtime = sb.st_mtim;
-		e->m = *m;
-	}
-	return 0;
-}
-
 /* ---- other routes ---- */
 
 static unsigned
@@ -878,7 +688,7 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		server_error_body(s, c, h, 405, "only GET and HEAD");
 		return;
 	}
-	server_catalog_refresh(s);
+	server_current(s);
 
 	switch ((route = http_route(target, name, sizeof(name)))) {
 	case ROUTE_BAD:
@@ -984,7 +794,7 @@ server_listen(struct server *s, struct http_server *h, const struct config_liste
 	return 0;
 }
 
-/* ---- passes ---- */
+/* ---- passes and scrub ---- */
 
 static void
 server_pass_done(void *arg, const struct schedule_totals *t)
@@ -997,6 +807,15 @@ server_pass_done(void *arg, const struct schedule_totals *t)
 	/* A new catalog is served at once (inotify); without inotify, the
 	 * next request re-reads the link anyway. */
 	s->cat_dirty = 1;
+}
+
+/* The scrub set objects aside: fetch them again. */
+static void
+server_scrub_bad(void *arg)
+{
+	struct server *s = arg;
+
+	schedule_refetch(s->sched);
 }
 
 /* ---- signals ---- */
@@ -1073,7 +892,7 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	s->cfg = fresh;
 	s->cat.target[0] = '\0';	/* re-read the catalog and index */
 	s->cat_dirty = 1;
-	server_catalog_refresh(s);
+	server_current(s);
 	log_info("SIGHUP: config %s reloaded", s->config_path);
 	schedule_reload(s->sched);
 }
@@ -1260,7 +1079,7 @@ server_setup_events(struct server *s)
 		s->watch_fd = -1;
 	}
 	s->cat_dirty = 1;
-	server_catalog_refresh(s);
+	server_current(s);
 	return 0;
 }
 
@@ -1302,7 +1121,7 @@ server_serve(struct server *s)
 	/* Log lines are buffered and written once per loop turn: one write
 	 * for many requests, and never a line left behind. */
 	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
-	s->meta_cache = calloc(META_CACHE, sizeof(*s->meta_cache));
+	s->meta = server_meta_new();
 	while (event_base_loop(s->base, EVLOOP_ONCE) == 0 && !event_base_got_exit(s->base))
 		fflush(stderr);
 	fflush(stderr);
@@ -1342,7 +1161,7 @@ server_free(struct server *s)
 	 * no-op after the drop). */
 	priv_leave(err, sizeof(err));
 	server_catalog_free(&s->cat);
-	free(s->meta_cache);
+	server_meta_free(s->meta);
 	SSL_CTX_free(s->ssl);
 	free(s->pubkey_b64);
 	free(s->pubkey_file);
