@@ -17,15 +17,15 @@
 
 #include "catalog.h"
 #include "config.h"
-#include "crawl.h"
-#include "follow.h"
 #include "privileges.h"
 #include "publish.h"
 #include "fsutil.h"
 #include "ingest.h"
+#include "keys.h"
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
+#include "schedule.h"
 #include "server.h"
 #include "store.h"
 #include "workq.h"
@@ -572,30 +572,6 @@ verify_one(const char *hex, void *arg)
 	return 0;
 }
 
-/* The public key the current catalog must be signed with: the follow
- * pubkey for a mirror, else the one of our own secret key. */
-static int
-verify_pubkey(struct cmd_ctx *c, struct minisign_pubkey *pk, char *err, size_t errlen)
-{
-	struct minisign_key key;
-
-	if (c->cfg.follow_pubkey != NULL) {
-		if (minisign_pubkey_parse(c->cfg.follow_pubkey, strlen(c->cfg.follow_pubkey),
-		    pk) == -1) {
-			snprintf(err, errlen, "%s: [follow] pubkey is malformed", c->cfg.path);
-			return -1;
-		}
-		return 0;
-	}
-	memset(&key, 0, sizeof(key));
-	if (minisign_key_load(c->cfg.key, &key, err, errlen) == -1)
-		return -1;
-	memcpy(pk->id, key.id, sizeof(pk->id));
-	memcpy(pk->pk, key.pk, sizeof(pk->pk));
-	minisign_key_free(&key);
-	return 0;
-}
-
 static int
 verify_catalog(struct cmd_ctx *c, size_t *missing)
 {
@@ -622,7 +598,7 @@ verify_catalog(struct cmd_ctx *c, size_t *missing)
 		log_error("%s: %s", sp, strerror(errno));
 		goto out;
 	}
-	if (verify_pubkey(c, &pk, err, sizeof(err)) == -1) {
+	if (keys_public(&c->cfg, &pk, err, sizeof(err)) == -1) {
 		/* Not a bad signature: one that could not be checked. */
 		log_error("%s", err);
 		rc = -2;
@@ -944,12 +920,12 @@ static const char crawl_usage[] =
 
 struct crawl_cmd {
 	struct event_base *base;
-	struct crawl_totals t;
+	struct schedule_totals t;
 	int finished;
 };
 
 static void
-crawl_cmd_done(void *arg, const struct crawl_totals *t)
+crawl_cmd_done(void *arg, const struct schedule_totals *t)
 {
 	struct crawl_cmd *cc = arg;
 
@@ -979,9 +955,9 @@ cmd_crawl(int argc, char **argv)
 	const char *cfgpath = NULL;
 	struct cmd_ctx c;
 	struct crawl_cmd cc;
-	struct crawler *cr = NULL;
-	struct follower *fw = NULL;
+	struct schedule *sc = NULL;
 	struct event *sigs[2] = { NULL, NULL };
+	enum schedule_mode mode;
 	char err[ERRLEN];
 	int ch, rc;
 
@@ -1001,15 +977,12 @@ cmd_crawl(int argc, char **argv)
 	}
 	rc = 2;
 	memset(&cc, 0, sizeof(cc));
-	if (c.cfg.follow && c.cfg.n_sources > 0)
-		log_warn("%s: [follow] is set: the [source] sections are not crawled (a "
-		    "follower serves the publisher's catalog, not its own)", cfgpath);
-	if (!c.cfg.follow && c.cfg.n_sources == 0) {
+	if ((mode = schedule_mode(&c.cfg, cfgpath)) == SCHEDULE_NONE) {
 		log_error("%s: no [source] sections: nothing to crawl", cfgpath);
 		goto out;
 	}
 	if ((cc.base = event_base_new()) == NULL ||
-	    (cr = crawler_new(cc.base, &c.st, err, sizeof(err))) == NULL) {
+	    (sc = schedule_new(cc.base, &c.st, &c.cfg, err, sizeof(err))) == NULL) {
 		log_error("cannot set up the crawl");
 		goto out;
 	}
@@ -1019,16 +992,7 @@ cmd_crawl(int argc, char **argv)
 		event_add(sigs[0], NULL);
 	if (sigs[1] != NULL)
 		event_add(sigs[1], NULL);
-	if (c.cfg.follow) {
-		if ((fw = follower_new(cc.base, &c.st, cr)) == NULL) {
-			log_error("cannot set up the sync: out of memory");
-			goto out;
-		}
-		if (follower_pass(fw, &c.cfg, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
-			log_error("%s", err);
-			goto out;
-		}
-	} else if (crawler_pass(cr, &c.cfg, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
+	if (schedule_once(sc, crawl_cmd_done, &cc, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -1037,16 +1001,14 @@ cmd_crawl(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	if (c.cfg.follow)
+	if (mode == SCHEDULE_FOLLOW)
 		log_info("sync: %u objects fetched, %u failed", cc.t.fetched, cc.t.failed);
 	else
 		log_info("crawl: %zu sources: %u fetched, %u unchanged, %u failed",
 		    c.cfg.n_sources, cc.t.fetched, cc.t.unchanged, cc.t.failed);
 	rc = cc.t.failed > 0 ? 1 : 0;
 out:
-	/* The crawler first: it holds the follower's requests. */
-	crawler_free(cr);
-	follower_free(fw);
+	schedule_free(sc);
 	for (int i = 0; i < 2; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);

@@ -42,6 +42,10 @@
  *   and read (and drop) what the reader still sends for this long, so
  *   that closing with unread bytes cannot reset the connection before the
  *   reader has our answer (RFC 9112 9.6).
+ * - ACCEPT_PAUSE: out of descriptors (or memory), accepting stops this
+ *   long: the connection stays in the backlog, and accepting again at
+ *   once would only fail again, in a busy loop (OpenBSD httpd does the
+ *   same).
  */
 #define HEAD_MAX	2048
 #define PIPELINE_MAX	(64u * 1024)
@@ -49,6 +53,7 @@
 #define STREAM_LOW	(64u * 1024)
 #define LINGER		2
 #define LISTEN_BACKLOG	1024
+#define ACCEPT_PAUSE	1
 
 enum conn_state {
 	C_WAIT,		/* for (the rest of) a request head */
@@ -75,6 +80,7 @@ struct http_server {
 	struct http_conn *conns;
 	unsigned n_conns;
 	int paused, draining;
+	struct event *ev_resume;	/* accepting again after ACCEPT_PAUSE */
 	void (*idle_cb)(void *);
 	void *idle_arg;
 	time_t date_at;
@@ -440,7 +446,7 @@ http_head_add(struct http_conn *c, const char *s, size_t n)
 }
 
 void
-http_conn_begin(struct http_conn *c, int code)
+http_conn_begin_csp(struct http_conn *c, int code, const char *csp)
 {
 	struct http_server *srv = c->srv;
 	time_t now = time(NULL);
@@ -459,6 +465,20 @@ http_conn_begin(struct http_conn *c, int code)
 	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", code, http_reason(code));
 	http_head_add(c, line, (size_t)n);
 	http_head_add(c, srv->date, strlen(srv->date));
+	/*
+	 * The response policy, here so that no answer can go without it,
+	 * whichever route or error made it: a mirror serves bytes from
+	 * anywhere (mirrored HTML among them), so a browser must neither
+	 * guess a type nor run a script on the mirror's origin.
+	 */
+	http_conn_header(c, "X-Content-Type-Options", "nosniff");
+	http_conn_header(c, "Content-Security-Policy", csp != NULL ? csp : "sandbox");
+}
+
+void
+http_conn_begin(struct http_conn *c, int code)
+{
+	http_conn_begin_csp(c, code, NULL);
 }
 
 void
@@ -615,7 +635,6 @@ http_conn_refuse(struct http_conn *c, int code, const char *msg)
 	c->state = C_HANDLING;
 	http_conn_begin(c, code);
 	http_conn_header(c, "Content-Type", "text/plain; charset=utf-8");
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
 	http_conn_reply(c, msg, strlen(msg));
 }
 
@@ -743,13 +762,32 @@ fail:
 }
 
 static void
+http_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_server *srv = arg;
+
+	if (!srv->paused && !srv->draining)
+		http_listeners_enable(srv, 1);
+}
+
+static void
 http_accept_error_cb(struct evconnlistener *l, void *arg)
 {
+	struct http_listener *hl = arg;
+	struct http_server *srv = hl->srv;
+	struct timeval tv = { ACCEPT_PAUSE, 0 };
 	int err = EVUTIL_SOCKET_ERROR();
 
-	/* Out of descriptors or memory: the listener keeps going, and so
-	 * do the connections we have. */
+	/* Out of descriptors or memory: the connections we have keep
+	 * going, and accepting resumes shortly. */
 	log_warn("accept: %s", evutil_socket_error_to_string(err));
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM)
+		return;
+	if (srv->ev_resume == NULL &&
+	    (srv->ev_resume = evtimer_new(srv->base, http_accept_resume_cb, srv)) == NULL)
+		return;
+	http_listeners_enable(srv, 0);
+	evtimer_add(srv->ev_resume, &tv);
 }
 
 /* ---- the server ---- */
@@ -862,6 +900,8 @@ http_server_free(struct http_server *srv)
 		evconnlistener_free(l->l);
 		free(l);
 	}
+	if (srv->ev_resume != NULL)
+		event_free(srv->ev_resume);
 	free(srv);
 }
 

@@ -64,8 +64,14 @@ int http_conn_is_loopback(const struct http_conn *c);
 /* 1 on a TLS listener. */
 int http_conn_is_tls(const struct http_conn *c);
 
-/* Start a response: status line and Date. */
+/*
+ * Start a response: status line, Date, and the policy every answer
+ * carries: X-Content-Type-Options: nosniff and Content-Security-Policy:
+ * sandbox, or CSP instead of sandbox (a page of our own that must show
+ * its media, and only that).
+ */
 void http_conn_begin(struct http_conn *c, int code);
+void http_conn_begin_csp(struct http_conn *c, int code, const char *csp);
 /* One field; NAME and VALUE must not hold CR or LF (ours never do). */
 void http_conn_header(struct http_conn *c, const char *name, const char *value);
 /*

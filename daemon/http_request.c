@@ -2,6 +2,7 @@
 
 #include "hexutil.h"
 
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
@@ -699,4 +700,22 @@ http_head_parse(char *buf, size_t len, struct http_head *h)
 		return -1;	/* no empty line: not a whole head */
 	h->keep_alive = h->minor >= 1 ? !conn_close : (conn_keep && !conn_close);
 	return 0;
+}
+
+int
+http_errno_status(int errnum)
+{
+	switch (errnum) {
+	case ENOENT:
+	case ENOTDIR:
+		return 404;
+	case EACCES:
+	case EPERM:
+		return 403;
+	case EMFILE:
+	case ENFILE:
+		return 503;
+	default:
+		return 500;
+	}
 }

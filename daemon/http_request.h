@@ -8,7 +8,8 @@
  * The untrusted parts of a request, parsed without any I/O so that they
  * can be unit-tested and fuzzed: the path (decoded and routed, never
  * mapped to a file), the Range header, the conditional headers and
- * Accept-Encoding. Nothing here allocates.
+ * Accept-Encoding; and, as pure, the status a failed open answers.
+ * Nothing here allocates.
  */
 
 enum http_route {
@@ -111,5 +112,14 @@ size_t http_head_end(const char *buf, size_t len);
  * Content-Length.
  */
 int http_head_parse(char *buf, size_t len, struct http_head *h);
+
+/*
+ * The status a reader gets when opening what it asked for failed with
+ * ERRNUM, decided here alone (as OpenBSD httpd's server_file_access):
+ * ENOENT 404 (listed but not on this mirror), EACCES and EPERM 403 (the
+ * store's permissions are wrong), EMFILE and ENFILE 503 (out of
+ * descriptors for now: send Retry-After), anything else 500.
+ */
+int http_errno_status(int errnum);
 
 #endif

@@ -1,23 +1,22 @@
+/*
+ * `emberd run` (see server.h): set-up, the routes and what each answers,
+ * objects streamed from the store, and the signals. Beside it: the
+ * served catalog (server_catalog.c), the metadata cache (server_meta.c),
+ * the schedule of passes (schedule.c), the scrub (scrub.c), the
+ * counters' text (metrics.c) and HTTP framing (http_conn.c).
+ */
 #include "server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -29,18 +28,19 @@
 
 #include "catalog.h"
 #include "config.h"
-#include "crawl.h"
 #include "downloads.h"
-#include "follow.h"
-#include "fsutil.h"
 #include "hexutil.h"
 #include "http_conn.h"
 #include "http_request.h"
-#include "index_page.h"
+#include "keys.h"
 #include "log.h"
-#include "minisign.h"
+#include "metrics.h"
 #include "names.h"
 #include "privileges.h"
+#include "schedule.h"
+#include "scrub.h"
+#include "server_catalog.h"
+#include "server_meta.h"
 #include "store.h"
 #include "tls.h"
 
@@ -70,47 +70,19 @@
  *   exhaust descriptors. Lowered to fit RLIMIT_NOFILE.
  */
 #define HEADER_TIMEOUT	10
+/*
+ * - RETRY_AFTER: out of descriptors, a reader is told to come back after
+ *   this many seconds: by then connections have closed (an idle one
+ *   lasts HEADER_TIMEOUT at most), and a second is what accepting pauses
+ *   for in the same case.
+ */
+#define RETRY_AFTER	"2"
 
 #define FD_RESERVE	64
 
 #define ALLOWED_METHODS "GET, HEAD"
 /* Mirrors named in one Metalink or torrent: enough for any real list. */
 #define DOC_MIRRORS_MAX	64
-
-struct server_catalog {
-	char target[64];	/* what `current` pointed at when loaded */
-	json_t *cat;
-	json_t *by_hash;	/* sha256 -> the first item with it */
-	char *json, *sig, *index, *index_gz;
-	size_t json_len, sig_len, index_len, index_gz_len;
-};
-
-/*
- * Parsed object metadata, by object id. Objects never change once
- * stored, so an entry stays good while the file is the same one (device,
- * inode, size, mtime: checked against the fstat every request makes
- * anyway); it saves two preads and a JSON parse per request.
- */
-#define META_CACHE 1024
-
-struct server_meta_entry {
-	char hex[STORE_HEX_LEN + 1];
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	struct object_meta m;	/* without pieces */
-};
-
-struct server_metrics {
-	uint64_t responses[6];	/* by status class: 1xx..5xx */
-	uint64_t requests;
-	uint64_t bytes;
-	uint64_t streams_done, streams_aborted;
-	uint64_t crawl_fetched, crawl_unchanged, crawl_failed;
-	uint64_t quarantined;		/* found bad when opened (loop only) */
-	uint64_t scrub_checked, scrub_bad;	/* by the scrub thread (atomics) */
-};
 
 struct server {
 	struct event_base *base;
@@ -120,28 +92,18 @@ struct server {
 	SSL_CTX *ssl;
 	struct http_server *https, *http;
 	struct event *ev_term, *ev_int, *ev_hup, *ev_grace;
-	struct crawler *crawler;
-	struct follower *follower;	/* [follow]: syncs through the crawler */
-	struct event *ev_crawl;		/* the next pass */
-	int refetch_wanted;		/* an object was quarantined during a pass */
-	/* The background scrub: a thread re-hashing every object each
-	 * [mirror] scrub_interval; what it sets aside is fetched again. */
-	pthread_t scrub_th;
-	int scrub_started, scrub_quit;	/* scrub_quit under scrub_mu */
-	pthread_mutex_t scrub_mu;
-	pthread_cond_t scrub_cv;
-	uint64_t scrub_every;
-	int scrub_efd;
-	struct event *ev_scrub;
+	struct schedule *sched;		/* crawl or sync passes; NULL once stopping */
+	struct scrub *scrub;		/* what it sets aside is fetched again */
 	char *pubkey_b64, *pubkey_file;
 	struct server_catalog cat;
 	int stopping;
 	unsigned streams;
-	struct server_metrics m;
-	struct server_meta_entry *meta_cache;
+	struct metrics m;
+	struct server_meta *meta;	/* NULL: no cache */
 	int watch_fd;			/* inotify on the store: -1 if none */
 	struct event *ev_watch;
 	int cat_dirty;			/* `current` may have moved */
+	int store_open;
 	unsigned conn_max;
 };
 
@@ -159,126 +121,21 @@ struct server_stream {
 	unsigned char *in;
 };
 
-static int server_meta_get(struct server *s, int fd, const char *hex,
-    struct object_meta *m, char *err, size_t errlen);
-
 /* ---- catalog ---- */
 
-static void
-server_catalog_free(struct server_catalog *c)
-{
-	json_decref(c->cat);
-	json_decref(c->by_hash);
-	free(c->json);
-	free(c->sig);
-	free(c->index);
-	free(c->index_gz);
-	memset(c, 0, sizeof(*c));
-}
-
-static char *
-server_gzip(const char *data, size_t len, size_t *outlen)
-{
-	z_stream zs;
-	char *out;
-	size_t cap;
-
-	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return NULL;
-	cap = deflateBound(&zs, len) + 32;
-	if ((out = malloc(cap)) == NULL) {
-		deflateEnd(&zs);
-		return NULL;
-	}
-	zs.next_in = (unsigned char *)data;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (unsigned char *)out;
-	zs.avail_out = (uInt)cap;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-		free(out);
-		deflateEnd(&zs);
-		return NULL;
-	}
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	return out;
-}
-
 /*
- * Load the catalog `current` points at, unless it is the one we have.
- * Called before every request that depends on it: one readlink, so that
- * an `add` (or a sync) is served at once, without a signal. Reads the
- * files through the resolved folder so that the catalog and its signature
- * always belong together. On any error the old catalog keeps serving.
+ * The catalog `current` points at, re-read first if it may have moved:
+ * called before every request that depends on it, so that an `add` (or
+ * a sync) is served at once, without a signal. With inotify, only when
+ * `current` moved; without, a readlink every time.
  */
 static void
-server_catalog_refresh(struct server *s)
+server_current(struct server *s)
 {
-	struct server_catalog c;
-	char *cur, link[64], *jp = NULL, *sp = NULL, err[512];
-	ssize_t n;
-	json_t *v;
-	size_t i;
-
-	/* With inotify, only when `current` moved; without, every time. */
 	if (s->watch_fd != -1 && !s->cat_dirty)
 		return;
 	s->cat_dirty = 0;
-	if ((cur = fsutil_join(s->st.root, "current")) == NULL)
-		return;
-	n = readlink(cur, link, sizeof(link) - 1);
-	free(cur);
-	if (n <= 0)
-		return;
-	link[n] = '\0';
-	if (strcmp(link, s->cat.target) == 0)
-		return;
-	memset(&c, 0, sizeof(c));
-	snprintf(c.target, sizeof(c.target), "%s", link);
-	if (asprintf(&jp, "%s/%s/catalog.json", s->st.root, link) == -1)
-		jp = NULL;
-	if (asprintf(&sp, "%s/%s/catalog.json.minisig", s->st.root, link) == -1)
-		sp = NULL;
-	if (jp == NULL || sp == NULL ||
-	    fsutil_read_file(jp, CATALOG_MAX_BYTES, &c.json, &c.json_len) == -1 ||
-	    fsutil_read_file(sp, 65536, &c.sig, &c.sig_len) == -1) {
-		log_error("cannot load catalog %s: %s", link, strerror(errno));
-		goto fail;
-	}
-	if ((c.cat = catalog_parse(c.json, c.json_len, err, sizeof(err))) == NULL) {
-		log_error("cannot load catalog %s: %s", link, err);
-		goto fail;
-	}
-	if ((c.by_hash = json_object()) == NULL)
-		goto fail;
-	json_array_foreach(json_object_get(c.cat, "items"), i, v) {
-		const char *hex = json_string_value(json_object_get(v, "sha256"));
-		if (json_object_get(c.by_hash, hex) == NULL)
-			json_object_set(c.by_hash, hex, v);
-	}
-	{
-		struct index_page_info info = {
-			.catalog = c.cat,
-			.pubkey = s->pubkey_b64,
-			.self_url = s->cfg.url,
-		};
-		if ((c.index = index_page_render(&info, &c.index_len)) == NULL ||
-		    (c.index_gz = server_gzip(c.index, c.index_len, &c.index_gz_len)) == NULL)
-			goto fail;
-	}
-	server_catalog_free(&s->cat);
-	s->cat = c;
-	log_info("serving catalog sequence %lld (%zu items)",
-	    (long long)json_integer_value(json_object_get(c.cat, "sequence")),
-	    json_array_size(json_object_get(c.cat, "items")));
-	free(jp);
-	free(sp);
-	return;
-fail:
-	server_catalog_free(&c);
-	free(jp);
-	free(sp);
+	server_catalog_load(&s->cat, s->st.root, s->pubkey_b64, s->cfg.url);
 }
 
 static void
@@ -297,23 +154,13 @@ server_watch_cb(evutil_socket_t fd, short what, void *arg)
 /* ---- responses ---- */
 
 static void
-server_count(struct server *s, int code, uint64_t bytes)
-{
-	int cls = code / 100;
-
-	if (cls >= 1 && cls <= 5)
-		s->m.responses[cls]++;
-	s->m.bytes += bytes;
-}
-
-static void
 server_log_request(struct server *s, struct http_conn *c, const struct http_head *h,
     int code, uint64_t bytes)
 {
 	char uri[256];
 	size_t i;
 
-	server_count(s, code, bytes);
+	metrics_count(&s->m, code, bytes);
 	if (!s->cfg.access_log)
 		return;
 	/* The target is the reader's text: keep it printable and short. */
@@ -348,7 +195,6 @@ server_error_body(struct server *s, struct http_conn *c, const struct http_head 
 	char body[128];
 	int n = snprintf(body, sizeof(body), "%s\n", msg);
 
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
 	server_reply(s, c, h, code, "text/plain; charset=utf-8", body, (size_t)n);
 }
 
@@ -497,35 +343,10 @@ server_object_headers(struct http_conn *c, const char *etag, int immutable, int 
 {
 	http_conn_header(c, "ETag", etag);
 	http_conn_header(c, "Accept-Ranges", "bytes");
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
-	http_conn_header(c, "Content-Security-Policy", "sandbox");
 	http_conn_header(c, "Cache-Control", immutable ?
 	    "public, max-age=31536000, immutable" : "no-cache");
 	if (vary)
 		http_conn_header(c, "Vary", "Accept-Encoding");
-}
-
-/*
- * Answer for object HEX with catalog TYPE: conditional and range
- * requests, gzip as stored when the reader takes it, identity otherwise
- * (inflated on the fly for objects stored deflated). The object is
- * streamed: memory does not depend on its size.
- */
-/* Fetch again soon what was set aside: a crawl or sync pass now, or
- * right after the one running. */
-static void
-server_refetch_soon(struct server *s)
-{
-	struct timeval now = { 0, 0 };
-
-	if (s->stopping || s->ev_crawl == NULL || (!s->cfg.follow && s->cfg.n_sources == 0))
-		return;
-	if (crawler_busy(s->crawler) || follower_busy(s->follower)) {
-		s->refetch_wanted = 1;
-		return;
-	}
-	evtimer_del(s->ev_crawl);
-	evtimer_add(s->ev_crawl, &now);
 }
 
 /* An object that is not what its id says any more: never served, set
@@ -542,159 +363,134 @@ server_object_bad(struct server *s, const char *hex, const char *why)
 		s->m.quarantined++;
 		log_error("object %s: %s; quarantined, not served; %s", hex, why, again ?
 		    "it will be fetched again" : "add the file again to serve it");
-		server_refetch_soon(s);
+		schedule_refetch(s->sched);
 	} else
 		log_error("object %s: %s; not serving it", hex, why);
 }
 
+/*
+ * Open object HEX and read its metadata. The one place where a failed
+ * open becomes what the reader sees (http_errno_status): the fd, or -1
+ * once the error is answered. An object whose metadata does not hold is
+ * set aside and answered 404, like one that is not here.
+ */
 static int
-server_scrub_one(const char *hex, void *arg)
+server_object_open(struct server *s, struct http_conn *c, const struct http_head *h,
+    const char *hex, struct object_meta *m)
 {
-	struct server *s = arg;
-	char err[256];
-	int quit, r;
+	char *path, err[256];
+	int fd, code;
 
-	pthread_mutex_lock(&s->scrub_mu);
-	quit = s->scrub_quit;
-	pthread_mutex_unlock(&s->scrub_mu);
-	if (quit)
+	if ((path = store_object_path(&s->st, hex)) == NULL) {
+		server_error(s, c, h, 500, "out of memory");
 		return -1;
-	r = store_check_object(&s->st, hex, err, sizeof(err));
-	__atomic_add_fetch(&s->m.scrub_checked, 1, __ATOMIC_RELAXED);
-	if (r == 1) {
-		if (store_quarantine(&s->st, hex) == 0) {
-			__atomic_add_fetch(&s->m.scrub_bad, 1, __ATOMIC_RELAXED);
-			log_error("scrub: object %s: %s; quarantined", hex, err);
-		} else
-			log_error("scrub: object %s: %s; cannot quarantine it: %s", hex, err,
-			    strerror(errno));
-	} else if (r == -1 && store_has_object(&s->st, hex))
-		log_warn("scrub: object %s: %s", hex, err);
-	return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd != -1) {
+		if (server_meta_get(s->meta, fd, hex, m, err, sizeof(err)) == 0)
+			return fd;
+		close(fd);
+		server_object_bad(s, hex, err);
+		errno = ENOENT;
+	}
+	switch ((code = http_errno_status(errno))) {
+	case 404:
+		/* Listed but not here (quarantined, not synced yet). */
+		server_error(s, c, h, 404, "object not available on this mirror");
+		break;
+	case 403:
+		log_error("object %s: %s; check the store's owner and modes", hex,
+		    strerror(errno));
+		server_error(s, c, h, 403, "object not readable on this mirror");
+		break;
+	case 503:
+		log_warn("object %s: %s; answering 503", hex, strerror(errno));
+		http_conn_begin(c, 503);
+		http_conn_header(c, "Retry-After", RETRY_AFTER);
+		server_error_body(s, c, h, 503, "busy: try again shortly");
+		break;
+	default:
+		log_error("object %s: %s", hex, strerror(errno));
+		server_error(s, c, h, code, "object unreadable");
+		break;
+	}
+	return -1;
 }
 
-static void *
-server_scrub_main(void *arg)
+/* Send LEN bytes of FD from FIRST (of the identity bytes when INFLATE):
+ * a small raw body in one read, anything else streamed. Owns FD. */
+static void
+server_object_send(struct server *s, struct http_conn *c, const char *hex, int fd,
+    const struct object_meta *m, uint64_t first, uint64_t len, int inflate)
 {
-	struct server *s = arg;
-	uint64_t one = 1;
+	struct server_stream *st;
 
-	pthread_mutex_lock(&s->scrub_mu);
-	for (;;) {
-		struct timespec until;
-		uint64_t bad0;
-		char err[256];
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)s->scrub_every;
-		while (!s->scrub_quit &&
-		    pthread_cond_timedwait(&s->scrub_cv, &s->scrub_mu, &until) != ETIMEDOUT)
-			;
-		if (s->scrub_quit)
-			break;
-		pthread_mutex_unlock(&s->scrub_mu);
-		err[0] = '\0';
-		bad0 = __atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED);
-		uint64_t n0 = __atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED);
-		if (store_foreach_object(&s->st, server_scrub_one, s, err, sizeof(err)) == -1 &&
-		    err[0] != '\0')
-			log_warn("scrub: %s", err);
-		uint64_t bad = __atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED) - bad0;
-		log_info("scrub: %llu objects re-hashed, %llu bad",
-		    (unsigned long long)(__atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED) - n0),
-		    (unsigned long long)bad);
-		/* The loop has the bad ones fetched again. */
-		if (bad > 0 && write(s->scrub_efd, &one, sizeof(one)) == -1) {
-			/* The counter cannot overflow; nothing to do. */
+	/* Small and raw (or gzip as stored): one read, one reply, no
+	 * streaming machinery; memory is bounded by SMALL_REPLY. */
+	if (len <= SMALL_REPLY && !inflate) {
+		char *p = http_conn_reply_reserve(c, (size_t)len);
+		if (p == NULL) {
+			close(fd);
+			log_error("out of memory");
+			http_conn_abort(c);
+			return;
 		}
-		pthread_mutex_lock(&s->scrub_mu);
-	}
-	pthread_mutex_unlock(&s->scrub_mu);
-	return NULL;
-}
-
-static void
-server_scrub_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) == -1) {
-		/* EAGAIN: nothing new. */
-	}
-	server_refetch_soon(s);
-}
-
-static void
-server_scrub_start(struct server *s)
-{
-	pthread_condattr_t ca;
-
-	s->scrub_every = s->cfg.scrub_interval > 0 ? s->cfg.scrub_interval : 1;
-	pthread_mutex_init(&s->scrub_mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->scrub_cv, &ca);
-	pthread_condattr_destroy(&ca);
-	s->scrub_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->scrub_efd == -1 ||
-	    (s->ev_scrub = event_new(s->base, s->scrub_efd, EV_READ | EV_PERSIST,
-	    server_scrub_cb, s)) == NULL || event_add(s->ev_scrub, NULL) == -1 ||
-	    pthread_create(&s->scrub_th, NULL, server_scrub_main, s) != 0) {
-		log_warn("cannot start the background scrub: %s", strerror(errno));
+		ssize_t n = pread(fd, p, (size_t)len, (off_t)first);
+		close(fd);
+		if (n != (ssize_t)len) {
+			log_error("object %s: short read; closing the connection", hex);
+			http_conn_abort(c);
+			return;
+		}
+		http_conn_reply_commit(c);
 		return;
 	}
-	s->scrub_started = 1;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		goto oom;
+	st->srv = s;
+	st->fd = fd;
+	st->left = len;
+	st->stored_end = m->stored_size;
+	if (inflate) {
+		if ((st->in = malloc(CHUNK_LEN)) == NULL ||
+		    inflateInit2(&st->zs, 15 + 16) != Z_OK) {
+			free(st->in);
+			free(st);
+			goto oom;
+		}
+		st->inflating = 1;
+		st->skip = first;
+	} else
+		st->off = first;
+	s->streams++;
+	http_conn_stream(c, len, server_stream_fill, server_stream_done, st);
+	return;
+oom:
+	close(fd);
+	log_error("out of memory");
+	http_conn_abort(c);
 }
 
-static void
-server_scrub_stop(struct server *s)
-{
-	if (s->scrub_started) {
-		pthread_mutex_lock(&s->scrub_mu);
-		s->scrub_quit = 1;
-		pthread_cond_broadcast(&s->scrub_cv);
-		pthread_mutex_unlock(&s->scrub_mu);
-		pthread_join(s->scrub_th, NULL);
-		s->scrub_started = 0;
-	}
-	if (s->ev_scrub != NULL)
-		event_free(s->ev_scrub);
-	s->ev_scrub = NULL;
-	if (s->scrub_efd > 0)
-		close(s->scrub_efd);
-	s->scrub_efd = -1;
-}
-
+/*
+ * Answer for object HEX with catalog TYPE: conditional and range
+ * requests, gzip as stored when the reader takes it, identity otherwise
+ * (inflated on the fly for objects stored deflated). The object is
+ * streamed: memory does not depend on its size.
+ */
 static void
 server_object(struct server *s, struct http_conn *c, const struct http_head *h,
     const char *hex, const char *type, int immutable)
 {
 	struct object_meta m;
-	struct server_stream *st = NULL;
 	struct http_range r;
 	enum http_range_result rr = RANGE_NONE;
-	char *path, err[256], etag[80], digest[64], hdr[128];
-	int fd, gzip_out = 0, code = 200, head = h->method == HTTP_HEAD;
+	char etag[80], digest[64], hdr[128];
+	int fd, gzip_out, code = 200, head = h->method == HTTP_HEAD;
 	uint64_t first = 0, len;
 
-	if ((path = store_object_path(&s->st, hex)) == NULL) {
-		server_error(s, c, h, 500, "out of memory");
+	if ((fd = server_object_open(s, c, h, hex, &m)) == -1)
 		return;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
-	if (fd == -1) {
-		/* Listed but not here (quarantined, not synced yet). */
-		server_error(s, c, h, 404, "object not available on this mirror");
-		return;
-	}
-	if (server_meta_get(s, fd, hex, &m, err, sizeof(err)) == -1) {
-		close(fd);
-		server_object_bad(s, hex, err);
-		server_error(s, c, h, 404, "object not available on this mirror");
-		return;
-	}
-
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
 	if (http_if_none_match(h->if_none_match, etag)) {
 		close(fd);
@@ -747,103 +543,7 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 		http_conn_reply(c, NULL, (size_t)len);
 		return;
 	}
-
-	/* Small and raw (or gzip as stored): one read, one reply, no
-	 * streaming machinery; memory is bounded by SMALL_REPLY. */
-	if (len <= SMALL_REPLY && !(m.gzip && !gzip_out)) {
-		char *p = http_conn_reply_reserve(c, (size_t)len);
-		if (p == NULL) {
-			close(fd);
-			log_error("out of memory");
-			http_conn_abort(c);
-			return;
-		}
-		ssize_t n = pread(fd, p, (size_t)len, (off_t)first);
-		close(fd);
-		if (n != (ssize_t)len) {
-			log_error("object %s: short read; closing the connection", hex);
-			http_conn_abort(c);
-			return;
-		}
-		http_conn_reply_commit(c);
-		return;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		goto oom;
-	st->srv = s;
-	st->fd = fd;
-	st->left = len;
-	st->stored_end = m.stored_size;
-	if (m.gzip && !gzip_out) {
-		if ((st->in = malloc(CHUNK_LEN)) == NULL ||
-		    inflateInit2(&st->zs, 15 + 16) != Z_OK) {
-			free(st->in);
-			free(st);
-			goto oom;
-		}
-		st->inflating = 1;
-		st->skip = first;
-	} else
-		st->off = first;
-	s->streams++;
-	http_conn_stream(c, len, server_stream_fill, server_stream_done, st);
-	return;
-oom:
-	close(fd);
-	log_error("out of memory");
-	http_conn_abort(c);
-}
-
-static int
-server_meta_get(struct server *s, int fd, const char *hex, struct object_meta *m,
-    char *err, size_t errlen)
-{
-	struct server_meta_entry *e = NULL;
-	struct stat sb;
-	size_t slot;
-
-	if (fstat(fd, &sb) == -1) {
-		snprintf(err, errlen, "fstat: %s", strerror(errno));
-		return -1;
-	}
-	if (s->meta_cache != NULL) {
-		uint8_t h[4];
-		hex_decode(hex, 8, h);
-		slot = ((size_t)h[0] << 8 | h[1]) % META_CACHE;
-		e = &s->meta_cache[slot];
-		if (strcmp(e->hex, hex) == 0 && e->dev == sb.st_dev && e->ino == sb.st_ino &&
-		    e->size == sb.st_size && e->mtime.tv_sec == sb.st_mtim.tv_sec &&
-		    e->mtime.tv_nsec == sb.st_mtim.tv_nsec) {
-			*m = e->m;
-			return 0;
-		}
-	}
-	if (store_meta_read_fd(fd, m, err, errlen) == -1)
-		return -1;
-	if (strcmp(m->sha256, hex) != 0) {
-		snprintf(err, errlen, "metadata names another object");
-		store_meta_free(m);
-		return -1;
-	}
-	if (m->mtime > 0 && (sb.st_mtim.tv_sec != (time_t)m->mtime || sb.st_mtim.tv_nsec != 0)) {
-		/* Written to since it was hashed and stored: whatever it holds
-		 * now is unverified. */
-		snprintf(err, errlen, "changed on disk since it was stored (mtime %lld.%09ld, "
-		    "stored at %lld)", (long long)sb.st_mtim.tv_sec, (long)sb.st_mtim.tv_nsec,
-		    (long long)m->mtime);
-		store_meta_free(m);
-		return -1;
-	}
-	store_meta_free(m);	/* pieces are not needed here */
-	if (e != NULL) {
-		memcpy(e->hex, hex, sizeof(e->hex));
-		e->dev = sb.st_dev;
-		e->ino = sb.st_ino;
-		e->size = sb.st_size;
-		e->mtime = sb.st_mtim;
-		e->m = *m;
-	}
-	return 0;
+	server_object_send(s, c, hex, fd, &m, first, len, m.gzip && !gzip_out);
 }
 
 /* ---- other routes ---- */
@@ -858,66 +558,23 @@ server_connections(const struct server *s)
 static void
 server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 {
-	char *text = NULL;
-	size_t items = json_array_size(json_object_get(s->cat.cat, "items"));
-	int n;
+	struct metrics_now now = {
+		.connections = server_connections(s),
+		.downloads = s->streams,
+		.items = json_array_size(json_object_get(s->cat.cat, "items")),
+		.sequence = json_integer_value(json_object_get(s->cat.cat, "sequence")),
+	};
+	char *text;
+	size_t len;
 
-	n = asprintf(&text,
-	    "# HELP emberd_requests_total HTTP requests answered, by status class.\n"
-	    "# TYPE emberd_requests_total counter\n"
-	    "emberd_requests_total{code=\"1xx\"} %llu\n"
-	    "emberd_requests_total{code=\"2xx\"} %llu\n"
-	    "emberd_requests_total{code=\"3xx\"} %llu\n"
-	    "emberd_requests_total{code=\"4xx\"} %llu\n"
-	    "emberd_requests_total{code=\"5xx\"} %llu\n"
-	    "# HELP emberd_sent_bytes_total Response body bytes sent or queued.\n"
-	    "# TYPE emberd_sent_bytes_total counter\n"
-	    "emberd_sent_bytes_total %llu\n"
-	    "# HELP emberd_connections Open client connections.\n"
-	    "# TYPE emberd_connections gauge\n"
-	    "emberd_connections %u\n"
-	    "# HELP emberd_downloads_active Objects being streamed now.\n"
-	    "# TYPE emberd_downloads_active gauge\n"
-	    "emberd_downloads_active %u\n"
-	    "# HELP emberd_downloads_total Object downloads, by outcome.\n"
-	    "# TYPE emberd_downloads_total counter\n"
-	    "emberd_downloads_total{result=\"complete\"} %llu\n"
-	    "emberd_downloads_total{result=\"aborted\"} %llu\n"
-	    "# HELP emberd_catalog_items Items in the served catalog.\n"
-	    "# TYPE emberd_catalog_items gauge\n"
-	    "emberd_catalog_items %zu\n"
-	    "# HELP emberd_catalog_sequence Sequence of the served catalog.\n"
-	    "# TYPE emberd_catalog_sequence gauge\n"
-	    "emberd_catalog_sequence %lld\n"
-	    "# HELP emberd_crawl_results_total Crawl results, by outcome.\n"
-	    "# TYPE emberd_crawl_results_total counter\n"
-	    "emberd_crawl_results_total{result=\"fetched\"} %llu\n"
-	    "emberd_crawl_results_total{result=\"unchanged\"} %llu\n"
-	    "emberd_crawl_results_total{result=\"failed\"} %llu\n"
-	    "# HELP emberd_objects_quarantined_total Objects found bad and set aside.\n"
-	    "# TYPE emberd_objects_quarantined_total counter\n"
-	    "emberd_objects_quarantined_total{by=\"open\"} %llu\n"
-	    "emberd_objects_quarantined_total{by=\"scrub\"} %llu\n"
-	    "# HELP emberd_scrub_checked_total Objects re-hashed by the background scrub.\n"
-	    "# TYPE emberd_scrub_checked_total counter\n"
-	    "emberd_scrub_checked_total %llu\n",
-	    (unsigned long long)s->m.responses[1], (unsigned long long)s->m.responses[2],
-	    (unsigned long long)s->m.responses[3], (unsigned long long)s->m.responses[4],
-	    (unsigned long long)s->m.responses[5], (unsigned long long)s->m.bytes,
-	    server_connections(s), s->streams, (unsigned long long)s->m.streams_done,
-	    (unsigned long long)s->m.streams_aborted, items,
-	    (long long)json_integer_value(json_object_get(s->cat.cat, "sequence")),
-	    (unsigned long long)s->m.crawl_fetched, (unsigned long long)s->m.crawl_unchanged,
-	    (unsigned long long)s->m.crawl_failed, (unsigned long long)s->m.quarantined,
-	    (unsigned long long)__atomic_load_n(&s->m.scrub_bad, __ATOMIC_RELAXED),
-	    (unsigned long long)__atomic_load_n(&s->m.scrub_checked, __ATOMIC_RELAXED));
-	if (n == -1) {
+	scrub_counts(s->scrub, &now.scrub_checked, &now.scrub_bad);
+	if ((text = metrics_text(&s->m, &now, &len)) == NULL) {
 		server_error(s, c, h, 500, "out of memory");
 		return;
 	}
 	http_conn_begin(c, 200);
 	http_conn_header(c, "Cache-Control", "no-store");
-	server_reply(s, c, h, 200, "text/plain; version=0.0.4; charset=utf-8", text, (size_t)n);
+	server_reply(s, c, h, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 	free(text);
 }
 
@@ -929,7 +586,6 @@ server_catalog_file(struct server *s, struct http_conn *c, const struct http_hea
 {
 	http_conn_begin(c, 200);
 	http_conn_header(c, "Cache-Control", "no-cache");
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
 	server_reply(s, c, h, 200, type, body, len);
 }
 
@@ -1008,7 +664,6 @@ server_download_doc(struct server *s, struct http_conn *c, const struct http_hea
 	http_conn_begin(c, 200);
 	/* The mirror list changes with the catalog. */
 	http_conn_header(c, "Cache-Control", "no-cache");
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
 	server_reply(s, c, h, 200, metalink ? "application/metalink4+xml" :
 	    "application/x-bittorrent", doc, len);
 out:
@@ -1033,7 +688,7 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		server_error_body(s, c, h, 405, "only GET and HEAD");
 		return;
 	}
-	server_catalog_refresh(s);
+	server_current(s);
 
 	switch ((route = http_route(target, name, sizeof(name)))) {
 	case ROUTE_BAD:
@@ -1053,7 +708,6 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		return;
 	case ROUTE_PUBKEY:
 		http_conn_begin(c, 200);
-		http_conn_header(c, "X-Content-Type-Options", "nosniff");
 		server_reply(s, c, h, 200, "text/plain; charset=utf-8", s->pubkey_file,
 		    strlen(s->pubkey_file));
 		return;
@@ -1067,11 +721,11 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 	switch (route) {
 	case ROUTE_INDEX: {
 		int gz = http_accepts_gzip(h->accept_encoding);
-		http_conn_begin(c, 200);
+		/* Our own page: not sandboxed, but nothing runs and nothing
+		 * loads from elsewhere. */
+		http_conn_begin_csp(c, 200, "default-src 'none'; style-src 'unsafe-inline'; "
+		    "img-src 'self'; media-src 'self'");
 		http_conn_header(c, "Vary", "Accept-Encoding");
-		http_conn_header(c, "X-Content-Type-Options", "nosniff");
-		http_conn_header(c, "Content-Security-Policy",
-		    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self'");
 		http_conn_header(c, "Cache-Control", "no-cache");
 		if (gz)
 			http_conn_header(c, "Content-Encoding", "gzip");
@@ -1140,66 +794,28 @@ server_listen(struct server *s, struct http_server *h, const struct config_liste
 	return 0;
 }
 
-/* ---- crawling ---- */
-
-static void server_crawl_start(evutil_socket_t fd, short what, void *arg);
+/* ---- passes and scrub ---- */
 
 static void
-server_crawl_done(void *arg, const struct crawl_totals *t)
+server_pass_done(void *arg, const struct schedule_totals *t)
 {
 	struct server *s = arg;
-	uint64_t every = s->cfg.follow ? s->cfg.follow_interval : s->cfg.crawl_interval;
-	struct timeval tv = { (time_t)every, 0 };
 
 	s->m.crawl_fetched += t->fetched;
 	s->m.crawl_unchanged += t->unchanged;
 	s->m.crawl_failed += t->failed;
-	if (s->cfg.follow)
-		log_info("sync: pass done: %u objects fetched, %u failed; next in %llu s",
-		    t->fetched, t->failed, (unsigned long long)every);
-	else
-		log_info("crawl: pass done: %u fetched, %u unchanged, %u failed; next in %llu s",
-		    t->fetched, t->unchanged, t->failed, (unsigned long long)every);
 	/* A new catalog is served at once (inotify); without inotify, the
 	 * next request re-reads the link anyway. */
 	s->cat_dirty = 1;
-	if (s->refetch_wanted) {
-		/* Objects set aside meanwhile: fetch them now. */
-		s->refetch_wanted = 0;
-		tv.tv_sec = 0;
-	}
-	if (!s->stopping)
-		evtimer_add(s->ev_crawl, &tv);
 }
 
-/* A pass now, with the config as it is now (SIGHUP may have changed it). */
+/* The scrub set objects aside: fetch them again. */
 static void
-server_crawl_start(evutil_socket_t fd, short what, void *arg)
+server_scrub_bad(void *arg)
 {
 	struct server *s = arg;
-	char err[512];
 
-	if (s->stopping || s->crawler == NULL || crawler_busy(s->crawler) ||
-	    follower_busy(s->follower))
-		return;
-	if (s->cfg.follow) {
-		if (follower_pass(s->follower, &s->cfg, server_crawl_done, s, err,
-		    sizeof(err)) == -1) {
-			struct timeval tv = { (time_t)s->cfg.follow_interval, 0 };
-			log_warn("sync: %s; next try in %llu s", err,
-			    (unsigned long long)s->cfg.follow_interval);
-			evtimer_add(s->ev_crawl, &tv);
-		}
-		return;
-	}
-	if (s->cfg.n_sources == 0)
-		return;
-	if (crawler_pass(s->crawler, &s->cfg, server_crawl_done, s, err, sizeof(err)) == -1) {
-		struct timeval tv = { (time_t)s->cfg.crawl_interval, 0 };
-		log_warn("crawl: %s; next try in %llu s", err,
-		    (unsigned long long)s->cfg.crawl_interval);
-		evtimer_add(s->ev_crawl, &tv);
-	}
+	schedule_refetch(s->sched);
 }
 
 /* ---- signals ---- */
@@ -1234,13 +850,10 @@ server_on_term(evutil_socket_t sig, short what, void *arg)
 	s->stopping = 1;
 	log_info("signal %d: no new connections; finishing %u downloads", (int)sig,
 	    s->streams);
-	if (s->crawler != NULL && crawler_busy(s->crawler))
+	if (schedule_busy(s->sched))
 		log_info("stopping the crawl; what was received is kept for a resume");
-	/* The crawler first: it holds the follower's requests. */
-	crawler_free(s->crawler);
-	s->crawler = NULL;
-	follower_free(s->follower);
-	s->follower = NULL;
+	schedule_free(s->sched);
+	s->sched = NULL;
 	/* Idle connections close now; busy ones after their answer. The
 	 * loop exits when the last one has closed (server_on_idle) or the
 	 * grace period is over, whichever comes first. */
@@ -1279,218 +892,222 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	s->cfg = fresh;
 	s->cat.target[0] = '\0';	/* re-read the catalog and index */
 	s->cat_dirty = 1;
-	server_catalog_refresh(s);
+	server_current(s);
 	log_info("SIGHUP: config %s reloaded", s->config_path);
-	/* Sources where there were none: crawl now, not after an interval. */
-	if (s->crawler != NULL && s->ev_crawl != NULL &&
-	    (s->cfg.n_sources > 0 || s->cfg.follow) && !crawler_busy(s->crawler) &&
-	    !follower_busy(s->follower) && !evtimer_pending(s->ev_crawl, NULL)) {
-		struct timeval now = { 0, 0 };
-		evtimer_add(s->ev_crawl, &now);
-	}
+	schedule_reload(s->sched);
 }
 
-/* ---- run ---- */
+/* ---- run: set-up steps, in order; each logs its own failure ---- */
 
 static int
-server_keys(struct server *s)
+server_setup_config(struct server *s, const char *config_path)
 {
-	struct minisign_key key;
-	struct minisign_pubkey pk;
 	char err[1024];
 
-	if (s->cfg.follow_pubkey != NULL) {
-		if (minisign_pubkey_parse(s->cfg.follow_pubkey, strlen(s->cfg.follow_pubkey),
-		    &pk) == -1) {
-			log_error("%s: [follow] pubkey is malformed", s->config_path);
-			return -1;
-		}
-		if ((s->pubkey_b64 = strdup(s->cfg.follow_pubkey)) == NULL)
-			return -1;
-		char id[17];
-		minisign_keyid_hex(pk.id, id);
-		if (asprintf(&s->pubkey_file, "untrusted comment: minisign public key %s\n%s\n",
-		    id, s->pubkey_b64) == -1)
-			return -1;
-		return 0;
-	}
-	memset(&key, 0, sizeof(key));
-	if (minisign_key_load(s->cfg.key, &key, err, sizeof(err)) == -1) {
-		if (access(s->cfg.key, F_OK) == -1 && errno == ENOENT)
-			log_error("%s (create it with `emberd keygen -c %s`)", err, s->config_path);
-		else
-			log_error("%s", err);
+	if ((s->config_path = strdup(config_path)) == NULL) {
+		log_error("out of memory");
 		return -1;
 	}
-	s->pubkey_b64 = minisign_pubkey_base64(&key);
-	s->pubkey_file = minisign_pubkey_file(&key);
-	minisign_key_free(&key);
-	return s->pubkey_b64 && s->pubkey_file ? 0 : -1;
-}
-
-int
-server_run(const char *config_path)
-{
-	struct server s;
-	char err[1024], *cert = NULL, *key = NULL;
-	int rc = 2;
-
-	memset(&s, 0, sizeof(s));
-	s.watch_fd = -1;
-	s.scrub_efd = -1;
-	if ((s.config_path = strdup(config_path)) == NULL)
-		return 2;
-	if (config_load(config_path, &s.cfg, err, sizeof(err)) == -1) {
+	if (config_load(config_path, &s->cfg, err, sizeof(err)) == -1) {
 		log_error("%s", err);
-		config_free(&s.cfg);
-		free(s.config_path);
-		return 2;
+		return -1;
 	}
-	if (s.cfg.n_https_listen == 0 && s.cfg.n_http_listen == 0) {
+	if (s->cfg.n_https_listen == 0 && s->cfg.n_http_listen == 0) {
 		log_error("%s: nothing to serve on: add [https] listen or [http] listen",
 		    config_path);
-		goto out;
+		return -1;
 	}
-	if (priv_init(&s.cfg, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	/* The store, its keys and a self-signed certificate belong to the
-	 * user the mirror runs as: made and read as that user. */
-	if (priv_enter(err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (store_open(&s.st, s.cfg.store, 1, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (server_keys(&s) == -1)
-		goto out_store;
+	return 0;
+}
 
-	if (s.cfg.n_https_listen > 0) {
-		if (s.cfg.https_cert != NULL) {
-			cert = strdup(s.cfg.https_cert);
-			key = strdup(s.cfg.https_key);
-		} else if (tls_selfsigned_ensure(s.cfg.store, s.cfg.https_listen,
-		    s.cfg.n_https_listen, &cert, &key, err, sizeof(err)) == -1) {
-			log_error("%s", err);
-			goto out_store;
-		}
-		/* A configured key may be readable by root only. */
-		if (priv_leave(err, sizeof(err)) == -1 || cert == NULL || key == NULL ||
-		    (s.ssl = tls_server_ctx(cert, key, err, sizeof(err))) == NULL) {
-			log_error("%s", err);
-			goto out_store;
-		}
-	}
+/* The store, its keys and a self-signed certificate belong to the user
+ * the mirror runs as: made and read as that user. */
+static int
+server_setup_store(struct server *s)
+{
+	char err[1024];
 
-	if (priv_leave(err, sizeof(err)) == -1) {
+	if (priv_init(&s->cfg, err, sizeof(err)) == -1 ||
+	    priv_enter(err, sizeof(err)) == -1) {
 		log_error("%s", err);
-		goto out_store;
+		return -1;
 	}
-	{
-		/* Idle readers cost a descriptor each: take what we may. */
-		struct rlimit rl;
-		s.conn_max = s.cfg.max_connections;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-			if (rl.rlim_cur < rl.rlim_max) {
-				rl.rlim_cur = rl.rlim_max;
-				setrlimit(RLIMIT_NOFILE, &rl);
-				getrlimit(RLIMIT_NOFILE, &rl);
-			}
-			if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < s.conn_max + FD_RESERVE)
-				s.conn_max = rl.rlim_cur > 2 * FD_RESERVE ?
-				    (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
-		}
+	if (store_open(&s->st, s->cfg.store, 1, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
 	}
-	{
-		struct http_server_limits lim = {
-			.headers_max = HEADERS_MAX,
-			.header_timeout = HEADER_TIMEOUT,
-			.io_timeout = IO_TIMEOUT,
-			/* Each scheme its half: a flood of one cannot
-			 * starve the other. */
-			.conn_max = s.cfg.n_https_listen > 0 && s.cfg.n_http_listen > 0 ?
-			    s.conn_max / 2 : s.conn_max,
-		};
-		/* The epoll changelist folds the write event's add and
-		 * remove around a response written at once into nothing. */
-		struct event_config *ecfg = event_config_new();
-		if (ecfg != NULL)
-			event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-		s.base = ecfg != NULL ? event_base_new_with_config(ecfg) : NULL;
-		event_config_free(ecfg);
-		if (s.base == NULL) {
-			log_error("cannot create the event loop");
-			goto out_store;
-		}
-		if ((s.cfg.n_https_listen > 0 &&
-		    (s.https = http_server_new(s.base, s.ssl, &lim, server_request, &s)) == NULL) ||
-		    (s.cfg.n_http_listen > 0 &&
-		    (s.http = http_server_new(s.base, NULL, &lim, server_request, &s)) == NULL)) {
-			log_error("out of memory");
-			goto out_base;
-		}
-		if (s.https)
-			http_server_on_idle(s.https, server_on_idle, &s);
-		if (s.http)
-			http_server_on_idle(s.http, server_on_idle, &s);
+	s->store_open = 1;
+	if (keys_public_text(&s->cfg, &s->pubkey_b64, &s->pubkey_file, err,
+	    sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
 	}
-	if ((s.https && server_listen(&s, s.https, s.cfg.https_listen,
-	    s.cfg.n_https_listen, "https") == -1) ||
-	    (s.http && server_listen(&s, s.http, s.cfg.http_listen,
-	    s.cfg.n_http_listen, "http") == -1))
-		goto out_base;
-	/* Ports bound, keys read: nothing more needs root. */
+	return 0;
+}
+
+/* The certificate: configured, or self-signed in the store. Ends as
+ * root again: a configured key may be readable by root only. */
+static int
+server_setup_tls(struct server *s)
+{
+	char err[1024], *cert = NULL, *key = NULL;
+	int rc = -1;
+
+	snprintf(err, sizeof(err), "out of memory");
+	if (s->cfg.n_https_listen > 0 && s->cfg.https_cert != NULL) {
+		cert = strdup(s->cfg.https_cert);
+		key = strdup(s->cfg.https_key);
+	} else if (s->cfg.n_https_listen > 0 && tls_selfsigned_ensure(s->cfg.store,
+	    s->cfg.https_listen, s->cfg.n_https_listen, &cert, &key, err,
+	    sizeof(err)) == -1)
+		goto fail;
+	if (priv_leave(err, sizeof(err)) == -1)
+		goto fail;
+	if (s->cfg.n_https_listen > 0 && (cert == NULL || key == NULL ||
+	    (s->ssl = tls_server_ctx(cert, key, err, sizeof(err))) == NULL))
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	log_error("%s", err);
+out:
+	free(cert);
+	free(key);
+	return rc;
+}
+
+/* Idle readers cost a descriptor each: take what we may, and hold the
+ * connection cap below it. */
+static void
+server_setup_limits(struct server *s)
+{
+	struct rlimit rl;
+
+	s->conn_max = s->cfg.max_connections;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < s->conn_max + FD_RESERVE)
+			s->conn_max = rl.rlim_cur > 2 * FD_RESERVE ?
+			    (unsigned)(rl.rlim_cur - FD_RESERVE) : FD_RESERVE;
+	}
+}
+
+/* The event loop, the HTTPS and HTTP servers on it, and their ports. */
+static int
+server_setup_loop(struct server *s)
+{
+	struct http_server_limits lim = {
+		.headers_max = HEADERS_MAX,
+		.header_timeout = HEADER_TIMEOUT,
+		.io_timeout = IO_TIMEOUT,
+	};
+	struct event_config *ecfg;
+
+	server_setup_limits(s);
+	/* Each scheme its half: a flood of one cannot starve the other. */
+	lim.conn_max = s->cfg.n_https_listen > 0 && s->cfg.n_http_listen > 0 ?
+	    s->conn_max / 2 : s->conn_max;
+	/* The epoll changelist folds the write event's add and remove around
+	 * a response written at once into nothing. */
+	if ((ecfg = event_config_new()) != NULL)
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	s->base = ecfg != NULL ? event_base_new_with_config(ecfg) : NULL;
+	event_config_free(ecfg);
+	if (s->base == NULL) {
+		log_error("cannot create the event loop");
+		return -1;
+	}
+	if ((s->cfg.n_https_listen > 0 &&
+	    (s->https = http_server_new(s->base, s->ssl, &lim, server_request, s)) == NULL) ||
+	    (s->cfg.n_http_listen > 0 &&
+	    (s->http = http_server_new(s->base, NULL, &lim, server_request, s)) == NULL)) {
+		log_error("out of memory");
+		return -1;
+	}
+	if (s->https)
+		http_server_on_idle(s->https, server_on_idle, s);
+	if (s->http)
+		http_server_on_idle(s->http, server_on_idle, s);
+	if ((s->https && server_listen(s, s->https, s->cfg.https_listen,
+	    s->cfg.n_https_listen, "https") == -1) ||
+	    (s->http && server_listen(s, s->http, s->cfg.http_listen,
+	    s->cfg.n_http_listen, "http") == -1))
+		return -1;
+	return 0;
+}
+
+/* Ports bound, keys read: nothing more needs root. */
+static int
+server_setup_drop(struct server *s)
+{
+	char err[1024];
+
 	if (priv_drop(err, sizeof(err)) == -1) {
 		log_error("%s", err);
-		goto out_base;
+		return -1;
 	}
-	if (s.cfg.user != NULL && getuid() != 0)
-		log_info("running as user %s (uid %lu)", s.cfg.user, (unsigned long)getuid());
+	if (s->cfg.user != NULL && getuid() != 0)
+		log_info("running as user %s (uid %lu)", s->cfg.user, (unsigned long)getuid());
+	return 0;
+}
 
-	s.ev_term = evsignal_new(s.base, SIGTERM, server_on_term, &s);
-	s.ev_int = evsignal_new(s.base, SIGINT, server_on_term, &s);
-	s.ev_hup = evsignal_new(s.base, SIGHUP, server_on_hup, &s);
-	if (s.ev_term == NULL || s.ev_int == NULL || s.ev_hup == NULL ||
-	    event_add(s.ev_term, NULL) || event_add(s.ev_int, NULL) ||
-	    event_add(s.ev_hup, NULL)) {
+/* Signals as events on the loop; and inotify on the store, so that a
+ * new catalog is served at once (without it, every request re-reads the
+ * `current` link). */
+static int
+server_setup_events(struct server *s)
+{
+	s->ev_term = evsignal_new(s->base, SIGTERM, server_on_term, s);
+	s->ev_int = evsignal_new(s->base, SIGINT, server_on_term, s);
+	s->ev_hup = evsignal_new(s->base, SIGHUP, server_on_hup, s);
+	if (s->ev_term == NULL || s->ev_int == NULL || s->ev_hup == NULL ||
+	    event_add(s->ev_term, NULL) || event_add(s->ev_int, NULL) ||
+	    event_add(s->ev_hup, NULL)) {
 		log_error("cannot install signal handlers");
-		goto out_base;
+		return -1;
 	}
-	s.watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s.watch_fd != -1 &&
-	    (inotify_add_watch(s.watch_fd, s.st.root, IN_MOVED_TO | IN_CREATE | IN_DELETE) == -1 ||
-	    (s.ev_watch = event_new(s.base, s.watch_fd, EV_READ | EV_PERSIST,
-	    server_watch_cb, &s)) == NULL || event_add(s.ev_watch, NULL) == -1)) {
-		close(s.watch_fd);
-		s.watch_fd = -1;
+	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch_fd != -1 &&
+	    (inotify_add_watch(s->watch_fd, s->st.root, IN_MOVED_TO | IN_CREATE | IN_DELETE) == -1 ||
+	    (s->ev_watch = event_new(s->base, s->watch_fd, EV_READ | EV_PERSIST,
+	    server_watch_cb, s)) == NULL || event_add(s->ev_watch, NULL) == -1)) {
+		close(s->watch_fd);
+		s->watch_fd = -1;
 	}
-	s.cat_dirty = 1;
-	server_catalog_refresh(&s);
-	/* The crawler lives from the start: a SIGHUP may add sources. A
-	 * follower fetches through it. */
-	snprintf(err, sizeof(err), "out of memory");
-	if ((s.crawler = crawler_new(s.base, &s.st, err, sizeof(err))) == NULL ||
-	    (s.follower = follower_new(s.base, &s.st, s.crawler)) == NULL ||
-	    (s.ev_crawl = evtimer_new(s.base, server_crawl_start, &s)) == NULL) {
-		log_error("cannot set up the crawler: %s", err);
-		goto out_base;
-	}
-	server_scrub_start(&s);
-	if (s.cfg.follow && s.cfg.n_sources > 0)
-		log_warn("%s: [follow] is set: the [source] sections are not crawled (a "
-		    "follower serves the publisher's catalog, not its own)", config_path);
-	if (s.cfg.n_sources > 0 || s.cfg.follow) {
-		struct timeval now = { 0, 0 };
-		evtimer_add(s.ev_crawl, &now);
-	}
-	if (s.cat.cat == NULL && s.cfg.follow)
-		log_info("no catalog yet: the first sync from the peers brings it");
-	else if (s.cat.cat == NULL)
-		log_info("no catalog yet: add files with `emberd add -c %s PATH`", config_path);
+	s->cat_dirty = 1;
+	server_current(s);
+	return 0;
+}
 
+/* Crawl or sync passes on schedule, and the background scrub. */
+static int
+server_setup_passes(struct server *s)
+{
+	enum schedule_mode mode = schedule_mode(&s->cfg, s->config_path);
+	char err[512];
+
+	if ((s->sched = schedule_new(s->base, &s->st, &s->cfg, err, sizeof(err))) == NULL) {
+		log_error("cannot set up the crawler: %s", err);
+		return -1;
+	}
+	s->scrub = scrub_start(s->base, &s->st, s->cfg.scrub_interval, server_scrub_bad, s);
+	schedule_start(s->sched, server_pass_done, s);
+	if (s->cat.cat == NULL && mode == SCHEDULE_FOLLOW)
+		log_info("no catalog yet: the first sync from the peers brings it");
+	else if (s->cat.cat == NULL)
+		log_info("no catalog yet: add files with `emberd add -c %s PATH`",
+		    s->config_path);
+	return 0;
+}
+
+/* The loop, until a signal ends it. */
+static int
+server_serve(struct server *s)
+{
 	/*
 	 * Responses allocate and free buffers of tens of KiB all the time;
 	 * with glibc's defaults each free at the top of the heap gives the
@@ -1504,54 +1121,70 @@ server_run(const char *config_path)
 	/* Log lines are buffered and written once per loop turn: one write
 	 * for many requests, and never a line left behind. */
 	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
-	s.meta_cache = calloc(META_CACHE, sizeof(*s.meta_cache));
-	while (event_base_loop(s.base, EVLOOP_ONCE) == 0 && !event_base_got_exit(s.base))
+	s->meta = server_meta_new();
+	while (event_base_loop(s->base, EVLOOP_ONCE) == 0 && !event_base_got_exit(s->base))
 		fflush(stderr);
 	fflush(stderr);
 	setvbuf(stderr, NULL, _IONBF, 0);
 	log_info("stopped");
-	rc = 0;
-out_base:
-	server_scrub_stop(&s);
-	crawler_free(s.crawler);
-	s.crawler = NULL;
-	follower_free(s.follower);
-	s.follower = NULL;
-	if (s.ev_crawl)
-		event_free(s.ev_crawl);
-	if (s.ev_grace)
-		event_free(s.ev_grace);
-	if (s.ev_watch)
-		event_free(s.ev_watch);
-	if (s.watch_fd != -1)
-		close(s.watch_fd);
-	if (s.ev_term)
-		event_free(s.ev_term);
-	if (s.ev_int)
-		event_free(s.ev_int);
-	if (s.ev_hup)
-		event_free(s.ev_hup);
-	s.stopping = 1;
-	http_server_free(s.https);
-	http_server_free(s.http);
-	event_base_free(s.base);
-out_store:
-	store_close(&s.st);
-out:
-	{
-		/* Failed while acting as the user: end as what we started as
-		 * (a no-op after the drop). */
-		char perr[256];
-		priv_leave(perr, sizeof(perr));
-	}
-	server_catalog_free(&s.cat);
-	free(s.meta_cache);
-	SSL_CTX_free(s.ssl);
-	free(cert);
-	free(key);
-	free(s.pubkey_b64);
-	free(s.pubkey_file);
-	config_free(&s.cfg);
-	free(s.config_path);
+	return 0;
+}
+
+/* Free whatever the set-up got to, in any state. */
+static void
+server_free(struct server *s)
+{
+	char err[256];
+
+	scrub_stop(s->scrub);
+	schedule_free(s->sched);
+	if (s->ev_grace)
+		event_free(s->ev_grace);
+	if (s->ev_watch)
+		event_free(s->ev_watch);
+	if (s->watch_fd != -1)
+		close(s->watch_fd);
+	if (s->ev_term)
+		event_free(s->ev_term);
+	if (s->ev_int)
+		event_free(s->ev_int);
+	if (s->ev_hup)
+		event_free(s->ev_hup);
+	s->stopping = 1;
+	http_server_free(s->https);
+	http_server_free(s->http);
+	if (s->base)
+		event_base_free(s->base);
+	if (s->store_open)
+		store_close(&s->st);
+	/* Failed while acting as the user: end as what we started as (a
+	 * no-op after the drop). */
+	priv_leave(err, sizeof(err));
+	server_catalog_free(&s->cat);
+	server_meta_free(s->meta);
+	SSL_CTX_free(s->ssl);
+	free(s->pubkey_b64);
+	free(s->pubkey_file);
+	config_free(&s->cfg);
+	free(s->config_path);
+}
+
+int
+server_run(const char *config_path)
+{
+	struct server s;
+	int rc = 2;
+
+	memset(&s, 0, sizeof(s));
+	s.watch_fd = -1;
+	if (server_setup_config(&s, config_path) == 0 &&
+	    server_setup_store(&s) == 0 &&
+	    server_setup_tls(&s) == 0 &&
+	    server_setup_loop(&s) == 0 &&
+	    server_setup_drop(&s) == 0 &&
+	    server_setup_events(&s) == 0 &&
+	    server_setup_passes(&s) == 0)
+		rc = server_serve(&s);
+	server_free(&s);
 	return rc;
 }

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1133,6 +1134,22 @@ test_head_framing(void)
 	}
 }
 
+/* One place decides what a failed open looks like to a reader. */
+static void
+test_errno_status(void)
+{
+	CHECK(http_errno_status(ENOENT) == 404);
+	CHECK(http_errno_status(ENOTDIR) == 404);
+	CHECK(http_errno_status(EACCES) == 403);
+	CHECK(http_errno_status(EPERM) == 403);
+	CHECK(http_errno_status(EMFILE) == 503);
+	CHECK(http_errno_status(ENFILE) == 503);
+	CHECK(http_errno_status(EIO) == 500);
+	CHECK(http_errno_status(ENOMEM) == 500);
+	CHECK(http_errno_status(ELOOP) == 500);
+	CHECK(http_errno_status(0) == 500);
+}
+
 int
 main(void)
 {
@@ -1152,5 +1169,6 @@ main(void)
 	test_head_body();
 	test_head_captured();
 	test_head_framing();
+	test_errno_status();
 	CHECK_DONE();
 }
