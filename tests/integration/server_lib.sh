@@ -1,6 +1,6 @@
 # Helpers for the tests of `emberd run`; sourced after lib.sh.
 #
-#   free_port                  print a free TCP port on 127.0.0.1
+#   free_port                  (lib.sh) a free TCP port on 127.0.0.1
 #   server_config [LINE...]    write $CONF: listeners on 127.0.0.1:$HTTPS_PORT
 #                              (TLS) and 127.0.0.1:$HTTP_PORT (plain), then
 #                              [mirror]; each LINE is appended after
@@ -20,14 +20,6 @@
 #   wait_for_file_line FILE PATTERN [SECONDS]   poll, bounded
 #
 # $HTTPS_URL and $HTTP_URL are the base URLs (no trailing slash).
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
 
 HTTPS_PORT=$(free_port)
 HTTP_PORT=$(free_port)
