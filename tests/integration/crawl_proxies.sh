@@ -32,14 +32,6 @@ proxies_cleanup() {
 }
 trap proxies_cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
-
 # wait_port PID WHAT PORT: bounded poll (~10 s) until 127.0.0.1:PORT accepts
 # a TCP connection; fails at once if PID exits.
 wait_port() {

@@ -12,7 +12,7 @@ command -v minisign >/dev/null || fail "minisign is not installed"
 start_origin
 
 quick="/f/quick.bin?size=50000&seed=quick"
-# 1 MB in 4 KiB pieces 20 ms apart: about 5 s.
+# 1 MB in 4 KiB pieces 40 ms apart: about 10 s.
 slow="/f/slow.mp4?size=1000000&seed=slow&drip=40&type=video%2Fmp4"
 origin_info "$quick"
 quick_sha=$INFO_SHA
@@ -55,6 +55,13 @@ for i in $(seq 1 100); do
 	sleep 0.05
 done
 [ "$n" -ge 1 ] || { origin_show; server_fail "the slow source is not being fetched"; }
+# A check counts only while the origin is still sending: on a busy
+# machine the transfer may end within the ten, and the item is then
+# rightly served (and the checks stop there).
+fetching() {
+	[ "$(origin_q "len([e for e in L if e['path'] == sys.argv[3] and e['done'] is None])" "$slow")" -ge 1 ]
+}
+checked=0
 for i in $(seq 1 10); do
 	out=$(curl -sS --max-time 1 "$HTTP_URL/healthz" 2>&1) ||
 		server_fail "check $i: no /healthz within 1 s during a slow crawl ($out)"
@@ -63,17 +70,18 @@ for i in $(seq 1 10); do
 		server_fail "check $i: no HTTPS /healthz within 1 s during a slow crawl ($out)"
 	code=$(status_of "$HTTP_URL/files/slow.mp4")
 	if [ "$code" != 404 ]; then
-		# Served: only once the origin had sent the last byte. A loaded
-		# machine may get fewer checks in; two during the transfer prove
-		# the claim.
-		n=$(origin_q "len([e for e in L if e['path'] == sys.argv[3] and e['done'] is None])" "$slow")
-		[ "$n" = 0 ] || server_fail "check $i: /files/slow.mp4 answered $code before it was complete"
-		[ "$i" -gt 2 ] || { origin_show; fail "the slow transfer ended before two checks: make it slower"; }
+		# Asked after the answer: still sending means it was incomplete.
+		! fetching || server_fail "check $i: /files/slow.mp4 answered $code before it was complete"
+		[ "$code" = 200 ] || server_fail "check $i: /files/slow.mp4 answered $code"
 		break
 	fi
+	fetching || break
+	checked=$((checked + 1))
 	sleep 0.1
 done
-pass "/healthz answers within 1 s during a slow crawl; nothing partial is served"
+[ "$checked" -ge 3 ] ||
+	{ origin_show; fail "only $checked checks while the slow transfer ran: make it slower"; }
+pass "/healthz answers within 1 s during a slow crawl; nothing partial is served ($checked checks)"
 
 wait_served slow.mp4 30
 curl_http -o "$T/slow.mp4" "$HTTP_URL/files/slow.mp4" || server_fail "no /files/slow.mp4"
@@ -118,14 +126,7 @@ for i in $(seq 1 50); do
 done
 curl_http -o "$T/catalog2.json" "$HTTP_URL/catalog.json"
 cmp -s "$T/catalog.json" "$T/catalog2.json" || fail "an unchanged pass re-published the catalog"
-# Once per pass: on a loaded machine more passes may have run by now, so
-# the requests are counted against the passes logged around the count
-# (one more may be under way).
-before=$(grep -c 'crawl: pass done' "$SERVER_LOG")
-asked=$(origin_count "$slow")
-after=$(grep -c 'crawl: pass done' "$SERVER_LOG")
-[ "$asked" -ge "$before" ] && [ "$asked" -le $((after + 1)) ] ||
-	{ origin_show; fail "slow asked $asked times in $before to $after passes"; }
+[ "$(origin_count "$slow")" = 2 ] || { origin_show; fail "slow asked other than twice in two passes"; }
 stop_server
 pass "the next pass comes after the interval: 304s, catalog unchanged; the server stops cleanly"
 

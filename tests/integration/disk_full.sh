@@ -1,6 +1,7 @@
 # A full disk (here a file-size limit) makes add fail with a clear error,
 # leaves no temp file and keeps the previous catalog.
 . "$(dirname "$0")/lib.sh"
+needs_root "it mounts a 4 MiB tmpfs"
 setup_publisher
 
 printf 'first\n' >"$T/first.txt"
@@ -25,7 +26,7 @@ expect_exit 0 "$EMBERD" add -c "$CONF" "$T/big.bin"
 expect_exit 0 "$EMBERD" verify -c "$CONF"
 pass "add succeeds once space returns"
 
-# A real full file system: a 4 MiB tmpfs (the suite runs as root).
+# A real full file system: a 4 MiB tmpfs.
 mkdir -p "$T/small"
 mount -t tmpfs -o size=4m tmpfs "$T/small" || fail "cannot mount a tmpfs (run as root)"
 {

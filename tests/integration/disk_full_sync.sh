@@ -8,6 +8,7 @@
 # add` of a file that does not fit fails cleanly on the same file system.
 # Runs as root (tmpfs mounts).
 . "$(dirname "$0")/lib.sh"
+needs_root "it mounts tmpfs file systems"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
 . "$(dirname "$0")/follow_lib.sh"

@@ -12,6 +12,47 @@ STORE="$T/store"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok: $*"; }
 
+# free_port: print a TCP port on 127.0.0.1 that nothing listens on, for a
+# server the test starts next. Tests run in parallel, and between this
+# probe and the server's bind another test may take the port: it is drawn
+# at random and outside the kernel's ephemeral range, from which every
+# outgoing connection (wrk's thousand, curl's) and every bind to port 0
+# takes its port, so that only a near-impossible draw of the same port by
+# two tests within that moment collides.
+free_port() {
+	python3 - <<'PY'
+import random, socket
+try:
+    lo, hi = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+except (OSError, ValueError):
+    lo, hi = 32768, 60999
+ports = [p for p in range(10000, 65536) if not lo <= p <= hi]
+if len(ports) < 1000:
+    ports = list(range(1024, 65536))
+for p in random.sample(ports, 200):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(p)
+    break
+else:
+    raise SystemExit("no free port")
+PY
+}
+
+# needs_root WHY: a test of suite 'root' (tmpfs mounts, a test user) that
+# is not root stops here with 77, which meson reports as skipped and
+# scripts/test counts as not passed: its claims were not checked.
+needs_root() {
+	[ "$(id -u)" = 0 ] && return 0
+	echo "not run: needs root ($*)"
+	exit 77
+}
+
 # expect_exit CODE CMD...: run CMD, capture stdout/stderr in $T/out, $T/err.
 expect_exit() {
 	local want=$1 got=0

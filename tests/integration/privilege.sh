@@ -22,14 +22,36 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
-[ "$(id -u)" = 0 ] || fail "this test must run as root (it is about dropping root)"
+needs_root "it is about dropping root, and adds a user"
 command -v systemd-analyze >/dev/null || fail "systemd-analyze is not installed"
 
-RUSER=emberd-test
-if ! id -u "$RUSER" >/dev/null 2>&1; then
-	useradd --system --no-create-home --shell /usr/sbin/nologin "$RUSER" ||
-		id -u "$RUSER" >/dev/null 2>&1 || fail "cannot create user $RUSER"
-fi
+# A user (and its group) of this run's own, never one that was there
+# before: it is deleted at exit, after the chain of EXIT traps above has
+# killed every process that could still run as it, so the host is left as
+# it was found.
+RUSER=
+for i in $(seq 1 20); do
+	u="emberd-t$$-$i"
+	if ! id -u "$u" >/dev/null 2>&1 && ! getent group "$u" >/dev/null; then RUSER=$u; break; fi
+done
+[ -n "$RUSER" ] || fail "no free name for a test user"
+eval "set -- $(trap -p EXIT)"
+PRIV_PREV_EXIT=${3:-}
+set --
+PRIV_USER_MADE=0
+priv_cleanup() {
+	eval "$PRIV_PREV_EXIT"
+	if [ "$PRIV_USER_MADE" = 1 ]; then
+		userdel "$RUSER" 2>/dev/null || echo "warning: cannot delete user $RUSER" >&2
+		if getent group "$RUSER" >/dev/null; then
+			groupdel "$RUSER" 2>/dev/null || echo "warning: cannot delete group $RUSER" >&2
+		fi
+	fi
+}
+trap priv_cleanup EXIT
+useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$RUSER" ||
+	fail "cannot create user $RUSER"
+PRIV_USER_MADE=1
 RUID=$(id -u "$RUSER")
 RGID=$(id -g "$RUSER")
 RGROUPS=$(id -G "$RUSER" | tr ' ' '\n' | sort -n | tr '\n' ' ')

@@ -7,6 +7,11 @@
 # the follower fetches the object again at once ([crawl]/[follow] interval
 # is 1h here) and serves it again, right; `emberd verify` passes on both
 # stores at the end. An item from `emberd add` cannot be fetched again.
+#
+# The checks of the open run on a daemon whose scrub waits 24 h, those of
+# the scrub on one restarted with 2 s: with both at once, a scrub pass
+# between the change and the request (which a busy machine makes likely)
+# found the object first, and the open was not what was tested.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
@@ -35,13 +40,32 @@ flip() {
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none || fail "flip: cannot write $1"
 }
 
-# flip_keep_mtime FILE OFFSET: the same, then the exact mtime back.
+# flip_keep_mtime FILE OFFSET: the same byte changed, and the exact mtime
+# kept. The daemon must never see the file between the two: with a scrub
+# every 2 s it once saw the moved mtime before it was set back (a busy
+# machine widened the window) and quarantined the object as changed, which
+# is not what this checks. So the corrupt copy is made beside the store,
+# given the mode, owner and times of the original, and renamed over it.
 flip_keep_mtime() {
 	local mt
-	mt=$(stat -c %.9Y "$1")
-	flip "$1" "$2"
-	touch -m -d "@$mt" "$1" || fail "cannot restore the mtime of $1"
-	[ "$(stat -c %.9Y "$1")" = "$mt" ] || fail "mtime of $1 not restored ($(stat -c %.9Y "$1"), want $mt)"
+	python3 - "$1" "$2" "$T/flip.tmp" >"$T/flip.mtime" <<'PY' || fail "flip: cannot change $1"
+import os, sys
+path, off, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+st = os.stat(path)
+b = bytearray(open(path, "rb").read())
+if off >= len(b):
+    sys.exit("no byte at %d" % off)
+b[off] = 255 - b[off]
+with open(tmp, "wb") as f:
+    f.write(b)
+os.chmod(tmp, st.st_mode & 0o7777)
+os.chown(tmp, st.st_uid, st.st_gid)
+os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+os.rename(tmp, path)
+print("%d.%09d" % divmod(st.st_mtime_ns, 10**9))
+PY
+	mt=$(cat "$T/flip.mtime")
+	[ "$(stat -c %.9Y "$1")" = "$mt" ] || fail "mtime of $1 not kept ($(stat -c %.9Y "$1"), want $mt)"
 }
 
 # metric URL NAME{LABELS}: the value of one /metrics sample.
@@ -111,13 +135,22 @@ setup_publisher
 printf 'A local statement, added by hand.\n%.0s' $(seq 1 200) >"$T/local.txt"
 expect_exit 0 "$EMBERD" add -c "$CONF" "$T/local.txt"
 local_sha=$(sha256_of "$T/local.txt")
-start_server "scrub_interval = 2s" "[crawl]" "interval = 1h" \
-	"[source media]" "url = $ORIGIN$media" \
-	"[source text]" "url = $ORIGIN$text" \
-	"[source song]" "url = $ORIGIN$song" \
-	"[source quiet]" "url = $ORIGIN$quiet"
-wait_count "$SERVER_LOG" '^emberd: crawl: pass done: 4 fetched, 0 unchanged, 0 failed' 1 30 ||
-	server_fail "the first crawl did not fetch the 4 sources"
+# publisher SCRUB_INTERVAL: (re)start the publisher, wait for its first
+# crawl pass.
+publisher() {
+	local n
+	[ -z "$SERVER_PID" ] || stop_server
+	n=$(count "$SERVER_LOG" '^emberd: crawl: pass done')
+	start_server "scrub_interval = $1" "[crawl]" "interval = 1h" \
+		"[source media]" "url = $ORIGIN$media" \
+		"[source text]" "url = $ORIGIN$text" \
+		"[source song]" "url = $ORIGIN$song" \
+		"[source quiet]" "url = $ORIGIN$quiet"
+	wait_count "$SERVER_LOG" '^emberd: crawl: pass done' $((n + 1)) 30 ||
+		server_fail "no crawl pass within 30 s of the start"
+}
+publisher 24h
+assert_grep '^emberd: crawl: pass done: 4 fetched, 0 unchanged, 0 failed' "$SERVER_LOG"
 for t in media:media.mp4 text:article.txt song:song.mp3 quiet:quiet.bin; do
 	eval "sha=\$${t%%:*}_sha"
 	served_right "$HTTP_URL" "${t#*:}" "$sha"
@@ -131,11 +164,6 @@ sys.exit(0 if [i["stored"] for i in c["items"] if i["name"] == "article.txt"] ==
 pass "publisher: 4 sources crawled and 1 added item, all served right"
 
 # ---- (a) written to in place: caught at open ---------------------------
-# Right after a scrub, so that the open (not the scrub, 2 s later) finds
-# them.
-n=$(count "$SERVER_LOG" "$scrub_re")
-wait_count "$SERVER_LOG" "$scrub_re" $((n + 1)) 10 || server_fail "no scrub within 10 s"
-assert_grep '^emberd: scrub: 5 objects re-hashed, 0 bad$' "$SERVER_LOG"
 for h in "$media_sha" "$text_sha" "$song_sha"; do
 	flip "$STORE/objects/$h" 1000
 	cp "$STORE/objects/$h" "$T/$h.bad"
@@ -175,7 +203,26 @@ code=$(curl -sS --max-time 10 -o "$T/gz" -w '%{http_code}' -H 'Accept-Encoding: 
 server_alive
 pass "fetched again at once (not at the next interval): served right, ranges and gzip too"
 
+# An added item has nowhere to come back from.
+flip "$STORE/objects/$local_sha" 10
+code=$(status_get "$HTTP_URL/files/local.txt")
+[ "$code" = 404 ] || server_fail "GET /files/local.txt (changed) answered $code"
+assert_grep "^emberd: error: object $local_sha: changed on disk since it was stored .*; quarantined, not served; add the file again to serve it$" "$SERVER_LOG"
+expect_exit 0 "$EMBERD" add -c "$CONF" "$T/local.txt"
+for i in $(seq 1 100); do
+	[ "$(status_of "$HTTP_URL/files/local.txt")" = 200 ] && break
+	sleep 0.05
+done
+served_right "$HTTP_URL" local.txt "$local_sha"
+pass "an added item: 404, 'add the file again to serve it'; served again after add"
+
 # ---- (b) corrupt, mtime kept: caught by the scrub ----------------------
+# A scrub of the good objects finds nothing; then one changed behind the
+# daemon's back, its mtime kept, is found by the scrub alone.
+publisher 2s
+n=$(count "$SERVER_LOG" "$scrub_re")
+wait_count "$SERVER_LOG" "$scrub_re" $((n + 1)) 10 || server_fail "no scrub within 10 s"
+assert_grep '^emberd: scrub: 5 objects re-hashed, 0 bad$' "$SERVER_LOG"
 origin_reset
 flip_keep_mtime "$STORE/objects/$quiet_sha" 4321
 cp "$STORE/objects/$quiet_sha" "$T/quiet.bad"
@@ -183,7 +230,7 @@ wait_for_file_line "$SERVER_LOG" "^emberd: error: scrub: object $quiet_sha: .*; 
 	server_fail "the scrub did not quarantine the corrupt quiet.bin within 10 s"
 cmp -s "$STORE/quarantine/$quiet_sha" "$T/quiet.bad" || fail "quiet.bin's bad copy is not in quarantine/"
 [ "$(metric "$HTTP_URL" 'emberd_objects_quarantined_total{by="scrub"}')" = 1 ] || fail "metrics: quarantined by scrub is not 1"
-[ "$(metric "$HTTP_URL" 'emberd_objects_quarantined_total{by="open"}')" = 3 ] || fail "metrics: quarantined by open moved"
+[ "$(metric "$HTTP_URL" 'emberd_objects_quarantined_total{by="open"}')" = 0 ] || fail "metrics: quarantined by open moved (since the restart)"
 wait_back "$STORE" "$quiet_sha" || server_fail "quiet.bin not fetched again within 20 s of the scrub"
 [ "$(full_gets "$quiet")" -ge 1 ] || { origin_show; fail "the origin did not send $quiet again in full"; }
 served_right "$HTTP_URL" quiet.bin "$quiet_sha"
@@ -191,7 +238,7 @@ pass "corrupt with the mtime kept: '$(grep -m1 -oE "scrub: object .{8}" "$SERVER
 
 # ---- (c) a follower: caught at open and by its own scrub, synced again ----
 F=fol
-follower_config $F "scrub_interval = 2s" "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/" "interval = 1h"
+follower_config $F "scrub_interval = 24h" "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/" "interval = 1h"
 FST=$(fstore $F)
 FLOG="$T/$F/run.log"
 FU=$(furl $F)
@@ -199,8 +246,6 @@ follower_start $F
 wait_passes $F 1
 same_catalog "$FST/current"
 check_served "$FU" "$FST/current/catalog.json"
-n=$(count "$FLOG" "$scrub_re")
-wait_count "$FLOG" "$scrub_re" $((n + 1)) 10 || fail "follower: no scrub within 10 s"
 flip "$FST/objects/$media_sha" 123456
 cp "$FST/objects/$media_sha" "$T/f-media.bad"
 mark=$(wc -l <"$SERVER_LOG")
@@ -220,6 +265,13 @@ tail -n +$((mark + 1)) "$SERVER_LOG" | grep -q "^emberd: GET /sha256/$media_sha 
 served_right "$FU" media.mp4 "$media_sha"
 pass "follower, changed in place: 404, quarantined, by=\"open\" 1, synced again from the peer at once"
 
+follower_stop $F
+follower_config $F "scrub_interval = 2s" "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/" "interval = 1h"
+follower_start $F
+wait_passes $F 1
+n=$(count "$FLOG" "$scrub_re")
+wait_count "$FLOG" "$scrub_re" $((n + 1)) 10 || fail "follower: no scrub within 10 s"
+assert_grep '^emberd: scrub: [0-9]+ objects re-hashed, 0 bad$' "$FLOG"
 flip_keep_mtime "$FST/objects/$song_sha" 77
 cp "$FST/objects/$song_sha" "$T/f-song.bad"
 wait_for_file_line "$FLOG" "^emberd: error: scrub: object $song_sha: .*; quarantined$" 10 ||
@@ -235,17 +287,5 @@ server_alive
 expect_exit 0 "$EMBERD" verify -c "$CONF"
 pass "follower, mtime kept: its scrub quarantines, by=\"scrub\" 1, synced again; verify passes on both stores"
 
-# An added item has nowhere to come back from.
-flip "$STORE/objects/$local_sha" 10
-code=$(status_get "$HTTP_URL/files/local.txt")
-[ "$code" = 404 ] || server_fail "GET /files/local.txt (changed) answered $code"
-assert_grep "^emberd: error: object $local_sha: changed on disk since it was stored .*; quarantined, not served; add the file again to serve it$" "$SERVER_LOG"
-expect_exit 0 "$EMBERD" add -c "$CONF" "$T/local.txt"
-for i in $(seq 1 100); do
-	[ "$(status_of "$HTTP_URL/files/local.txt")" = 200 ] && break
-	sleep 0.05
-done
-served_right "$HTTP_URL" local.txt "$local_sha"
-pass "an added item: 404, 'add the file again to serve it'; served again after add"
 stop_server
 expect_exit 0 "$EMBERD" verify -c "$CONF"

@@ -41,11 +41,9 @@ what=	# the request being checked, for messages
 
 want_code() { [ "$CODE" = "$1" ] || { cat "$R.h" 2>/dev/null; fail "$what: status $CODE, want $1"; }; }
 want_hdr() {	# want_hdr NAME VALUE: present once, with VALUE
-	local got n
-	n=$(grep -ciE "^$1:" "$R.h" || true)
-	[ "$n" = 1 ] || { cat "$R.h"; fail "$what: $1 appears $n times, want once"; }
-	got=$(header "$1" "$R.h")
-	[ "$got" = "$2" ] || { cat "$R.h"; fail "$what: $1: '$got', want '$2'"; }
+	hdr_scan "$1" "$R.h"
+	[ "$HDR_N" = 1 ] || { cat "$R.h"; fail "$what: $1 appears $HDR_N times, want once"; }
+	[ "$HDR_V" = "$2" ] || { cat "$R.h"; fail "$what: $1: '$HDR_V', want '$2'"; }
 }
 no_hdr() { ! has_header "$1" "$R.h" || { cat "$R.h"; fail "$what: unexpected $1 header"; }; }
 want_len() {	# want_len N: Content-Length header and bytes received

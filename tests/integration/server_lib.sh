@@ -1,6 +1,6 @@
 # Helpers for the tests of `emberd run`; sourced after lib.sh.
 #
-#   free_port                  print a free TCP port on 127.0.0.1
+#   free_port                  (lib.sh) a free TCP port on 127.0.0.1
 #   server_config [LINE...]    write $CONF: listeners on 127.0.0.1:$HTTPS_PORT
 #                              (TLS) and 127.0.0.1:$HTTP_PORT (plain), then
 #                              [mirror]; each LINE is appended after
@@ -20,14 +20,6 @@
 #   wait_for_file_line FILE PATTERN [SECONDS]   poll, bounded
 #
 # $HTTPS_URL and $HTTP_URL are the base URLs (no trailing slash).
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
-}
 
 HTTPS_PORT=$(free_port)
 HTTP_PORT=$(free_port)
@@ -161,19 +153,42 @@ wait_for_file_line() {
 	return 1
 }
 
+# Header checks run in the thousands; each is done in bash without a
+# process of its own (awk, grep, tr), which on a busy two-core machine
+# costs tens of milliseconds a fork.
+#
+# hdr_scan NAME FILE: in a curl -D dump, HDR_N is how many NAME lines
+# (any case) there are, HDR_V the value (trimmed, without the CR) of the
+# last one in the last response, "" when that response has none.
+hdr_scan() {
+	local want=${1,,} line k v ws=$' \t'
+	HDR_N=0 HDR_V=
+	while IFS= read -r line || [ -n "$line" ]; do
+		line=${line%$'\r'}
+		case $line in
+		HTTP/*) HDR_V= ; continue ;;
+		*:*) ;;
+		*) continue ;;
+		esac
+		k=${line%%:*}
+		[ "${k,,}" = "$want" ] || continue
+		v=${line#*:}
+		v=${v#"${v%%[!$ws]*}"}
+		v=${v%"${v##*[!$ws]}"}
+		HDR_N=$((HDR_N + 1))
+		HDR_V=$v
+	done <"$2"
+}
+
 # header NAME FILE: the value of the (last) header NAME in a curl -D dump,
 # without the CR; empty when absent.
 header() {
-	awk -v n="$(printf '%s' "$1" | tr 'A-Z' 'a-z')" '
-		{ sub(/\r$/, "") }
-		/^HTTP\// { v = ""; found = 0; next }
-		{ i = index($0, ":"); if (i == 0) next
-		  k = tolower(substr($0, 1, i - 1))
-		  if (k == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v); found = 1 } }
-		END { if (found) print v }' "$2"
+	hdr_scan "$1" "$2"
+	[ -z "$HDR_V" ] || printf '%s\n' "$HDR_V"
 }
 
 # has_header NAME FILE: 0 when the header is present at all.
 has_header() {
-	grep -qiE "^$1:" "$2"
+	hdr_scan "$1" "$2"
+	[ "$HDR_N" -gt 0 ]
 }

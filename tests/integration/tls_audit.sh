@@ -11,7 +11,13 @@
 #   - any WARN or FATAL (a check testssl could not carry out is no pass),
 #     but a WARN of the session-resumption checks (a speed feature, not a
 #     security property; their quick reconnects sometimes fail to connect
-#     on a machine just out of the load tests);
+#     on a machine just out of the load tests), and the WARN
+#     engine_problem ("No engine or GOST support via engine with your
+#     /usr/bin/openssl"): a note on testssl's own openssl, which the
+#     Debian package writes or not depending on the host's openssl.cnf,
+#     not a finding about the server (what the engine would add is the
+#     GOST suites, which are not AEAD: were the server to offer one,
+#     that would fail the cipher rules below, not this one);
 #   - SSLv2, SSLv3, TLS 1.0 or TLS 1.1 anything but "not offered";
 #     TLS 1.2 and TLS 1.3 not offered;
 #   - TLS compression (CRIME_TLS) anything but "not vulnerable";
@@ -61,11 +67,13 @@ start_server
 [ "$(curl_https "$HTTPS_URL/healthz")" = ok ] || server_fail "GET /healthz over TLS"
 
 # testssl's own timeouts keep a stuck handshake from hanging the run;
-# `timeout` bounds the whole (about 30 s on two idle cores).
+# `timeout` bounds the whole only against a hang: testssl runs thousands
+# of openssl processes, about 30 s on two idle cores, but it took over
+# 300 s on two cores shared with the rest of the suite and other builds.
 JSON="$T/testssl.json"
 t0=$(date +%s)
 rc=0
-timeout 300 testssl --warnings off --quiet --color 0 --ip 127.0.0.1 --nodns none \
+timeout 780 testssl --warnings off --quiet --color 0 --ip 127.0.0.1 --nodns none \
 	--connect-timeout 10 --openssl-timeout 10 \
 	-p -s -f -E -U -S -P --jsonfile "$JSON" "127.0.0.1:$HTTPS_PORT" \
 	>"$T/testssl.out" 2>&1 || rc=$?
@@ -76,7 +84,7 @@ secs=$(($(date +%s) - t0))
 # fails below. 124 is the bound; 240 and up are testssl's own errors.
 if [ "$rc" = 124 ] || [ "$rc" -ge 240 ] || [ ! -s "$JSON" ]; then
 	tail -n 40 "$T/testssl.out"
-	server_fail "testssl exited with status $rc after $secs s (124: the 300 s bound)"
+	server_fail "testssl exited with status $rc after $secs s (124: the 780 s bound)"
 fi
 server_alive
 FP=$(openssl x509 -in "$STORE/tls/cert.pem" -noout -fingerprint -sha256 | cut -d= -f2 | tr -d :)
@@ -126,6 +134,9 @@ def audit(findings, fp):
             # reconnects in quick succession and, after the load tests,
             # sometimes cannot connect; that is no finding about TLS.
             if sev == "WARN" and f["id"] in ("sessionresumption_ticket", "sessionresumption_ID"):
+                continue
+            # About testssl's own openssl, not about the server.
+            if sev == "WARN" and f["id"] == "engine_problem":
                 continue
             bad.append("%s %s: %s (a check testssl could not do)" % (sev, f["id"], f["finding"]))
     for p in ("SSLv2", "SSLv3", "TLS1", "TLS1_1"):
@@ -259,6 +270,12 @@ mutant cipherorder_TLSv1_2 INFO "ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES12
 	"^non-AEAD cipher in the server's order .*ECDHE-ECDSA-AES128-SHA256"
 mutant BREACH WARN "Test failed as HTTP response was empty" '^WARN BREACH'
 mutant cert_fingerprintSHA256 INFO "00" 'is not STORE/tls/cert.pem'
+mutant scanProblem WARN "Could not determine the protocol, only simulating" '^WARN scanProblem'
+# A note on testssl's own openssl is no finding about the server.
+python3 "$T/audit.py" mutate "$JSON" "$T/m.json" engine_problem WARN \
+	"No engine or GOST support via engine with your /usr/bin/openssl"
+python3 "$T/audit.py" audit "$T/m.json" "$FP" >"$T/mv"
+[ ! -s "$T/mv" ] || { cat "$T/mv"; fail "the audit took testssl's engine_problem for a finding"; }
 # With the chain of trust not self-signed, a long validity is no longer excused.
 python3 "$T/audit.py" mutate "$JSON" "$T/m0.json" cert_chain_of_trust OK "passed."
 python3 "$T/audit.py" mutate "$T/m0.json" "$T/m.json" cert_validityPeriod HIGH "3653 days"
