@@ -1,5 +1,5 @@
 /*
- * The signed catalog (DESIGN.md, "Catalog"), held as a jansson object.
+ * The signed catalog (docs/protocol.md, "Catalog"), held as a jansson object.
  * It is O(items) in memory: it is the one thing emberd keeps whole, and
  * it is small next to the objects it names (~200 bytes an item).
  *

@@ -1,5 +1,5 @@
 /*
- * The INI config of DESIGN.md.
+ * The INI config of emberd.conf(5).
  *
  * inih splits "key = value", but every line reaches it through
  * config_reader(), which does what inih cannot be trusted to do the same

@@ -1,5 +1,5 @@
 /*
- * The INI config of DESIGN.md, parsed with inih. Every path is stored
+ * The INI config of emberd.conf(5), parsed with inih. Every path is stored
  * absolute: relative ones resolve against the config file's folder.
  * Durations are seconds, sizes bytes. Strings are heap copies owned by the
  * struct; config_free() releases them all.

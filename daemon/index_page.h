@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 struct index_page_info {
-	json_t *catalog;	/* the parsed catalog (DESIGN.md "Catalog") */
+	json_t *catalog;	/* the parsed catalog (docs/protocol.md, "Catalog") */
 	const char *pubkey;	/* minisign public key, "RW..." */
 	const char *self_url;	/* [mirror] url, or NULL */
 };

@@ -60,7 +60,7 @@ allow_root = perhaps
 C
 pass "bad configs are refused with file and line"
 
-# Everything of DESIGN.md's example parses, with inline comments, and
+# Everything of the documented example parses, with inline comments, and
 # relative paths resolve against the config's folder, not the cwd.
 touch "$T/cert.pem" "$T/cert.key"
 cat >"$CONF" <<'C'

@@ -1,6 +1,6 @@
 /*
  * Unit test of the config parser: a full config with every section of
- * DESIGN.md, relative paths, one config per kind of error (each message
+ * emberd.conf(5), relative paths, one config per kind of error (each message
  * must name the file and the line), and the value parsers on their own.
  * Prints one line per failed check; exits 1 if any failed.
  */
