@@ -982,6 +982,7 @@ cmd_crawl(int argc, char **argv)
 		goto out;
 	}
 	if ((cc.base = event_base_new()) == NULL ||
+	    workq_start(cc.base, 0, err, sizeof(err)) == -1 ||
 	    (sc = schedule_new(cc.base, &c.st, &c.cfg, err, sizeof(err))) == NULL) {
 		log_error("cannot set up the crawl");
 		goto out;
@@ -1009,6 +1010,7 @@ cmd_crawl(int argc, char **argv)
 	rc = cc.t.failed > 0 ? 1 : 0;
 out:
 	schedule_free(sc);
+	workq_stop();
 	for (int i = 0; i < 2; i++)
 		if (sigs[i] != NULL)
 			event_free(sigs[i]);

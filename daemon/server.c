@@ -43,6 +43,7 @@
 #include "server_meta.h"
 #include "store.h"
 #include "tls.h"
+#include "workq.h"
 
 /*
  * Limits, and why:
@@ -1090,6 +1091,11 @@ server_setup_passes(struct server *s)
 	enum schedule_mode mode = schedule_mode(&s->cfg, s->config_path);
 	char err[512];
 
+	/* After the drop: the workers run as the user, like the loop. */
+	if (workq_start(s->base, 0, err, sizeof(err)) == -1) {
+		log_error("cannot start the work queue: %s", err);
+		return -1;
+	}
 	if ((s->sched = schedule_new(s->base, &s->st, &s->cfg, err, sizeof(err))) == NULL) {
 		log_error("cannot set up the crawler: %s", err);
 		return -1;
@@ -1138,6 +1144,8 @@ server_free(struct server *s)
 
 	scrub_stop(s->scrub);
 	schedule_free(s->sched);
+	/* Each owner took back its own jobs; what is left (unlinks) ends here. */
+	workq_stop();
 	if (s->ev_grace)
 		event_free(s->ev_grace);
 	if (s->ev_watch)
