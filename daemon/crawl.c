@@ -2,13 +2,11 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/eventfd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,6 +25,7 @@
 #include "minisign.h"
 #include "names.h"
 #include "publish.h"
+#include "workq.h"
 
 /*
  * Limits, and why:
@@ -45,14 +44,14 @@
  *   ones would cost a sync and a signature each and grow with the square
  *   of the item count.
  * - RECV_BUFFER: libcurl's receive buffer; larger means fewer callbacks.
- * - SMALL_MAX, POOL_MAX: a body of known length up to SMALL_MAX is held in
- *   memory and hashed and deflated by a pool of up to POOL_MAX threads
- *   (one per CPU): many small texts are CPU-bound on deflate, and off the
- *   loop they neither slow the readers nor use one core only. A job in
- *   the pool no longer counts as a transfer, so the next transfers run
- *   while the pool deflates; up to POOL_QUEUE jobs per thread may wait
- *   there, so that it never runs dry. Memory: at most
- *   (concurrency + POOL_QUEUE x threads) x SMALL_MAX.
+ * - SMALL_MAX, POOL_QUEUE: a body of known length up to SMALL_MAX is held
+ *   in memory and hashed and deflated as an ingest job of the work queue
+ *   (one thread per CPU): many small texts are CPU-bound on deflate, and
+ *   off the loop they neither slow the readers nor use one core only. A
+ *   job in the queue no longer counts as a transfer, so the next
+ *   transfers run while it deflates; up to POOL_QUEUE jobs per thread may
+ *   wait, so that the queue never runs dry. Memory: at most
+ *   (concurrency + POOL_QUEUE x WORKQ_THREADS_MAX) x SMALL_MAX.
  * - RESUME_MIN: smaller content is not kept for a resume (a retry
  *   fetches it again; keeping it would cost a file and a state write).
  * - TURN_BUDGET: bytes all transfers together may push through the
@@ -72,7 +71,6 @@
 #define RESUME_MIN		(1u << 20)
 #define TURN_BUDGET		(2u << 20)
 #define SMALL_MAX		(256u * 1024)
-#define POOL_MAX		4
 #define POOL_QUEUE		4
 #define CONNECT_TIMEOUT_MAX	60
 #define FOLLOW_MIN_RATE		4096	/* bytes/s, from a peer */
@@ -135,9 +133,8 @@ struct crawl_job {
 	int paused;		/* over the turn's budget: CURL_WRITEFUNC_PAUSE */
 	unsigned char *mem;	/* a small body, held for the pool */
 	size_t mem_len, mem_cap;
-	int finished;		/* ingest_finish done (by the pool) */
+	int finished;		/* ingest_finish done (by an ingest job) */
 	char pool_err[ERRLEN];
-	struct crawl_job *pool_next;
 	long status;
 	struct crawl_headers h;	/* of the last response */
 	char reason[ERRLEN];	/* why the write callback stopped the transfer */
@@ -179,40 +176,25 @@ struct crawler {
 	struct crawl_commit *commits;	/* complete, not yet handed over */
 	size_t n_commits, cap_commits;
 	int flush_wanted;	/* a publish was due while one was out */
-	/* The publisher thread: commits and publishes one batch at a time
+	/* One batch at a time goes out as a publish job of the work queue,
 	 * while the loop goes on (a sync and a catalog rewrite take tens of
-	 * milliseconds: readers and transfers would wait). */
-	pthread_t pub_th;
-	int pub_started;
-	pthread_mutex_t pub_mu;
-	pthread_cond_t pub_cv;
-	int pub_todo, pub_done, pub_quit;	/* under pub_mu */
-	int pub_busy;		/* the loop's view: a batch is out */
+	 * milliseconds: readers and transfers would wait). The pub fields
+	 * belong to that job while pub_busy. */
+	int pub_busy;
 	struct crawl_commit *pub;	/* the batch out */
 	size_t pub_n, cap_pub;
 	int pub_ok, pub_changed;
 	char pub_err[ERRLEN];
 	long long pub_seq;
 	size_t pub_items;
-	int pub_efd;
-	struct event *pub_ev;
 	struct crawl_totals totals;
 	crawl_done_fn done;
 	void *done_arg;
 	int finishing;		/* inside the end of the pass */
 	int64_t last_publish_ms;	/* monotonic */
 	size_t turn_bytes;	/* through the sink in this loop turn */
-	/* the pool: jobs to ingest, and back */
-	pthread_t pool_th[POOL_MAX];
-	unsigned pool_n;
-	pthread_mutex_t pool_mu;
-	pthread_cond_t pool_cv;
-	struct crawl_job *pool_todo, *pool_done;
-	unsigned pool_busy;	/* jobs in the pool, either list or a thread */
-	unsigned pooled;	/* the same, counted by the loop alone */
-	int pool_quit;
-	int pool_efd;
-	struct event *pool_ev;
+	unsigned pooled;	/* ingest jobs out in the work queue */
+	int draining;		/* the pass is being freed: jobs coming back only end */
 	struct event *turn_ev;	/* the next turn: reset, unpause */
 };
 
@@ -221,7 +203,6 @@ static void job_transfer(struct crawl_job *j);
 static void job_finish(struct crawl_job *j);
 static void crawler_check_end(struct crawler *cr);
 static void crawler_flush(struct crawler *cr);
-static void crawler_pool_push(struct crawler *cr, struct crawl_job *j);
 static void job_failed(struct crawl_job *j, const char *reason, int keep_part);
 static void job_complete(struct crawl_job *j);
 static int job_body_start(struct crawl_job *j);
@@ -499,7 +480,7 @@ job_body_start(struct crawl_job *j)
 	if (status != 200 && status != 206)
 		return -1;	/* an error page: not ingested; job_finish says why */
 	if (j->in == NULL && j->offset == 0 && j->h.content_length >= 0 &&
-	    (uint64_t)j->h.content_length <= SMALL_MAX && j->cr->pool_n > 0) {
+	    (uint64_t)j->h.content_length <= SMALL_MAX && workq_threads() > 0) {
 		/* Small: held whole, for the pool. */
 		size_t cap = j->h.content_length > 0 ? (size_t)j->h.content_length : 1;
 		free(j->mem);
@@ -883,116 +864,64 @@ job_start(struct crawl_job *j)
 	job_transfer(j);
 }
 
-/* ---- the pool ---- */
+/* ---- ingest jobs: small bodies hashed and deflated off the loop ---- */
 
-static void *
-crawler_pool_main(void *arg)
+/* On a worker: only the job's own fields, the loop does not touch it now. */
+static void
+crawler_pool_work(void *arg)
 {
-	struct crawler *cr = arg;
-	struct crawl_job *j;
+	struct crawl_job *j = arg;
 	char err[ERRLEN];
+	struct ingest *in;
 
-	pthread_mutex_lock(&cr->pool_mu);
-	for (;;) {
-		while (cr->pool_todo == NULL && !cr->pool_quit)
-			pthread_cond_wait(&cr->pool_cv, &cr->pool_mu);
-		if (cr->pool_todo == NULL)
-			break;
-		j = cr->pool_todo;
-		cr->pool_todo = j->pool_next;
-		pthread_mutex_unlock(&cr->pool_mu);
-
-		/* Only the job's own fields: the loop does not touch it now. */
-		j->pool_err[0] = '\0';
-		struct ingest *in = ingest_new(cr->st, j->mem_len, err, sizeof(err));
-		if (in == NULL)
-			snprintf(j->pool_err, sizeof(j->pool_err), "%s", err);
-		else if ((j->mem_len > 0 && ingest_write(in, j->mem, j->mem_len) == -1) ||
-		    ingest_finish(in) == -1)
-			snprintf(j->pool_err, sizeof(j->pool_err), "%s", ingest_error(in));
-		j->in = in;
-
-		pthread_mutex_lock(&cr->pool_mu);
-		j->pool_next = cr->pool_done;
-		cr->pool_done = j;
-		uint64_t one = 1;
-		if (write(cr->pool_efd, &one, sizeof(one)) == -1) {
-			/* The counter cannot overflow here; nothing to do. */
-		}
-	}
-	pthread_mutex_unlock(&cr->pool_mu);
-	return NULL;
+	j->pool_err[0] = '\0';
+	in = ingest_new(j->cr->st, j->mem_len, err, sizeof(err));
+	if (in == NULL)
+		snprintf(j->pool_err, sizeof(j->pool_err), "%s", err);
+	else if ((j->mem_len > 0 && ingest_write(in, j->mem, j->mem_len) == -1) ||
+	    ingest_finish(in) == -1)
+		snprintf(j->pool_err, sizeof(j->pool_err), "%s", ingest_error(in));
+	j->in = in;
 }
 
+/* Back on the loop: the job goes on as a transfer that just completed. */
+static void
+crawler_pool_done(void *arg)
+{
+	struct crawl_job *j = arg;
+	struct crawler *cr = j->cr;
+	char reason[ERRLEN];
+
+	cr->pooled--;
+	if (cr->draining)
+		return;		/* crawler_pass_free frees it */
+	cr->active++;		/* what follows ends it as a job */
+	free(j->mem);
+	j->mem = NULL;
+	j->mem_len = j->mem_cap = 0;
+	if (j->pool_err[0] != '\0') {
+		snprintf(reason, sizeof(reason), "%s", j->pool_err);
+		job_failed(j, reason, 0);
+	} else {
+		j->finished = 1;
+		job_complete(j);
+	}
+}
+
+/* Hand a held body to the queue; the next transfer may start meanwhile.
+ * If the queue refuses it, ingest it here. */
 static void
 crawler_pool_push(struct crawler *cr, struct crawl_job *j)
 {
 	j->phase = J_INGEST;	/* neither active nor done: off the loop */
 	cr->active--;
 	cr->pooled++;
-	pthread_mutex_lock(&cr->pool_mu);
-	j->pool_next = cr->pool_todo;
-	cr->pool_todo = j;
-	cr->pool_busy++;
-	pthread_cond_signal(&cr->pool_cv);
-	pthread_mutex_unlock(&cr->pool_mu);
-}
-
-/* Jobs back from the pool continue on the loop. */
-static void
-crawler_pool_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct crawler *cr = arg;
-	struct crawl_job *j, *next;
-	uint64_t n;
-
-	if (read(fd, &n, sizeof(n)) == -1) {
-		/* EAGAIN: another callback took it; the lists say what to do. */
-	}
-	pthread_mutex_lock(&cr->pool_mu);
-	j = cr->pool_done;
-	cr->pool_done = NULL;
-	pthread_mutex_unlock(&cr->pool_mu);
-	for (; j != NULL; j = next) {
-		next = j->pool_next;
-		pthread_mutex_lock(&cr->pool_mu);
-		cr->pool_busy--;
-		pthread_mutex_unlock(&cr->pool_mu);
-		cr->pooled--;
-		cr->active++;	/* what follows ends it as a job */
-		free(j->mem);
-		j->mem = NULL;
-		j->mem_len = j->mem_cap = 0;
-		if (j->pool_err[0] != '\0') {
-			char reason[ERRLEN];
-			snprintf(reason, sizeof(reason), "%s", j->pool_err);
-			job_failed(j, reason, 0);
-		} else {
-			j->finished = 1;
-			job_complete(j);
-		}
-	}
-}
-
-/* Wait until the pool holds no job of ours (the pass is being freed). */
-static void
-crawler_pool_drain(struct crawler *cr)
-{
-	if (cr->pool_n == 0)
+	if (workq_submit(WORKQ_INGEST, crawler_pool_work, crawler_pool_done, j) == -1) {
+		crawler_pool_work(j);
+		crawler_pool_done(j);
 		return;
-	pthread_mutex_lock(&cr->pool_mu);
-	while (cr->pool_todo != NULL || cr->pool_busy > 0) {
-		struct crawl_job *j = cr->pool_done;
-		cr->pool_done = NULL;
-		for (; j != NULL; j = j->pool_next)
-			cr->pool_busy--;
-		if (cr->pool_busy == 0)
-			break;
-		pthread_mutex_unlock(&cr->pool_mu);
-		usleep(1000);	/* shutdown only: a few ms of hashing at most */
-		pthread_mutex_lock(&cr->pool_mu);
 	}
-	pthread_mutex_unlock(&cr->pool_mu);
+	crawler_check_end(cr);
 }
 
 /* ---- outcomes ---- */
@@ -1175,10 +1104,8 @@ job_complete(struct crawl_job *j)
 	char *name, *type, reason[ERRLEN];
 
 	if (j->mem != NULL) {
-		/* Hashed and deflated by the pool; back in crawler_pool_cb.
-		 * Meanwhile the next transfer may start. */
+		/* Back in crawler_pool_done, with mem freed. */
 		crawler_pool_push(cr, j);
-		crawler_check_end(cr);
 		return;
 	}
 	if (!j->finished && ingest_finish(j->in) == -1) {
@@ -1499,48 +1426,17 @@ crawler_published(struct crawler *cr)
 	cr->pub_busy = 0;
 }
 
-static void *
-crawler_pub_main(void *arg)
-{
-	struct crawler *cr = arg;
-	uint64_t one = 1;
+static void crawler_pub_done(void *arg);
 
-	pthread_mutex_lock(&cr->pub_mu);
-	for (;;) {
-		while (!cr->pub_todo && !cr->pub_quit)
-			pthread_cond_wait(&cr->pub_cv, &cr->pub_mu);
-		if (!cr->pub_todo)
-			break;
-		cr->pub_todo = 0;
-		pthread_mutex_unlock(&cr->pub_mu);
-		crawler_publish_batch(cr);
-		pthread_mutex_lock(&cr->pub_mu);
-		cr->pub_done = 1;
-		pthread_cond_broadcast(&cr->pub_cv);
-		if (write(cr->pub_efd, &one, sizeof(one)) == -1) {
-			/* The counter cannot overflow here; nothing to do. */
-		}
-	}
-	pthread_mutex_unlock(&cr->pub_mu);
-	return NULL;
-}
-
-/* Wait for the batch out, if any, and take it back (shutdown, end). */
+/* On a worker. */
 static void
-crawler_pub_wait(struct crawler *cr)
+crawler_pub_work(void *arg)
 {
-	if (!cr->pub_busy)
-		return;
-	pthread_mutex_lock(&cr->pub_mu);
-	while (!cr->pub_done)
-		pthread_cond_wait(&cr->pub_cv, &cr->pub_mu);
-	cr->pub_done = 0;
-	pthread_mutex_unlock(&cr->pub_mu);
-	crawler_published(cr);
+	crawler_publish_batch(arg);
 }
 
-/* Hand what is complete to the publisher; if a batch is out, when it is
- * back. Without the thread, publish here. */
+/* Hand what is complete to a publish job; if a batch is out, when it is
+ * back. If the queue refuses the job, publish here. */
 static void
 crawler_flush(struct crawler *cr)
 {
@@ -1566,35 +1462,21 @@ crawler_flush(struct crawler *cr)
 	cr->pub_busy = 1;
 	cr->settings_due = 0;
 	cr->last_publish_ms = crawl_now_ms();
-	if (!cr->pub_started) {
+	if (workq_submit(WORKQ_PUBLISH, crawler_pub_work, crawler_pub_done, cr) == -1) {
 		crawler_publish_batch(cr);
 		crawler_published(cr);
-		return;
 	}
-	pthread_mutex_lock(&cr->pub_mu);
-	cr->pub_todo = 1;
-	pthread_cond_broadcast(&cr->pub_cv);
-	pthread_mutex_unlock(&cr->pub_mu);
 }
 
 /* A batch is back: the next one may go, and the pass may end. */
 static void
-crawler_pub_cb(evutil_socket_t fd, short what, void *arg)
+crawler_pub_done(void *arg)
 {
 	struct crawler *cr = arg;
-	uint64_t n;
-	int done;
 
-	if (read(fd, &n, sizeof(n)) == -1) {
-		/* EAGAIN: crawler_pub_wait took it already. */
-	}
-	pthread_mutex_lock(&cr->pub_mu);
-	done = cr->pub_done;
-	cr->pub_done = 0;
-	pthread_mutex_unlock(&cr->pub_mu);
-	if (!done)
-		return;
 	crawler_published(cr);
+	if (cr->draining)
+		return;
 	if (cr->n_commits > 0) {
 		int64_t since = crawl_now_ms() - cr->last_publish_ms;
 		if (cr->flush_wanted || cr->n_commits >= COMMIT_MAX || since >= PUBLISH_DELAY_MS)
@@ -1625,8 +1507,13 @@ crawler_pass_free(struct crawler *cr)
 	struct crawl_job *j, *next;
 	size_t i;
 
-	crawler_pool_drain(cr);
-	crawler_pub_wait(cr);
+	/* Jobs out in the queue come back first, to end only. */
+	cr->draining = 1;
+	if (cr->pooled > 0)
+		workq_drain(WORKQ_INGEST);
+	if (cr->pub_busy)
+		workq_drain(WORKQ_PUBLISH);
+	cr->draining = 0;
 	for (i = 0; i < cr->n_commits; i++) {
 		ingest_free(cr->commits[i].in);
 		free(cr->commits[i].name);
@@ -1672,7 +1559,7 @@ crawler_check_end(struct crawler *cr)
 	cr->finishing = 1;	/* job_start may end jobs at once: no recursion */
 	/* Not beyond a batch of complete objects: they hold descriptors. */
 	while (cr->queue != NULL && cr->active < cr->concurrency &&
-	    (cr->pool_n == 0 || cr->pooled < POOL_QUEUE * cr->pool_n) &&
+	    cr->pooled < POOL_QUEUE * (workq_threads() > 0 ? workq_threads() : 1) &&
 	    cr->n_commits < COMMIT_MAX) {
 		struct crawl_job *j = cr->queue;
 		cr->queue = j->next;
@@ -1744,7 +1631,7 @@ crawler_start(struct crawler *cr, const struct config *cfg, int follow, crawl_do
 	/* Room for a batch and for what is running when it fills: starts
 	 * stop at COMMIT_MAX (transfers, and the pool's queue, may go on). */
 	cr->cap_commits = cr->cap_pub = COMMIT_MAX + 2 * (size_t)cr->concurrency +
-	    POOL_QUEUE * POOL_MAX;
+	    POOL_QUEUE * WORKQ_THREADS_MAX;
 	cr->commits = calloc(cr->cap_commits, sizeof(*cr->commits));
 	cr->pub = calloc(cr->cap_pub, sizeof(*cr->pub));
 	if (cr->commits == NULL || cr->pub == NULL ||
@@ -1861,28 +1748,6 @@ crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
 		crawler_free(cr);
 		return NULL;
 	}
-	pthread_mutex_init(&cr->pool_mu, NULL);
-	pthread_cond_init(&cr->pool_cv, NULL);
-	cr->pool_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (cr->pool_efd != -1 &&
-	    (cr->pool_ev = event_new(base, cr->pool_efd, EV_READ | EV_PERSIST,
-	    crawler_pool_cb, cr)) != NULL && event_add(cr->pool_ev, NULL) == 0) {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		unsigned want = ncpu < 1 ? 1 : ncpu > POOL_MAX ? POOL_MAX : (unsigned)ncpu;
-		while (cr->pool_n < want &&
-		    pthread_create(&cr->pool_th[cr->pool_n], NULL, crawler_pool_main, cr) == 0)
-			cr->pool_n++;
-	}
-	/* Without a pool, small bodies stream through the sink like others. */
-	pthread_mutex_init(&cr->pub_mu, NULL);
-	pthread_cond_init(&cr->pub_cv, NULL);
-	cr->pub_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (cr->pub_efd != -1 &&
-	    (cr->pub_ev = event_new(base, cr->pub_efd, EV_READ | EV_PERSIST,
-	    crawler_pub_cb, cr)) != NULL && event_add(cr->pub_ev, NULL) == 0 &&
-	    pthread_create(&cr->pub_th, NULL, crawler_pub_main, cr) == 0)
-		cr->pub_started = 1;
-	/* Without the thread, the loop publishes (and waits). */
 	return cr;
 }
 
@@ -1894,29 +1759,6 @@ crawler_free(struct crawler *cr)
 	cr->done = NULL;
 	if (cr->running)
 		crawler_pass_free(cr);
-	if (cr->pub_started) {
-		pthread_mutex_lock(&cr->pub_mu);
-		cr->pub_quit = 1;
-		pthread_cond_broadcast(&cr->pub_cv);
-		pthread_mutex_unlock(&cr->pub_mu);
-		pthread_join(cr->pub_th, NULL);
-	}
-	if (cr->pub_ev != NULL)
-		event_free(cr->pub_ev);
-	if (cr->pub_efd > 0)
-		close(cr->pub_efd);
-	if (cr->pool_n > 0) {
-		pthread_mutex_lock(&cr->pool_mu);
-		cr->pool_quit = 1;
-		pthread_cond_broadcast(&cr->pool_cv);
-		pthread_mutex_unlock(&cr->pool_mu);
-		for (unsigned i = 0; i < cr->pool_n; i++)
-			pthread_join(cr->pool_th[i], NULL);
-	}
-	if (cr->pool_ev != NULL)
-		event_free(cr->pool_ev);
-	if (cr->pool_efd > 0)
-		close(cr->pool_efd);
 	curl_loop_free(cr->loop);
 	if (cr->flush_timer != NULL)
 		event_free(cr->flush_timer);
