@@ -24,6 +24,7 @@
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
+#include "peers.h"
 #include "publish.h"
 #include "workq.h"
 
@@ -139,8 +140,7 @@ struct crawl_job {
 	struct crawl_headers h;	/* of the last response */
 	char reason[ERRLEN];	/* why the write callback stopped the transfer */
 	int fatal;		/* that reason is not worth a retry */
-	unsigned tries;		/* follow: transfers over all peers */
-	uint64_t dead;		/* follow: peers (bits) that cannot help */
+	struct peers_turn turn;	/* follow: its way round the peers */
 	struct crawl_job *next;
 };
 
@@ -989,20 +989,14 @@ job_unchanged(struct crawl_job *j, const char *name)
 static int
 follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 {
-	size_t n = j->src.n_urls, k, u = j->url_i;
+	size_t n = j->src.n_urls, u;
+	enum peers_step step;
 
-	if (!retry && j->url_i < 64)
-		j->dead |= (uint64_t)1 << j->url_i;
-	j->tries++;
-	if (j->tries >= ATTEMPTS * n)
+	j->turn.at = j->url_i;
+	j->turn.n = n;
+	if ((step = peers_turn_next(&j->turn, retry, ATTEMPTS)) == PEERS_NONE)
 		return 0;
-	for (k = 1; k <= n; k++) {
-		u = (j->url_i + k) % n;
-		if (u >= 64 || !(j->dead & ((uint64_t)1 << u)))
-			break;
-	}
-	if (k > n)
-		return 0;
+	u = j->turn.at;
 	if (n > 1)
 		log_warn("%s %s: %s: %s; trying %s", j->cr->tag, j->src.id,
 		    j->src.urls[j->url_i], why, j->src.urls[u]);
@@ -1017,15 +1011,13 @@ follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 	else
 		j->offset = 0;
 	j->attempt = 0;
-	if (u > j->url_i) {
-		j->url_i = u;
+	j->url_i = u;
+	if (step == PEERS_NEXT) {
 		job_transfer(j);
 		return 1;
 	}
-	/* Every peer had its turn: wait before the next round. */
-	j->url_i = u;
 	if (wait_ms == 0)
-		wait_ms = backoff_ms((unsigned)(j->tries / n));
+		wait_ms = backoff_ms((unsigned)(j->turn.tries / n));
 	log_info("%s %s: retry in %.1f s: %s", j->cr->tag, j->src.id,
 	    (double)wait_ms / 1000, why);
 	j->phase = J_BACKOFF;

@@ -206,3 +206,25 @@ peers_dead(struct peers *ps, size_t at)
 	if (at < ps->n)
 		ps->dead[at] = 1;
 }
+
+enum peers_step
+peers_turn_next(struct peers_turn *t, int retry, unsigned attempts)
+{
+	size_t k, u = t->at;
+
+	if (!retry && t->at < 64)
+		t->dead |= (uint64_t)1 << t->at;
+	t->tries++;
+	if (t->n == 0 || t->tries >= attempts * t->n)
+		return PEERS_NONE;
+	for (k = 1; k <= t->n; k++) {
+		u = (t->at + k) % t->n;
+		if (u >= 64 || !(t->dead & ((uint64_t)1 << u)))
+			break;
+	}
+	if (k > t->n)
+		return PEERS_NONE;
+	k = t->at;
+	t->at = u;
+	return u > k ? PEERS_NEXT : PEERS_ROUND;
+}

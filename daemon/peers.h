@@ -85,4 +85,29 @@ int peers_next(struct peers *ps, unsigned rounds, size_t *at);
 /* The peer at AT in order cannot help: peers_next skips it from now on. */
 void peers_dead(struct peers *ps, size_t at);
 
+/*
+ * One object's turn among N peers, when its transfers are cut or refused
+ * (the follower's sync, where each object goes its own way round the
+ * peers): from the peer AT, the next that may still help. A peer that
+ * cannot help (no such object, wrong bytes) is skipped from then on;
+ * one that failed in passing (a timeout, a 503) gets its turn again in
+ * the next round. Peers past the 64th are never skipped.
+ */
+struct peers_turn {
+	size_t at;		/* the peer asked last */
+	size_t n;
+	unsigned tries;		/* transfers over all peers */
+	uint64_t dead;		/* peers (bits) that cannot help */
+};
+
+enum peers_step {
+	PEERS_NONE,		/* ATTEMPTS rounds are over, or no peer can help */
+	PEERS_NEXT,		/* ask the peer now at AT */
+	PEERS_ROUND,		/* every peer had its turn: wait, then ask AT */
+};
+
+/* The transfer from AT ended without the object; RETRY: that peer may do
+ * better later. At most ATTEMPTS transfers per peer in all. */
+enum peers_step peers_turn_next(struct peers_turn *t, int retry, unsigned attempts);
+
 #endif

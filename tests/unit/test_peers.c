@@ -158,6 +158,21 @@ main(void)
 	CHECK(peers_next(&ps, 3, &at) == -1);
 	peers_free(&ps);
 
+	/* One object's turn: on to the next peer, a wait when the round
+	 * wraps, a peer that cannot help skipped, ATTEMPTS per peer in all. */
+	{
+		struct peers_turn t = { .at = 0, .n = 3 };
+		CHECK(peers_turn_next(&t, 1, 2) == PEERS_NEXT && t.at == 1);
+		CHECK(peers_turn_next(&t, 0, 2) == PEERS_NEXT && t.at == 2);
+		CHECK(peers_turn_next(&t, 1, 2) == PEERS_ROUND && t.at == 0);
+		CHECK(peers_turn_next(&t, 1, 2) == PEERS_NEXT && t.at == 2);
+		CHECK(peers_turn_next(&t, 1, 2) == PEERS_ROUND && t.at == 0);
+		CHECK(peers_turn_next(&t, 1, 2) == PEERS_NONE);
+		struct peers_turn one = { .at = 0, .n = 1 };
+		CHECK(peers_turn_next(&one, 1, 3) == PEERS_ROUND && one.at == 0);
+		CHECK(peers_turn_next(&one, 0, 3) == PEERS_NONE);
+	}
+
 	/* Nothing valid: no best, every peer says why. */
 	CHECK(peers_init(&ps, urls, 2) == 0);
 	give(&ps, 0, &other, 5, 5, 0);
