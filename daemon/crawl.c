@@ -404,16 +404,28 @@ job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 	job_finish(j);
 }
 
+void
+crawl_options_init(struct crawl_options *o, const struct config *cfg)
+{
+	o->concurrency = cfg->crawl_concurrency > 0 ? cfg->crawl_concurrency : 1;
+	o->per_host = cfg->crawl_per_host;
+	o->max_size = cfg->crawl_max_size;
+	o->timeout = (long)cfg->crawl_timeout > 0 ? (long)cfg->crawl_timeout : 1;
+	o->proxy = cfg->crawl_proxy;
+	o->user_agent = cfg->crawl_user_agent;
+	o->tls_verify = cfg->follow_tls_verify;
+}
+
 int
-crawler_get(struct crawler *cr, const struct config *cfg, const char *url,
-    size_t max, int tls_verify, crawl_get_fn fn, void *arg)
+crawler_get(struct crawler *cr, const struct crawl_options *opt, const char *url,
+    size_t max, crawl_get_fn fn, void *arg)
 {
 	CURL *e = curl_easy_init();
-	long timeout = (long)cfg->crawl_timeout > 0 ? (long)cfg->crawl_timeout : 1;
+	long timeout = opt->timeout > 0 ? opt->timeout : 1;
 
 	if (e == NULL)
 		return -1;
-	if (crawl_easy_common(e, cfg->crawl_proxy, cfg->crawl_user_agent, timeout, tls_verify,
+	if (crawl_easy_common(e, opt->proxy, opt->user_agent, timeout, opt->tls_verify,
 	    1) == -1) {
 		curl_easy_cleanup(e);
 		return -1;
@@ -1578,8 +1590,8 @@ crawler_check_end(struct crawler *cr)
 /* What a crawl and a sync share: the lock, the settings, the batches.
  * The jobs are added after. */
 static int
-crawler_start(struct crawler *cr, const struct config *cfg, int follow, crawl_done_fn done,
-    void *arg, char *err, size_t errlen)
+crawler_start(struct crawler *cr, const struct crawl_options *opt, int follow,
+    crawl_done_fn done, void *arg, char *err, size_t errlen)
 {
 	char *lock;
 
@@ -1608,15 +1620,15 @@ crawler_start(struct crawler *cr, const struct config *cfg, int follow, crawl_do
 	memset(&cr->totals, 0, sizeof(cr->totals));
 	cr->running = 1;
 	cr->follow = follow;
-	cr->tls_verify = cfg->follow_tls_verify;
+	cr->tls_verify = opt->tls_verify;
 	cr->tag = follow ? "sync" : "crawl";
 	cr->done = done;
 	cr->done_arg = arg;
-	cr->concurrency = cfg->crawl_concurrency > 0 ? cfg->crawl_concurrency : 1;
-	cr->max_size = cfg->crawl_max_size;
-	cr->timeout = (long)cfg->crawl_timeout > 0 ? (long)cfg->crawl_timeout : 1;
-	cr->user_agent = xstrdup(cfg->crawl_user_agent);
-	cr->proxy = xstrdup(cfg->crawl_proxy);
+	cr->concurrency = opt->concurrency > 0 ? opt->concurrency : 1;
+	cr->max_size = opt->max_size;
+	cr->timeout = opt->timeout > 0 ? opt->timeout : 1;
+	cr->user_agent = xstrdup(opt->user_agent);
+	cr->proxy = xstrdup(opt->proxy);
 	/* A changed name or mirror list is published by this pass even when
 	 * no item changes. */
 	cr->settings_due = !follow;
@@ -1627,28 +1639,34 @@ crawler_start(struct crawler *cr, const struct config *cfg, int follow, crawl_do
 	cr->commits = calloc(cr->cap_commits, sizeof(*cr->commits));
 	cr->pub = calloc(cr->cap_pub, sizeof(*cr->pub));
 	if (cr->commits == NULL || cr->pub == NULL ||
-	    (!follow && publish_settings_init(&cr->settings, cfg) == -1)) {
+	    (opt->user_agent != NULL && cr->user_agent == NULL) ||
+	    (opt->proxy != NULL && cr->proxy == NULL)) {
 		crawler_pass_free(cr);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	curl_loop_limits(cr->loop, (long)cr->concurrency, (long)cfg->crawl_per_host);
+	curl_loop_limits(cr->loop, (long)cr->concurrency, (long)opt->per_host);
 	return 0;
 }
 
 int
-crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
-    void *arg, char *err, size_t errlen)
+crawler_pass(struct crawler *cr, const struct crawl_options *opt,
+    const struct config_source *src, size_t n, struct publish_settings *settings,
+    crawl_done_fn done, void *arg, char *err, size_t errlen)
 {
 	struct crawl_job **tail;
 	size_t i;
 
-	if (crawler_start(cr, cfg, 0, done, arg, err, errlen) == -1)
+	if (crawler_start(cr, opt, 0, done, arg, err, errlen) == -1) {
+		publish_settings_free(settings);
 		return -1;
+	}
+	cr->settings = *settings;
+	memset(settings, 0, sizeof(*settings));
 	tail = &cr->jobs;
-	for (i = 0; i < cfg->n_sources; i++) {
+	for (i = 0; i < n; i++) {
 		struct crawl_job *j = calloc(1, sizeof(*j));
-		if (j == NULL || src_copy(&j->src, &cfg->sources[i]) == -1) {
+		if (j == NULL || src_copy(&j->src, &src[i]) == -1) {
 			if (j != NULL) {
 				src_free(&j->src);
 				free(j);
@@ -1663,20 +1681,20 @@ crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
 		tail = &j->next;
 	}
 	cr->queue = cr->jobs;
-	log_info("crawl: %zu sources", cfg->n_sources);
+	log_info("crawl: %zu sources", n);
 	crawler_check_end(cr);
 	return 0;
 }
 
 int
-crawler_sync(struct crawler *cr, const struct config *cfg,
+crawler_sync(struct crawler *cr, const struct crawl_options *opt,
     char *const *peers, size_t n_peers, const struct crawl_object *objs, size_t n,
     crawl_done_fn done, void *arg, char *err, size_t errlen)
 {
 	struct crawl_job **tail;
 	size_t i, k;
 
-	if (crawler_start(cr, cfg, 1, done, arg, err, errlen) == -1)
+	if (crawler_start(cr, opt, 1, done, arg, err, errlen) == -1)
 		return -1;
 	tail = &cr->jobs;
 	for (i = 0; i < n; i++) {

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "crawl_headers.h"
+#include "publish.h"
 #include "store.h"
 
 /*
@@ -28,33 +29,53 @@ struct crawl_totals {
 
 typedef void (*crawl_done_fn)(void *arg, const struct crawl_totals *t);
 
+/*
+ * How a pass fetches: [crawl]'s limits, and [follow] tls_verify for a
+ * follower's peers. The strings are the caller's; a pass copies what it
+ * keeps, so the config behind them may be reloaded meanwhile.
+ */
+struct crawl_options {
+	unsigned concurrency;		/* transfers at once, at least 1 */
+	unsigned per_host;		/* ...to one host */
+	uint64_t max_size;		/* bytes per object */
+	long timeout;			/* seconds without progress */
+	const char *proxy;		/* NULL: none */
+	const char *user_agent;		/* NULL: libcurl's */
+	int tls_verify;			/* 0: accept a peer's self-signed certificate */
+};
+
+/* The options CFG asks for (pointing into CFG). */
+void crawl_options_init(struct crawl_options *o, const struct config *cfg);
+
 struct crawler *crawler_new(struct event_base *base, struct store *st,
     char *err, size_t errlen);
 
 /*
- * Start one pass over CFG's sources (what it needs is copied: CFG may be
- * reloaded meanwhile). DONE is called once every source has an outcome
- * and the catalog is published. -1 with ERR when a pass cannot start
- * (one is running, here or in another process on this store).
+ * Start one pass over the N sources SRC with OPT (both copied: the config
+ * may be reloaded meanwhile), publishing into the catalog with SETTINGS,
+ * which the pass takes over (*SETTINGS is left empty, also on failure).
+ * DONE is called once every source has an outcome and the catalog is
+ * published. -1 with ERR when a pass cannot start (one is running, here
+ * or in another process on this store).
  */
-int crawler_pass(struct crawler *cr, const struct config *cfg, crawl_done_fn done,
-    void *arg, char *err, size_t errlen);
+int crawler_pass(struct crawler *cr, const struct crawl_options *opt,
+    const struct config_source *src, size_t n, struct publish_settings *settings,
+    crawl_done_fn done, void *arg, char *err, size_t errlen);
 
 /*
  * A follower's sync: fetch the objects OBJS (missing from the store) from
  * PEERS (base URLs ending in '/'), as PEER/sha256/ID, trying the peers in
- * turn and resuming a cut transfer at the next one with Range; each
- * object must be SIZE bytes hashing to ID. Objects are committed to the
- * store; the catalog is left alone (the follower installs the
- * publisher's). [crawl]'s concurrency, per_host, proxy, timeout and
- * user_agent apply. DONE as for crawler_pass.
+ * turn (peers_turn_next) and resuming a cut transfer at the next one
+ * with Range; each object must be SIZE bytes hashing to ID. Objects are
+ * committed to the store; the catalog is left alone (the follower
+ * installs the publisher's). DONE as for crawler_pass.
  */
 struct crawl_object {
 	const char *sha256, *name, *type;
 	uint64_t size;
 };
 
-int crawler_sync(struct crawler *cr, const struct config *cfg,
+int crawler_sync(struct crawler *cr, const struct crawl_options *opt,
     char *const *peers, size_t n_peers, const struct crawl_object *objs, size_t n,
     crawl_done_fn done, void *arg, char *err, size_t errlen);
 
@@ -62,13 +83,13 @@ int crawler_sync(struct crawler *cr, const struct config *cfg,
  * GET URL into memory, at most MAX bytes, on the crawler's loop (a pass
  * may run or not). FN gets the body (NUL-terminated) when the answer is
  * 200, else body NULL and ERR saying why ("HTTP 404", "larger than MAX
- * bytes", a transfer error). TLS_VERIFY 0 accepts any certificate. The
- * config gives proxy, timeout and user agent.
+ * bytes", a transfer error). OPT gives proxy, timeout, user agent and
+ * whether to verify the certificate.
  */
 typedef void (*crawl_get_fn)(void *arg, const char *body, size_t len, const char *err);
 
-int crawler_get(struct crawler *cr, const struct config *cfg, const char *url,
-    size_t max, int tls_verify, crawl_get_fn fn, void *arg);
+int crawler_get(struct crawler *cr, const struct crawl_options *opt, const char *url,
+    size_t max, crawl_get_fn fn, void *arg);
 
 int crawler_busy(const struct crawler *cr);
 

@@ -35,7 +35,8 @@ struct follower {
 	crawl_done_fn done;
 	void *done_arg;
 	struct crawl_totals totals;
-	struct config cfg;		/* the parts a pass needs, copied */
+	struct crawl_options opt;	/* of this pass: the strings below */
+	char *proxy, *user_agent;
 	struct minisign_pubkey pk;
 	struct peers ps;
 	struct follow_get *gets;
@@ -55,9 +56,10 @@ follower_pass_free(struct follower *f)
 	peers_free(&f->ps);
 	free(f->gets);
 	f->gets = NULL;
-	free(f->cfg.crawl_proxy);
-	free(f->cfg.crawl_user_agent);
-	memset(&f->cfg, 0, sizeof(f->cfg));
+	free(f->proxy);
+	free(f->user_agent);
+	f->proxy = f->user_agent = NULL;
+	memset(&f->opt, 0, sizeof(f->opt));
 	f->running = 0;
 }
 
@@ -209,7 +211,7 @@ follower_objects(struct follower *f)
 	}
 	log_info("sync: catalog sequence %llu (this mirror: %llu): %zu objects to fetch",
 	    (unsigned long long)b->seq, (unsigned long long)f->held, n);
-	if (crawler_sync(f->cr, &f->cfg, f->ps.order, f->ps.n, objs, n, follower_synced, f,
+	if (crawler_sync(f->cr, &f->opt, f->ps.order, f->ps.n, objs, n, follower_synced, f,
 	    err, sizeof(err)) == -1)
 		goto fail;
 	json_decref(seen);
@@ -282,16 +284,14 @@ follower_pass(struct follower *f, const struct config *cfg, crawl_done_fn done,
 	f->running = 1;
 	f->done = done;
 	f->done_arg = arg;
-	f->cfg.crawl_concurrency = cfg->crawl_concurrency;
-	f->cfg.crawl_per_host = cfg->crawl_per_host;
-	f->cfg.crawl_max_size = cfg->crawl_max_size;
-	f->cfg.crawl_timeout = cfg->crawl_timeout;
-	f->cfg.follow_tls_verify = cfg->follow_tls_verify;
-	f->cfg.crawl_proxy = xstrdup(cfg->crawl_proxy);
-	f->cfg.crawl_user_agent = xstrdup(cfg->crawl_user_agent);
+	/* The config may be reloaded while the pass runs. */
+	crawl_options_init(&f->opt, cfg);
+	f->opt.proxy = f->proxy = xstrdup(cfg->crawl_proxy);
+	f->opt.user_agent = f->user_agent = xstrdup(cfg->crawl_user_agent);
 	f->gets = calloc(2 * n + 1, sizeof(*f->gets));
 	if (f->gets == NULL || peers_init(&f->ps, cfg->follow_peers, n) == -1 ||
-	    (cfg->crawl_user_agent != NULL && f->cfg.crawl_user_agent == NULL))
+	    (cfg->crawl_user_agent != NULL && f->user_agent == NULL) ||
+	    (cfg->crawl_proxy != NULL && f->proxy == NULL))
 		goto oom;
 	log_info("sync: asking %zu peer%s for the catalog", n, n == 1 ? "" : "s");
 	for (i = 0; i < 2 * n; i++) {
@@ -302,8 +302,8 @@ follower_pass(struct follower *f, const struct config *cfg, crawl_done_fn done,
 		g->doc = i % 2 ? PEERS_SIGNATURE : PEERS_CATALOG;
 		if (asprintf(&url, "%s%s", f->ps.p[g->i].base, peers_doc_name(g->doc)) == -1)
 			goto oom_sent;
-		if (crawler_get(f->cr, &f->cfg, url, peers_doc_max(g->doc),
-		    f->cfg.follow_tls_verify, follower_got, &f->gets[i]) == -1) {
+		if (crawler_get(f->cr, &f->opt, url, peers_doc_max(g->doc), follower_got,
+		    &f->gets[i]) == -1) {
 			free(url);
 			goto oom_sent;
 		}

@@ -82,13 +82,21 @@ schedule_pass_done(void *arg, const struct crawl_totals *ct)
 static int
 schedule_pass(struct schedule *sc, char *err, size_t errlen)
 {
+	struct crawl_options opt;
+	struct publish_settings ps;
+
 	switch (schedule_mode(sc->cfg, NULL)) {
 	case SCHEDULE_FOLLOW:
 		return follower_pass(sc->follower, sc->cfg, schedule_pass_done, sc, err,
 		    errlen);
 	case SCHEDULE_CRAWL:
-		return crawler_pass(sc->crawler, sc->cfg, schedule_pass_done, sc, err,
-		    errlen);
+		crawl_options_init(&opt, sc->cfg);
+		if (publish_settings_init(&ps, sc->cfg) == -1) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		return crawler_pass(sc->crawler, &opt, sc->cfg->sources, sc->cfg->n_sources,
+		    &ps, schedule_pass_done, sc, err, errlen);
 	default:
 		snprintf(err, errlen, "%s: no [source] sections: nothing to crawl",
 		    sc->cfg->path);
