@@ -1,3 +1,8 @@
+/*
+ * The command-line subcommands (see commands.h and emberd(8)): each
+ * parses its options, opens the config and store, and reports in the
+ * exit status. `run` is server.c's; the crawl loop is schedule.c's.
+ */
 #include "commands.h"
 
 #include <errno.h>

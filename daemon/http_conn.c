@@ -1,3 +1,7 @@
+/*
+ * HTTP/1.1 connections (see http_conn.h): accept, read heads, frame
+ * responses, keep-alive and pipelining, deadlines and limits.
+ */
 #include "http_conn.h"
 
 #include <arpa/inet.h>

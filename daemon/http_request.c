@@ -1,3 +1,7 @@
+/*
+ * The parsers of untrusted request bytes (see http_request.h): path,
+ * Range, conditionals, Accept-Encoding, and errno to status.
+ */
 #include "http_request.h"
 
 #include "hexutil.h"

@@ -1,0 +1,211 @@
+/*
+ * The crawler's insides, shared by crawl.c (the pass: queue, outcomes,
+ * batches for the catalog) and crawl_transfer.c (one job's transfer on
+ * the curl loop: the request, the body into the ingest sink, resume,
+ * small bodies as ingest jobs). Not for other files: they use crawl.h.
+ */
+#ifndef EMBERD_CRAWL_JOB_H
+#define EMBERD_CRAWL_JOB_H
+
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "crawl.h"
+#include "crawl_headers.h"
+#include "crawl_state.h"
+#include "curl_loop.h"
+#include "ingest.h"
+#include "peers.h"
+#include "publish.h"
+
+/*
+ * Limits, and why:
+ * - ATTEMPTS: tries per URL in a pass for errors that may pass (timeouts,
+ *   resets, truncated bodies, 5xx); 4xx, pin mismatches, size and protocol
+ *   violations are not retried.
+ * - BACKOFF_BASE_MS, BACKOFF_MAX_S: exponential backoff with jitter
+ *   (base * 2^(n-1) * 0.5..1.5), and the cap also applied to Retry-After.
+ * - REHASH_STEP: a kept prefix is re-hashed this much per loop turn, so
+ *   resuming a large transfer never stalls the server sharing the loop.
+ * - COMMIT_MAX, PUBLISH_DELAY_MS: a finished object is committed and the
+ *   catalog published at once, unless a publish happened less than
+ *   PUBLISH_DELAY_MS ago: then the items finishing meanwhile wait for the
+ *   rest of that interval (or until COMMIT_MAX are waiting) and go out
+ *   together. Publishing a signed catalog per item of a flood of small
+ *   ones would cost a sync and a signature each and grow with the square
+ *   of the item count.
+ * - RECV_BUFFER: libcurl's receive buffer; larger means fewer callbacks.
+ * - SMALL_MAX, POOL_QUEUE: a body of known length up to SMALL_MAX is held
+ *   in memory and hashed and deflated as an ingest job of the work queue
+ *   (one thread per CPU): many small texts are CPU-bound on deflate, and
+ *   off the loop they neither slow the readers nor use one core only. A
+ *   job in the queue no longer counts as a transfer, so the next
+ *   transfers run while it deflates; up to POOL_QUEUE jobs per thread may
+ *   wait, so that the queue never runs dry. Memory: at most
+ *   (concurrency + POOL_QUEUE x WORKQ_THREADS_MAX) x SMALL_MAX.
+ * - RESUME_MIN: smaller content is not kept for a resume (a retry
+ *   fetches it again; keeping it would cost a file and a state write).
+ * - TURN_BUDGET: bytes all transfers together may push through the
+ *   ingest sink in one turn of the event loop. libcurl reads a fast
+ *   socket up to a hundred times in one call; without a budget a fast
+ *   origin would hold the loop (and the readers it serves) for tens of
+ *   milliseconds. Over budget, a transfer pauses until the next turn.
+ */
+#define ATTEMPTS		3
+#define BACKOFF_BASE_MS		1000
+#define BACKOFF_MAX_S		60
+#define REDIRECTS_MAX		5
+#define REHASH_STEP		(4u << 20)
+#define COMMIT_MAX		256
+#define PUBLISH_DELAY_MS	1000
+#define RECV_BUFFER		(256L * 1024)
+#define RESUME_MIN		(1u << 20)
+#define TURN_BUDGET		(2u << 20)
+#define SMALL_MAX		(256u * 1024)
+#define POOL_QUEUE		4
+#define CONNECT_TIMEOUT_MAX	60
+#define FOLLOW_MIN_RATE		4096	/* bytes/s, from a peer */
+#define STATE_DIR		"crawl"
+#define ERRLEN			512
+struct crawl_src {
+	char *id;
+	char **urls;
+	size_t n_urls;
+	char *pin, *name, *type, *proxy;
+	/* A follower's object: content-addressed, the same bytes at every
+	 * URL (peer), SIZE bytes exactly; a transfer cut at one peer goes on
+	 * at the next with Range. */
+	int follow;
+	uint64_t size;
+};
+
+/*
+ * A job's life: QUEUED, then REHASH (a kept prefix is hashed a step per
+ * loop turn) or straight to ACTIVE (a transfer on the curl loop). A
+ * transfer ends with an outcome, which decides the next phase: INGEST (a
+ * small body hashed off the loop, back to job_complete), COMMIT (complete,
+ * waiting for its batch), BACKOFF (a timer, then ACTIVE again, maybe at
+ * the next URL or peer), or DONE.
+ */
+enum job_phase { J_QUEUED, J_REHASH, J_ACTIVE, J_INGEST, J_BACKOFF, J_COMMIT, J_DONE };
+
+/* How a transfer ended, decided once (job_outcome) and acted on once
+ * (job_finish). */
+enum job_outcome {
+	O_CONTENT,		/* 200/206 and the whole body */
+	O_NOT_MODIFIED,		/* 304 to a conditional request */
+	O_RANGE_REFUSED,	/* 416 to a resume: the kept bytes are no good */
+	O_TRANSIENT,		/* may pass: timeouts, resets, 5xx, a cut body */
+	O_PERMANENT,		/* 3xx/4xx, a refused body, a size or protocol violation */
+};
+
+struct crawl_job {
+	struct curl_loop_xfer xfer;	/* first: the transfer's own pointer */
+	struct crawler *cr;
+	struct crawl_src src;
+	struct crawl_state state;
+	enum job_phase phase;
+	enum job_outcome outcome;	/* of the last transfer */
+	char why[ERRLEN];	/* ...and what to say about it */
+	long wait_ms;		/* ...and the origin's Retry-After, if any */
+	size_t url_i;
+	unsigned attempt;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	struct ingest *in;
+	struct event *timer;	/* backoff and re-hash steps */
+	int part_fd;		/* open while the bytes are being kept */
+	int part_ok;		/* the INGESTED bytes can be resumed after */
+	uint64_t ingested;	/* bytes fed to IN (a kept prefix included) */
+	uint64_t offset;	/* Range start asked for: INGESTED, or 0 */
+	uint64_t received;	/* body bytes of the current response */
+	int body_started;
+	int paused;		/* over the turn's budget: CURL_WRITEFUNC_PAUSE */
+	unsigned char *mem;	/* a small body, held for the pool */
+	size_t mem_len, mem_cap;
+	int finished;		/* ingest_finish done (by an ingest job) */
+	char pool_err[ERRLEN];
+	long status;
+	struct crawl_headers h;	/* of the last response */
+	char reason[ERRLEN];	/* why the write callback stopped the transfer */
+	int fatal;		/* that reason is not worth a retry */
+	struct peers_turn turn;	/* follow: its way round the peers */
+	struct crawl_job *next;
+};
+
+/* A finished object waiting for its batch commit. */
+struct crawl_commit {
+	struct ingest *in;
+	struct crawl_job *job;
+	char *name, *type, *source;
+	int changed;		/* the catalog item is new or different */
+	int was_missing;	/* the store lacked the object (quarantined) */
+};
+
+struct crawler {
+	struct event_base *base;
+	struct store *st;
+	struct curl_loop *loop;
+	struct event *flush_timer;
+	int lock_fd;
+	char *dir;		/* STORE/crawl */
+	/* the pass */
+	int running;
+	int follow;		/* a follower's sync: objects only, no catalog */
+	int tls_verify;		/* follow: verify peers' certificates */
+	const char *tag;	/* "crawl" or "sync", in log lines */
+	struct crawl_job *jobs;	/* all of this pass */
+	struct crawl_job *queue;	/* next to start */
+	unsigned active, concurrency;
+	uint64_t max_size;
+	long timeout;
+	char *user_agent, *proxy;
+	struct publish_settings settings;	/* a publisher's catalog */
+	int settings_due;	/* no batch went out yet: the settings alone may have changed */
+	struct crawl_commit *commits;	/* complete, not yet handed over */
+	size_t n_commits, cap_commits;
+	int flush_wanted;	/* a publish was due while one was out */
+	/* One batch at a time goes out as a publish job of the work queue,
+	 * while the loop goes on (a sync and a catalog rewrite take tens of
+	 * milliseconds: readers and transfers would wait). The pub fields
+	 * belong to that job while pub_busy. */
+	int pub_busy;
+	struct crawl_commit *pub;	/* the batch out */
+	size_t pub_n, cap_pub;
+	int pub_ok, pub_changed;
+	char pub_err[ERRLEN];
+	long long pub_seq;
+	size_t pub_items;
+	struct crawl_totals totals;
+	crawl_done_fn done;
+	void *done_arg;
+	int finishing;		/* inside the end of the pass */
+	int64_t last_publish_ms;	/* monotonic */
+	size_t turn_bytes;	/* through the sink in this loop turn */
+	unsigned pooled;	/* ingest jobs out in the work queue */
+	int draining;		/* the pass is being freed: jobs coming back only end */
+	struct event *turn_ev;	/* the next turn: reset, unpause */
+};
+
+/* crawl.c */
+void job_finish(struct crawl_job *j);
+void job_complete(struct crawl_job *j);
+void job_failed(struct crawl_job *j, const char *reason, int keep_part);
+void job_save_state(struct crawl_job *j);
+void job_drop_part(struct crawl_job *j);
+void job_drop_part_save(struct crawl_job *j, int save);
+void crawler_check_end(struct crawler *cr);
+long backoff_ms(unsigned attempt);
+int64_t crawl_now_ms(void);
+char *xstrdup(const char *s);
+
+/* crawl_transfer.c */
+void job_start(struct crawl_job *j);
+void job_transfer(struct crawl_job *j);
+int job_body_start(struct crawl_job *j);
+void crawler_pool_push(struct crawler *cr, struct crawl_job *j);
+void crawler_turn_cb(evutil_socket_t fd, short what, void *arg);
+
+#endif
