@@ -1,7 +1,8 @@
 /*
- * The command-line subcommands (see commands.h and emberd(8)): each
- * parses its options, opens the config and store, and reports in the
- * exit status. `run` is server.c's; the crawl loop is schedule.c's.
+ * The subcommands of commands.h but `fetch`: add, ls, verify, gc and
+ * keygen whole; run and crawl up to their options, their work being
+ * server.c's and schedule.c's. Each loads the config, opens the store as
+ * the mirror user and turns what went wrong into the exit status.
  */
 #include "commands.h"
 
@@ -281,8 +282,21 @@ out:
 	return rc;
 }
 
-int
-cmd_add(int argc, char **argv)
+/* What the command line asked for. */
+struct add_args {
+	const char *cfgpath;
+	const char *name;	/* --name, or NULL: each file's own */
+	const char *type;	/* --type, or NULL: from the name */
+	char **paths;
+	size_t npaths;
+};
+
+/*
+ * Options and operands into A. -1 when the command ends here, with the
+ * exit status in *STATUS: --help is not a failure, a bad option is.
+ */
+static int
+add_parse_args(int argc, char **argv, struct add_args *a, int *status)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -291,128 +305,200 @@ cmd_add(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_ctx c;
-	struct add_item *items = NULL;
-	const char *cfgpath = NULL, *opt_name = NULL, *opt_type = NULL;
-	size_t nitems = 0, i;
-	int ch, rc, failed = 0;
+	int ch;
 
+	memset(a, 0, sizeof(*a));
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+c:n:t:h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c': cfgpath = optarg; break;
-		case 'n': opt_name = optarg; break;
-		case 't': opt_type = optarg; break;
-		case 'h': return cmd_usage(stdout, add_usage, 0);
-		default: return cmd_usage(stderr, add_usage, 2);
+		case 'c': a->cfgpath = optarg; break;
+		case 'n': a->name = optarg; break;
+		case 't': a->type = optarg; break;
+		case 'h':
+			*status = cmd_usage(stdout, add_usage, 0);
+			return -1;
+		default:
+			*status = cmd_usage(stderr, add_usage, 2);
+			return -1;
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0)
-		return cmd_usage(stderr, add_usage, 2);
-	if (opt_name != NULL && argc > 1) {
+	*status = 2;
+	if (argc == 0) {
+		*status = cmd_usage(stderr, add_usage, 2);
+		return -1;
+	}
+	if (a->name != NULL && argc > 1) {
 		log_error("--name names one item, but %d paths were given", argc);
-		return 2;
+		return -1;
 	}
-	if (opt_type != NULL && (strlen(opt_type) > 255 || strchr(opt_type, '/') == NULL ||
-	    strpbrk(opt_type, "\r\n") != NULL)) {
-		log_error("--type '%s' is not a MIME type", opt_type);
-		return 2;
+	if (a->type != NULL && (strlen(a->type) > 255 || strchr(a->type, '/') == NULL ||
+	    strpbrk(a->type, "\r\n") != NULL)) {
+		log_error("--type '%s' is not a MIME type", a->type);
+		return -1;
 	}
-	/* Paths and names are checked before any byte is read: a typo costs
-	 * nothing. */
-	for (i = 0; i < (size_t)argc; i++) {
-		struct stat sb;
-		if (stat(argv[i], &sb) == -1) {
-			log_error("%s: %s", argv[i], strerror(errno));
-			return 2;
+	a->paths = argv;
+	a->npaths = (size_t)argc;
+	return 0;
+}
+
+/*
+ * Paths and names are checked before the config or any byte is read: a
+ * typo costs nothing. 0, or -1 after naming the first bad one.
+ */
+static int
+add_check_paths(const struct add_args *a)
+{
+	struct stat sb;
+	const char *name, *why;
+	char *copy;
+	size_t i;
+
+	for (i = 0; i < a->npaths; i++) {
+		if (stat(a->paths[i], &sb) == -1) {
+			log_error("%s: %s", a->paths[i], strerror(errno));
+			return -1;
 		}
 		if (!S_ISREG(sb.st_mode)) {
-			log_error("%s: not a regular file", argv[i]);
-			return 2;
+			log_error("%s: not a regular file", a->paths[i]);
+			return -1;
 		}
-		char *copy = strdup(argv[i]);
-		const char *name = opt_name ? opt_name : basename(copy);
-		const char *why = name_check(name, strlen(name));
+		copy = strdup(a->paths[i]);
+		name = a->name ? a->name : basename(copy);
+		why = name_check(name, strlen(name));
 		if (why != NULL) {
-			log_error("%s: name '%s' %s (use --name)", argv[i], name, why);
+			log_error("%s: name '%s' %s (use --name)", a->paths[i], name, why);
 			free(copy);
-			return 2;
+			return -1;
 		}
 		free(copy);
 	}
-	if ((rc = cmd_ctx_open(&c, cfgpath, 1)) != 0) {
-		cmd_ctx_free(&c);
+	return 0;
+}
+
+/*
+ * Load the config, open the store, and make sure the catalog can be
+ * signed. 0, or the exit status; C is the caller's to free either way.
+ */
+static int
+add_prepare(struct cmd_ctx *c, const struct add_args *a)
+{
+	struct minisign_key key;
+	char err[ERRLEN];
+	int rc;
+
+	if ((rc = cmd_ctx_open(c, a->cfgpath, 1)) != 0)
 		return rc;
-	}
-	if (c.cfg.follow) {
+	if (c->cfg.follow) {
 		/* A follower serves the publisher's catalog as signed; an item
 		 * of its own would need its own key and catalog. */
 		log_error("%s: this mirror follows a publisher ([follow]): its catalog comes "
-		    "from the peers; add files on the publisher's mirror", cfgpath);
-		cmd_ctx_free(&c);
+		    "from the peers; add files on the publisher's mirror", a->cfgpath);
 		return 2;
 	}
-	{
-		/* Fail before importing gigabytes if the catalog cannot be signed. */
-		struct minisign_key key;
-		char err[ERRLEN];
-		memset(&key, 0, sizeof(key));
-		if (minisign_key_load(c.cfg.key, &key, err, sizeof(err)) == -1) {
-			if (access(c.cfg.key, F_OK) == -1 && errno == ENOENT)
-				log_error("%s (create it with `emberd keygen -c %s`)", err, cfgpath);
-			else
-				log_error("%s", err);
-			cmd_ctx_free(&c);
-			return 2;
-		}
-		minisign_key_free(&key);
+	/* Fail before importing gigabytes if the catalog cannot be signed. */
+	memset(&key, 0, sizeof(key));
+	if (minisign_key_load(c->cfg.key, &key, err, sizeof(err)) == -1) {
+		if (access(c->cfg.key, F_OK) == -1 && errno == ENOENT)
+			log_error("%s (create it with `emberd keygen -c %s`)", err,
+			    a->cfgpath);
+		else
+			log_error("%s", err);
+		return 2;
 	}
-	if ((items = calloc((size_t)argc, sizeof(*items))) == NULL) {
+	minisign_key_free(&key);
+	return 0;
+}
+
+/* What the catalog and the report need of PATH, once it is ingested. */
+static void
+add_item_set(struct add_item *it, const struct add_args *a, const char *path,
+    const struct object_meta *m)
+{
+	char *copy = strdup(path);
+	const char *name = a->name ? a->name : basename(copy);
+
+	it->name = strdup(name);
+	it->type = strdup(a->type ? a->type : mime_from_name(name));
+	memcpy(it->sha256, m->sha256, sizeof(it->sha256));
+	it->size = m->size;
+	it->gzip = m->gzip;
+	it->stored = m->stored_size;
+	free(copy);
+}
+
+/*
+ * Ingest and commit the files COMMIT_BATCH at a time, appending to ITEMS
+ * (*NITEMS of them filled). The first failure ends the import: later
+ * batches are never read, and nothing is published.
+ */
+static int
+add_ingest_all(struct cmd_ctx *c, const struct add_args *a,
+    struct add_item *items, size_t *nitems)
+{
+	struct ingest *batch[COMMIT_BATCH];
+	char err[ERRLEN];
+	size_t i, k, n;
+	int failed = 0;
+
+	if (workq_start(NULL, 0, err, sizeof(err)) == -1)
+		log_warn("%s; importing on one thread", err);
+	for (i = 0; i < a->npaths && !failed; i += COMMIT_BATCH) {
+		n = a->npaths - i < COMMIT_BATCH ? a->npaths - i : COMMIT_BATCH;
+		if (add_ingest_batch(&c->st, a->paths + i, n, batch) == -1)
+			failed = 1;
+		for (k = 0; k < n && !failed; k++)
+			add_item_set(&items[(*nitems)++], a, a->paths[i + k],
+			    ingest_meta(batch[k]));
+		if (!failed && add_commit(&c->st, batch, n) == -1)
+			failed = 1;
+		for (k = 0; k < n; k++)
+			ingest_free(batch[k]);
+	}
+	workq_stop();
+	return failed ? -1 : 0;
+}
+
+/* One line per item, before the catalog that names them is published. */
+static void
+add_report(const struct add_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		log_info("added %s: sha256 %s, %llu bytes, stored %s (%llu bytes)",
+		    items[i].name, items[i].sha256,
+		    (unsigned long long)items[i].size,
+		    items[i].gzip ? "gzip" : "raw",
+		    (unsigned long long)items[i].stored);
+}
+
+int
+cmd_add(int argc, char **argv)
+{
+	struct add_args a;
+	struct cmd_ctx c;
+	struct add_item *items;
+	size_t nitems = 0, i;
+	int rc, failed;
+
+	if (add_parse_args(argc, argv, &a, &rc) == -1)
+		return rc;
+	if (add_check_paths(&a) == -1)
+		return 2;
+	if ((rc = add_prepare(&c, &a)) != 0) {
+		cmd_ctx_free(&c);
+		return rc;
+	}
+	if ((items = calloc(a.npaths, sizeof(*items))) == NULL) {
 		log_error("out of memory");
 		cmd_ctx_free(&c);
 		return 2;
 	}
-	{
-		char err[ERRLEN];
-		if (workq_start(NULL, 0, err, sizeof(err)) == -1)
-			log_warn("%s; importing on one thread", err);
-	}
-	for (i = 0; i < (size_t)argc && !failed; i += COMMIT_BATCH) {
-		size_t n = (size_t)argc - i < COMMIT_BATCH ? (size_t)argc - i : COMMIT_BATCH;
-		struct ingest *batch[COMMIT_BATCH];
-
-		if (add_ingest_batch(&c.st, argv + i, n, batch) == -1)
-			failed = 1;
-		for (size_t k = 0; k < n && !failed; k++) {
-			char *copy = strdup(argv[i + k]);
-			const char *name = opt_name ? opt_name : basename(copy);
-			const struct object_meta *m = ingest_meta(batch[k]);
-			struct add_item *it = &items[nitems++];
-
-			it->name = strdup(name);
-			it->type = strdup(opt_type ? opt_type : mime_from_name(name));
-			memcpy(it->sha256, m->sha256, sizeof(it->sha256));
-			it->size = m->size;
-			it->gzip = m->gzip;
-			it->stored = m->stored_size;
-			free(copy);
-		}
-		if (!failed && add_commit(&c.st, batch, n) == -1)
-			failed = 1;
-		for (size_t k = 0; k < n; k++)
-			ingest_free(batch[k]);
-	}
-	workq_stop();
+	failed = add_ingest_all(&c, &a, items, &nitems) == -1;
 	if (!failed) {
-		for (i = 0; i < nitems; i++) {
-			log_info("added %s: sha256 %s, %llu bytes, stored %s (%llu bytes)",
-			    items[i].name, items[i].sha256,
-			    (unsigned long long)items[i].size,
-			    items[i].gzip ? "gzip" : "raw",
-			    (unsigned long long)items[i].stored);
-		}
+		add_report(items, nitems);
 		if (add_publish(&c, items, nitems) == -1)
 			failed = 1;
 	}

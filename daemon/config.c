@@ -1,5 +1,8 @@
 /*
- * The INI config of emberd.conf(5).
+ * The INI config of emberd.conf(5): reading the file, the table of
+ * sections and keys, defaults, the checks that span a section, and errors
+ * that name the file and line. Whether a single value is well-formed is
+ * config_values.c's question; this file only asks it.
  *
  * inih splits "key = value", but every line reaches it through
  * config_reader(), which does what inih cannot be trusted to do the same
@@ -25,11 +28,9 @@
  */
 
 #include "config.h"
+#include "config_values.h"
 
 #include <sys/stat.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -38,7 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -48,11 +48,6 @@
 #endif
 
 #define CONFIG_MAX_FILE		(1024 * 1024)
-/* Seconds that fit in an int (and so in time_t, long and curl options). */
-#define CONFIG_DURATION_MAX	((uint64_t)INT32_MAX)
-/* Sizes are compared with off_t. */
-#define CONFIG_SIZE_MAX		((uint64_t)INT64_MAX)
-#define CONFIG_COUNT_MAX	1024
 #define CONFIG_CONNS_MAX	1000000
 #define CONFIG_SHOW_MAX		64	/* of a quoted value in a message */
 
@@ -149,14 +144,6 @@ static const struct config_keydef config_keys[] = {
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
-
-static const char *const config_http_schemes[] = {
-	"http://", "https://", NULL
-};
-static const char *const config_proxy_schemes[] = {
-	"http://", "https://", "socks5://", "socks5h://", "socks4://",
-	"socks4a://", NULL
-};
 
 /* The state of one parse, shared by the reader and the handler. */
 struct config_parse {
@@ -262,288 +249,6 @@ config_keyfind(enum config_section section, const char *name)
 	return -1;
 }
 
-/* Digits only: strtoull() would take blanks, signs and "0x". */
-static int
-config_digits(const char **sp, uint64_t *out)
-{
-	const char *s = *sp;
-	uint64_t n = 0;
-	unsigned d;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	for (; isdigit((unsigned char)*s); s++) {
-		d = (unsigned)(*s - '0');
-		if (n > (UINT64_MAX - d) / 10)
-			return -1;
-		n = n * 10 + d;
-	}
-	*sp = s;
-	*out = n;
-	return 0;
-}
-
-int
-config_parse_size(const char *s, uint64_t *out)
-{
-	uint64_t n, mult = 1;
-
-	if (config_digits(&s, &n) == -1)
-		return -1;
-	switch (*s) {
-	case 'k': case 'K':
-		mult = (uint64_t)1 << 10;
-		break;
-	case 'm': case 'M':
-		mult = (uint64_t)1 << 20;
-		break;
-	case 'g': case 'G':
-		mult = (uint64_t)1 << 30;
-		break;
-	case 't': case 'T':
-		mult = (uint64_t)1 << 40;
-		break;
-	}
-	if (mult != 1) {
-		s++;
-		if (*s == 'i' || *s == 'I') {
-			s++;
-			if (*s != 'B' && *s != 'b')
-				return -1;
-		}
-	}
-	if (*s == 'B' || *s == 'b')
-		s++;
-	if (*s != '\0' || n > CONFIG_SIZE_MAX / mult)
-		return -1;
-	*out = n * mult;
-	return 0;
-}
-
-/* Lowercase units only: "30M" could be read as months. */
-int
-config_parse_duration(const char *s, uint64_t *out)
-{
-	uint64_t n, mult = 1;
-
-	if (config_digits(&s, &n) == -1)
-		return -1;
-	switch (*s) {
-	case '\0':
-		break;
-	case 's':
-		s++;
-		break;
-	case 'm':
-		mult = 60;
-		s++;
-		break;
-	case 'h':
-		mult = 60 * 60;
-		s++;
-		break;
-	case 'd':
-		mult = 24 * 60 * 60;
-		s++;
-		break;
-	default:
-		return -1;
-	}
-	if (*s != '\0' || n == 0 || n > CONFIG_DURATION_MAX / mult)
-		return -1;
-	*out = n * mult;
-	return 0;
-}
-
-int
-config_parse_bool(const char *s, int *out)
-{
-	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
-	    strcasecmp(s, "on") == 0 || strcmp(s, "1") == 0) {
-		*out = 1;
-		return 0;
-	}
-	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0 ||
-	    strcasecmp(s, "off") == 0 || strcmp(s, "0") == 0) {
-		*out = 0;
-		return 0;
-	}
-	return -1;
-}
-
-/*
- * "host:port" or "[v6]:port". A bare IPv6 address is refused: in
- * "::1:8080" the port is a guess. On success out->host and out->text are
- * the caller's to free; on failure errno is EINVAL or ENOMEM and out is
- * zeroed.
- */
-int
-config_parse_listen(const char *s, struct config_listen *out)
-{
-	char buf[INET6_ADDRSTRLEN];
-	struct in6_addr a6;
-	const char *h, *he, *ps, *c;
-	uint64_t port;
-
-	memset(out, 0, sizeof(*out));
-	if (s[0] == '[') {
-		h = s + 1;
-		if ((he = strchr(h, ']')) == NULL || he == h || he[1] != ':')
-			goto bad;
-		if ((size_t)(he - h) >= sizeof(buf))
-			goto bad;
-		memcpy(buf, h, (size_t)(he - h));
-		buf[he - h] = '\0';
-		if (inet_pton(AF_INET6, buf, &a6) != 1)
-			goto bad;
-		ps = he + 2;
-	} else {
-		h = s;
-		if ((he = strchr(h, ':')) == NULL || he == h || he - h > 253)
-			goto bad;
-		for (c = h; c < he; c++)
-			if (!isalnum((unsigned char)*c) && *c != '.' &&
-			    *c != '-' && *c != '_')
-				goto bad;
-		ps = he + 1;
-	}
-	if (strlen(ps) > 5 || config_digits(&ps, &port) == -1 ||
-	    *ps != '\0' || port < 1 || port > 65535)
-		goto bad;
-
-	out->host = strndup(h, (size_t)(he - h));
-	out->text = strdup(s);
-	if (out->host == NULL || out->text == NULL) {
-		free(out->host);
-		free(out->text);
-		memset(out, 0, sizeof(*out));
-		errno = ENOMEM;
-		return -1;
-	}
-	out->port = (unsigned)port;
-	return 0;
- bad:
-	errno = EINVAL;
-	return -1;
-}
-
-static int
-config_parse_range(const char *s, unsigned *out, uint64_t min, uint64_t max)
-{
-	uint64_t n;
-
-	if (config_digits(&s, &n) == -1 || *s != '\0' || n < min || n > max)
-		return -1;
-	*out = (unsigned)n;
-	return 0;
-}
-
-static int
-config_parse_count(const char *s, unsigned *out)
-{
-	return config_parse_range(s, out, 1, CONFIG_COUNT_MAX);
-}
-
-static int
-config_check_url(const char *s, const char *const *schemes)
-{
-	const char *rest = NULL;
-	size_t i, n;
-
-	for (i = 0; schemes[i] != NULL; i++) {
-		n = strlen(schemes[i]);
-		if (strncasecmp(s, schemes[i], n) == 0) {
-			rest = s + n;
-			break;
-		}
-	}
-	if (rest == NULL || *rest == '\0' || *rest == '/' || *rest == '?' ||
-	    *rest == '#')
-		return -1;
-	/* A blank would end the URL in a header or a Metalink file. */
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= ' ')
-			return -1;
-	return 0;
-}
-
-static int
-config_check_user(const char *s)
-{
-	size_t n;
-
-	if (s[0] == '-')
-		return -1;
-	for (n = 0; s[n] != '\0'; n++)
-		if (!isalnum((unsigned char)s[n]) && s[n] != '.' &&
-		    s[n] != '_' && s[n] != '-')
-			return -1;
-	return n <= 64 ? 0 : -1;
-}
-
-/* The name under /files/: a single path component. */
-static int
-config_check_filename(const char *s)
-{
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 ||
-	    strchr(s, '/') != NULL || strlen(s) > 255)
-		return -1;
-	return 0;
-}
-
-static int
-config_mime_token(const char **sp)
-{
-	const char *s = *sp;
-
-	while (isalnum((unsigned char)*s) || (*s != '\0' &&
-	    strchr("!#$%&'*+-.^_`|~", *s) != NULL))
-		s++;
-	if (s == *sp)
-		return -1;
-	*sp = s;
-	return 0;
-}
-
-/* type/subtype, then optional parameters after ';'. */
-static int
-config_check_mime(const char *s)
-{
-	if (config_mime_token(&s) == -1 || *s++ != '/' ||
-	    config_mime_token(&s) == -1)
-		return -1;
-	return (*s == '\0' || *s == ';') ? 0 : -1;
-}
-
-static int
-config_check_sha256(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return -1;
-	return i == 64 ? 0 : -1;
-}
-
-/*
- * A minisign public key: base64 of "Ed", an 8-byte key id and 32 bytes
- * of Ed25519 key, 42 bytes or 56 characters without padding. Only the
- * syntax is checked here; minisign.c decodes it.
- */
-static int
-config_check_pubkey(const char *s)
-{
-	size_t i;
-
-	if (strncmp(s, "RW", 2) != 0)
-		return -1;
-	for (i = 0; s[i] != '\0'; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
-			return -1;
-	return i == 56 ? 0 : -1;
-}
-
 static char *
 config_path(struct config_parse *p, const char *v)
 {
@@ -632,7 +337,7 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 		break;
 	case CONFIG_T_URL:
 	case CONFIG_T_BASEURL:
-		if (config_check_url(v, config_http_schemes) == -1) {
+		if (config_check_url(v) == -1) {
 			config_bad(p, kd, v, "URL",
 			    "use http://HOST/... or https://HOST/...");
 			return NULL;
@@ -646,7 +351,7 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 		}
 		break;
 	case CONFIG_T_PROXY:
-		if (config_check_url(v, config_proxy_schemes) == -1) {
+		if (config_check_proxy(v) == -1) {
 			config_bad(p, kd, v, "proxy URL", "use http://, https://,"
 			    " socks4://, socks4a://, socks5:// or socks5h://");
 			return NULL;

@@ -92,7 +92,8 @@ int config_load_string(const char *text, const char *name, const char *dir,
 
 void config_free(struct config *cfg);
 
-/* Value parsers, exposed for tests and fuzzing. 0 ok, -1 bad value. */
+/* Value parsers (config_values.c), exposed for tests and fuzzing. 0 ok,
+ * -1 bad value. */
 int config_parse_size(const char *s, uint64_t *out);	   /* "4G", "512M", "100k", "123" (1024-based) */
 int config_parse_duration(const char *s, uint64_t *out);  /* "30s", "30m", "6h", "2d", "90" (seconds) */
 int config_parse_bool(const char *s, int *out);		   /* yes/no, true/false, on/off, 1/0 */
