@@ -1,20 +1,28 @@
 /*
  * The schedule of crawl and sync passes (see schedule.h): the pass timer,
- * the crawl-or-follow choice, "fetch again soon" and reloads. The server
- * and `emberd crawl` reach the crawler and follower only through here.
+ * the crawl-or-follow choice, "fetch again soon" and reloads, and the
+ * catalog re-signed when a reload changed a publisher's [mirror] name,
+ * url or mirror list. The server and `emberd crawl` reach the crawler
+ * and follower only through here.
  */
 #include "schedule.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "catalog.h"
 #include "crawl.h"
 #include "follow.h"
 #include "log.h"
+#include "publish.h"
+#include "workq.h"
 
 struct schedule {
 	struct event_base *base;
+	struct store *st;
 	const struct config *cfg;	/* the caller's, reloaded in place */
 	struct crawler *crawler;
 	struct follower *follower;	/* syncs through the crawler */
@@ -22,8 +30,29 @@ struct schedule {
 	int periodic;
 	int refetch_wanted;		/* an object was set aside during a pass */
 	int stopping;
+	/* Re-signing the reloaded settings (schedule_settings): */
+	struct settings_job *job;	/* the one out, or NULL */
+	int settings_due;		/* reloaded during a pass: after it */
+	int settings_again;		/* reloaded while a job was out: after it */
+	int pass_wanted;		/* a pass was due while a job was out */
+	int key_warned;			/* said once that there is no key */
 	schedule_done_fn done;
 	void *arg;
+};
+
+/*
+ * One re-signing of the settings: its own copy of them (the config may
+ * be reloaded again while it waits), run on the publish queue, so it
+ * never overlaps a crawl's batches, and reported on the loop.
+ */
+struct settings_job {
+	struct schedule *sc;		/* NULL once the schedule is freed */
+	struct store *st;
+	struct publish_settings settings;
+	char *config_path;		/* for the keygen hint */
+	int rc, no_catalog, no_key;
+	struct publish_result res;
+	char err[512];
 };
 
 enum schedule_mode
@@ -55,6 +84,8 @@ schedule_arm(struct schedule *sc, uint64_t seconds)
 	}
 }
 
+static void schedule_settings(struct schedule *sc);
+
 static void
 schedule_pass_done(void *arg, const struct crawl_totals *ct)
 {
@@ -73,6 +104,12 @@ schedule_pass_done(void *arg, const struct crawl_totals *ct)
 		/* Objects set aside meanwhile: fetch them now. */
 		schedule_arm(sc, sc->refetch_wanted ? 0 : every);
 		sc->refetch_wanted = 0;
+	}
+	/* The pass signed the settings it copied when it started; a reload
+	 * since then brought others. */
+	if (sc->settings_due && !sc->stopping) {
+		sc->settings_due = 0;
+		schedule_settings(sc);
 	}
 	if (sc->done != NULL)
 		sc->done(sc->arg, &t);
@@ -113,6 +150,12 @@ schedule_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (sc->stopping || schedule_busy(sc) ||
 	    schedule_mode(sc->cfg, NULL) == SCHEDULE_NONE)
 		return;
+	/* Not while the settings are being signed: a pass's batches would
+	 * take the store lock beside it. The job's end starts the pass. */
+	if (sc->job != NULL) {
+		sc->pass_wanted = 1;
+		return;
+	}
 	if (schedule_pass(sc, err, sizeof(err)) == -1) {
 		log_warn("%s: %s; next try in %llu s", sc->cfg->follow ? "sync" : "crawl",
 		    err, (unsigned long long)schedule_interval(sc));
@@ -130,6 +173,7 @@ schedule_new(struct event_base *base, struct store *st, const struct config *cfg
 	if ((sc = calloc(1, sizeof(*sc))) == NULL)
 		return NULL;
 	sc->base = base;
+	sc->st = st;
 	sc->cfg = cfg;
 	/* The crawler lives from the start: a reload may add sources. A
 	 * follower fetches through it. */
@@ -178,10 +222,142 @@ schedule_refetch(struct schedule *sc)
 	schedule_arm(sc, 0);
 }
 
+/* ---- the settings, re-signed after a reload ---- */
+
+/* On a worker: nothing to re-sign before the first catalog (the first
+ * add or pass signs the settings with it); else the one transaction,
+ * with no objects and no items. */
+static void
+schedule_settings_work(void *arg)
+{
+	struct settings_job *j = arg;
+	char *path;
+
+	j->rc = -1;
+	if ((path = catalog_current_path(j->st, "catalog.json")) == NULL) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		return;
+	}
+	if (access(path, F_OK) == -1 && errno == ENOENT) {
+		free(path);
+		j->no_catalog = 1;
+		j->rc = 0;
+		return;
+	}
+	free(path);
+	j->rc = publish_apply(j->st, &j->settings, NULL, 0, NULL, 0, &j->res, j->err,
+	    sizeof(j->err));
+	if (j->rc == -1 && access(j->settings.key_path, F_OK) == -1 && errno == ENOENT)
+		j->no_key = 1;
+}
+
+static void
+schedule_settings_free(struct settings_job *j)
+{
+	publish_settings_free(&j->settings);
+	free(j->config_path);
+	free(j);
+}
+
+/* Back on the loop: say what happened, then what waited for the job. */
+static void
+schedule_settings_done(void *arg)
+{
+	struct settings_job *j = arg;
+	struct schedule *sc = j->sc;
+
+	if (j->rc == -1 && j->no_key) {
+		/* Every reload would say it again: once, with the fix. */
+		if (sc == NULL || !sc->key_warned)
+			log_warn("reload: the catalog is not re-signed with the new [mirror] "
+			    "settings: %s (create it with `emberd keygen -c %s`)", j->err,
+			    j->config_path);
+		else
+			log_info("reload: still no key: the catalog is not re-signed");
+		if (sc != NULL)
+			sc->key_warned = 1;
+	} else if (j->rc == -1) {
+		log_warn("reload: the catalog is not re-signed with the new [mirror] "
+		    "settings: %s", j->err);
+	} else if (j->no_catalog) {
+		log_info("reload: no catalog yet: the first one is signed with these "
+		    "settings");
+	} else if (j->res.changed) {
+		log_info("reload: published catalog sequence %lld with %zu items",
+		    j->res.sequence, j->res.items);
+	} else {
+		log_info("reload: catalog sequence %lld unchanged: nothing to sign",
+		    j->res.sequence);
+	}
+	if (sc != NULL) {
+		if (j->rc == 0)
+			sc->key_warned = 0;
+		sc->job = NULL;
+	}
+	schedule_settings_free(j);
+	if (sc == NULL || sc->stopping)
+		return;
+	if (sc->settings_again) {
+		sc->settings_again = 0;
+		schedule_settings(sc);
+	}
+	if (sc->job == NULL && sc->pass_wanted) {
+		sc->pass_wanted = 0;
+		schedule_arm(sc, 0);
+	}
+}
+
+/*
+ * A publisher's catalog with the [mirror] name, url and mirror list of
+ * the config as it is now, signed at once when they changed: on the
+ * publish queue, after any job out (one at a time, the latest config).
+ * Not during a pass (the caller waits for its end).
+ */
+static void
+schedule_settings(struct schedule *sc)
+{
+	struct settings_job *j;
+
+	if (schedule_mode(sc->cfg, NULL) == SCHEDULE_FOLLOW)
+		return;		/* the publisher's catalog, not ours */
+	if (sc->job != NULL) {
+		sc->settings_again = 1;
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->config_path = strdup(sc->cfg->path)) == NULL ||
+	    publish_settings_init(&j->settings, sc->cfg) == -1) {
+		log_warn("reload: out of memory: the catalog is not re-signed with the new "
+		    "[mirror] settings");
+		if (j != NULL)
+			schedule_settings_free(j);
+		return;
+	}
+	j->sc = sc;
+	j->st = sc->st;
+	sc->job = j;
+	if (workq_submit(WORKQ_PUBLISH, schedule_settings_work, schedule_settings_done,
+	    j) == -1) {
+		/* No queue (or it is stopping): here, the loop waits. */
+		schedule_settings_work(j);
+		schedule_settings_done(j);
+	}
+}
+
 void
 schedule_reload(struct schedule *sc)
 {
-	if (sc == NULL || sc->ev_pass == NULL ||
+	if (sc == NULL || sc->stopping)
+		return;
+	/* A publisher signs changed settings now, not at the next pass
+	 * hours away; a running pass copied the old ones: after it. */
+	if (schedule_mode(sc->cfg, NULL) != SCHEDULE_FOLLOW) {
+		if (schedule_busy(sc))
+			sc->settings_due = 1;
+		else
+			schedule_settings(sc);
+	}
+	if (sc->ev_pass == NULL ||
 	    schedule_mode(sc->cfg, NULL) == SCHEDULE_NONE || schedule_busy(sc) ||
 	    evtimer_pending(sc->ev_pass, NULL))
 		return;
@@ -201,6 +377,10 @@ schedule_free(struct schedule *sc)
 		return;
 	/* An aborted pass may still report: it must not schedule another. */
 	sc->stopping = 1;
+	/* A settings job out runs to its end on the queue (workq_stop
+	 * waits for it, before the store is closed) and then only reports. */
+	if (sc->job != NULL)
+		sc->job->sc = NULL;
 	/* The crawler first: it holds the follower's requests. */
 	crawler_free(sc->crawler);
 	follower_free(sc->follower);

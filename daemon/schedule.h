@@ -60,8 +60,15 @@ int schedule_once(struct schedule *sc, schedule_done_fn done, void *arg, char *e
  * after the one running. SC may be NULL (stopping). */
 void schedule_refetch(struct schedule *sc);
 
-/* The config was reloaded: sources where there were none are fetched
- * now, not after an interval. */
+/*
+ * The config was reloaded: sources where there were none are fetched
+ * now, not after an interval; and a publisher (no [follow]) signs its
+ * catalog at once when the [mirror] name, url or mirror list changed,
+ * on the publish queue (logged "reload: published catalog sequence N"),
+ * or after the pass that runs, which copied the old ones. Nothing is
+ * signed when nothing changed or before the first catalog; a failure
+ * (no key, say) is a warning, and the server serves on.
+ */
 void schedule_reload(struct schedule *sc);
 
 int schedule_busy(const struct schedule *sc);
