@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "fsutil.h"
 #include "names.h"
+#include "workq.h"
 
 /*
  * Limits, and why:
@@ -26,7 +26,7 @@
  *   ours and reads as empty.
  * - UNLINK_ASIDE: unlinking a file of a GiB with its pages cached takes
  *   the kernel a tenth of a second or more; from this size on a file is
- *   renamed aside (instant) and unlinked off the loop.
+ *   renamed aside (instant) and unlinked by a work queue job.
  */
 #define STATE_MAX	65536
 #define UNLINK_ASIDE	(16 << 20)
@@ -142,33 +142,32 @@ out:
 	return rc;
 }
 
-static void *
-crawl_state_unlink_main(void *arg)
-{
-	unlink(arg);
-	free(arg);
-	return NULL;
-}
-
-/* Unlink PATH (ours to free) on a thread of its own; inline if none can
- * start. */
+/* A WORKQ_UNLINK job: remove PATH, set aside, and free it. */
 static void
-crawl_state_unlink_later(char *path)
+crawl_state_unlink_job(void *path)
 {
-	pthread_t t;
-	pthread_attr_t attr;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &attr, crawl_state_unlink_main, path) != 0)
-		crawl_state_unlink_main(path);
-	pthread_attr_destroy(&attr);
+	unlink(path);
+	free(path);
 }
 
 /*
- * A large file is renamed out of the way (instant) and unlinked off the
- * loop; if the process ends first, the next pass removes the leftover
- * (crawl_state_sweep).
+ * Unlink PATH (ours to free) on the work queue, one at a time (its
+ * unlink type is capped at one: the disk does one at a time anyway),
+ * however many are set aside at once. Inline if the queue is not
+ * running (a caller without one: nothing to keep responsive) or out of
+ * memory.
+ */
+static void
+crawl_state_unlink_later(char *path)
+{
+	if (workq_submit(WORKQ_UNLINK, crawl_state_unlink_job, NULL, path) == -1)
+		crawl_state_unlink_job(path);
+}
+
+/*
+ * A large file is renamed out of the way (instant) and unlinked by a
+ * work queue job (workq_stop runs those to the end); if the process is
+ * killed first, the next pass removes the leftover (crawl_state_sweep).
  */
 void
 crawl_state_unlink(const char *dir, const char *path)

@@ -32,7 +32,8 @@ void crawl_state_set(char **dst, const char *v);
 
 /*
  * Remove PATH (in DIR) without holding the event loop: a large file is
- * renamed aside at once and unlinked off the loop.
+ * renamed aside at once and unlinked by a WORKQ_UNLINK job (inline when
+ * the work queue is not running).
  */
 void crawl_state_unlink(const char *dir, const char *path);
 

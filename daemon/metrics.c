@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void
 metrics_count(struct metrics *m, int code, uint64_t bytes)
@@ -16,11 +17,36 @@ metrics_count(struct metrics *m, int code, uint64_t bytes)
 	m->bytes += bytes;
 }
 
+/* The work queue's lines, one per job type, into BUF; their length, or
+ * -1 if BUF is too small. */
+static int
+metrics_workq(const struct metrics_now *now, char *buf, size_t size)
+{
+	size_t off = 0;
+	unsigned t;
+	int n;
+
+	n = snprintf(buf, size,
+	    "# HELP emberd_workq_pending Work queue jobs queued or running, by type.\n"
+	    "# TYPE emberd_workq_pending gauge\n");
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	off = (size_t)n;
+	for (t = 0; t < WORKQ_TYPES; t++) {
+		n = snprintf(buf + off, size - off, "emberd_workq_pending{type=\"%s\"} %u\n",
+		    workq_type_name((enum workq_type)t), now->workq_pending[t]);
+		if (n < 0 || (size_t)n >= size - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return (int)off;
+}
+
 char *
 metrics_text(const struct metrics *m, const struct metrics_now *now, size_t *len)
 {
-	char *text = NULL;
-	int n;
+	char *text = NULL, *grown, wq[512];
+	int n, nwq;
 
 	n = asprintf(&text,
 	    "# HELP emberd_requests_total HTTP requests answered, by status class.\n"
@@ -71,6 +97,12 @@ metrics_text(const struct metrics *m, const struct metrics_now *now, size_t *len
 	    (unsigned long long)now->scrub_bad, (unsigned long long)now->scrub_checked);
 	if (n == -1)
 		return NULL;
-	*len = (size_t)n;
-	return text;
+	if ((nwq = metrics_workq(now, wq, sizeof(wq))) == -1 ||
+	    (grown = realloc(text, (size_t)n + (size_t)nwq + 1)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	memcpy(grown + n, wq, (size_t)nwq + 1);
+	*len = (size_t)n + (size_t)nwq;
+	return grown;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "workq.h"
+
 struct metrics {
 	uint64_t responses[6];	/* by status class: 1xx..5xx */
 	uint64_t requests;
@@ -23,6 +25,7 @@ struct metrics_now {
 	size_t items;
 	long long sequence;
 	uint64_t scrub_checked, scrub_bad;
+	unsigned workq_pending[WORKQ_TYPES];	/* jobs queued or running */
 };
 
 /* One response with status CODE and BYTES of body. */

@@ -1,33 +1,39 @@
 /*
- * The background scrub (see scrub.h): its thread, its wake-ups, and the
- * eventfd that brings "objects were set aside" back to the loop.
+ * The background scrub (see scrub.h): the loop's timer, the round that
+ * runs as a work queue job, and its done function that reports back on
+ * the loop and arms the timer for the next round.
+ *
+ * Who touches what: the loop owns the timer and calls BAD; the job
+ * (one at a time: the timer is armed again only by the done function,
+ * and the scrub type is capped at one) writes round_* and err, which
+ * the done function reads after the queue's mutex has ordered them;
+ * checked and bad are atomics, read by /metrics during a round; quit
+ * is an atomic the loop sets and the job reads between objects.
  */
 #include "scrub.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "log.h"
+#include "workq.h"
 
 struct scrub {
 	struct store *st;
 	uint64_t every;			/* seconds between rounds */
-	pthread_t th;
-	int started;
-	int quit;			/* under mu */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;		/* on CLOCK_MONOTONIC: a clock step
-					 * neither skips nor repeats a round */
-	int efd;			/* the thread tells the loop: bad ones */
-	struct event *ev;
+	struct event *timer;		/* the next round; libevent's clock is
+					 * monotonic: a clock step neither
+					 * skips nor repeats a round */
 	scrub_bad_fn bad_fn;
 	void *arg;
-	uint64_t checked, bad;		/* atomics: read by the loop */
+	int quit;			/* atomic: scrub_stop was called */
+	uint64_t checked, bad;		/* atomics: totals, read by /metrics */
+	/* The running round's own, for its done function. */
+	uint64_t round_checked, round_bad;
+	int cut;			/* ended early by scrub_stop */
+	int walk_failed;		/* objects/ could not be read: err */
+	char err[256];
 };
 
 static int
@@ -35,18 +41,19 @@ scrub_one(const char *hex, void *arg)
 {
 	struct scrub *sc = arg;
 	char err[256];
-	int quit, r;
+	int r;
 
-	pthread_mutex_lock(&sc->mu);
-	quit = sc->quit;
-	pthread_mutex_unlock(&sc->mu);
-	if (quit)
+	if (__atomic_load_n(&sc->quit, __ATOMIC_ACQUIRE)) {
+		sc->cut = 1;
 		return -1;
+	}
 	r = store_check_object(sc->st, hex, err, sizeof(err));
 	__atomic_add_fetch(&sc->checked, 1, __ATOMIC_RELAXED);
+	sc->round_checked++;
 	if (r == 1) {
 		if (store_quarantine(sc->st, hex) == 0) {
 			__atomic_add_fetch(&sc->bad, 1, __ATOMIC_RELAXED);
+			sc->round_bad++;
 			log_error("scrub: object %s: %s; quarantined", hex, err);
 		} else
 			log_error("scrub: object %s: %s; cannot quarantine it: %s", hex, err,
@@ -56,62 +63,64 @@ scrub_one(const char *hex, void *arg)
 	return 0;
 }
 
-/* One round over every object; logs its totals. */
+/* The job, on a worker thread: one round over every object, or up to
+ * the object where scrub_stop caught it. */
 static void
-scrub_round(struct scrub *sc)
-{
-	uint64_t one = 1, n0, bad0, bad;
-	char err[256];
-
-	err[0] = '\0';
-	bad0 = __atomic_load_n(&sc->bad, __ATOMIC_RELAXED);
-	n0 = __atomic_load_n(&sc->checked, __ATOMIC_RELAXED);
-	if (store_foreach_object(sc->st, scrub_one, sc, err, sizeof(err)) == -1 &&
-	    err[0] != '\0')
-		log_warn("scrub: %s", err);
-	bad = __atomic_load_n(&sc->bad, __ATOMIC_RELAXED) - bad0;
-	log_info("scrub: %llu objects re-hashed, %llu bad",
-	    (unsigned long long)(__atomic_load_n(&sc->checked, __ATOMIC_RELAXED) - n0),
-	    (unsigned long long)bad);
-	/* The loop has the bad ones fetched again. */
-	if (bad > 0 && write(sc->efd, &one, sizeof(one)) == -1) {
-		/* The counter cannot overflow; nothing to do. */
-	}
-}
-
-static void *
-scrub_main(void *arg)
+scrub_round(void *arg)
 {
 	struct scrub *sc = arg;
 
-	pthread_mutex_lock(&sc->mu);
-	for (;;) {
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)sc->every;
-		while (!sc->quit &&
-		    pthread_cond_timedwait(&sc->cv, &sc->mu, &until) != ETIMEDOUT)
-			;
-		if (sc->quit)
-			break;
-		pthread_mutex_unlock(&sc->mu);
-		scrub_round(sc);
-		pthread_mutex_lock(&sc->mu);
-	}
-	pthread_mutex_unlock(&sc->mu);
-	return NULL;
+	sc->round_checked = 0;
+	sc->round_bad = 0;
+	sc->cut = 0;
+	sc->err[0] = '\0';
+	/* -1 with ERR empty: scrub_one stopped the walk (cut). */
+	sc->walk_failed = store_foreach_object(sc->st, scrub_one, sc, sc->err,
+	    sizeof(sc->err)) == -1 && sc->err[0] != '\0';
 }
 
+/* The round's done function, on the loop (or in scrub_stop's drain):
+ * report, have the bad ones fetched again, and wait for the next. */
 static void
-scrub_event_cb(evutil_socket_t fd, short what, void *arg)
+scrub_round_done(void *arg)
 {
 	struct scrub *sc = arg;
-	uint64_t n;
+	struct timeval tv = { .tv_sec = (time_t)sc->every };
 
-	if (read(fd, &n, sizeof(n)) == -1) {
-		/* EAGAIN: nothing new. */
-	}
-	sc->bad_fn(sc->arg);
+	if (sc->walk_failed)
+		log_warn("scrub: %s", sc->err);
+	log_info("scrub: %llu objects re-hashed, %llu bad%s",
+	    (unsigned long long)sc->round_checked, (unsigned long long)sc->round_bad,
+	    sc->cut ? "; stopped early, shutting down" : "");
+	/* Stopping (scrub_stop's drain runs this): nothing is fetched
+	 * again and no round follows; the next start's crawl or sync
+	 * brings back what this one set aside. */
+	if (__atomic_load_n(&sc->quit, __ATOMIC_ACQUIRE))
+		return;
+	if (sc->round_bad > 0)
+		sc->bad_fn(sc->arg);
+	/* From the end of this round: a round longer than the interval
+	 * delays the next rather than running into it. */
+	if (evtimer_add(sc->timer, &tv) == -1)
+		log_error("scrub: cannot arm the timer; no more rounds until restarted");
+}
+
+/* The interval is over: one round, on the work queue. */
+static void
+scrub_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct scrub *sc = arg;
+	struct timeval tv = { .tv_sec = (time_t)sc->every };
+
+	if (workq_submit(WORKQ_SCRUB, scrub_round, scrub_round_done, sc) == 0)
+		return;
+	/* Out of memory (the queue is started before us and stopped
+	 * after): never on the loop, where a round would hold it for
+	 * minutes; try again in an interval. */
+	log_warn("scrub: cannot queue a round: %s; next try in %llu s", strerror(errno),
+	    (unsigned long long)sc->every);
+	if (evtimer_add(sc->timer, &tv) == -1)
+		log_error("scrub: cannot arm the timer; no more rounds until restarted");
 }
 
 struct scrub *
@@ -119,7 +128,7 @@ scrub_start(struct event_base *base, struct store *st, uint64_t every,
     scrub_bad_fn bad, void *arg)
 {
 	struct scrub *sc;
-	pthread_condattr_t ca;
+	struct timeval tv;
 
 	if ((sc = calloc(1, sizeof(*sc))) == NULL) {
 		log_warn("cannot start the background scrub: %s", strerror(errno));
@@ -129,21 +138,14 @@ scrub_start(struct event_base *base, struct store *st, uint64_t every,
 	sc->every = every > 0 ? every : 1;
 	sc->bad_fn = bad;
 	sc->arg = arg;
-	pthread_mutex_init(&sc->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&sc->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	sc->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (sc->efd == -1 ||
-	    (sc->ev = event_new(base, sc->efd, EV_READ | EV_PERSIST, scrub_event_cb,
-	    sc)) == NULL || event_add(sc->ev, NULL) == -1 ||
-	    pthread_create(&sc->th, NULL, scrub_main, sc) != 0) {
-		log_warn("cannot start the background scrub: %s", strerror(errno));
+	tv.tv_sec = (time_t)sc->every;
+	tv.tv_usec = 0;
+	if ((sc->timer = evtimer_new(base, scrub_timer_cb, sc)) == NULL ||
+	    evtimer_add(sc->timer, &tv) == -1) {
+		log_warn("cannot start the background scrub: cannot set its timer");
 		scrub_stop(sc);
 		return NULL;
 	}
-	sc->started = 1;
 	return sc;
 }
 
@@ -159,18 +161,14 @@ scrub_stop(struct scrub *sc)
 {
 	if (sc == NULL)
 		return;
-	if (sc->started) {
-		pthread_mutex_lock(&sc->mu);
-		sc->quit = 1;
-		pthread_cond_broadcast(&sc->cv);
-		pthread_mutex_unlock(&sc->mu);
-		pthread_join(sc->th, NULL);
-	}
-	if (sc->ev != NULL)
-		event_free(sc->ev);
-	if (sc->efd != -1)
-		close(sc->efd);
-	pthread_cond_destroy(&sc->cv);
-	pthread_mutex_destroy(&sc->mu);
+	/* No round starts from here; one running ends at its next object,
+	 * and the drain runs its done function here, which sees quit and
+	 * arms nothing. */
+	if (sc->timer != NULL)
+		evtimer_del(sc->timer);
+	__atomic_store_n(&sc->quit, 1, __ATOMIC_RELEASE);
+	workq_drain(WORKQ_SCRUB);
+	if (sc->timer != NULL)
+		event_free(sc->timer);
 	free(sc);
 }

@@ -1,8 +1,9 @@
 /*
- * The background scrub of `emberd run`: a thread re-hashes every object
- * each [mirror] scrub_interval and sets aside (quarantines) those that
- * are not what their id says, so that no reader is ever sent them and
- * the loop can have them fetched again.
+ * The background scrub of `emberd run`: each [mirror] scrub_interval a
+ * job on the work queue (workq.h, type scrub) re-hashes every object
+ * and sets aside (quarantines) those that are not what their id says,
+ * so that no reader is ever sent them and the loop can have them
+ * fetched again.
  */
 #ifndef EMBERD_SCRUB_H
 #define EMBERD_SCRUB_H
@@ -19,9 +20,12 @@ struct scrub;
 typedef void (*scrub_bad_fn)(void *arg);
 
 /*
- * Start scrubbing ST every EVERY seconds (the first round after one
- * interval); BAD is called on BASE's loop. ST must outlive the scrub.
- * NULL (logged) when the thread cannot start: the mirror serves without.
+ * Scrub ST every EVERY seconds (the first round one interval from now,
+ * the next one interval after a round ends: rounds never overlap). A
+ * timer on BASE's loop submits each round to the work queue, which must
+ * be started with BASE and stopped after scrub_stop; BAD is called on
+ * that loop. ST must outlive the scrub. NULL (logged) when the timer
+ * cannot be set: the mirror serves without.
  */
 struct scrub *scrub_start(struct event_base *base, struct store *st, uint64_t every,
     scrub_bad_fn bad, void *arg);
@@ -30,8 +34,8 @@ struct scrub *scrub_start(struct event_base *base, struct store *st, uint64_t ev
  * be NULL: zeros. */
 void scrub_counts(const struct scrub *sc, uint64_t *checked, uint64_t *bad);
 
-/* Stop the thread (a round stops at the next object) and free. SC may
- * be NULL. */
+/* On the loop: end a running round at its next object, wait for it,
+ * and free. SC may be NULL. */
 void scrub_stop(struct scrub *sc);
 
 #endif

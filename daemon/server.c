@@ -567,8 +567,11 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 	};
 	char *text;
 	size_t len;
+	unsigned t;
 
 	scrub_counts(s->scrub, &now.scrub_checked, &now.scrub_bad);
+	for (t = 0; t < WORKQ_TYPES; t++)
+		now.workq_pending[t] = workq_pending((enum workq_type)t);
 	if ((text = metrics_text(&s->m, &now, &len)) == NULL) {
 		server_error(s, c, h, 500, "out of memory");
 		return;

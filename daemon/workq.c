@@ -19,6 +19,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "log.h"
+
 /* Threads chosen for the caller: at least 2 so a scrub pass (capped at
  * one) always leaves one for the rest; at most 4, where the old ingest
  * pools stopped gaining (the loop feeding them is the limit). */
@@ -116,6 +118,24 @@ workq_take(void)
 }
 
 /*
+ * Tell the loop that completions wait: add one to the eventfd's
+ * counter. EAGAIN means the counter is at its maximum, so the fd is
+ * readable already and the loop wakes anyway: nothing is lost. Nothing
+ * else can fail on an eventfd we opened and still hold (EINTR cannot
+ * happen: it never blocks, and the workers block every signal); if it
+ * did, the completions would wait for the next wake-up or workq_stop,
+ * so it is logged, not ignored. Under wq.mu.
+ */
+static void
+workq_wake(void)
+{
+	uint64_t one = 1;
+
+	if (write(wq.efd, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		log_error("work queue: cannot wake the loop: %s", strerror(errno));
+}
+
+/*
  * A job ended: its done function goes on the completion list, and the
  * loop is told if the list was empty (the loop reads the eventfd before
  * it takes the list, so a non-empty list always has a wake-up on its
@@ -142,13 +162,8 @@ workq_ended(unsigned self, struct workq_job *j)
 		else
 			wq.done_head = j;
 		wq.done_tail = j;
-		if (was_empty && wq.efd != -1) {
-			uint64_t one = 1;
-			ssize_t r = write(wq.efd, &one, sizeof(one));
-			/* Only EAGAIN can fail here: the counter is full,
-			 * so the fd is readable and the loop wakes anyway. */
-			(void)r;
-		}
+		if (was_empty && wq.efd != -1)
+			workq_wake();
 	}
 	if (wq.drainers > 0)
 		pthread_cond_broadcast(&wq.idle_cv);
@@ -224,12 +239,12 @@ workq_event_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct workq_job *list;
 	uint64_t n;
-	ssize_t r;
 
-	r = read(fd, &n, sizeof(n));
-	/* EAGAIN: a workq_drain took the completions this count stood
-	 * for; the list alone says what is left. */
-	(void)r;
+	/* Reset the counter: one read for however many wake-ups. EAGAIN
+	 * (the counter already read) is harmless: the list alone says
+	 * what is left, and it is taken whatever the read says. */
+	if (read(fd, &n, sizeof(n)) == -1 && errno != EAGAIN)
+		log_error("work queue: cannot read its eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&wq.mu);
 	list = workq_take_done(WORKQ_ALL);
 	pthread_mutex_unlock(&wq.mu);

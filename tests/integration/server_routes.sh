@@ -336,6 +336,14 @@ assert byt and max(byt.values()) >= min_bytes, "bytes counter %r < %d" % (byt, m
 objs = sums(lambda f: "object" in f or "item" in f)
 assert n_obj in objs.values(), "no objects/items metric equal to %d: %r" % (n_obj, objs)
 assert any("crawl" in t for t in types), "no crawl metric"
+# The work queue: one gauge line per job type, 0 or more jobs.
+assert types.get("emberd_workq_pending") == "gauge", "no emberd_workq_pending gauge"
+wq = [ln for ln in open(f, encoding="utf-8").read().splitlines()
+      if ln.startswith("emberd_workq_pending{")]
+for t in ("ingest", "publish", "scrub", "unlink"):
+    n = sum(1 for ln in wq if re.match(r'emberd_workq_pending\{type="%s"\} \d+$' % t, ln))
+    assert n == 1, "%d emberd_workq_pending lines for type %s: %r" % (n, t, wq)
+assert len(wq) == 4, "emberd_workq_pending lines other than the 4 types: %r" % wq
 print(int(max(req.values())))
 PY
 }
@@ -358,10 +366,10 @@ if [ -n "$EXT_ADDR" ]; then
 	code=$(get "http://$EXT_ADDR:$EXT_PORT/metrics" "$T/dl/xm")
 	[ "$code" = 403 ] || [ "$code" = 404 ] || fail "/metrics from $EXT_ADDR answered $code (want 403 or 404)"
 	! grep -q '# TYPE' "$T/dl/xm" || fail "/metrics served to a non-loopback client"
-	pass "/metrics: Prometheus text, counters grow, refused to $EXT_ADDR"
+	pass "/metrics: Prometheus text, counters grow, work queue by type, refused to $EXT_ADDR"
 else
 	echo "note: no non-loopback IPv4 address here; /metrics refusal not exercised"
-	pass "/metrics: Prometheus text, counters grow"
+	pass "/metrics: Prometheus text, counters grow, work queue by type"
 fi
 
 # --- keep-alive: one connection for two URLs, HTTPS and plain.
