@@ -642,6 +642,51 @@ ingest_submit(struct ingest *in, int final)
 	return ingest_failed(in) ? -1 : 0;
 }
 
+/*
+ * Whole slots freed by one ingest are the next one's. Allocated afresh,
+ * a 1 MiB slot is mmap'd, and every page faults and is zeroed on first
+ * use: for a follower syncing hundreds of objects that cost more CPU
+ * than hashing them. At most SLOT_CACHE wait here (a crawl's transfers
+ * at once hold four each); memory stays bounded whatever the number of
+ * objects. Any thread: ingests run on the loop and on the work queue.
+ */
+#define SLOT_CACHE	32
+static pthread_mutex_t slot_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *slot_cache[SLOT_CACHE];
+static unsigned slot_cached;
+
+static unsigned char *
+slot_alloc(size_t len)
+{
+	unsigned char *p = NULL;
+
+	if (len == SLOT_LEN) {
+		pthread_mutex_lock(&slot_cache_mu);
+		if (slot_cached > 0)
+			p = slot_cache[--slot_cached];
+		pthread_mutex_unlock(&slot_cache_mu);
+		if (p != NULL)
+			return p;
+	}
+	if (posix_memalign((void **)&p, 4096, len) != 0)
+		return NULL;
+	return p;
+}
+
+static void
+slot_release(unsigned char *p, size_t len)
+{
+	if (p != NULL && len == SLOT_LEN) {
+		pthread_mutex_lock(&slot_cache_mu);
+		if (slot_cached < SLOT_CACHE) {
+			slot_cache[slot_cached++] = p;
+			p = NULL;
+		}
+		pthread_mutex_unlock(&slot_cache_mu);
+	}
+	free(p);
+}
+
 /* The slot to fill next, once the threads are done with it. */
 static struct ingest_slot *
 ingest_fill_slot(struct ingest *in)
@@ -662,13 +707,12 @@ ingest_fill_slot(struct ingest *in)
 	if (in->submitted == 0 && in->size_hint > 0 && in->size_hint < SLOT_LEN)
 		want = ingest_round((size_t)in->size_hint + 1);
 	if (sl->cap < want) {
-		free(sl->buf);
+		slot_release(sl->buf, sl->cap);
 		sl->buf = NULL;
 		sl->cap = 0;
 	}
 	if (sl->buf == NULL) {
-		if (posix_memalign((void **)&sl->buf, 4096, want) != 0) {
-			sl->buf = NULL;
+		if ((sl->buf = slot_alloc(want)) == NULL) {
 			ingest_fail(in, "out of memory");
 			return NULL;
 		}
@@ -784,7 +828,7 @@ ingest_release(struct ingest *in)
 		deflateEnd(&in->zs);
 	in->zinit = 0;
 	for (i = 0; i < NSLOTS; i++) {
-		free(in->slots[i].buf);
+		slot_release(in->slots[i].buf, in->slots[i].cap);
 		in->slots[i].buf = NULL;
 		in->slots[i].cap = 0;
 	}
