@@ -21,9 +21,11 @@
 
 #include "log.h"
 
-/* Threads chosen for the caller: at least 2 so a scrub pass (capped at
- * one) always leaves one for the rest; at most 4, where the old ingest
- * pools stopped gaining (the loop feeding them is the limit). */
+/* Threads chosen for the caller: one per CPU for ingest jobs, at least
+ * 2 and at most 4 (where the old ingest pools stopped gaining: the loop
+ * feeding them is the limit), and one more, so that a publish, scrub or
+ * unlink job waiting on the disk never holds a CPU's worth of hashing
+ * and deflate back. */
 #define WORKQ_AUTO_MIN 2
 #define WORKQ_AUTO_MAX 4
 
@@ -63,6 +65,7 @@ static struct {
 	unsigned next_type;		/* where the round robin looks first */
 	unsigned drainers;		/* threads in workq_drain */
 	unsigned nthreads;
+	unsigned ingest_cap;		/* ingest jobs at once */
 	int started, quit;
 	pthread_t th[WORKQ_THREADS_MAX];
 	struct event_base *base;
@@ -102,7 +105,8 @@ workq_take(void)
 
 	for (i = 0; i < WORKQ_TYPES; i++) {
 		unsigned t = (wq.next_type + i) % WORKQ_TYPES;
-		unsigned cap = workq_caps[t] ? workq_caps[t] : wq.nthreads;
+		unsigned cap = t == WORKQ_INGEST ? wq.ingest_cap :
+		    workq_caps[t] ? workq_caps[t] : wq.nthreads;
 		struct workq_job *j = wq.head[t];
 		if (j == NULL || wq.running[t] >= cap)
 			continue;
@@ -356,18 +360,21 @@ workq_threads(void)
 	return n;
 }
 
-/* The thread count asked for, or the automatic one. */
+/* The thread count asked for, or the automatic one; *INGEST: how many
+ * of them may run ingest jobs at once. */
 static unsigned
-workq_threads_want(unsigned threads)
+workq_threads_want(unsigned threads, unsigned *ingest)
 {
 	long cpus;
 
-	if (threads > 0)
-		return threads > WORKQ_THREADS_MAX ? WORKQ_THREADS_MAX : threads;
+	if (threads > 0) {
+		*ingest = threads > WORKQ_THREADS_MAX ? WORKQ_THREADS_MAX : threads;
+		return *ingest;
+	}
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (cpus < WORKQ_AUTO_MIN)
-		return WORKQ_AUTO_MIN;
-	return cpus > WORKQ_AUTO_MAX ? WORKQ_AUTO_MAX : (unsigned)cpus;
+	*ingest = cpus < WORKQ_AUTO_MIN ? WORKQ_AUTO_MIN :
+	    cpus > WORKQ_AUTO_MAX ? WORKQ_AUTO_MAX : (unsigned)cpus;
+	return *ingest + 1;
 }
 
 /* Tell the threads to end once idle and join them; they find the queues
@@ -419,7 +426,7 @@ int
 workq_start(struct event_base *base, unsigned threads, char *err, size_t errlen)
 {
 	sigset_t all, old;
-	unsigned n = workq_threads_want(threads);
+	unsigned ingest, n = workq_threads_want(threads, &ingest);
 	int rc = 0;
 
 	pthread_mutex_lock(&wq.mu);
@@ -442,6 +449,7 @@ workq_start(struct event_base *base, unsigned threads, char *err, size_t errlen)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_mutex_lock(&wq.mu);
+	wq.ingest_cap = ingest;
 	for (wq.nthreads = 0; wq.nthreads < n; wq.nthreads++) {
 		rc = pthread_create(&wq.th[wq.nthreads], NULL, workq_main,
 		    (void *)(uintptr_t)wq.nthreads);

@@ -3,13 +3,14 @@
 
 /*
  * The work queue: every job emberd runs off the event loop, on a fixed
- * set of threads owned by this module (one per online CPU, 2 to 4).
+ * set of threads owned by this module (one per online CPU, 2 to 4,
+ * plus one: see workq_start).
  * A job is a work function run on a worker thread and an optional done
  * function run afterwards on the loop thread, told through one eventfd.
  * Jobs have a type; within a type they start in the order submitted,
  * and each type has a cap on how many run at once:
  *
- *   ingest   hash and deflate a body or file    every thread
+ *   ingest   hash and deflate a body or file    one per CPU (all but one thread)
  *   publish  commit, sign and swap a catalog    1 (batches stay in order)
  *   scrub    re-hash every object of the store  1 (a pass takes minutes;
  *                                                  it must never hold every thread)
@@ -44,9 +45,11 @@ enum workq_type {
 #define WORKQ_THREADS_MAX 16
 
 /*
- * Start THREADS workers (0: one per online CPU, at least 2 so a scrub
- * never holds the only one, at most 4 as the old pools were; otherwise
- * 1 to WORKQ_THREADS_MAX). BASE is the loop that runs done functions;
+ * Start THREADS workers (0: one per online CPU, at least 2, at most 4
+ * as the old pools were, for ingest jobs, and one more, so that a
+ * publish, scrub or unlink job waiting on the disk never holds back a
+ * CPU's worth of hashing; otherwise 1 to WORKQ_THREADS_MAX, each of
+ * which may take ingest jobs). BASE is the loop that runs done functions;
  * NULL for command-line use, where workq_drain runs them in the caller.
  * 0, or -1 with ERR set (already started, no eventfd, a thread refused).
  */
