@@ -68,6 +68,10 @@ ADMIN (not logged, not counted)
   /admin/log        JSON list of every request so far, in arrival order:
                     {"time": epoch seconds (float) when the request arrived,
                      "done": when its answer ended (null while in flight),
+                     "last": just before the last piece of the body was
+                     written (null until then): a client that starts its
+                     next request once a body is whole does so after
+                     "last", however late this thread gets to "done",
                      "method", "path" (with query), "headers" (lowercase
                      names -> value), "status" sent, "sent": body bytes
                      sent, "port": the client's port (same port = same
@@ -171,7 +175,7 @@ class Handler(BaseHTTPRequestHandler):
     def begin(self):
         """Log and count this request; returns (entry, nth for its target)."""
         entry = {
-            "time": time.time(), "done": None, "method": self.command,
+            "time": time.time(), "done": None, "last": None, "method": self.command,
             "path": self.path,
             "headers": {k.lower(): v for k, v in self.headers.items()},
             "status": None, "sent": 0, "port": self.client_address[1],
@@ -455,6 +459,8 @@ class Handler(BaseHTTPRequestHandler):
         while off < limit:
             n = min(piece, limit - off)
             chunk = body[off:off + n]
+            if off + n >= len(body):
+                entry["last"] = time.time()
             if chunked:
                 self.wfile.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
             else:
