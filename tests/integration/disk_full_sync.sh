@@ -229,10 +229,12 @@ publisher_add "$T/in/voice.mp4"
 seq2=$PUB_SEQ
 fdone='^emberd: sync: pass done: '
 fstart='^emberd: sync: asking [0-9]+ peers? for the catalog$'
-n=$(count "$FLOG" "$fdone")
 wait_for_file_line "$FLOG" "^emberd: error: sync: catalog sequence $seq2 not installed: 1 objects missing; still serving sequence $seq1$" 30 ||
 	{ tail -n 30 "$FLOG"; fail "follower: no failed sync of sequence $seq2 within 30 s"; }
-wait_count "$FLOG" "$fdone" $((n + 1)) 10 || fail "follower: the failed pass did not end"
+# The pass that failed ends (it may have ended before n was counted, on a
+# busy machine; its own summary line says it did).
+wait_count "$FLOG" "${fdone}0 objects fetched, 1 failed; next in 1 s$" 1 60 ||
+	{ tail -n 30 "$FLOG"; fail "follower: the failed pass did not end"; }
 assert_grep "^emberd: sync $big2_sha: failed: .*$nospace" "$FLOG"
 assert_grep "${fdone}0 objects fetched, 1 failed; next in 1 s$" "$FLOG"
 used=$(quiet_used "$FST" "$FLOG" "$fstart" "$fdone")
@@ -247,10 +249,10 @@ pass "follower on a full tmpfs: 'sync ${big2_sha:0:8}…: failed: …: $(grep -m
 
 # A second failing pass: still serving.
 n=$(count "$FLOG" "$fdone")
-wait_count "$FLOG" "$fdone" $((n + 1)) 20 || {
+wait_count "$FLOG" "$fdone" $((n + 1)) 60 || {
 	tail -n 40 "$FLOG"
 	follower_alive $F
-	fail "follower: no further pass within 20 s"
+	fail "follower: no further pass within 60 s"
 }
 follower_alive $F
 [ "$(count "$FLOG" "^emberd: sync $big2_sha: failed: .*$nospace")" -ge 2 ] || { tail -n 30 "$FLOG"; fail "follower: the next pass did not fail the same way"; }
