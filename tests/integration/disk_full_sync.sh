@@ -70,6 +70,25 @@ quiet_used() {
 	fail "no quiet moment between passes in $log"
 }
 
+# quiet_leftovers DIR LOG START DONE: no_leftovers, looked at while no
+# pass runs (the next pass, a second later, makes its own temp files).
+quiet_leftovers() {
+	local dir=$1 log=$2 start=$3 done=$4 i a b c d left
+	for i in $(seq 1 600); do
+		a=$(count "$log" "$start")
+		b=$(count "$log" "$done")
+		left=$(find "$dir" \( -name '.tmp-*' -o -name '*.part' -o -name '*.part.new' \) | head -n 5)
+		c=$(count "$log" "$start")
+		d=$(count "$log" "$done")
+		if [ "$a" = "$b" ] && [ "$a" = "$c" ] && [ "$b" = "$d" ]; then
+			[ -z "$left" ] || { ls -la "$dir/objects" "$dir/crawl" 2>/dev/null; fail "left behind: $left"; }
+			return 0
+		fi
+		sleep 0.05
+	done
+	fail "no quiet moment between passes in $log"
+}
+
 # no_leftovers STORE: no temp file, no kept .part, no .part.new.
 no_leftovers() {
 	local left
@@ -166,7 +185,7 @@ assert_grep "^emberd: crawl small: fetched small.txt \(30000 bytes, sha256 $smal
 assert_grep "${pdone}1 fetched, 0 unchanged, 1 failed; next in 2 s$" "$CLOG"
 used=$(quiet_used "$CST" "$CLOG" "$pstart" "$pdone")
 [ "$used" -lt $((used0 + 1000000)) ] || { ls -la "$CST/objects" "$CST/crawl"; fail "$used bytes used on the tmpfs between passes (was $used0)"; }
-no_leftovers "$CST"
+quiet_leftovers "$CST" "$CLOG" "$pstart" "$pdone"
 curl_http -o "$T/c-small.txt" "$CU/files/small.txt" || fail "crawler: /files/small.txt not served"
 [ "$(sha256_of "$T/c-small.txt")" = "$small_sha" ] || fail "crawler: small.txt has the wrong content"
 code=$(status_of "$CU/files/big.mp4")
@@ -183,7 +202,7 @@ curl_http -o "$T/c-small.txt" "$CU/files/small.txt" || fail "crawler: /files/sma
 [ "$(sha256_of "$T/c-small.txt")" = "$small_sha" ] || fail "crawler: small.txt has the wrong content"
 used=$(quiet_used "$CST" "$CLOG" "$pstart" "$pdone")
 [ "$used" -lt $((used0 + 1000000)) ] || fail "$used bytes used after the second pass (was $used0)"
-no_leftovers "$CST"
+quiet_leftovers "$CST" "$CLOG" "$pstart" "$pdone"
 pass "the next pass fails the same way; still serving, still nothing left"
 
 # Space returns: the next pass stores the big item, and it is served.
@@ -242,7 +261,7 @@ assert_grep "^emberd: sync $big2_sha: failed: .*$nospace" "$FLOG"
 assert_grep "${fdone}0 objects fetched, 1 failed; next in 1 s$" "$FLOG"
 used=$(quiet_used "$FST" "$FLOG" "$fstart" "$fdone")
 [ "$used" -lt $((used1 + 1000000)) ] || { ls -la "$FST/objects" "$FST/crawl"; fail "follower: $used bytes used between passes (was $used1)"; }
-no_leftovers "$FST"
+quiet_leftovers "$FST" "$FLOG" "$fstart" "$fdone"
 curl_http -o "$T/f-cat.json" "$FU/catalog.json" || fail "follower: no /catalog.json"
 cmp -s "$T/f-cat.json" "$T/cat1.json" || fail "follower: does not serve its previous catalog (sequence $seq1)"
 check_served "$FU" "$T/cat1.json"
@@ -261,7 +280,7 @@ follower_alive $F
 [ "$(count "$FLOG" "^emberd: sync $big2_sha: failed: .*$nospace")" -ge 2 ] || { tail -n 30 "$FLOG"; fail "follower: the next pass did not fail the same way"; }
 curl_http -o "$T/f-cat.json" "$FU/catalog.json" || fail "follower: no /catalog.json"
 cmp -s "$T/f-cat.json" "$T/cat1.json" || fail "follower: does not serve its previous catalog"
-no_leftovers "$FST"
+quiet_leftovers "$FST" "$FLOG" "$fstart" "$fdone"
 pass "the next sync fails the same way; sequence $seq1 still served"
 
 mount -o remount,size=64m "$FST" || fail "cannot grow the tmpfs"
