@@ -27,6 +27,7 @@
 #include "publish.h"
 #include "fsutil.h"
 #include "ingest.h"
+#include "item_sources.h"
 #include "keys.h"
 #include "log.h"
 #include "minisign.h"
@@ -44,13 +45,7 @@
  * have committed them and not yet published the catalog naming them. */
 #define GC_GRACE_SECONDS 3600
 
-struct cmd_ctx {
-	struct config cfg;
-	struct store st;
-	int have_cfg, have_store;
-};
-
-static void
+void
 cmd_ctx_free(struct cmd_ctx *c)
 {
 	if (c->have_store)
@@ -59,8 +54,7 @@ cmd_ctx_free(struct cmd_ctx *c)
 		config_free(&c->cfg);
 }
 
-/* Load the config and open (or create) the store. 0 ok, 2 on error. */
-static int
+int
 cmd_ctx_open(struct cmd_ctx *c, const char *cfgpath, int create)
 {
 	char err[ERRLEN];
@@ -90,7 +84,7 @@ cmd_ctx_open(struct cmd_ctx *c, const char *cfgpath, int create)
 	return 0;
 }
 
-static int
+int
 cmd_usage(FILE *f, const char *text, int status)
 {
 	fputs(text, f);
@@ -384,7 +378,6 @@ add_check_paths(const struct add_args *a)
 static int
 add_prepare(struct cmd_ctx *c, const struct add_args *a)
 {
-	struct minisign_key key;
 	char err[ERRLEN];
 	int rc;
 
@@ -398,16 +391,10 @@ add_prepare(struct cmd_ctx *c, const struct add_args *a)
 		return 2;
 	}
 	/* Fail before importing gigabytes if the catalog cannot be signed. */
-	memset(&key, 0, sizeof(key));
-	if (minisign_key_load(c->cfg.key, &key, err, sizeof(err)) == -1) {
-		if (access(c->cfg.key, F_OK) == -1 && errno == ENOENT)
-			log_error("%s (create it with `emberd keygen -c %s`)", err,
-			    a->cfgpath);
-		else
-			log_error("%s", err);
+	if (keys_check_signer(&c->cfg, &c->st, err, sizeof(err)) == -1) {
+		log_error("%s", err);
 		return 2;
 	}
-	minisign_key_free(&key);
 	return 0;
 }
 
@@ -1035,6 +1022,19 @@ crawl_cmd_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(cc->base, NULL);
 }
 
+/* Items whose [source] left the config stay published: say so, and how
+ * to take them down. */
+static void
+crawl_cmd_orphans(struct cmd_ctx *c)
+{
+	json_t *cat = NULL;
+	char err[ERRLEN];
+
+	if (catalog_load_current(&c->st, &cat, err, sizeof(err)) == 0 && cat != NULL)
+		item_sources_warn_orphans(&c->cfg, &c->st, cat);
+	json_decref(cat);
+}
+
 int
 cmd_crawl(int argc, char **argv)
 {
@@ -1072,6 +1072,14 @@ cmd_crawl(int argc, char **argv)
 		log_error("%s: no [source] sections: nothing to crawl", cfgpath);
 		goto out;
 	}
+	/* Before any download: a pass that cannot sign is hours wasted. */
+	if (mode == SCHEDULE_CRAWL &&
+	    keys_check_signer(&c.cfg, &c.st, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (mode == SCHEDULE_CRAWL)
+		crawl_cmd_orphans(&c);
 	if ((cc.base = event_base_new()) == NULL ||
 	    workq_start(cc.base, 0, err, sizeof(err)) == -1 ||
 	    (sc = schedule_new(cc.base, &c.st, &c.cfg, err, sizeof(err))) == NULL) {

@@ -141,6 +141,7 @@ static const struct config_keydef config_keys[] = {
 	    CF(follow_interval), 0 },
 	{ CONFIG_S_FOLLOW, "tls_verify", CONFIG_T_BOOL, 0,
 	    CF(follow_tls_verify), 0 },
+	{ CONFIG_S_FOLLOW, "purge", CONFIG_T_BOOL, 0, CF(follow_purge), 0 },
 };
 
 #define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))

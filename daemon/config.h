@@ -75,6 +75,7 @@ struct config {
 	size_t n_follow_peers;
 	uint64_t follow_interval;	/* default 1h */
 	int follow_tls_verify;		/* default 1 */
+	int follow_purge;		/* default 0: objects that left go one sync later */
 };
 
 /*

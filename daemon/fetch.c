@@ -98,13 +98,6 @@ struct fetch {
 	char etag[200];
 };
 
-static int
-cmd_usage(FILE *f, const char *text, int status)
-{
-	fputs(text, f);
-	return status;
-}
-
 static double
 now_s(void)
 {

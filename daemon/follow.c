@@ -42,6 +42,7 @@ struct follower {
 	struct follow_get *gets;
 	unsigned pending;		/* gets out */
 	uint64_t held;			/* the sequence this mirror serves */
+	int purge;			/* [follow] purge of this pass */
 };
 
 static char *
@@ -103,14 +104,35 @@ follower_missing(struct follower *f)
 	return missing;
 }
 
-/* Install the publisher's files as they are, then drop what left. */
+/* Add the object ids of CAT's items to SET. */
+static void
+follower_keep(json_t *set, json_t *cat)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(cat, "items"), i, v) {
+		const char *h = json_string_value(json_object_get(v, "sha256"));
+		if (h != NULL)
+			json_object_set_new(set, h, json_true());
+	}
+}
+
+/*
+ * Install the publisher's files as they are, then collect: objects that
+ * neither the new catalog nor (without [follow] purge) the one it
+ * replaces lists. So an item the publisher took out is never served
+ * again from the moment the new catalog is in, and its bytes go now with
+ * purge, else at the next sync (a publisher's mistaken `rm` undone by
+ * then costs no download).
+ */
 static void
 follower_install(struct follower *f)
 {
 	const struct peer *b = f->ps.best;
 	char err[ERRLEN];
-	json_t *set, *v;
-	size_t i, removed = 0;
+	json_t *set, *v, *held = NULL;
+	size_t removed = 0;
 	const char *hex;
 	void *tmp;
 
@@ -119,6 +141,8 @@ follower_install(struct follower *f)
 		f->totals.failed++;
 		return;
 	}
+	if (!f->purge && catalog_load_current(f->st, &held, err, sizeof(err)) == -1)
+		held = NULL;
 	if (b->seq > store_current_seq(f->st)) {
 		if (catalog_install(f->st, b->seq, b->cat, b->cat_len, b->sig, b->sig_len,
 		    err, sizeof(err)) == -1) {
@@ -134,13 +158,10 @@ follower_install(struct follower *f)
 	} else
 		log_info("sync: up to date at catalog sequence %llu",
 		    (unsigned long long)b->seq);
-	/* Objects no longer listed: what `emberd gc` would remove. */
 	if ((set = json_object()) != NULL) {
-		json_array_foreach(json_object_get(b->json, "items"), i, v) {
-			const char *h = json_string_value(json_object_get(v, "sha256"));
-			if (h != NULL)
-				json_object_set_new(set, h, json_true());
-		}
+		follower_keep(set, b->json);
+		if (held != NULL)
+			follower_keep(set, held);
 		if (store_foreach_object(f->st, follow_mark_unlisted, set, err,
 		    sizeof(err)) == 0) {
 			json_object_foreach_safe(set, tmp, hex, v) {
@@ -151,9 +172,10 @@ follower_install(struct follower *f)
 		json_decref(set);
 	}
 	store_unlock(f->st);
+	json_decref(held);
 	if (removed > 0)
 		log_info("sync: removed %zu objects that left the catalog", removed);
-	catalog_prune(f->st, 2);
+	catalog_prune(f->st, f->purge ? 1 : 2);
 }
 
 static void
@@ -286,6 +308,7 @@ follower_pass(struct follower *f, const struct config *cfg, crawl_done_fn done,
 	f->done_arg = arg;
 	/* The config may be reloaded while the pass runs. */
 	crawl_options_init(&f->opt, cfg);
+	f->purge = cfg->follow_purge;
 	f->opt.proxy = f->proxy = xstrdup(cfg->crawl_proxy);
 	f->opt.user_agent = f->user_agent = xstrdup(cfg->crawl_user_agent);
 	f->gets = calloc(2 * n + 1, sizeof(*f->gets));

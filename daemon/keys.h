@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "minisign.h"
+#include "store.h"
 
 /* 0, or -1 with ERR naming the config or key file at fault. */
 int keys_public(const struct config *cfg, struct minisign_pubkey *pk, char *err,
@@ -18,6 +19,17 @@ int keys_public(const struct config *cfg, struct minisign_pubkey *pk, char *err,
 /* The same as text: *B64 the "RW..." line for `minisign -P`, *FILE the
  * .pub file's text; both malloc'd. 0, or -1 with ERR. */
 int keys_public_text(const struct config *cfg, char **b64, char **file, char *err,
+    size_t errlen);
+
+/*
+ * Before a publisher downloads or imports anything: can it sign? The key
+ * [mirror] key must exist (else the message says to run `emberd keygen
+ * -c CONFIG`), be readable, be the running user's with mode 0600, and be
+ * the key that signed the store's current catalog, if there is one (a
+ * catalog signed by another key would be refused by every follower).
+ * 0, or -1 with ERR.
+ */
+int keys_check_signer(const struct config *cfg, const struct store *st, char *err,
     size_t errlen);
 
 #endif

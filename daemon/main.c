@@ -24,7 +24,9 @@ static const char usage[] =
     "  add    -c FILE [--name NAME] [--type MIME] PATH...   import local files\n"
     "  ls     -c FILE [--json]       list the catalog\n"
     "  verify -c FILE                re-hash every object; quarantine bad ones\n"
-    "  gc     -c FILE                remove objects no catalog item references\n"
+    "  gc     -c FILE [--now]        remove objects no catalog item references\n"
+    "  rm     -c FILE [--purge] NAME...  take items out of the catalog (takedown)\n"
+    "  publish -c FILE               sign the catalog again with the config's settings\n"
     "  keygen -c FILE                create the publisher key; print the public key\n"
     "  run    -c FILE                serve the mirror over HTTPS/HTTP (foreground)\n"
     "  crawl  -c FILE                one crawl, or one sync from peers ([follow]), then exit\n"
@@ -48,6 +50,8 @@ main(int argc, char **argv)
 		{ "run", cmd_run },
 		{ "crawl", cmd_crawl },
 		{ "fetch", cmd_fetch },
+		{ "rm", cmd_rm },
+		{ "publish", cmd_publish },
 	};
 	size_t i;
 

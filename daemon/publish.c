@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -93,14 +94,110 @@ publish_change(json_t **cat, const struct minisign_key *key,
 	return changed;
 }
 
+/* Take E's names out of CAT: 1 changed, 0 nothing to take, -2 refused
+ * or -1 out of memory (ERR says which). */
+static int
+publish_remove(json_t *cat, const struct publish_edit *e, json_t **gone, char *err,
+    size_t errlen)
+{
+	json_t *items = json_object_get(cat, "items"), *v;
+	size_t i, k;
+
+	for (k = 0; k < e->n_remove; k++) {
+		if (catalog_find_item(cat, e->remove[k]) == NULL) {
+			snprintf(err, errlen, "no item named '%s' in the catalog (sequence %lld); "
+			    "`emberd ls` lists them", e->remove[k],
+			    (long long)json_integer_value(json_object_get(cat, "sequence")));
+			return -2;
+		}
+	}
+	if (e->n_remove == 0)
+		return 0;
+	if ((*gone = json_array()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = json_array_size(items); i-- > 0; ) {
+		v = json_array_get(items, i);
+		for (k = 0; k < e->n_remove; k++) {
+			if (strcmp(json_string_value(json_object_get(v, "name")), e->remove[k]) == 0)
+				break;
+		}
+		if (k == e->n_remove)
+			continue;
+		json_array_append(*gone, json_object_get(v, "sha256"));
+		json_array_remove(items, i);
+	}
+	if (json_array_size(items) == 0) {
+		snprintf(err, errlen, "that would take out the catalog's last item: a catalog "
+		    "with nothing in it is not published; add what replaces it first");
+		return -2;
+	}
+	return 1;
+}
+
+/* Delete the objects of GONE that no item of CAT still names; the ids
+ * deleted go to RES. The caller holds the store lock. */
+static void
+publish_purge(struct store *st, json_t *cat, json_t *gone, struct publish_result *res)
+{
+	json_t *v, *w;
+	size_t i, k;
+	char *path;
+	struct stat sb;
+
+	if ((res->purged = json_array()) == NULL)
+		return;
+	json_array_foreach(gone, i, v) {
+		const char *hex = json_string_value(v);
+		int named = 0;
+		json_array_foreach(json_object_get(cat, "items"), k, w)
+			named |= strcmp(json_string_value(json_object_get(w, "sha256")), hex) == 0;
+		if (named || !store_has_object(st, hex))
+			continue;
+		if ((path = store_object_path(st, hex)) != NULL && stat(path, &sb) == 0)
+			res->purged_bytes += (uint64_t)sb.st_size;
+		free(path);
+		if (store_remove_object(st, hex) == 0)
+			json_array_append(res->purged, v);
+	}
+}
+
+void
+publish_result_free(struct publish_result *res)
+{
+	json_decref(res->purged);
+	res->purged = NULL;
+}
+
+static int
+publish_txn(struct store *st, const struct publish_settings *s,
+    struct ingest **ins, size_t n_ins, struct publish_item *items, size_t n,
+    const struct publish_edit *e, struct publish_result *res, char *err, size_t errlen);
+
 int
 publish_apply(struct store *st, const struct publish_settings *s,
     struct ingest **ins, size_t n_ins, struct publish_item *items, size_t n,
     struct publish_result *res, char *err, size_t errlen)
 {
+	return publish_txn(st, s, ins, n_ins, items, n, NULL, res, err, errlen);
+}
+
+int
+publish_edit_apply(struct store *st, const struct publish_settings *s,
+    const struct publish_edit *e, struct publish_result *res, char *err, size_t errlen)
+{
+	return publish_txn(st, s, NULL, 0, NULL, 0, e, res, err, errlen);
+}
+
+static int
+publish_txn(struct store *st, const struct publish_settings *s,
+    struct ingest **ins, size_t n_ins, struct publish_item *items, size_t n,
+    const struct publish_edit *e, struct publish_result *res, char *err, size_t errlen)
+{
 	struct minisign_key key;
-	json_t *cat = NULL;
-	int locked = 0, changed, rc = -1;
+	json_t *cat = NULL, *gone = NULL;
+	int locked = 0, changed, removed = 0, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	memset(&key, 0, sizeof(key));
@@ -114,16 +211,30 @@ publish_apply(struct store *st, const struct publish_settings *s,
 	if ((n_ins > 0 && ingest_commit(st, ins, n_ins, err, errlen) == -1) ||
 	    catalog_load_current(st, &cat, err, errlen) == -1)
 		goto out;
+	if (e != NULL && e->n_remove > 0 && cat == NULL) {
+		snprintf(err, errlen, "no catalog published yet: nothing to take out");
+		res->refused = 1;
+		goto out;
+	}
+	if (e != NULL && cat != NULL &&
+	    (removed = publish_remove(cat, e, &gone, err, errlen)) < 0) {
+		res->refused = removed == -2;
+		goto out;
+	}
 	if ((changed = publish_change(&cat, &key, s, items, n)) == -1) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	changed |= removed || (e != NULL && e->force);
 	if (changed && catalog_publish(st, cat, &key, err, errlen) == -1)
 		goto out;
+	if (e != NULL && e->purge && gone != NULL)
+		publish_purge(st, cat, gone, res);
 	store_unlock(st);
 	locked = 0;
+	/* A takedown leaves no older catalog naming what it took down. */
 	if (changed)
-		catalog_prune(st, 2);
+		catalog_prune(st, e != NULL && e->purge ? 1 : 2);
 	res->changed = changed;
 	res->sequence = (long long)json_integer_value(json_object_get(cat, "sequence"));
 	res->items = json_array_size(json_object_get(cat, "items"));
@@ -131,6 +242,7 @@ publish_apply(struct store *st, const struct publish_settings *s,
 out:
 	if (locked)
 		store_unlock(st);
+	json_decref(gone);
 	json_decref(cat);
 	minisign_key_free(&key);
 	return rc;

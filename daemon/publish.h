@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "ingest.h"
 #include "store.h"
@@ -41,6 +43,19 @@ struct publish_result {
 	int changed;		/* a new catalog was signed */
 	long long sequence;	/* of the current catalog */
 	size_t items;		/* in the current catalog */
+	int refused;		/* -1 because the request was wrong (exit 2), not the store */
+	json_t *purged;		/* publish_edit with purge: the object ids deleted */
+	uint64_t purged_bytes;
+};
+
+/* What `rm` and `publish` ask of the catalog besides new items. */
+struct publish_edit {
+	char *const *remove;	/* item names to take out; each must be there */
+	size_t n_remove;
+	int purge;		/* and delete their objects, unless another item
+				 * still names the same content, and every older
+				 * catalog that lists them */
+	int force;		/* sign even when nothing differs (`publish`) */
 };
 
 /*
@@ -56,5 +71,15 @@ struct publish_result {
 int publish_apply(struct store *st, const struct publish_settings *s,
     struct ingest **ins, size_t n_ins, struct publish_item *items, size_t n,
     struct publish_result *res, char *err, size_t errlen);
+
+/*
+ * The same transaction for E: removals are checked against the catalog
+ * under the lock, and a name it lacks, or taking out its last item,
+ * refuses the whole edit (res->refused, nothing changed). 0 or -1.
+ */
+int publish_edit_apply(struct store *st, const struct publish_settings *s,
+    const struct publish_edit *e, struct publish_result *res, char *err, size_t errlen);
+
+void publish_result_free(struct publish_result *res);
 
 #endif

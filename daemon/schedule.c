@@ -36,6 +36,7 @@ struct schedule {
 	int settings_again;		/* reloaded while a job was out: after it */
 	int pass_wanted;		/* a pass was due while a job was out */
 	int key_warned;			/* said once that there is no key */
+	char *sources_key;		/* the [source]s of the last pass (ids, URLs) */
 	schedule_done_fn done;
 	void *arg;
 };
@@ -115,6 +116,29 @@ schedule_pass_done(void *arg, const struct crawl_totals *ct)
 		sc->done(sc->arg, &t);
 }
 
+/* The config's [source] ids and URLs as one string: a reload that
+ * changes it brings sources the last pass did not crawl. */
+static char *
+schedule_sources_key(const struct config *cfg)
+{
+	char *key = NULL;
+	size_t len = 0, i, k;
+	FILE *f = open_memstream(&key, &len);
+
+	if (f == NULL)
+		return NULL;
+	for (i = 0; i < cfg->n_sources; i++) {
+		fprintf(f, "%s\n", cfg->sources[i].id);
+		for (k = 0; k < cfg->sources[i].n_urls; k++)
+			fprintf(f, " %s\n", cfg->sources[i].urls[k]);
+	}
+	if (fclose(f) != 0) {
+		free(key);
+		return NULL;
+	}
+	return key;
+}
+
 /* Start a pass with the config as it is now. -1 with ERR if it cannot. */
 static int
 schedule_pass(struct schedule *sc, char *err, size_t errlen)
@@ -127,6 +151,8 @@ schedule_pass(struct schedule *sc, char *err, size_t errlen)
 		return follower_pass(sc->follower, sc->cfg, schedule_pass_done, sc, err,
 		    errlen);
 	case SCHEDULE_CRAWL:
+		free(sc->sources_key);
+		sc->sources_key = schedule_sources_key(sc->cfg);
 		crawl_options_init(&opt, sc->cfg);
 		if (publish_settings_init(&ps, sc->cfg) == -1) {
 			snprintf(err, errlen, "out of memory");
@@ -344,6 +370,17 @@ schedule_settings(struct schedule *sc)
 	}
 }
 
+static int
+schedule_sources_changed(const struct schedule *sc)
+{
+	char *now = schedule_sources_key(sc->cfg);
+	int changed = now != NULL && sc->sources_key != NULL &&
+	    strcmp(now, sc->sources_key) != 0;
+
+	free(now);
+	return changed;
+}
+
 void
 schedule_reload(struct schedule *sc)
 {
@@ -357,9 +394,19 @@ schedule_reload(struct schedule *sc)
 		else
 			schedule_settings(sc);
 	}
-	if (sc->ev_pass == NULL ||
-	    schedule_mode(sc->cfg, NULL) == SCHEDULE_NONE || schedule_busy(sc) ||
-	    evtimer_pending(sc->ev_pass, NULL))
+	if (sc->ev_pass == NULL || schedule_mode(sc->cfg, NULL) == SCHEDULE_NONE)
+		return;
+	/* New or changed [source]s are crawled now, not an interval later. */
+	if (schedule_mode(sc->cfg, NULL) == SCHEDULE_CRAWL &&
+	    schedule_sources_changed(sc)) {
+		log_info("reload: the [source] sections changed: crawling now");
+		if (schedule_busy(sc))
+			sc->refetch_wanted = 1;
+		else
+			schedule_arm(sc, 0);
+		return;
+	}
+	if (schedule_busy(sc) || evtimer_pending(sc->ev_pass, NULL))
 		return;
 	schedule_arm(sc, 0);
 }
@@ -386,5 +433,6 @@ schedule_free(struct schedule *sc)
 	follower_free(sc->follower);
 	if (sc->ev_pass != NULL)
 		event_free(sc->ev_pass);
+	free(sc->sources_key);
 	free(sc);
 }

@@ -941,7 +941,9 @@ server_setup_store(struct server *s)
 		return -1;
 	}
 	s->store_open = 1;
-	if (keys_public_text(&s->cfg, &s->pubkey_b64, &s->pubkey_file, err,
+	if (store_run_lock(&s->st, err, sizeof(err)) == -1 ||
+	    (!s->cfg.follow && keys_check_signer(&s->cfg, &s->st, err, sizeof(err)) == -1) ||
+	    keys_public_text(&s->cfg, &s->pubkey_b64, &s->pubkey_file, err,
 	    sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +129,26 @@ store_unpublished(uint64_t seq, uint64_t current, unsigned arg)
 	return seq > current;
 }
 
+/* 1 with ERR when ROOT's parent folder does not exist. */
+static int
+store_parent_missing(const char *root, char *err, size_t errlen)
+{
+	struct stat sb;
+	char *copy = strdup(root), *parent;
+	int missing = 0;
+
+	if (copy == NULL)
+		return 0;
+	parent = dirname(copy);
+	if (stat(parent, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "store '%s': its parent folder '%s' does not exist "
+		    "(create it, or correct [mirror] store)", root, parent);
+		missing = 1;
+	}
+	free(copy);
+	return missing;
+}
+
 int
 store_open(struct store *st, const char *root, int create, char *err, size_t errlen)
 {
@@ -136,6 +157,7 @@ store_open(struct store *st, const char *root, int create, char *err, size_t err
 
 	memset(st, 0, sizeof(*st));
 	st->lock_fd = -1;
+	st->run_fd = -1;
 	if ((st->root = strdup(root)) == NULL ||
 	    (st->objects = fsutil_join(root, "objects")) == NULL ||
 	    (st->catalogs = fsutil_join(root, "catalogs")) == NULL ||
@@ -149,6 +171,10 @@ store_open(struct store *st, const char *root, int create, char *err, size_t err
 			snprintf(err, errlen, "store '%s': %s", root, strerror(errno));
 			goto fail;
 		}
+		/* A typo in [mirror] store must not grow a tree of folders
+		 * somewhere unexpected: only the store's own folder is made. */
+		if (store_parent_missing(root, err, errlen))
+			goto fail;
 	} else if (!S_ISDIR(sb.st_mode)) {
 		snprintf(err, errlen, "store '%s': not a folder", root);
 		goto fail;
@@ -195,6 +221,9 @@ store_close(struct store *st)
 	if (st->lock_fd != -1)
 		close(st->lock_fd);
 	st->lock_fd = -1;
+	if (st->run_fd != -1)
+		close(st->run_fd);	/* releases the flock; the file stays */
+	st->run_fd = -1;
 	st->locked = 0;
 	store_free_paths(st);
 }
@@ -690,4 +719,51 @@ out:
 	store_check_end(&c);
 	free(path);
 	return rc;
+}
+
+/*
+ * STORE/run.lock: held (flock) for the life of `emberd run`, so that two
+ * servers never crawl, sign and collect one store at once. The lock is
+ * the kernel's and dies with the process, so it cannot go stale as a pid
+ * file does; the pid written in it is only for the message.
+ */
+int
+store_run_lock(struct store *st, char *err, size_t errlen)
+{
+	char *path, buf[32];
+	ssize_t n;
+	int fd, pid_written;
+
+	if ((path = fsutil_join(st->root, "run.lock")) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		snprintf(err, errlen, "store '%s': %s: %s", st->root, path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		int e = errno;
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (e == EWOULDBLOCK)
+			snprintf(err, errlen, "store '%s' is in use by another emberd run "
+			    "(pid %s, lock %s): stop it first", st->root,
+			    buf[0] != '\0' ? buf : "unknown", path);
+		else
+			snprintf(err, errlen, "store '%s': cannot lock %s: %s", st->root, path,
+			    strerror(e));
+		close(fd);
+		free(path);
+		return -1;
+	}
+	/* The lock holds without the pid; only a message would lack it. */
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	pid_written = ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) == n;
+	(void)pid_written;
+	free(path);
+	st->run_fd = fd;
+	return 0;
 }

@@ -7,6 +7,7 @@
  *   STORE/current            symlink to catalogs/SEQ: the one served
  *   STORE/quarantine/        objects that failed a re-hash
  *   STORE/lock               serialises writers (flock)
+ *   STORE/run.lock           held by the one `emberd run` of the store
  *
  * The trailer is the metadata JSON (size, encoding, the stored bytes'
  * SHA-256, SHA-1 torrent pieces), its length as 8 bytes little-endian,
@@ -32,6 +33,7 @@ struct store {
 	char *catalogs;
 	char *quarantine;
 	int lock_fd;
+	int run_fd;		/* store_run_lock(), or -1 */
 	int lock_errno;		/* why lock_fd could not be opened (read-only use) */
 	int locked;
 };
@@ -56,6 +58,10 @@ struct object_meta {
  * the current one. */
 int store_open(struct store *st, const char *root, int create, char *err, size_t errlen);
 void store_close(struct store *st);
+
+/* Take STORE/run.lock for the life of the process (until store_close).
+ * -1 with ERR naming the pid of the `emberd run` that holds it. */
+int store_run_lock(struct store *st, char *err, size_t errlen);
 
 /* Exclusive writer lock: objects commits, catalog publishing, gc and
  * verify hold it; streaming ingest does not. Blocks. */

@@ -7,7 +7,7 @@ assert_grep '^usage: emberd' "$T/out"
 [ ! -s "$T/err" ] || fail "--help wrote to stderr"
 expect_exit 0 "$EMBERD" --version
 assert_grep '^emberd [0-9]+\.[0-9]+' "$T/out"
-for c in add ls verify gc keygen; do
+for c in add ls verify gc keygen rm publish run crawl; do
 	expect_exit 0 "$EMBERD" "$c" --help
 	assert_grep "^usage: emberd $c" "$T/out"
 done
