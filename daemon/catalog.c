@@ -1,8 +1,10 @@
 /*
  * The catalog's life: build and edit it (items, mirrors), parse and
- * validate untrusted catalog bytes, load the one STORE/current names,
- * publish a signed new one with an atomic swap of `current`, and prune old
- * ones. The format and the on-disk layout are described in catalog.h.
+ * validate untrusted catalog bytes (its times and digests included),
+ * load the one STORE/current names, publish a signed new one, chained to
+ * the one it replaces and valid until its expiry, with an atomic swap of
+ * `current`, and prune old ones. The format and the on-disk layout are
+ * described in catalog.h.
  */
 
 #include "catalog.h"
@@ -17,7 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "fsutil.h"
+#include "hexutil.h"
 #include "names.h"
 
 void
@@ -28,6 +33,87 @@ catalog_time(int64_t t, char out[32])
 
 	gmtime_r(&tt, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Days from 1970-01-01 to Y-M-D of the proleptic Gregorian calendar
+ * (H. Hinnant's days_from_civil): no timegm, so no time zone matters. */
+static int64_t
+catalog_days(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* N digits at S as a number, or -1 when one is not a digit. */
+static int
+catalog_digits(const char *s, unsigned n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+int
+catalog_time_parse(const char *s, int64_t *t)
+{
+	static const unsigned char mdays[12] = {
+		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	int y, mo, d, h, mi, se;
+
+	/* The one form catalog_time writes: anything else (offsets,
+	 * fractions, lowercase, a missing Z) is not ours. */
+	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+		return -1;
+	y = catalog_digits(s, 4);
+	mo = catalog_digits(s + 5, 2);
+	d = catalog_digits(s + 8, 2);
+	h = catalog_digits(s + 11, 2);
+	mi = catalog_digits(s + 14, 2);
+	se = catalog_digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59)
+		return -1;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return -1;
+	*t = catalog_days(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+	return 0;
+}
+
+int
+catalog_expires(const json_t *cat, int64_t *t)
+{
+	const char *s = json_string_value(json_object_get(cat, "expires"));
+
+	return s != NULL && catalog_time_parse(s, t) == 0;
+}
+
+void
+catalog_digest(const char *buf, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	/* SHA-256 over a buffer fails only without memory; an empty digest
+	 * then matches nothing. */
+	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+		out[0] = '\0';
+		return;
+	}
+	hex_encode(md, 32, out);
 }
 
 json_t *
@@ -93,6 +179,29 @@ catalog_is_url(const char *s)
 	return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
 }
 
+/* The optional "expires" and "previous": absent, or well-formed. A
+ * reader decides freshness on the first, so it must mean one instant. */
+static int
+catalog_check_chain(json_t *cat, char *err, size_t errlen)
+{
+	json_t *v;
+	const char *s;
+	int64_t t;
+
+	if ((v = json_object_get(cat, "expires")) != NULL &&
+	    ((s = json_string_value(v)) == NULL || catalog_time_parse(s, &t) == -1)) {
+		snprintf(err, errlen, "catalog: expires is not a time like "
+		    "2026-11-28T12:00:00Z");
+		return -1;
+	}
+	if ((v = json_object_get(cat, "previous")) != NULL &&
+	    ((s = json_string_value(v)) == NULL || !name_is_sha256_hex(s, strlen(s)))) {
+		snprintf(err, errlen, "catalog: previous is not 64 lowercase hex digits");
+		return -1;
+	}
+	return 0;
+}
+
 json_t *
 catalog_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
@@ -126,6 +235,8 @@ catalog_parse(const char *buf, size_t len, char *err, size_t errlen)
 		snprintf(err, errlen, "catalog: bad publisher, sequence, mirrors or items");
 		goto fail;
 	}
+	if (catalog_check_chain(cat, err, errlen) == -1)
+		goto fail;
 	json_array_foreach(mirrors, i, v) {
 		if (!json_is_string(v) || !catalog_is_url(json_string_value(v))) {
 			snprintf(err, errlen, "catalog: mirror %zu is not an http(s) URL", i);
@@ -312,12 +423,77 @@ out:
 	return rc;
 }
 
+/*
+ * CAT's keys in the order docs/protocol.md gives (the fields a reader
+ * looks at first come first, the items last), then any others as they
+ * were: a new object sharing CAT's values, or NULL.
+ */
+static json_t *
+catalog_ordered(json_t *cat)
+{
+	static const char *const order[] = {
+		"version", "publisher", "name", "description", "generated", "expires",
+		"sequence", "previous", "mirrors", "items"
+	};
+	json_t *out = json_object(), *v;
+	const char *k;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if ((v = json_object_get(cat, order[i])) != NULL &&
+		    json_object_set(out, order[i], v) == -1)
+			goto fail;
+	json_object_foreach(cat, k, v) {
+		if (json_object_get(out, k) == NULL && json_object_set(out, k, v) == -1)
+			goto fail;
+	}
+	return out;
+fail:
+	json_decref(out);
+	return NULL;
+}
+
+/* Set CAT's "previous" to the digest of the catalog.json current/ holds,
+ * or remove it when there is none: the chain a follower checks. */
+static int
+catalog_chain(const struct store *st, json_t *cat, char *err, size_t errlen)
+{
+	char *path, *buf, hex[65];
+	size_t len;
+
+	if ((path = catalog_current_path(st, "catalog.json")) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (fsutil_read_file(path, CATALOG_MAX_BYTES, &buf, &len) == -1) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			free(path);
+			return -1;
+		}
+		free(path);
+		json_object_del(cat, "previous");
+		return 0;
+	}
+	free(path);
+	catalog_digest(buf, len, hex);
+	free(buf);
+	if (json_object_set_new(cat, "previous", json_string(hex)) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int
 catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
-    char *err, size_t errlen)
+    uint64_t validity, char *err, size_t errlen)
 {
-	char keyid[17], when[32], trusted[256];
+	char keyid[17], when[32], until[32], trusted[256];
 	char *json = NULL, *sig = NULL;
+	json_t *out = NULL;
 	json_int_t seq;
 	int64_t now = (int64_t)time(NULL);
 	int rc = -1;
@@ -326,12 +502,17 @@ catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
 	/* Never reuse a number another catalog in the store already had. */
 	if ((uint64_t)seq <= store_current_seq(st))
 		seq = (json_int_t)store_current_seq(st) + 1;
+	if (catalog_chain(st, cat, err, errlen) == -1)
+		goto out;
 	minisign_keyid_hex(key->id, keyid);
 	catalog_time(now, when);
+	catalog_time(now + (int64_t)validity, until);
 	json_object_set_new(cat, "sequence", json_integer(seq));
 	json_object_set_new(cat, "generated", json_string(when));
+	json_object_set_new(cat, "expires", json_string(until));
 	json_object_set_new(cat, "publisher", json_string(keyid));
-	if ((json = json_dumps(cat, JSON_COMPACT)) == NULL) {
+	if ((out = catalog_ordered(cat)) == NULL ||
+	    (json = json_dumps(out, JSON_COMPACT)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -339,8 +520,10 @@ catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
 		/* A trailing newline keeps the file friendly to cat and diff. */
 		size_t n = strlen(json);
 		char *j2 = realloc(json, n + 2);
-		if (j2 == NULL)
+		if (j2 == NULL) {
+			snprintf(err, errlen, "out of memory");
 			goto out;
+		}
 		json = j2;
 		json[n] = '\n';
 		json[n + 1] = '\0';
@@ -357,6 +540,7 @@ catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
 	catalog_prune(st, 2);
 	rc = 0;
 out:
+	json_decref(out);
 	free(json);
 	free(sig);
 	return rc;

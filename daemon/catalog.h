@@ -26,7 +26,8 @@
 json_t *catalog_new(const char *name, const char *publisher);
 
 /* Strictly parse and validate catalog bytes (untrusted: peers send them).
- * NULL with err set when malformed. */
+ * The optional "expires" must be a time as catalog_time writes it and
+ * "previous" 64 lowercase hex digits. NULL with err set when malformed. */
 json_t *catalog_parse(const char *buf, size_t len, char *err, size_t errlen);
 
 /* The current catalog of the store: 0 and *out NULL when none yet. */
@@ -47,12 +48,15 @@ int catalog_put_item(json_t *cat, const char *name, const char *sha256,
     uint64_t size, const char *type, const char *source, const char *fetched);
 
 /*
- * Publish CAT: sequence + 1, generated = now, publisher = KEY's id; write
+ * Publish CAT: sequence + 1, generated = now, expires = now + VALIDITY
+ * seconds, previous = the SHA-256 of the catalog.json current/ holds (no
+ * "previous" when there is none), publisher = KEY's id; write
  * catalog.json and its signature to catalogs/SEQ/, fsync, swap current.
+ * Costs one more read of the current catalog's bytes for the digest.
  * The caller holds store_lock().
  */
 int catalog_publish(struct store *st, json_t *cat, const struct minisign_key *key,
-    char *err, size_t errlen);
+    uint64_t validity, char *err, size_t errlen);
 
 /*
  * Make JSON and SIG (a catalog and its signature, exactly these bytes) the
@@ -65,6 +69,18 @@ int catalog_install(struct store *st, uint64_t seq, const char *json, size_t jle
 
 /* "2026-11-28T12:00:00Z" for T. */
 void catalog_time(int64_t t, char out[32]);
+
+/* The inverse of catalog_time, strictly: exactly YYYY-MM-DDTHH:MM:SSZ,
+ * UTC, year 1970 to 9999, a real date, seconds 00 to 59. 0 with *T, or
+ * -1. No I/O, no locale, no time zone. */
+int catalog_time_parse(const char *s, int64_t *t);
+
+/* CAT's "expires" in Unix seconds in *T: 1, or 0 when it has none
+ * (catalogs of earlier versions; a parsed catalog's value was checked). */
+int catalog_expires(const json_t *cat, int64_t *t);
+
+/* Lowercase hex SHA-256 of LEN bytes at BUF: what "previous" holds. */
+void catalog_digest(const char *buf, size_t len, char out[65]);
 
 /* Remove published catalogs older than the current one, keeping KEEP. */
 void catalog_prune(struct store *st, unsigned keep);

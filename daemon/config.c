@@ -50,6 +50,9 @@
 #define CONFIG_MAX_FILE		(1024 * 1024)
 #define CONFIG_CONNS_MAX	1000000
 #define CONFIG_SHOW_MAX		64	/* of a quoted value in a message */
+/* A catalog valid for less than a minute would expire before followers
+ * could fetch it; a minute still lets tests watch a renewal happen. */
+#define CONFIG_VALIDITY_MIN	60
 
 enum config_section {
 	CONFIG_S_NONE,
@@ -76,6 +79,7 @@ enum config_type {
 	CONFIG_T_PROXY,		/* http(s) or socks */
 	CONFIG_T_BOOL,
 	CONFIG_T_DURATION,
+	CONFIG_T_VALIDITY,	/* a duration of CONFIG_VALIDITY_MIN or more */
 	CONFIG_T_SIZE,
 	CONFIG_T_COUNT,		/* 1..CONFIG_COUNT_MAX */
 	CONFIG_T_CONNS,		/* 2..CONFIG_CONNS_MAX */
@@ -111,6 +115,7 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "access_log", CONFIG_T_BOOL, 0, CF(access_log), 0 },
 	{ CONFIG_S_MIRROR, "scrub_interval", CONFIG_T_DURATION, 0,
 	    CF(scrub_interval), 0 },
+	{ CONFIG_S_MIRROR, "expires", CONFIG_T_VALIDITY, 0, CF(expires), 0 },
 	{ CONFIG_S_MIRROR, "max_connections", CONFIG_T_CONNS, 0,
 	    CF(max_connections), 0 },
 	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
@@ -433,6 +438,12 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 		if (config_parse_duration(v, field) == -1)
 			return config_bad(p, kd, v, "duration",
 			    "use seconds or e.g. 30s, 30m, 6h, 2d");
+		return 0;
+	case CONFIG_T_VALIDITY:
+		if (config_parse_duration(v, &u) == -1 || u < CONFIG_VALIDITY_MIN)
+			return config_bad(p, kd, v, "validity",
+			    "use 1m or more, e.g. 90s, 12h, 30d");
+		*(uint64_t *)field = u;
 		return 0;
 	case CONFIG_T_SIZE:
 		/* 0 would refuse every download. */
@@ -811,6 +822,7 @@ config_parse_text(const char *text, size_t len, const char *file,
 	p.closed = 1;
 
 	cfg->scrub_interval = 24 * 60 * 60;
+	cfg->expires = 30 * 24 * 60 * 60;
 	cfg->crawl_interval = 6 * 60 * 60;
 	cfg->crawl_concurrency = 8;
 	cfg->crawl_per_host = 2;

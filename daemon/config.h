@@ -44,6 +44,7 @@ struct config {
 	int log_addresses;	/* default 0 */
 	int access_log;		/* default 1: a log line per request */
 	uint64_t scrub_interval;	/* default 24h */
+	uint64_t expires;		/* default 30d, at least 1m: a catalog's validity */
 	unsigned max_connections;	/* default 4096, 2..1000000 (less if RLIMIT_NOFILE is lower) */
 
 	/* [https] */

@@ -531,10 +531,18 @@ fetch_choose(struct fetch *f)
 	}
 	fetch_catalogs(f);
 	f->rc = 1;
-	if (peers_choose(&f->ps, &a->pk, 0) == -1) {
+	if (peers_choose(&f->ps, &a->pk, 0, (int64_t)time(NULL)) == -1) {
 		for (i = 0; i < f->ps.n; i++)
 			log_warn("fetch: mirror %s: %s", f->ps.p[i].base, f->ps.p[i].why);
-		log_error("fetch: no mirror gave a catalog signed by key %s", a->keyid);
+		if (f->ps.stale != NULL) {
+			char when[32];
+			catalog_time(f->ps.stale->expires, when);
+			log_error("fetch: no mirror gave a current catalog signed by key %s: the "
+			    "newest, sequence %llu from %s, expired at %s; refusing stale data",
+			    a->keyid, (unsigned long long)f->ps.stale->seq, f->ps.stale->base,
+			    when);
+		} else
+			log_error("fetch: no mirror gave a catalog signed by key %s", a->keyid);
 		return -1;
 	}
 	for (i = 0; i < f->ps.n; i++)

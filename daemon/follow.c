@@ -1,8 +1,10 @@
 /*
  * Follower mode (follow.h): one sync pass at a time, from asking the
  * peers for the catalog to installing the publisher's files once every
- * object is in the store. Which catalog and which peers first is
- * peers.c's; the transfers are the crawler's.
+ * object is in the store, with what the "previous" chain and the held
+ * catalog's expiry tell on the way (forks, gaps, a stale mirror). Which
+ * catalog and which peers first is peers.c's; the transfers are the
+ * crawler's.
  */
 #include "follow.h"
 
@@ -10,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "catalog.h"
+#include "fsutil.h"
 #include "log.h"
 #include "minisign.h"
 #include "names.h"
@@ -43,6 +47,8 @@ struct follower {
 	unsigned pending;		/* gets out */
 	uint64_t held;			/* the sequence this mirror serves */
 	int purge;			/* [follow] purge of this pass */
+	char held_sha256[65];		/* of its catalog.json, "" when unread */
+	int64_t held_expires;		/* INT64_MAX when it has none */
 };
 
 static char *
@@ -247,17 +253,97 @@ fail:
 	follower_end(f);
 }
 
+/*
+ * The digest and expiry of the catalog this mirror holds: the chain the
+ * peers' catalogs are checked against. Read whole, once a pass (the
+ * signature check reads the peers' whole catalogs too).
+ */
+static void
+follower_held(struct follower *f)
+{
+	char *path, *buf, err[ERRLEN];
+	size_t len;
+	json_t *cat;
+
+	f->held_sha256[0] = '\0';
+	f->held_expires = INT64_MAX;
+	if (f->held == 0 || (path = catalog_current_path(f->st, "catalog.json")) == NULL)
+		return;
+	if (fsutil_read_file(path, CATALOG_MAX_BYTES, &buf, &len) == -1) {
+		free(path);
+		return;
+	}
+	free(path);
+	catalog_digest(buf, len, f->held_sha256);
+	if ((cat = catalog_parse(buf, len, err, sizeof(err))) != NULL &&
+	    !catalog_expires(cat, &f->held_expires))
+		f->held_expires = INT64_MAX;
+	json_decref(cat);
+	free(buf);
+}
+
+/*
+ * What the "previous" chain says of the peers' catalogs against the one
+ * held. Every catalog here is validly signed by the publisher's key, so
+ * a fork means the key signed two histories (a stolen key, or a store
+ * restored from a backup and published from again): worth a warning
+ * with the evidence, though the newer one is still installed, as the
+ * key's word. One step is checked; past a gap the chain cannot be.
+ */
+static void
+follower_chain(struct follower *f)
+{
+	const struct peer *b = f->ps.best;
+	const char *prev;
+	size_t i;
+
+	for (i = 0; i < f->ps.n; i++) {
+		const struct peer *p = &f->ps.p[i];
+		if (p->json == NULL)
+			continue;
+		prev = json_string_value(json_object_get(p->json, "previous"));
+		if (f->held_sha256[0] != '\0' && p->seq == f->held &&
+		    strcmp(p->sha256, f->held_sha256) != 0)
+			log_warn("sync: fork: peer %s serves catalog sequence %llu with sha256 "
+			    "%s; this mirror holds sequence %llu with sha256 %s",
+			    p->base, (unsigned long long)p->seq, p->sha256,
+			    (unsigned long long)f->held, f->held_sha256);
+		else if (f->held_sha256[0] != '\0' && p->seq == f->held + 1 &&
+		    prev != NULL && strcmp(prev, f->held_sha256) != 0)
+			log_warn("sync: fork: peer %s serves catalog sequence %llu (sha256 %s) "
+			    "that follows sha256 %s, not this mirror's sequence %llu with "
+			    "sha256 %s", p->base, (unsigned long long)p->seq, p->sha256, prev,
+			    (unsigned long long)f->held, f->held_sha256);
+		else if (p != b && p->seq == b->seq && strcmp(p->sha256, b->sha256) != 0)
+			log_warn("sync: fork: peer %s serves catalog sequence %llu with sha256 "
+			    "%s; peer %s serves sequence %llu with sha256 %s", p->base,
+			    (unsigned long long)p->seq, p->sha256, b->base,
+			    (unsigned long long)b->seq, b->sha256);
+	}
+	if (f->held == 0 || f->held_sha256[0] == '\0' || b->seq <= f->held)
+		return;
+	if (b->seq > f->held + 1)
+		log_info("sync: gap: catalog sequence %llu from %s follows this mirror's "
+		    "sequence %llu; the chain between them cannot be checked",
+		    (unsigned long long)b->seq, b->base, (unsigned long long)f->held);
+	else if (json_object_get(b->json, "previous") == NULL)
+		log_info("sync: catalog sequence %llu from %s has no previous: the chain "
+		    "is not checked", (unsigned long long)b->seq, b->base);
+}
+
 /* All catalogs are in: take the newest valid one, then its objects. */
 static void
 follower_choose(struct follower *f)
 {
-	char keyid[17];
+	char keyid[17], when[32];
+	int64_t now = (int64_t)time(NULL);
 	size_t i;
 	int rc;
 
 	f->held = store_current_seq(f->st);
+	follower_held(f);
 	minisign_keyid_hex(f->pk.id, keyid);
-	rc = peers_choose(&f->ps, &f->pk, f->held);
+	rc = peers_choose(&f->ps, &f->pk, f->held, now);
 	for (i = 0; i < f->ps.n; i++) {
 		const struct peer *p = &f->ps.p[i];
 		if (p->json == NULL)
@@ -266,9 +352,26 @@ follower_choose(struct follower *f)
 			log_info("sync: peer %s: catalog sequence %llu, signature verified "
 			    "(key %s)", p->base, (unsigned long long)p->seq, keyid);
 	}
+	if (rc == 0)
+		follower_chain(f);
+	/* Served on, as the last good state, but readers and followers
+	 * downstream refuse it: said every pass until a fresh one comes. */
+	if (f->held_expires <= now && (rc == -1 || f->ps.best->seq <= f->held)) {
+		catalog_time(f->held_expires, when);
+		log_warn("sync: this mirror's catalog sequence %llu expired at %s and no peer "
+		    "has a newer one: readers and other mirrors refuse it",
+		    (unsigned long long)f->held, when);
+	}
 	if (rc == -1) {
-		log_error("sync: no peer gave a valid catalog; still serving sequence %llu",
-		    (unsigned long long)f->held);
+		if (f->ps.stale != NULL) {
+			catalog_time(f->ps.stale->expires, when);
+			log_error("sync: no peer gave a current catalog: the newest, sequence "
+			    "%llu from %s, expired at %s; refusing stale data; still serving "
+			    "sequence %llu", (unsigned long long)f->ps.stale->seq,
+			    f->ps.stale->base, when, (unsigned long long)f->held);
+		} else
+			log_error("sync: no peer gave a valid catalog; still serving sequence "
+			    "%llu", (unsigned long long)f->held);
 		f->totals.failed++;
 		follower_end(f);
 		return;

@@ -1,7 +1,7 @@
 /*
  * The peers of one sync or fetch (peers.h): their catalogs as fetched,
- * which of them verify, the newest, and the order and rotation in which
- * the peers are asked for objects.
+ * which of them verify and are fresh, the newest, and the order and
+ * rotation in which the peers are asked for objects.
  */
 #include "peers.h"
 
@@ -158,28 +158,53 @@ peers_order(struct peers *ps)
 	ps->turn = 0;
 }
 
+/* P's verified catalog refused when it is older than HELD (a rollback)
+ * or expired at NOW: a frozen mirror's catalog, validly signed, stale. */
+static void
+peers_judge(struct peers *ps, struct peer *p, uint64_t held, int64_t now)
+{
+	char when[32];
+
+	if (p->seq < held) {
+		snprintf(p->why, sizeof(p->why), "rolled back: catalog sequence %llu is "
+		    "older than the one this mirror holds (%llu); refused",
+		    (unsigned long long)p->seq, (unsigned long long)held);
+	} else if (p->expires <= now) {
+		catalog_time(p->expires, when);
+		snprintf(p->why, sizeof(p->why), "expired: catalog sequence %llu expired at "
+		    "%s; refused (a frozen mirror's catalog is stale)",
+		    (unsigned long long)p->seq, when);
+		p->expired = 1;
+		if (ps->stale == NULL || p->seq > ps->stale->seq)
+			ps->stale = p;
+	} else
+		return;
+	json_decref(p->json);
+	p->json = NULL;
+}
+
 int
-peers_choose(struct peers *ps, const struct minisign_pubkey *pk, uint64_t held)
+peers_choose(struct peers *ps, const struct minisign_pubkey *pk, uint64_t held,
+    int64_t now)
 {
 	size_t i;
 
-	ps->best = NULL;
+	ps->best = ps->stale = NULL;
 	for (i = 0; i < ps->n; i++) {
 		struct peer *p = &ps->p[i];
 		if (p->json != NULL || p->why[0] != '\0')
 			;	/* already judged */
 		else if (p->cat == NULL || p->sig == NULL)
 			snprintf(p->why, sizeof(p->why), "empty catalog or signature");
-		else
-			p->json = peers_check_catalog(pk, p->cat, p->cat_len, p->sig,
-			    p->sig_len, &p->seq, p->why, sizeof(p->why));
-		if (p->json != NULL && p->seq < held) {
-			snprintf(p->why, sizeof(p->why), "rolled back: catalog sequence %llu is "
-			    "older than the one this mirror holds (%llu); refused",
-			    (unsigned long long)p->seq, (unsigned long long)held);
-			json_decref(p->json);
-			p->json = NULL;
+		else if ((p->json = peers_check_catalog(pk, p->cat, p->cat_len, p->sig,
+		    p->sig_len, &p->seq, p->why, sizeof(p->why))) != NULL) {
+			/* Signed: its fields may be looked at now. */
+			catalog_digest(p->cat, p->cat_len, p->sha256);
+			if (!catalog_expires(p->json, &p->expires))
+				p->expires = INT64_MAX;	/* older versions: never */
 		}
+		if (p->json != NULL)
+			peers_judge(ps, p, held, now);
 		if (p->json != NULL && (ps->best == NULL || p->seq > ps->best->seq))
 			ps->best = p;
 	}

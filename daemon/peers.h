@@ -5,8 +5,11 @@
  * catalog.json and catalog.json.minisig.
  *
  * A catalog counts only when its signature verifies with the publisher's
- * key (checked before a byte of it is parsed) and it is not older than
- * what the caller already holds. The newest such catalog wins; the peers
+ * key (checked before a byte of it is parsed), it is not older than
+ * what the caller already holds, and it has not expired (a mirror frozen
+ * by a censor must not pass stale data on as current; a catalog without
+ * "expires", from an earlier version, never expires). The newest such
+ * catalog wins; the peers
  * are ordered newest catalog first (they have its objects), then older
  * valid ones (they may have some), the failed ones last, and taken in
  * turn, round after round, skipping those found unable to help.
@@ -35,12 +38,16 @@ struct peer {
 	char why[PEERS_ERRLEN];		/* why its catalog is no good */
 	uint64_t seq;
 	json_t *json;			/* verified and parsed */
+	char sha256[65];		/* of cat, once verified ("" before) */
+	int64_t expires;		/* once verified; INT64_MAX: it has none */
+	int expired;			/* refused for that alone */
 };
 
 struct peers {
 	struct peer *p;
 	size_t n;
 	struct peer *best;		/* after peers_choose */
+	struct peer *stale;		/* the newest refused as expired, or NULL */
 	char **order;			/* the peers' bases, best first */
 	unsigned char *dead;		/* by place in order */
 	size_t turn;
@@ -73,10 +80,13 @@ json_t *peers_check_catalog(const struct minisign_pubkey *pk, const char *cat,
 
 /*
  * Verify every peer's catalog with PK, refuse one older than HELD (a
- * rollback), take the newest and order the peers. Each peer then has
- * json and seq, or why. -1 when no peer gave a valid catalog.
+ * rollback) and one whose "expires" is NOW or earlier, take the newest
+ * and order the peers. Each peer then has json, seq, sha256 and expires,
+ * or why. -1 when no peer gave a valid catalog; stale then names the
+ * newest expired one, if any was.
  */
-int peers_choose(struct peers *ps, const struct minisign_pubkey *pk, uint64_t held);
+int peers_choose(struct peers *ps, const struct minisign_pubkey *pk, uint64_t held,
+    int64_t now);
 
 /* The next peer to try (its place in order): round after round, ROUNDS
  * times, skipping dead ones. -1 when none is left. */

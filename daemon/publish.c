@@ -1,6 +1,7 @@
 /*
  * The catalog transaction (publish.h): key, lock, commit, load, change,
- * sign, swap, prune, in that order and in one place.
+ * sign, swap, prune, in that order and in one place; and the rule of
+ * when a catalog is renewed before it expires.
  */
 #include "publish.h"
 
@@ -21,6 +22,7 @@ publish_settings_init(struct publish_settings *s, const struct config *cfg)
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
+	s->expires = cfg->expires;
 	if ((s->key_path = strdup(cfg->key)) == NULL ||
 	    (s->name = strdup(cfg->name)) == NULL ||
 	    (cfg->url != NULL && (s->self_url = strdup(cfg->url)) == NULL))
@@ -51,6 +53,18 @@ publish_settings_free(struct publish_settings *s)
 	free(s->name);
 	free(s->self_url);
 	memset(s, 0, sizeof(*s));
+}
+
+int64_t
+publish_due_at(int64_t expires, uint64_t validity)
+{
+	return expires - (int64_t)(validity / 3);
+}
+
+int
+publish_due(int64_t expires, uint64_t validity, int64_t now)
+{
+	return expires == 0 || now >= publish_due_at(expires, validity);
 }
 
 /* Apply S and ITEMS to CAT (a new catalog when NULL): 1 changed, 0 the
@@ -226,7 +240,13 @@ publish_txn(struct store *st, const struct publish_settings *s,
 		goto out;
 	}
 	changed |= removed || (e != NULL && e->force);
-	if (changed && catalog_publish(st, cat, &key, err, errlen) == -1)
+	res->replaced = (long long)json_integer_value(json_object_get(cat, "sequence"));
+	if (!catalog_expires(cat, &res->was_expires))
+		res->was_expires = 0;
+	/* Nothing else changed, but followers would refuse it soon. */
+	if (!changed && publish_due(res->was_expires, s->expires, (int64_t)time(NULL)))
+		changed = res->renewed = 1;
+	if (changed && catalog_publish(st, cat, &key, s->expires, err, errlen) == -1)
 		goto out;
 	if (e != NULL && e->purge && gone != NULL)
 		publish_purge(st, cat, gone, res);
@@ -236,6 +256,8 @@ publish_txn(struct store *st, const struct publish_settings *s,
 	if (changed)
 		catalog_prune(st, e != NULL && e->purge ? 1 : 2);
 	res->changed = changed;
+	if (!catalog_expires(cat, &res->expires))
+		res->expires = 0;
 	res->sequence = (long long)json_integer_value(json_object_get(cat, "sequence"));
 	res->items = json_array_size(json_object_get(cat, "items"));
 	rc = 0;

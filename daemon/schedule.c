@@ -1,9 +1,10 @@
 /*
  * The schedule of crawl and sync passes (see schedule.h): the pass timer,
- * the crawl-or-follow choice, "fetch again soon" and reloads, and the
+ * the crawl-or-follow choice, "fetch again soon" and reloads, the
  * catalog re-signed when a reload changed a publisher's [mirror] name,
- * url or mirror list. The server and `emberd crawl` reach the crawler
- * and follower only through here.
+ * url or mirror list, and the renewal timer that re-signs it before it
+ * expires. The server and `emberd crawl` reach the crawler and follower
+ * only through here.
  */
 #include "schedule.h"
 
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -19,6 +21,19 @@
 #include "log.h"
 #include "publish.h"
 #include "workq.h"
+
+/*
+ * The renewal timer looks again at least this often (seconds), though
+ * the catalog is due days later: another process (`emberd add`) may
+ * have signed meanwhile, and a suspended machine's monotonic timers
+ * stand still while the wall clock, which expiry is measured in, runs
+ * on. A look costs a catalog parse on a worker; nothing is logged or
+ * signed unless the catalog is due.
+ */
+#define RENEW_LOOK_MAX		3600
+/* A renewal that failed (no key, a full disk) is tried again after
+ * this, doubling up to RENEW_LOOK_MAX. */
+#define RENEW_RETRY		60
 
 struct schedule {
 	struct event_base *base;
@@ -37,6 +52,11 @@ struct schedule {
 	int pass_wanted;		/* a pass was due while a job was out */
 	int key_warned;			/* said once that there is no key */
 	char *sources_key;		/* the [source]s of the last pass (ids, URLs) */
+	/* Re-signing before expiry (schedule_renew), on the same queue: */
+	struct event *ev_renew;		/* the next look at the expiry */
+	int renew_due;			/* it came during a pass: after it */
+	uint64_t renew_backoff;		/* seconds, after failures */
+	int64_t renew_told;		/* the renewal time last logged */
 	schedule_done_fn done;
 	void *arg;
 };
@@ -51,6 +71,7 @@ struct settings_job {
 	struct store *st;
 	struct publish_settings settings;
 	char *config_path;		/* for the keygen hint */
+	int renewal;			/* the renewal timer's, not a reload's */
 	int rc, no_catalog, no_key;
 	struct publish_result res;
 	char err[512];
@@ -86,6 +107,8 @@ schedule_arm(struct schedule *sc, uint64_t seconds)
 }
 
 static void schedule_settings(struct schedule *sc);
+static void schedule_renew(struct schedule *sc);
+static void schedule_renew_cb(evutil_socket_t fd, short what, void *arg);
 
 static void
 schedule_pass_done(void *arg, const struct crawl_totals *ct)
@@ -111,6 +134,10 @@ schedule_pass_done(void *arg, const struct crawl_totals *ct)
 	if (sc->settings_due && !sc->stopping) {
 		sc->settings_due = 0;
 		schedule_settings(sc);
+	}
+	if (sc->renew_due && !sc->stopping) {
+		sc->renew_due = 0;
+		schedule_renew(sc);
 	}
 	if (sc->done != NULL)
 		sc->done(sc->arg, &t);
@@ -217,6 +244,13 @@ schedule_start(struct schedule *sc, schedule_done_fn done, void *arg)
 	sc->periodic = 1;
 	sc->done = done;
 	sc->arg = arg;
+	/* A publisher renews its catalog before expiry, whether or not it
+	 * crawls: the first look now tells when. */
+	if (sc->ev_renew == NULL &&
+	    (sc->ev_renew = evtimer_new(sc->base, schedule_renew_cb, sc)) == NULL)
+		log_error("cannot schedule the catalog's renewal: out of memory");
+	else if (schedule_mode(sc->cfg, NULL) != SCHEDULE_FOLLOW)
+		schedule_renew(sc);
 	if (sc->ev_pass == NULL &&
 	    (sc->ev_pass = evtimer_new(sc->base, schedule_timer_cb, sc)) == NULL) {
 		log_error("cannot schedule crawl passes: out of memory");
@@ -248,29 +282,38 @@ schedule_refetch(struct schedule *sc)
 	schedule_arm(sc, 0);
 }
 
-/* ---- the settings, re-signed after a reload ---- */
+/* ---- the settings, re-signed after a reload or before expiry ---- */
 
 /* On a worker: nothing to re-sign before the first catalog (the first
- * add or pass signs the settings with it); else the one transaction,
- * with no objects and no items. */
+ * add or pass signs the settings with it); the renewal timer's job signs
+ * only a catalog that is due, a reload's applies the settings (and
+ * renews a due one too); both through the one transaction, with no
+ * objects and no items. */
 static void
 schedule_settings_work(void *arg)
 {
 	struct settings_job *j = arg;
-	char *path;
+	json_t *cat;
+	int64_t exp;
 
 	j->rc = -1;
-	if ((path = catalog_current_path(j->st, "catalog.json")) == NULL) {
-		snprintf(j->err, sizeof(j->err), "out of memory");
+	if (catalog_load_current(j->st, &cat, j->err, sizeof(j->err)) == -1)
 		return;
-	}
-	if (access(path, F_OK) == -1 && errno == ENOENT) {
-		free(path);
+	if (cat == NULL) {
 		j->no_catalog = 1;
 		j->rc = 0;
 		return;
 	}
-	free(path);
+	if (!catalog_expires(cat, &exp))
+		exp = 0;
+	j->res.sequence = (long long)json_integer_value(json_object_get(cat, "sequence"));
+	j->res.items = json_array_size(json_object_get(cat, "items"));
+	j->res.expires = exp;
+	json_decref(cat);
+	if (j->renewal && !publish_due(exp, j->settings.expires, (int64_t)time(NULL))) {
+		j->rc = 0;
+		return;
+	}
 	j->rc = publish_apply(j->st, &j->settings, NULL, 0, NULL, 0, &j->res, j->err,
 	    sizeof(j->err));
 	if (j->rc == -1 && access(j->settings.key_path, F_OK) == -1 && errno == ENOENT)
@@ -285,13 +328,10 @@ schedule_settings_free(struct settings_job *j)
 	free(j);
 }
 
-/* Back on the loop: say what happened, then what waited for the job. */
+/* What a reload's job did, in the log. */
 static void
-schedule_settings_done(void *arg)
+schedule_settings_say(struct settings_job *j, struct schedule *sc)
 {
-	struct settings_job *j = arg;
-	struct schedule *sc = j->sc;
-
 	if (j->rc == -1 && j->no_key) {
 		/* Every reload would say it again: once, with the fix. */
 		if (sc == NULL || !sc->key_warned)
@@ -315,10 +355,104 @@ schedule_settings_done(void *arg)
 		log_info("reload: catalog sequence %lld unchanged: nothing to sign",
 		    j->res.sequence);
 	}
+}
+
+/* What the renewal timer's job did, in the log: only what signed or
+ * failed (the hourly looks at a catalog not yet due say nothing). */
+static void
+schedule_renew_say(struct settings_job *j)
+{
+	char was[32], until[32], why[700];
+
+	catalog_time(j->res.was_expires, was);
+	catalog_time(j->res.expires, until);
+	if (j->rc == -1) {
+		if (j->no_key)
+			snprintf(why, sizeof(why), "%s (create it with `emberd keygen -c %s`)",
+			    j->err, j->config_path);
+		else
+			snprintf(why, sizeof(why), "%s", j->err);
+		if (j->res.expires != 0)
+			log_warn("renew: catalog sequence %lld expires at %s and cannot be "
+			    "re-signed: %s", j->res.sequence, until, why);
+		else
+			log_warn("renew: the catalog cannot be re-signed: %s", why);
+	} else if (j->res.changed && j->res.was_expires == 0)
+		log_info("renew: catalog sequence %lld had no expiry: re-signed as sequence "
+		    "%lld, valid until %s", j->res.replaced, j->res.sequence, until);
+	else if (j->res.changed)
+		log_info("renew: catalog sequence %lld was to expire at %s: re-signed as "
+		    "sequence %lld with the same %zu items, valid until %s", j->res.replaced,
+		    was, j->res.sequence, j->res.items, until);
+}
+
+/*
+ * After a job: the next look at the expiry, when the catalog it left
+ * becomes due (a second late, so that the look finds it due), at most
+ * RENEW_LOOK_MAX or a third of the validity away (a catalog another
+ * process signs, the first one say, is seen before it is due); sooner
+ * after a failure.
+ */
+static void
+schedule_renew_arm(struct schedule *sc, const struct settings_job *j)
+{
+	int64_t now = (int64_t)time(NULL), at, wait, most;
+	char when[32], until[32];
+	struct timeval tv;
+
+	if (sc->ev_renew == NULL || schedule_mode(sc->cfg, NULL) == SCHEDULE_FOLLOW)
+		return;
+	if (j->rc == -1) {
+		sc->renew_backoff = sc->renew_backoff == 0 ? RENEW_RETRY :
+		    sc->renew_backoff * 2;
+		if (sc->renew_backoff > RENEW_LOOK_MAX)
+			sc->renew_backoff = RENEW_LOOK_MAX;
+		wait = (int64_t)sc->renew_backoff;
+	} else if (j->no_catalog) {
+		sc->renew_backoff = 0;
+		wait = RENEW_LOOK_MAX;
+	} else {
+		sc->renew_backoff = 0;
+		at = publish_due_at(j->res.expires, j->settings.expires);
+		wait = at - now + 1;
+		if (at != sc->renew_told) {
+			catalog_time(j->res.expires, until);
+			catalog_time(at, when);
+			log_info("renew: catalog sequence %lld is valid until %s; re-signed from "
+			    "%s", j->res.sequence, until, when);
+			sc->renew_told = at;
+		}
+	}
+	most = (int64_t)(j->settings.expires / 3);
+	if (most > RENEW_LOOK_MAX)
+		most = RENEW_LOOK_MAX;
+	if (wait > most)
+		wait = most;
+	if (wait < 1)
+		wait = 1;
+	tv.tv_sec = (time_t)wait;
+	tv.tv_usec = 0;
+	evtimer_add(sc->ev_renew, &tv);
+}
+
+/* Back on the loop: say what happened, then what waited for the job. */
+static void
+schedule_settings_done(void *arg)
+{
+	struct settings_job *j = arg;
+	struct schedule *sc = j->sc;
+
+	if (j->renewal)
+		schedule_renew_say(j);
+	else
+		schedule_settings_say(j, sc);
 	if (sc != NULL) {
-		if (j->rc == 0)
+		/* A renewal that found nothing due proves no key. */
+		if (j->rc == 0 && (!j->renewal || j->res.changed))
 			sc->key_warned = 0;
 		sc->job = NULL;
+		if (!sc->stopping)
+			schedule_renew_arm(sc, j);
 	}
 	schedule_settings_free(j);
 	if (sc == NULL || sc->stopping)
@@ -333,34 +467,25 @@ schedule_settings_done(void *arg)
 	}
 }
 
-/*
- * A publisher's catalog with the [mirror] name, url and mirror list of
- * the config as it is now, signed at once when they changed: on the
- * publish queue, after any job out (one at a time, the latest config).
- * Not during a pass (the caller waits for its end).
- */
+/* A job on the publish queue, after any job out (one at a time, with the
+ * config as it is now). Not during a pass (the caller waits for its end). */
 static void
-schedule_settings(struct schedule *sc)
+schedule_job(struct schedule *sc, int renewal)
 {
 	struct settings_job *j;
 
-	if (schedule_mode(sc->cfg, NULL) == SCHEDULE_FOLLOW)
-		return;		/* the publisher's catalog, not ours */
-	if (sc->job != NULL) {
-		sc->settings_again = 1;
-		return;
-	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->config_path = strdup(sc->cfg->path)) == NULL ||
 	    publish_settings_init(&j->settings, sc->cfg) == -1) {
-		log_warn("reload: out of memory: the catalog is not re-signed with the new "
-		    "[mirror] settings");
+		log_warn("%s: out of memory: the catalog is not re-signed", renewal ? "renew" :
+		    "reload");
 		if (j != NULL)
 			schedule_settings_free(j);
 		return;
 	}
 	j->sc = sc;
 	j->st = sc->st;
+	j->renewal = renewal;
 	sc->job = j;
 	if (workq_submit(WORKQ_PUBLISH, schedule_settings_work, schedule_settings_done,
 	    j) == -1) {
@@ -379,6 +504,43 @@ schedule_sources_changed(const struct schedule *sc)
 
 	free(now);
 	return changed;
+}
+
+/*
+ * A publisher's catalog with the [mirror] name, url and mirror list of
+ * the config as it is now, signed at once when they changed.
+ */
+static void
+schedule_settings(struct schedule *sc)
+{
+	if (schedule_mode(sc->cfg, NULL) == SCHEDULE_FOLLOW)
+		return;		/* the publisher's catalog, not ours */
+	if (sc->job != NULL) {
+		sc->settings_again = 1;
+		return;
+	}
+	schedule_job(sc, 0);
+}
+
+/* A publisher's catalog re-signed if its expiry is near. A job out
+ * looks at the expiry anyway when it ends (schedule_renew_arm). */
+static void
+schedule_renew(struct schedule *sc)
+{
+	if (sc->stopping || schedule_mode(sc->cfg, NULL) == SCHEDULE_FOLLOW ||
+	    sc->job != NULL)
+		return;
+	if (schedule_busy(sc)) {
+		sc->renew_due = 1;	/* a pass's batches hold the store */
+		return;
+	}
+	schedule_job(sc, 1);
+}
+
+static void
+schedule_renew_cb(evutil_socket_t fd, short what, void *arg)
+{
+	schedule_renew(arg);
 }
 
 void
@@ -434,5 +596,7 @@ schedule_free(struct schedule *sc)
 	if (sc->ev_pass != NULL)
 		event_free(sc->ev_pass);
 	free(sc->sources_key);
+	if (sc->ev_renew != NULL)
+		event_free(sc->ev_renew);
 	free(sc);
 }

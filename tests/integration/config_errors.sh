@@ -58,6 +58,16 @@ check_bad 2 "allow_root" <<'C'
 [mirror]
 allow_root = perhaps
 C
+# A catalog valid for no time, or less than a minute, expires in transit.
+check_bad 3 "bad validity '0' for 'expires' in \[mirror\]: use 1m or more" <<'C'
+[mirror]
+name = x
+expires = 0
+C
+check_bad 2 "bad validity '59s' for 'expires'" <<'C'
+[mirror]
+expires = 59s
+C
 pass "bad configs are refused with file and line"
 
 # Everything of the documented example parses, with inline comments, and

@@ -26,8 +26,10 @@ MODES (--mode, default good; changeable at runtime with /_mode?m=MODE)
   otherkey    /catalog.json and /catalog.json.minisig are the files
               DIR/catalog.json and DIR/catalog.json.minisig from --alt-dir
               (read on every request; 404 when missing), and /pubkey is
-              DIR/pubkey when that exists: "signed by another key", or a
-              rolled-back (older, genuinely signed) catalog. Objects relayed.
+              DIR/pubkey when that exists: "signed by another key", a
+              rolled-back (older, genuinely signed) catalog, an expired one
+              (a frozen mirror) or another history (a fork). Objects
+              relayed.
   bigcatalog  /catalog.json: 200, Transfer-Encoding: chunked, no
               Content-Length, an endless body ('{"items":[' then repeated
               item-like filler) streamed as fast as the client reads, until

@@ -32,10 +32,11 @@ assert_grep "minisign public key 0*${keyid#"${keyid%%[!0]*}"}" "$T/pub"
 python3 - "$STORE/current/catalog.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-assert list(c) == ["version", "publisher", "name", "generated", "sequence", "mirrors", "items"], list(c)
+# The first catalog has no "previous" (nothing came before it).
+assert list(c) == ["version", "publisher", "name", "generated", "expires", "sequence", "mirrors", "items"], list(c)
 assert c["version"] == 1 and c["name"] == "Test archive"
 i = c["items"][0]
 assert list(i) == ["name", "sha256", "size", "type", "source", "fetched"], list(i)
-assert c["generated"].endswith("Z") and i["fetched"].endswith("Z")
+assert c["generated"].endswith("Z") and i["fetched"].endswith("Z") and c["expires"].endswith("Z")
 PY
 pass "catalog layout"

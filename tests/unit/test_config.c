@@ -241,6 +241,7 @@ test_defaults(void)
 	CHECK(cfg.url == NULL && cfg.user == NULL);
 	CHECK(cfg.allow_root == 0 && cfg.log_addresses == 0);
 	CHECK(cfg.scrub_interval == 86400);
+	CHECK(cfg.expires == 30 * 86400);
 	CHECK(cfg.n_https_listen == 0 && cfg.https_cert == NULL &&
 	    cfg.https_key == NULL && cfg.n_http_listen == 0);
 	CHECK(cfg.crawl_interval == 6 * 3600);
@@ -430,6 +431,21 @@ test_errors(void)
 	ERR("[mirror]\nscrub_interval = 6 h\n",
 	    "bad.conf:2: bad duration '6 h'");
 	ERR("[follow]\ninterval = 1y\n", "bad.conf:2: bad duration '1y'");
+	/* A catalog valid for less than a minute would expire in transit;
+	 * a minute or 90 s are taken (tests watch renewals with them). */
+	{
+		struct config c;
+		CHECK(config_load_string("[mirror]\nexpires = 90s\n", "ok.conf", tmpdir, &c,
+		    NULL, 0) == 0 && c.expires == 90);
+		config_free(&c);
+		CHECK(config_load_string("[mirror]\nexpires = 1m\n", "ok.conf", tmpdir, &c,
+		    NULL, 0) == 0 && c.expires == 60);
+		config_free(&c);
+	}
+	ERR("[mirror]\nexpires = 0\n",
+	    "bad.conf:2: bad validity '0' for 'expires' in [mirror]: use 1m or more");
+	ERR("[mirror]\n\nexpires = 59s\n", "bad.conf:3: bad validity '59s'");
+	ERR("[mirror]\nexpires = 30 d\n", "bad.conf:2: bad validity '30 d'");
 	ERR("[crawl]\nconcurrency = 0\n",
 	    "bad.conf:2: bad number '0' for 'concurrency'");
 	ERR("[crawl]\nper_host = 1025\n",

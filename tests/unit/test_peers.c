@@ -1,7 +1,7 @@
 /*
  * peers.c: of the catalogs untrusted peers hand over, only those signed
- * by the publisher's key and not older than what is held count; the
- * newest wins; the peers are ordered newest first, failed last, and
+ * by the publisher's key, not older than what is held and not expired
+ * count; the newest wins; the peers are ordered newest first, failed last, and
  * taken in turn without the dead ones.
  */
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "fsutil.h"
 #include "minisign.h"
 #include "peers.h"
@@ -17,6 +18,11 @@
 #define SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static char err[1024];
+/* The next catalogs' "expires" field with its comma, or "" for none. */
+static const char *expires_field = "";
+
+/* 2026-11-28T12:00:00Z: "now" for the expiry checks. */
+#define NOW	1795867200LL
 
 static char *
 catalog_text(unsigned long long seq)
@@ -24,10 +30,10 @@ catalog_text(unsigned long long seq)
 	char *s;
 
 	if (asprintf(&s, "{\"version\":1,\"publisher\":\"0123456789ABCDEF\",\"name\":\"n\","
-	    "\"generated\":\"2026-11-28T12:00:00Z\",\"sequence\":%llu,\"mirrors\":[],"
+	    "\"generated\":\"2026-11-28T12:00:00Z\",%s\"sequence\":%llu,\"mirrors\":[],"
 	    "\"items\":[{\"name\":\"a.txt\",\"sha256\":\"" SHA "\",\"size\":0,"
 	    "\"type\":\"text/plain\",\"source\":\"\",\"fetched\":\"2026-11-28T11:59:00Z\"}]}\n",
-	    seq) == -1)
+	    expires_field, seq) == -1)
 		return NULL;
 	return s;
 }
@@ -113,7 +119,7 @@ main(void)
 	give(&ps, 7, &key, 9, 9, 1);		/* altered after signing */
 	CHECK(peers_got(&ps, 8, PEERS_CATALOG, "{}", 2, NULL) == 0);	/* no signature */
 
-	CHECK(peers_choose(&ps, &pk, 4) == 0);
+	CHECK(peers_choose(&ps, &pk, 4, NOW) == 0);
 	CHECK(ps.best == &ps.p[1]);
 	CHECK(ps.best->seq == 7 && ps.best->json != NULL);
 	CHECK(ps.p[0].json != NULL && ps.p[0].seq == 5);
@@ -152,7 +158,7 @@ main(void)
 	CHECK(peers_init(&ps, urls, 2) == 0);
 	give(&ps, 0, &key, 1, 1, 0);
 	give(&ps, 1, &key, 1, 1, 0);
-	CHECK(peers_choose(&ps, &pk, 0) == 0);
+	CHECK(peers_choose(&ps, &pk, 0, NOW) == 0);
 	peers_dead(&ps, 0);
 	peers_dead(&ps, 1);
 	CHECK(peers_next(&ps, 3, &at) == -1);
@@ -177,10 +183,54 @@ main(void)
 	CHECK(peers_init(&ps, urls, 2) == 0);
 	give(&ps, 0, &other, 5, 5, 0);
 	give(&ps, 1, &key, 5, 5, 0);
-	CHECK(peers_choose(&ps, &pk, 6) == -1);
-	CHECK(ps.best == NULL);
+	CHECK(peers_choose(&ps, &pk, 6, NOW) == -1);
+	CHECK(ps.best == NULL && ps.stale == NULL);
 	CHECK(starts(ps.p[0].why, "bad signature: "));
 	CHECK(starts(ps.p[1].why, "rolled back: "));
+	peers_free(&ps);
+
+	/* Expired catalogs (validly signed, stale) are refused with the
+	 * sequence and the time; one without "expires" never expires. */
+	CHECK(peers_init(&ps, urls, 5) == 0);
+	expires_field = "\"expires\":\"2026-11-28T11:59:59Z\",";
+	give(&ps, 0, &key, 10, 10, 0);
+	expires_field = "\"expires\":\"2026-11-28T12:00:01Z\",";
+	give(&ps, 1, &key, 8, 8, 0);
+	expires_field = "";
+	give(&ps, 2, &key, 9, 9, 0);
+	expires_field = "\"expires\":\"2026-11-28T12:00:00Z\",";	/* ends now */
+	give(&ps, 3, &key, 11, 11, 0);
+	expires_field = "\"expires\":\"2026-11-28T11:00:00Z\",";	/* also rolled back */
+	give(&ps, 4, &key, 2, 2, 0);
+	CHECK(peers_choose(&ps, &pk, 3, NOW) == 0);
+	CHECK(ps.best == &ps.p[2] && ps.best->expires == INT64_MAX);
+	CHECK(ps.p[1].json != NULL && ps.p[1].expires == NOW + 1 && !ps.p[1].expired);
+	CHECK(ps.p[0].json == NULL && ps.p[0].expired);
+	CHECK(strcmp(ps.p[0].why, "expired: catalog sequence 10 expired at "
+	    "2026-11-28T11:59:59Z; refused (a frozen mirror's catalog is stale)") == 0);
+	CHECK(ps.p[3].json == NULL && ps.p[3].expired);
+	CHECK(starts(ps.p[4].why, "rolled back: ") && !ps.p[4].expired);
+	CHECK(ps.stale == &ps.p[3]);
+	{
+		/* The digest of the very bytes handed over, for the chain. */
+		char hex[65];
+		catalog_digest(ps.p[2].cat, ps.p[2].cat_len, hex);
+		CHECK(strcmp(ps.p[2].sha256, hex) == 0);
+	}
+	/* Expired and failed peers last. */
+	CHECK(strcmp(ps.order[0], "http://c.example/") == 0);
+	CHECK(strcmp(ps.order[1], "http://b.example/") == 0);
+	peers_free(&ps);
+
+	/* Only stale catalogs: nothing to take; the newest stale is named. */
+	CHECK(peers_init(&ps, urls, 2) == 0);
+	expires_field = "\"expires\":\"2026-11-01T00:00:00Z\",";
+	give(&ps, 0, &key, 20, 20, 0);
+	give(&ps, 1, &key, 21, 21, 0);
+	expires_field = "";
+	CHECK(peers_choose(&ps, &pk, 0, NOW) == -1);
+	CHECK(ps.best == NULL && ps.stale == &ps.p[1]);
+	CHECK(ps.stale->seq == 21 && ps.stale->expires == 1793491200LL);
 	peers_free(&ps);
 
 	/* The check alone, as the fuzzer and both callers use it. */
