@@ -104,6 +104,7 @@ struct config_keydef {
 
 static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "name", CONFIG_T_TEXT, 0, CF(name), 0 },
+	{ CONFIG_S_MIRROR, "description", CONFIG_T_TEXT, 0, CF(description), 0 },
 	{ CONFIG_S_MIRROR, "store", CONFIG_T_PATH, 0, CF(store), 0 },
 	{ CONFIG_S_MIRROR, "key", CONFIG_T_PATH, 0, CF(key), 0 },
 	{ CONFIG_S_MIRROR, "url", CONFIG_T_BASEURL, 0, CF(url), 0 },
@@ -1031,6 +1032,7 @@ config_free(struct config *cfg)
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg->name);
+	free(cfg->description);
 	free(cfg->store);
 	free(cfg->key);
 	free(cfg->url);

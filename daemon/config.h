@@ -34,6 +34,7 @@ struct config {
 
 	/* [mirror] */
 	char *name;		/* default "emberd mirror" */
+	char *description;	/* NULL: none in the catalog */
 	char *store;		/* default DIR/store */
 	char *key;		/* default DIR/publisher.key; need not exist */
 	char *url;		/* NULL or an http(s) URL ending in '/' (a missing '/' is added) */

@@ -25,6 +25,7 @@ publish_settings_init(struct publish_settings *s, const struct config *cfg)
 	s->expires = cfg->expires;
 	if ((s->key_path = strdup(cfg->key)) == NULL ||
 	    (s->name = strdup(cfg->name)) == NULL ||
+	    (cfg->description != NULL && (s->description = strdup(cfg->description)) == NULL) ||
 	    (cfg->url != NULL && (s->self_url = strdup(cfg->url)) == NULL))
 		goto oom;
 	if (cfg->n_mirrors > 0 &&
@@ -51,6 +52,7 @@ publish_settings_free(struct publish_settings *s)
 	free(s->mirrors);
 	free(s->key_path);
 	free(s->name);
+	free(s->description);
 	free(s->self_url);
 	memset(s, 0, sizeof(*s));
 }
@@ -69,6 +71,20 @@ publish_due(int64_t expires, uint64_t validity, int64_t now)
 
 /* Apply S and ITEMS to CAT (a new catalog when NULL): 1 changed, 0 the
  * same, -1 out of memory. */
+/* CAT's "description" made DESC (absent when NULL or empty): 1 changed,
+ * 0 the same, -1 out of memory. */
+static int
+publish_description(json_t *cat, const char *desc)
+{
+	const char *now = json_string_value(json_object_get(cat, "description"));
+
+	if (desc == NULL || *desc == '\0')
+		return now != NULL ? (json_object_del(cat, "description"), 1) : 0;
+	if (now != NULL && strcmp(now, desc) == 0)
+		return 0;
+	return json_object_set_new(cat, "description", json_string(desc)) == -1 ? -1 : 1;
+}
+
 static int
 publish_change(json_t **cat, const struct minisign_key *key,
     const struct publish_settings *s, struct publish_item *items, size_t n)
@@ -88,6 +104,13 @@ publish_change(json_t **cat, const struct minisign_key *key,
 		if (json_object_set_new(*cat, "name", json_string(s->name)) == -1)
 			return -1;
 		changed = 1;
+	}
+	switch (publish_description(*cat, s->description)) {
+	case -1:
+		return -1;
+	case 1:
+		changed = 1;
+		break;
 	}
 	switch (catalog_set_mirrors(*cat, s->self_url, s->mirrors, s->n_mirrors)) {
 	case -1:

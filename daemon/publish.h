@@ -24,6 +24,7 @@
 struct publish_settings {
 	char *key_path;		/* [mirror] key: the secret key that signs */
 	char *name;		/* [mirror] name */
+	char *description;	/* [mirror] description, or NULL */
 	char *self_url;		/* [mirror] url, or NULL */
 	char **mirrors;		/* [mirror] mirror */
 	size_t n_mirrors;

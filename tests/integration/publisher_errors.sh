@@ -87,7 +87,7 @@ unchanged "crawl with another key"
 pass "a key others can read, or one that did not sign the catalog: exit 2, nothing downloaded or changed"
 
 # publish re-signs with the config's new name; items unchanged.
-sed -i 's/^name  = .*/name  = Renamed archive/' "$CONF"
+sed -i 's/^name  = .*/name  = Renamed archive\ndescription = Songs the committee banned/' "$CONF"
 seq0=$(catalog_seq)
 expect_exit 0 "$EMBERD" publish -c "$CONF"
 [ "$(catalog_seq)" = $((seq0 + 1)) ] || fail "publish did not sign sequence $((seq0 + 1))"
@@ -95,11 +95,12 @@ minisign -Vm "$STORE/current/catalog.json" -P "$PUBKEY" >/dev/null || fail "mini
 python3 -c 'import json,sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 assert b["name"] == "Renamed archive", b["name"]
+assert b["description"] == "Songs the committee banned", b.get("description")
 assert a["items"] == b["items"]' "$T/cat0.json" "$STORE/current/catalog.json" || fail "publish changed items or kept the old name"
 expect_exit 0 "$EMBERD" publish -c "$CONF"
 [ "$(catalog_seq)" = $((seq0 + 2)) ] || fail "a second publish did not sign again"
 cp "$STORE/current/catalog.json" "$T/cat0.json"
-pass "publish: re-signed with the new name (sequence $seq0 -> $((seq0 + 2))), items unchanged, minisign verifies"
+pass "publish: re-signed with the new name and description (sequence $seq0 -> $((seq0 + 2))), items unchanged, minisign verifies"
 
 # A follower signs nothing.
 mkdir "$T/f"
