@@ -675,14 +675,19 @@ http_conn_process(struct http_conn *c)
 			http_conn_refuse(c, 400, "malformed request\n");
 			break;
 		}
-		if (h.has_body) {
-			/* Nothing here takes uploads, and a body left unread
-			 * would be taken for the next request. */
+		/*
+		 * Nothing here takes uploads, and a body left unread would be
+		 * taken for the next request: a request with one is answered,
+		 * then the connection closes unread. A method we do not allow
+		 * is told so (the handler's 405 with Allow, RFC 9110 15.5.6);
+		 * a body on GET or HEAD has no meaning (RFC 9110 9.3.1): 400.
+		 */
+		if (h.has_body && h.method != HTTP_OTHER) {
 			http_conn_refuse(c, 400, "request bodies are not accepted\n");
 			break;
 		}
 		c->state = C_HANDLING;
-		c->keep_alive = h.keep_alive && !srv->draining;
+		c->keep_alive = h.keep_alive && !srv->draining && !h.has_body;
 		c->head_only = h.method == HTTP_HEAD;
 		srv->handler(c, &h, srv->arg);
 		if (c->state == C_HANDLING) {
