@@ -36,7 +36,10 @@
  * are between requests.
  *
  * Limits, and why:
- * - HEAD_MAX: a response head; ours are well under a kilobyte.
+ * - HEAD_MAX: a response head; most are well under a kilobyte, and the
+ *   longest, an object with a 255-byte type and a 255-byte non-ASCII
+ *   name (its Content-Disposition has the name percent-encoded twice),
+ *   about 2.4 KB.
  * - PIPELINE_MAX: pipelined requests are answered while less than this
  *   is waiting to be sent; then the rest waits for the reader to read.
  * - STREAM_LOW/CHUNK: a streamed body is refilled a chunk at a time when
@@ -51,7 +54,7 @@
  *   once would only fail again, in a busy loop (OpenBSD httpd does the
  *   same).
  */
-#define HEAD_MAX	2048
+#define HEAD_MAX	3072
 #define PIPELINE_MAX	(64u * 1024)
 #define STREAM_CHUNK	(32u * 1024)
 #define STREAM_LOW	(64u * 1024)
