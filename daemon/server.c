@@ -1159,6 +1159,7 @@ server_run(const char *config_path)
 
 	memset(&s, 0, sizeof(s));
 	s.watch_fd = -1;
+	log_use_times();
 	if (server_setup_config(&s, config_path) == 0 &&
 	    server_setup_store(&s) == 0 &&
 	    server_setup_tls(&s) == 0 &&
