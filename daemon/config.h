@@ -45,6 +45,7 @@ struct config {
 	int access_log;		/* default 1: a log line per request */
 	uint64_t scrub_interval;	/* default 24h */
 	unsigned max_connections;	/* default 4096, 2..1000000 (less if RLIMIT_NOFILE is lower) */
+	uint64_t min_free;	/* default 1G: crawls and syncs pause below this free space; 0 off */
 
 	/* [https] */
 	struct config_listen *https_listen;	/* default none */

@@ -536,13 +536,13 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 	struct metrics_now now = {
 		.connections = server_connections(s),
 		.downloads = s->streams,
-		.items = json_array_size(json_object_get(s->cat.cat, "items")),
-		.sequence = json_integer_value(json_object_get(s->cat.cat, "sequence")),
+		.follower = s->cfg.follow,
 	};
 	char *text;
 	size_t len;
 	unsigned t;
 
+	metrics_read(&s->m, &now, s->cat.cat, s->st.root, s->cfg.min_free, s->sched);
 	scrub_counts(s->scrub, &now.scrub_checked, &now.scrub_bad);
 	for (t = 0; t < WORKQ_TYPES; t++)
 		now.workq_pending[t] = workq_pending((enum workq_type)t);

@@ -117,6 +117,7 @@ cat >"$XCONF" <<CONF
 store = store
 key   = publisher.key
 allow_root = yes
+min_free = 0       ; an 8 MiB disk: what a full one does is the point here
 [crawl]
 concurrency = 1
 [source big]
@@ -164,6 +165,7 @@ name  = Crawler on a small disk
 store = store
 key   = publisher.key
 allow_root = yes
+min_free = 0
 [crawl]
 interval = 2s
 concurrency = 1
@@ -232,7 +234,7 @@ publisher_setup "$T/in/article.txt" "$T/in/song.mp3"
 seq1=$PUB_SEQ
 cp "$STORE/current/catalog.json" "$T/cat1.json"
 F=fol
-follower_config $F "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/" "interval = 1s"
+follower_config $F "min_free = 0" "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/" "interval = 1s"
 FST=$(fstore $F)
 FLOG="$T/$F/run.log"
 FU=$(furl $F)
