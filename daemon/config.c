@@ -81,6 +81,7 @@ enum config_type {
 	CONFIG_T_DURATION,
 	CONFIG_T_VALIDITY,	/* a duration of CONFIG_VALIDITY_MIN or more */
 	CONFIG_T_SIZE,
+	CONFIG_T_SIZE0,		/* a size, or 0 for "off" */
 	CONFIG_T_COUNT,		/* 1..CONFIG_COUNT_MAX */
 	CONFIG_T_CONNS,		/* 2..CONFIG_CONNS_MAX */
 	CONFIG_T_LISTEN,
@@ -119,6 +120,7 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "expires", CONFIG_T_VALIDITY, 0, CF(expires), 0 },
 	{ CONFIG_S_MIRROR, "max_connections", CONFIG_T_CONNS, 0,
 	    CF(max_connections), 0 },
+	{ CONFIG_S_MIRROR, "min_free", CONFIG_T_SIZE0, 0, CF(min_free), 0 },
 	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
 	    CF(n_https_listen) },
 	{ CONFIG_S_HTTPS, "cert", CONFIG_T_FILE, 0, CF(https_cert), 0 },
@@ -451,6 +453,12 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 		if (config_parse_size(v, &u) == -1 || u == 0)
 			return config_bad(p, kd, v, "size",
 			    "use bytes or e.g. 100k, 512M, 4G");
+		*(uint64_t *)field = u;
+		return 0;
+	case CONFIG_T_SIZE0:
+		if (config_parse_size(v, &u) == -1)
+			return config_bad(p, kd, v, "size",
+			    "use bytes or e.g. 512M, 1G; 0 turns it off");
 		*(uint64_t *)field = u;
 		return 0;
 	case CONFIG_T_COUNT:
@@ -831,6 +839,7 @@ config_parse_text(const char *text, size_t len, const char *file,
 	cfg->crawl_timeout = 30 * 60;
 	cfg->follow_interval = 60 * 60;
 	cfg->max_connections = 4096;
+	cfg->min_free = (uint64_t)1 << 30;
 	cfg->follow_tls_verify = 1;
 	cfg->access_log = 1;
 

@@ -47,6 +47,7 @@ struct config {
 	uint64_t scrub_interval;	/* default 24h */
 	uint64_t expires;		/* default 30d, at least 1m: a catalog's validity */
 	unsigned max_connections;	/* default 4096, 2..1000000 (less if RLIMIT_NOFILE is lower) */
+	uint64_t min_free;	/* default 1G: crawls and syncs pause below this free space; 0 off */
 
 	/* [https] */
 	struct config_listen *https_listen;	/* default none */

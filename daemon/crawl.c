@@ -176,6 +176,14 @@ job_failed(struct crawl_job *j, const char *reason, int keep_part)
 	crawler_check_end(cr);
 }
 
+/* A source of a crawl pass ended well (fetched or unchanged). */
+static void
+crawler_source_ok(struct crawler *cr, const char *id)
+{
+	if (!cr->follow && cr->source_ok != NULL)
+		cr->source_ok(cr->source_ok_arg, id);
+}
+
 static void
 job_unchanged(struct crawl_job *j, const char *name)
 {
@@ -188,6 +196,7 @@ job_unchanged(struct crawl_job *j, const char *name)
 	j->phase = J_DONE;
 	cr->totals.unchanged++;
 	log_info("%s %s: unchanged %s", j->cr->tag, j->src.id, name);
+	crawler_source_ok(cr, j->src.id);
 	cr->active--;
 	crawler_check_end(cr);
 }
@@ -610,10 +619,12 @@ crawler_published(struct crawler *cr)
 			/* Fetched again (the origin gave no validators), same bytes. */
 			cr->totals.unchanged++;
 			log_info("%s %s: unchanged %s", c->job->cr->tag, c->job->src.id, c->name);
+			crawler_source_ok(cr, c->job->src.id);
 		} else {
 			cr->totals.fetched++;
 			log_info("%s %s: fetched %s (%llu bytes, sha256 %s)", c->job->cr->tag, c->job->src.id,
 			    c->name, (unsigned long long)m->size, m->sha256);
+			crawler_source_ok(cr, c->job->src.id);
 		}
 		c->job->phase = J_DONE;
 		ingest_free(c->in);
@@ -959,6 +970,13 @@ crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
 		return NULL;
 	}
 	return cr;
+}
+
+void
+crawler_on_source_ok(struct crawler *cr, crawl_source_fn fn, void *arg)
+{
+	cr->source_ok = fn;
+	cr->source_ok_arg = arg;
 }
 
 void

@@ -93,6 +93,14 @@ int crawler_get(struct crawler *cr, const struct crawl_options *opt, const char 
 
 int crawler_busy(const struct crawler *cr);
 
+/*
+ * FN hears of each [source] of a crawl pass (not a follower's sync) as it
+ * ends fetched or unchanged, with the source's id: the times /metrics
+ * shows as each source's last success. FN NULL: nobody.
+ */
+typedef void (*crawl_source_fn)(void *arg, const char *id);
+void crawler_on_source_ok(struct crawler *cr, crawl_source_fn fn, void *arg);
+
 /* Abort what is running (kept bytes stay for a resume) and free. */
 void crawler_free(struct crawler *cr);
 

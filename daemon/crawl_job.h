@@ -181,6 +181,8 @@ struct crawler {
 	struct crawl_totals totals;
 	crawl_done_fn done;
 	void *done_arg;
+	crawl_source_fn source_ok;	/* a source fetched or unchanged */
+	void *source_ok_arg;
 	int finishing;		/* inside the end of the pass */
 	int64_t last_publish_ms;	/* monotonic */
 	size_t turn_bytes;	/* through the sink in this loop turn */

@@ -36,7 +36,10 @@
  * are between requests.
  *
  * Limits, and why:
- * - HEAD_MAX: a response head; ours are well under a kilobyte.
+ * - HEAD_MAX: a response head; most are well under a kilobyte, and the
+ *   longest, an object with a 255-byte type and a 255-byte non-ASCII
+ *   name (its Content-Disposition has the name percent-encoded twice),
+ *   about 2.4 KB.
  * - PIPELINE_MAX: pipelined requests are answered while less than this
  *   is waiting to be sent; then the rest waits for the reader to read.
  * - STREAM_LOW/CHUNK: a streamed body is refilled a chunk at a time when
@@ -51,7 +54,7 @@
  *   once would only fail again, in a busy loop (OpenBSD httpd does the
  *   same).
  */
-#define HEAD_MAX	2048
+#define HEAD_MAX	3072
 #define PIPELINE_MAX	(64u * 1024)
 #define STREAM_CHUNK	(32u * 1024)
 #define STREAM_LOW	(64u * 1024)
@@ -675,14 +678,19 @@ http_conn_process(struct http_conn *c)
 			http_conn_refuse(c, 400, "malformed request\n");
 			break;
 		}
-		if (h.has_body) {
-			/* Nothing here takes uploads, and a body left unread
-			 * would be taken for the next request. */
+		/*
+		 * Nothing here takes uploads, and a body left unread would be
+		 * taken for the next request: a request with one is answered,
+		 * then the connection closes unread. A method we do not allow
+		 * is told so (the handler's 405 with Allow, RFC 9110 15.5.6);
+		 * a body on GET or HEAD has no meaning (RFC 9110 9.3.1): 400.
+		 */
+		if (h.has_body && h.method != HTTP_OTHER) {
 			http_conn_refuse(c, 400, "request bodies are not accepted\n");
 			break;
 		}
 		c->state = C_HANDLING;
-		c->keep_alive = h.keep_alive && !srv->draining;
+		c->keep_alive = h.keep_alive && !srv->draining && !h.has_body;
 		c->head_only = h.method == HTTP_HEAD;
 		srv->handler(c, &h, srv->arg);
 		if (c->state == C_HANDLING) {

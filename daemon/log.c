@@ -1,13 +1,19 @@
 /*
- * The daemon's log lines on stderr and the verbosity that filters them.
+ * The daemon's log lines on stderr, the verbosity that filters them, and
+ * the time each line of `emberd run` starts with unless the journal
+ * records it already.
  */
 
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
 
 static int log_level = 1;
+static int log_times;	/* set before any thread starts, then only read */
 
 void
 log_set_level(int level)
@@ -15,12 +21,48 @@ log_set_level(int level)
 	log_level = level;
 }
 
+/*
+ * systemd connects a service's stderr to the journal and says so in
+ * JOURNAL_STREAM ("DEV:INODE" of that stream, decimal): the journal
+ * stamps every line itself. The same stream is ours only while stderr
+ * is still that file (sd_journal_stream_fd(3)); redirected elsewhere, it
+ * is not.
+ */
+static int
+log_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (v == NULL || sscanf(v, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(2, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void
+log_use_times(void)
+{
+	log_times = !log_stderr_is_journal();
+}
+
 static void __attribute__((format(printf, 2, 0)))
 log_vline(const char *prefix, const char *fmt, va_list ap)
 {
 	/* One write per line so concurrent writers never interleave mid-line. */
-	char line[2048];
-	int n = snprintf(line, sizeof(line), "emberd: %s", prefix);
+	char line[2048], stamp[32] = "";
+	int n;
+
+	if (log_times) {
+		/* RFC 3339, UTC: sorts as text, and means the same anywhere. */
+		time_t now = time(NULL);
+		struct tm tm;
+		if (gmtime_r(&now, &tm) != NULL)
+			strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &tm);
+	}
+	n = snprintf(line, sizeof(line), "%semberd: %s", stamp, prefix);
 	if (n < 0)
 		return;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +35,13 @@
 /* A renewal that failed (no key, a full disk) is tried again after
  * this, doubling up to RENEW_LOOK_MAX. */
 #define RENEW_RETRY		60
+/*
+ * PAUSE_RECHECK: while a pass waits for free space ([mirror] min_free),
+ *   the space is looked at again this often (a statvfs: nothing), so
+ *   that freeing space resumes crawling within a minute, not an interval
+ *   later; the log says so once per pass that would have run.
+ */
+#define PAUSE_RECHECK	60
 
 struct schedule {
 	struct event_base *base;
@@ -57,6 +65,12 @@ struct schedule {
 	int renew_due;			/* it came during a pass: after it */
 	uint64_t renew_backoff;		/* seconds, after failures */
 	int64_t renew_told;		/* the renewal time last logged */
+	int paused;			/* the last pass waited for free space */
+	int64_t paused_said;		/* when the log last said so (Unix s) */
+	/* Last successes, for /metrics: */
+	struct schedule_success *ok;	/* by [source] id, in no order */
+	size_t n_ok;
+	int64_t sync_ok;		/* the last complete sync; 0: none */
 	schedule_done_fn done;
 	void *arg;
 };
@@ -110,12 +124,67 @@ static void schedule_settings(struct schedule *sc);
 static void schedule_renew(struct schedule *sc);
 static void schedule_renew_cb(evutil_socket_t fd, short what, void *arg);
 
+/* The crawler: source ID ended fetched or unchanged, now. A source
+ * seen for the first time costs one entry (the config's sources bound
+ * them; reload_prune drops those a reload removed). */
+static void
+schedule_source_ok(void *arg, const char *id)
+{
+	struct schedule *sc = arg;
+	struct schedule_success *grown;
+	size_t i;
+
+	for (i = 0; i < sc->n_ok; i++)
+		if (strcmp(sc->ok[i].id, id) == 0)
+			break;
+	if (i == sc->n_ok) {
+		if ((grown = realloc(sc->ok, (sc->n_ok + 1) * sizeof(*grown))) == NULL)
+			return;		/* only a metric is missing */
+		sc->ok = grown;
+		if ((sc->ok[i].id = strdup(id)) == NULL)
+			return;
+		sc->n_ok++;
+	}
+	sc->ok[i].at = (int64_t)time(NULL);
+}
+
+/* Forget the successes of sources the config no longer has. */
+static void
+schedule_prune_successes(struct schedule *sc)
+{
+	size_t i = 0, k;
+
+	while (i < sc->n_ok) {
+		for (k = 0; k < sc->cfg->n_sources; k++)
+			if (strcmp(sc->cfg->sources[k].id, sc->ok[i].id) == 0)
+				break;
+		if (k < sc->cfg->n_sources) {
+			i++;
+			continue;
+		}
+		free(sc->ok[i].id);
+		sc->ok[i] = sc->ok[--sc->n_ok];
+	}
+}
+
+void
+schedule_successes(const struct schedule *sc, const struct schedule_success **out,
+    size_t *n, int64_t *sync_at)
+{
+	*out = sc != NULL ? sc->ok : NULL;
+	*n = sc != NULL ? sc->n_ok : 0;
+	*sync_at = sc != NULL ? sc->sync_ok : 0;
+}
+
 static void
 schedule_pass_done(void *arg, const struct crawl_totals *ct)
 {
 	struct schedule *sc = arg;
 	struct schedule_totals t = { ct->fetched, ct->unchanged, ct->failed };
 	uint64_t every = schedule_interval(sc);
+
+	if (sc->cfg->follow && t.failed == 0)
+		sc->sync_ok = (int64_t)time(NULL);
 
 	if (sc->periodic && !sc->stopping) {
 		if (sc->cfg->follow)
@@ -166,13 +235,62 @@ schedule_sources_key(const struct config *cfg)
 	return key;
 }
 
-/* Start a pass with the config as it is now. -1 with ERR if it cannot. */
+/* N bytes for a person: "812.3 MiB". */
+static void
+schedule_size(char *out, size_t len, uint64_t n)
+{
+	static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	unsigned u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, len, "%llu bytes", (unsigned long long)n);
+	else
+		snprintf(out, len, "%.1f %s", v, unit[u]);
+}
+
+/*
+ * Room for a pass: the free space of the store's file system against
+ * [mirror] min_free. Below it a pass would only fill the disk, and a
+ * full disk fails every write, the server's own included; the mirror
+ * keeps serving what it has. 0 when there is room, the check is off, or
+ * statvfs fails (the writes then say why); -1 with ERR naming both.
+ */
+static int
+schedule_room(struct schedule *sc, char *err, size_t errlen)
+{
+	struct statvfs vfs;
+	uint64_t avail;
+	char have[32], want[32];
+
+	if (sc->cfg->min_free == 0 || statvfs(sc->st->root, &vfs) == -1)
+		return 0;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	if (avail >= sc->cfg->min_free)
+		return 0;
+	schedule_size(have, sizeof(have), avail);
+	schedule_size(want, sizeof(want), sc->cfg->min_free);
+	snprintf(err, errlen, "paused: the store %s has %s free (%llu bytes), below [mirror] "
+	    "min_free %s (%llu bytes); nothing is fetched until there is room", sc->st->root,
+	    have, (unsigned long long)avail, want, (unsigned long long)sc->cfg->min_free);
+	return -1;
+}
+
+/* Start a pass with the config as it is now. -1 with ERR if it cannot;
+ * -2 with ERR when it waits for free space (schedule_room). */
 static int
 schedule_pass(struct schedule *sc, char *err, size_t errlen)
 {
 	struct crawl_options opt;
 	struct publish_settings ps;
 
+	if (schedule_mode(sc->cfg, NULL) != SCHEDULE_NONE &&
+	    schedule_room(sc, err, errlen) == -1)
+		return -2;
 	switch (schedule_mode(sc->cfg, NULL)) {
 	case SCHEDULE_FOLLOW:
 		return follower_pass(sc->follower, sc->cfg, schedule_pass_done, sc, err,
@@ -194,6 +312,25 @@ schedule_pass(struct schedule *sc, char *err, size_t errlen)
 	}
 }
 
+/*
+ * A pass waits for free space: said when the wait begins and once per
+ * interval after (once for each pass that did not run), looked at again
+ * every PAUSE_RECHECK seconds in between.
+ */
+static void
+schedule_paused(struct schedule *sc, const char *why)
+{
+	int64_t now = (int64_t)time(NULL);
+	uint64_t every = schedule_interval(sc);
+
+	if (!sc->paused || now - sc->paused_said >= (int64_t)every) {
+		log_warn("%s: %s", sc->cfg->follow ? "sync" : "crawl", why);
+		sc->paused_said = now;
+	}
+	sc->paused = 1;
+	schedule_arm(sc, every < PAUSE_RECHECK ? every : PAUSE_RECHECK);
+}
+
 static void
 schedule_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -209,10 +346,21 @@ schedule_timer_cb(evutil_socket_t fd, short what, void *arg)
 		sc->pass_wanted = 1;
 		return;
 	}
-	if (schedule_pass(sc, err, sizeof(err)) == -1) {
+	switch (schedule_pass(sc, err, sizeof(err))) {
+	case -1:
 		log_warn("%s: %s; next try in %llu s", sc->cfg->follow ? "sync" : "crawl",
 		    err, (unsigned long long)schedule_interval(sc));
 		schedule_arm(sc, schedule_interval(sc));
+		break;
+	case -2:
+		schedule_paused(sc, err);
+		break;
+	default:
+		if (sc->paused)
+			log_info("%s: enough free space again: resumed", sc->cfg->follow ?
+			    "sync" : "crawl");
+		sc->paused = 0;
+		break;
 	}
 }
 
@@ -235,6 +383,7 @@ schedule_new(struct event_base *base, struct store *st, const struct config *cfg
 		schedule_free(sc);
 		return NULL;
 	}
+	crawler_on_source_ok(sc->crawler, schedule_source_ok, sc);
 	return sc;
 }
 
@@ -266,7 +415,7 @@ schedule_once(struct schedule *sc, schedule_done_fn done, void *arg, char *err,
 {
 	sc->done = done;
 	sc->arg = arg;
-	return schedule_pass(sc, err, errlen);
+	return schedule_pass(sc, err, errlen) < 0 ? -1 : 0;
 }
 
 void
@@ -548,6 +697,7 @@ schedule_reload(struct schedule *sc)
 {
 	if (sc == NULL || sc->stopping)
 		return;
+	schedule_prune_successes(sc);
 	/* A publisher signs changed settings now, not at the next pass
 	 * hours away; a running pass copied the old ones: after it. */
 	if (schedule_mode(sc->cfg, NULL) != SCHEDULE_FOLLOW) {
@@ -568,7 +718,9 @@ schedule_reload(struct schedule *sc)
 			schedule_arm(sc, 0);
 		return;
 	}
-	if (schedule_busy(sc) || evtimer_pending(sc->ev_pass, NULL))
+	/* Waiting for free space: a reload may have lowered min_free, so
+	 * look again now rather than at the next recheck. */
+	if (schedule_busy(sc) || (evtimer_pending(sc->ev_pass, NULL) && !sc->paused))
 		return;
 	schedule_arm(sc, 0);
 }
@@ -598,5 +750,8 @@ schedule_free(struct schedule *sc)
 	free(sc->sources_key);
 	if (sc->ev_renew != NULL)
 		event_free(sc->ev_renew);
+	while (sc->n_ok > 0)
+		free(sc->ok[--sc->n_ok].id);
+	free(sc->ok);
 	free(sc);
 }

@@ -9,6 +9,7 @@
 #define EMBERD_SCHEDULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 
@@ -52,7 +53,8 @@ struct schedule *schedule_new(struct event_base *base, struct store *st,
 void schedule_start(struct schedule *sc, schedule_done_fn done, void *arg);
 
 /* `crawl`: one pass now; DONE once it ended. -1 with ERR when it cannot
- * start (nothing to do, or a pass runs on this store already). */
+ * start (nothing to do, a pass runs on this store already, or the store
+ * has less free space than [mirror] min_free). */
 int schedule_once(struct schedule *sc, schedule_done_fn done, void *arg, char *err,
     size_t errlen);
 
@@ -72,6 +74,21 @@ void schedule_refetch(struct schedule *sc);
 void schedule_reload(struct schedule *sc);
 
 int schedule_busy(const struct schedule *sc);
+
+/* When a [source] last ended a crawl pass fetched or unchanged (Unix s). */
+struct schedule_success {
+	char *id;
+	int64_t at;
+};
+
+/*
+ * The last successes since the schedule began, for /metrics: one per
+ * [source] of the config that has had one (*N of them, in *OUT), and
+ * in *SYNC_AT the end of the last sync that installed or confirmed the
+ * publisher's whole catalog (0: none yet). SC may be NULL (stopping).
+ */
+void schedule_successes(const struct schedule *sc, const struct schedule_success **out,
+    size_t *n, int64_t *sync_at);
 
 /* Abort a running pass (what was received is kept for a resume) and
  * free. SC may be NULL. */

@@ -22,14 +22,12 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <zlib.h>
 
 #include "catalog.h"
 #include "config.h"
 #include "downloads.h"
-#include "hexutil.h"
 #include "http_conn.h"
 #include "http_request.h"
 #include "keys.h"
@@ -40,6 +38,7 @@
 #include "schedule.h"
 #include "scrub.h"
 #include "server_catalog.h"
+#include "server_headers.h"
 #include "server_meta.h"
 #include "store.h"
 #include "tls.h"
@@ -329,27 +328,6 @@ server_stream_done(void *arg, int complete)
 	server_stream_free(st);
 }
 
-static void
-server_b64_digest(const char *hex, char out[64])
-{
-	uint8_t raw[32];
-
-	hex_decode(hex, 64, raw);
-	EVP_EncodeBlock((unsigned char *)out, raw, 32);
-}
-
-/* What every answer about an object carries, 304 and 416 included. */
-static void
-server_object_headers(struct http_conn *c, const char *etag, int immutable, int vary)
-{
-	http_conn_header(c, "ETag", etag);
-	http_conn_header(c, "Accept-Ranges", "bytes");
-	http_conn_header(c, "Cache-Control", immutable ?
-	    "public, max-age=31536000, immutable" : "no-cache");
-	if (vary)
-		http_conn_header(c, "Vary", "Accept-Encoding");
-}
-
 /* An object that is not what its id says any more: never served, set
  * aside, fetched again where it came from. */
 static void
@@ -474,19 +452,21 @@ oom:
 }
 
 /*
- * Answer for object HEX with catalog TYPE: conditional and range
- * requests, gzip as stored when the reader takes it, identity otherwise
- * (inflated on the fly for objects stored deflated). The object is
- * streamed: memory does not depend on its size.
+ * Answer with the object of catalog ITEM (its sha256, type and name):
+ * conditional and range requests, gzip as stored when the reader takes
+ * it, identity otherwise (inflated on the fly for objects stored
+ * deflated). The object is streamed: memory does not depend on its size.
  */
 static void
 server_object(struct server *s, struct http_conn *c, const struct http_head *h,
-    const char *hex, const char *type, int immutable)
+    json_t *item, int immutable)
 {
+	const char *hex = json_string_value(json_object_get(item, "sha256"));
+	const char *name = json_string_value(json_object_get(item, "name"));
 	struct object_meta m;
 	struct http_range r;
 	enum http_range_result rr = RANGE_NONE;
-	char etag[80], digest[64], hdr[128];
+	char etag[80], hdr[128];
 	int fd, gzip_out, code = 200, head = h->method == HTTP_HEAD;
 	uint64_t first = 0, len;
 
@@ -496,7 +476,7 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 	if (http_if_none_match(h->if_none_match, etag)) {
 		close(fd);
 		http_conn_begin(c, 304);
-		server_object_headers(c, etag, immutable, m.gzip);
+		server_headers_object(c, etag, immutable, m.gzip);
 		server_log_request(s, c, h, 304, 0);
 		http_conn_reply_empty(c);
 		return;
@@ -506,7 +486,7 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 	if (rr == RANGE_UNSATISFIABLE) {
 		close(fd);
 		http_conn_begin(c, 416);
-		server_object_headers(c, etag, immutable, m.gzip);
+		server_headers_object(c, etag, immutable, m.gzip);
 		snprintf(hdr, sizeof(hdr), "bytes */%llu", (unsigned long long)m.size);
 		http_conn_header(c, "Content-Range", hdr);
 		server_error_body(s, c, h, 416, "range not satisfiable");
@@ -517,18 +497,12 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 		code = 206;
 
 	http_conn_begin(c, code);
-	server_object_headers(c, etag, immutable, m.gzip);
-	http_conn_header(c, "Content-Type", type);
-	if (gzip_out) {
+	server_headers_object(c, etag, immutable, m.gzip);
+	if (gzip_out)
 		http_conn_header(c, "Content-Encoding", "gzip");
-		server_b64_digest(m.stored_sha256, digest);
-		len = m.stored_size;
-	} else {
-		server_b64_digest(m.sha256, digest);
-		len = m.size;
-	}
-	snprintf(hdr, sizeof(hdr), "sha-256=:%s:", digest);
-	http_conn_header(c, "Repr-Digest", hdr);
+	server_headers_content(c, json_string_value(json_object_get(item, "type")),
+	    name != NULL ? name : hex, gzip_out ? m.stored_sha256 : m.sha256);
+	len = gzip_out ? m.stored_size : m.size;
 	if (rr == RANGE_SINGLE) {
 		first = r.first;
 		len = r.last - r.first + 1;
@@ -562,13 +536,13 @@ server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
 	struct metrics_now now = {
 		.connections = server_connections(s),
 		.downloads = s->streams,
-		.items = json_array_size(json_object_get(s->cat.cat, "items")),
-		.sequence = json_integer_value(json_object_get(s->cat.cat, "sequence")),
+		.follower = s->cfg.follow,
 	};
 	char *text;
 	size_t len;
 	unsigned t;
 
+	metrics_read(&s->m, &now, s->cat.cat, s->st.root, s->cfg.min_free, s->sched);
 	scrub_counts(s->scrub, &now.scrub_checked, &now.scrub_bad);
 	for (t = 0; t < WORKQ_TYPES; t++)
 		now.workq_pending[t] = workq_pending((enum workq_type)t);
@@ -747,8 +721,7 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 	case ROUTE_FILE:
 		if ((item = catalog_find_item(s->cat.cat, name)) == NULL)
 			break;
-		server_object(s, c, h, json_string_value(json_object_get(item, "sha256")),
-		    json_string_value(json_object_get(item, "type")), 0);
+		server_object(s, c, h, item, 0);
 		return;
 	case ROUTE_META4:
 	case ROUTE_TORRENT: {
@@ -758,8 +731,7 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		snprintf(full, sizeof(full), "%s%s", name,
 		    route == ROUTE_META4 ? ".meta4" : ".torrent");
 		if ((item = catalog_find_item(s->cat.cat, full)) != NULL) {
-			server_object(s, c, h, json_string_value(json_object_get(item, "sha256")),
-			    json_string_value(json_object_get(item, "type")), 0);
+			server_object(s, c, h, item, 0);
 			return;
 		}
 		if ((item = catalog_find_item(s->cat.cat, name)) == NULL)
@@ -770,8 +742,7 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 	case ROUTE_SHA256:
 		if ((item = json_object_get(s->cat.by_hash, name)) == NULL)
 			break;
-		server_object(s, c, h, name,
-		    json_string_value(json_object_get(item, "type")), 1);
+		server_object(s, c, h, item, 1);
 		return;
 	default:
 		break;
@@ -1190,6 +1161,7 @@ server_run(const char *config_path)
 
 	memset(&s, 0, sizeof(s));
 	s.watch_fd = -1;
+	log_use_times();
 	if (server_setup_config(&s, config_path) == 0 &&
 	    server_setup_store(&s) == 0 &&
 	    server_setup_tls(&s) == 0 &&

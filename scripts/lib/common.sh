@@ -13,7 +13,7 @@ PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
 # wrk: load; testssl.sh: the TLS audit; systemd: systemd-analyze verify
 # of the shipped unit; passwd: useradd for the privilege-drop test.
 PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
- microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc"
+ microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

@@ -117,6 +117,7 @@ cat >"$XCONF" <<CONF
 store = store
 key   = publisher.key
 allow_root = yes
+min_free = 0       ; an 8 MiB disk: what a full one does is the point here
 [crawl]
 concurrency = 1
 [source big]
@@ -128,9 +129,9 @@ CONF
 used0=$(used_of "$T/x/store")
 expect_exit 1 "$EMBERD" crawl -c "$XCONF"
 cp "$T/err" "$T/x/crawl.err"
-assert_grep "^emberd: crawl big: failed: .*$nospace" "$T/err"
-assert_grep "^emberd: crawl small: fetched small.txt \(30000 bytes, sha256 $small_sha\)$" "$T/err"
-assert_grep "^emberd: crawl: 2 sources: 1 fetched, 0 unchanged, 1 failed$" "$T/err"
+assert_grep "^[0-9TZ:-]* *emberd: crawl big: failed: .*$nospace" "$T/err"
+assert_grep "^[0-9TZ:-]* *emberd: crawl small: fetched small.txt \(30000 bytes, sha256 $small_sha\)$" "$T/err"
+assert_grep "^[0-9TZ:-]* *emberd: crawl: 2 sources: 1 fetched, 0 unchanged, 1 failed$" "$T/err"
 [ "$(count "$T/err" "$nospace")" = 1 ] || fail "want one line naming the full disk, got: $(cat "$T/err")"
 no_leftovers "$T/x/store"
 used=$(used_of "$T/x/store")
@@ -164,6 +165,7 @@ name  = Crawler on a small disk
 store = store
 key   = publisher.key
 allow_root = yes
+min_free = 0
 [crawl]
 interval = 2s
 concurrency = 1
@@ -177,11 +179,11 @@ used0=$(used_of "$CST")
 CLOG="$T/$C/run.log"
 CU=$(furl $C)
 follower_start $C
-pstart='^emberd: crawl: [0-9]+ sources$'
-pdone='^emberd: crawl: pass done: '
+pstart='^[0-9TZ:-]* *emberd: crawl: [0-9]+ sources$'
+pdone='^[0-9TZ:-]* *emberd: crawl: pass done: '
 wait_count "$CLOG" "$pdone" 1 90 || { tail -n 30 "$CLOG"; fail "no crawl pass done within 90 s"; }
-assert_grep "^emberd: crawl big: failed: .*$nospace" "$CLOG"
-assert_grep "^emberd: crawl small: fetched small.txt \(30000 bytes, sha256 $small_sha\)$" "$CLOG"
+assert_grep "^[0-9TZ:-]* *emberd: crawl big: failed: .*$nospace" "$CLOG"
+assert_grep "^[0-9TZ:-]* *emberd: crawl small: fetched small.txt \(30000 bytes, sha256 $small_sha\)$" "$CLOG"
 assert_grep "${pdone}1 fetched, 0 unchanged, 1 failed; next in 2 s$" "$CLOG"
 used=$(quiet_used "$CST" "$CLOG" "$pstart" "$pdone")
 [ "$used" -lt $((used0 + 1000000)) ] || { ls -la "$CST/objects" "$CST/crawl"; fail "$used bytes used on the tmpfs between passes (was $used0)"; }
@@ -195,8 +197,8 @@ pass "emberd run on a full tmpfs: big fails ('$(grep -m1 "$nospace" "$CLOG" | he
 # The next pass fails the same way, and the server goes on serving.
 wait_count "$CLOG" "$pdone" 2 90 || { tail -n 30 "$CLOG"; fail "no second pass within 90 s"; }
 follower_alive $C
-[ "$(count "$CLOG" "^emberd: crawl big: failed: .*$nospace")" -ge 2 ] || { tail -n 30 "$CLOG"; fail "the second pass did not fail the same way"; }
-assert_grep "^emberd: crawl small: unchanged small.txt$" "$CLOG"
+[ "$(count "$CLOG" "^[0-9TZ:-]* *emberd: crawl big: failed: .*$nospace")" -ge 2 ] || { tail -n 30 "$CLOG"; fail "the second pass did not fail the same way"; }
+assert_grep "^[0-9TZ:-]* *emberd: crawl small: unchanged small.txt$" "$CLOG"
 [ "$(curl_http "$CU/healthz")" = ok ] || fail "crawler: /healthz"
 curl_http -o "$T/c-small.txt" "$CU/files/small.txt" || fail "crawler: /files/small.txt not served"
 [ "$(sha256_of "$T/c-small.txt")" = "$small_sha" ] || fail "crawler: small.txt has the wrong content"
@@ -207,7 +209,7 @@ pass "the next pass fails the same way; still serving, still nothing left"
 
 # Space returns: the next pass stores the big item, and it is served.
 mount -o remount,size=64m "$CST" || fail "cannot grow the tmpfs"
-wait_for_file_line "$CLOG" "^emberd: crawl big: fetched big.mp4 \(20000000 bytes, sha256 $big_sha\)$" 90 ||
+wait_for_file_line "$CLOG" "^[0-9TZ:-]* *emberd: crawl big: fetched big.mp4 \(20000000 bytes, sha256 $big_sha\)$" 90 ||
 	{ tail -n 30 "$CLOG"; fail "big.mp4 not fetched within 90 s of the remount"; }
 for i in $(seq 1 100); do
 	curl -sS --max-time 2 -o "$T/c-cat.json" "$CU/catalog.json" 2>/dev/null &&
@@ -232,7 +234,7 @@ publisher_setup "$T/in/article.txt" "$T/in/song.mp3"
 seq1=$PUB_SEQ
 cp "$STORE/current/catalog.json" "$T/cat1.json"
 F=fol
-follower_config $F "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/" "interval = 1s"
+follower_config $F "min_free = 0" "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/" "interval = 1s"
 FST=$(fstore $F)
 FLOG="$T/$F/run.log"
 FU=$(furl $F)
@@ -240,7 +242,7 @@ small_fs "$FST" 8m
 used0=$(used_of "$FST")
 follower_start $F
 wait_passes $F 1
-assert_grep "^emberd: sync: installed catalog sequence $seq1 from $HTTP_URL/ \(2 items\)$" "$FLOG"
+assert_grep "^[0-9TZ:-]* *emberd: sync: installed catalog sequence $seq1 from $HTTP_URL/ \(2 items\)$" "$FLOG"
 check_served "$FU" "$T/cat1.json"
 used1=$(used_of "$FST")
 pass "follower on an 8 MiB tmpfs: first sync installs sequence $seq1 ($used1 bytes used)"
@@ -249,15 +251,15 @@ head -c 20000000 /dev/urandom >"$T/in/voice.mp4"
 big2_sha=$(sha256_of "$T/in/voice.mp4")
 publisher_add "$T/in/voice.mp4"
 seq2=$PUB_SEQ
-fdone='^emberd: sync: pass done: '
-fstart='^emberd: sync: asking [0-9]+ peers? for the catalog$'
-wait_for_file_line "$FLOG" "^emberd: error: sync: catalog sequence $seq2 not installed: 1 objects missing; still serving sequence $seq1$" 90 ||
+fdone='^[0-9TZ:-]* *emberd: sync: pass done: '
+fstart='^[0-9TZ:-]* *emberd: sync: asking [0-9]+ peers? for the catalog$'
+wait_for_file_line "$FLOG" "^[0-9TZ:-]* *emberd: error: sync: catalog sequence $seq2 not installed: 1 objects missing; still serving sequence $seq1$" 90 ||
 	{ tail -n 30 "$FLOG"; fail "follower: no failed sync of sequence $seq2 within 90 s"; }
 # The pass that failed ends (it may have ended before n was counted, on a
 # busy machine; its own summary line says it did).
 wait_count "$FLOG" "${fdone}0 objects fetched, 1 failed; next in 1 s$" 1 90 ||
 	{ tail -n 30 "$FLOG"; fail "follower: the failed pass did not end"; }
-assert_grep "^emberd: sync $big2_sha: failed: .*$nospace" "$FLOG"
+assert_grep "^[0-9TZ:-]* *emberd: sync $big2_sha: failed: .*$nospace" "$FLOG"
 assert_grep "${fdone}0 objects fetched, 1 failed; next in 1 s$" "$FLOG"
 used=$(quiet_used "$FST" "$FLOG" "$fstart" "$fdone")
 [ "$used" -lt $((used1 + 1000000)) ] || { ls -la "$FST/objects" "$FST/crawl"; fail "follower: $used bytes used between passes (was $used1)"; }
@@ -277,16 +279,16 @@ wait_count "$FLOG" "$fdone" $((n + 1)) 90 || {
 	fail "follower: no further pass within 90 s"
 }
 follower_alive $F
-[ "$(count "$FLOG" "^emberd: sync $big2_sha: failed: .*$nospace")" -ge 2 ] || { tail -n 30 "$FLOG"; fail "follower: the next pass did not fail the same way"; }
+[ "$(count "$FLOG" "^[0-9TZ:-]* *emberd: sync $big2_sha: failed: .*$nospace")" -ge 2 ] || { tail -n 30 "$FLOG"; fail "follower: the next pass did not fail the same way"; }
 curl_http -o "$T/f-cat.json" "$FU/catalog.json" || fail "follower: no /catalog.json"
 cmp -s "$T/f-cat.json" "$T/cat1.json" || fail "follower: does not serve its previous catalog"
 quiet_leftovers "$FST" "$FLOG" "$fstart" "$fdone"
 pass "the next sync fails the same way; sequence $seq1 still served"
 
 mount -o remount,size=64m "$FST" || fail "cannot grow the tmpfs"
-wait_for_file_line "$FLOG" "^emberd: sync: installed catalog sequence $seq2 from $HTTP_URL/ \(3 items\)$" 90 ||
+wait_for_file_line "$FLOG" "^[0-9TZ:-]* *emberd: sync: installed catalog sequence $seq2 from $HTTP_URL/ \(3 items\)$" 90 ||
 	{ tail -n 30 "$FLOG"; fail "follower: sequence $seq2 not installed within 90 s of the remount"; }
-assert_grep "^emberd: sync $big2_sha: fetched voice.mp4 \(20000000 bytes, sha256 $big2_sha\)$" "$FLOG"
+assert_grep "^[0-9TZ:-]* *emberd: sync $big2_sha: fetched voice.mp4 \(20000000 bytes, sha256 $big2_sha\)$" "$FLOG"
 for i in $(seq 1 100); do
 	curl -sS --max-time 2 -o "$T/f-cat.json" "$FU/catalog.json" 2>/dev/null &&
 		cmp -s "$T/f-cat.json" "$STORE/current/catalog.json" && break

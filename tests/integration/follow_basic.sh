@@ -25,11 +25,11 @@ FST=$(fstore $F)
 
 # --- first pass: everything fetched, the publisher's files installed -----
 follower_crawl $F 0
-fassert "^emberd: sync: peer $HTTP_URL/: catalog sequence $seq1, signature verified \(key $KEYID\)$"
+fassert "^[0-9TZ:-]* *emberd: sync: peer $HTTP_URL/: catalog sequence $seq1, signature verified \(key $KEYID\)$"
 while read -r sha size name; do
-	fassert "^emberd: sync $sha: fetched $name \($size bytes, sha256 $sha\)$"
+	fassert "^[0-9TZ:-]* *emberd: sync $sha: fetched $name \($size bytes, sha256 $sha\)$"
 done < <(items_of "$STORE/current/catalog.json")
-fassert "^emberd: sync: installed catalog sequence $seq1 from $HTTP_URL/ \(3 items\)$"
+fassert "^[0-9TZ:-]* *emberd: sync: installed catalog sequence $seq1 from $HTTP_URL/ \(3 items\)$"
 [ "$(tail -n 1 "$T/err")" = "emberd: sync: 3 objects fetched, 0 failed" ] ||
 	fail "last line '$(tail -n 1 "$T/err")', want the 3 fetched / 0 failed total"
 same_catalog "$FST/current"
@@ -39,7 +39,7 @@ pass "first pass: catalog.json and .minisig installed byte for byte, 3 objects v
 # --- a second pass is up to date and fetches no object ------------------
 mark=$(wc -l <"$SERVER_LOG")
 follower_crawl $F 0
-fassert "^emberd: sync: up to date at catalog sequence $seq1$"
+fassert "^[0-9TZ:-]* *emberd: sync: up to date at catalog sequence $seq1$"
 [ "$(tail -n 1 "$T/err")" = "emberd: sync: 0 objects fetched, 0 failed" ] ||
 	fail "second pass: last line '$(tail -n 1 "$T/err")'"
 tail -n +$((mark + 1)) "$SERVER_LOG" >"$T/pass2.log"
@@ -76,9 +76,9 @@ seq2=$PUB_SEQ
 [ -e "$FST/objects/$old_article" ] || fail "the old article is not in the follower's store before the pass"
 mark=$(wc -l <"$SERVER_LOG")
 follower_crawl $F 0
-fassert "^emberd: sync: installed catalog sequence $seq2 from $HTTP_URL/ \(4 items\)$"
-fassert "^emberd: sync $(sha256_of "$T/in/article-2.txt"): fetched article.txt "
-fassert "^emberd: sync $(sha256_of "$T/in/leaflet.pdf"): fetched leaflet.pdf \(50000 bytes, "
+fassert "^[0-9TZ:-]* *emberd: sync: installed catalog sequence $seq2 from $HTTP_URL/ \(4 items\)$"
+fassert "^[0-9TZ:-]* *emberd: sync $(sha256_of "$T/in/article-2.txt"): fetched article.txt "
+fassert "^[0-9TZ:-]* *emberd: sync $(sha256_of "$T/in/leaflet.pdf"): fetched leaflet.pdf \(50000 bytes, "
 [ "$(tail -n 1 "$T/err")" = "emberd: sync: 2 objects fetched, 0 failed" ] ||
 	fail "update pass: last line '$(tail -n 1 "$T/err")'"
 n=$(tail -n +$((mark + 1)) "$SERVER_LOG" | grep -c 'GET /sha256/' || true)
@@ -86,7 +86,7 @@ n=$(tail -n +$((mark + 1)) "$SERVER_LOG" | grep -c 'GET /sha256/' || true)
 # Without [follow] purge the replaced object goes one sync later.
 [ -e "$FST/objects/$old_article" ] || fail "the replaced article's object went at once without [follow] purge"
 follower_crawl $F 0
-fassert "^emberd: sync: removed 1 objects that left the catalog$"
+fassert "^[0-9TZ:-]* *emberd: sync: removed 1 objects that left the catalog$"
 [ ! -e "$FST/objects/$old_article" ] || fail "the replaced article's object is still in the follower's store"
 [ "$(find "$FST/objects" -maxdepth 1 -type f | wc -l)" = 4 ] || fail "want 4 objects in the follower's store"
 same_catalog "$FST/current"
@@ -108,8 +108,8 @@ mkdir "$T/held"
 cp "$FST/current/catalog.json" "$FST/current/catalog.json.minisig" "$T/held/"
 follower_config $F "[follow]" "pubkey = $PUBKEY" "peer = $HTTPS_URL/" "interval = 1h"
 follower_crawl $F 1
-fassert "^emberd: (warning: )?sync: peer $HTTPS_URL/: catalog\.json(\.minisig)?: .*certificate"
-fassert "^emberd: (error: )?sync: no peer gave a valid catalog; still serving sequence $seq2$"
+fassert "^[0-9TZ:-]* *emberd: (warning: )?sync: peer $HTTPS_URL/: catalog\.json(\.minisig)?: .*certificate"
+fassert "^[0-9TZ:-]* *emberd: (error: )?sync: no peer gave a valid catalog; still serving sequence $seq2$"
 cmp -s "$T/held/catalog.json" "$FST/current/catalog.json" || fail "a failed pass changed the installed catalog"
 [ ! -e "$FST/objects/$(sha256_of "$T/in/flyer.png")" ] || fail "an object came through an unverified TLS peer"
 pass "https peer with a self-signed certificate, tls_verify default: exit 1, certificate error logged"
@@ -124,8 +124,8 @@ pass "emberd run: the certificate error is logged; the previous catalog stays se
 
 follower_config $F "[follow]" "pubkey = $PUBKEY" "peer = $HTTPS_URL/" "interval = 1h" "tls_verify = no"
 follower_crawl $F 0
-fassert "^emberd: sync: peer $HTTPS_URL/: catalog sequence $seq3, signature verified \(key $KEYID\)$"
-fassert "^emberd: sync: installed catalog sequence $seq3 from $HTTPS_URL/ \(5 items\)$"
+fassert "^[0-9TZ:-]* *emberd: sync: peer $HTTPS_URL/: catalog sequence $seq3, signature verified \(key $KEYID\)$"
+fassert "^[0-9TZ:-]* *emberd: sync: installed catalog sequence $seq3 from $HTTPS_URL/ \(5 items\)$"
 same_catalog "$FST/current"
 check_objects $F
 pass "tls_verify = no: syncs from the self-signed peer (sequence $seq3)"

@@ -92,9 +92,9 @@ catalog_case() {	# catalog_case LABEL MODE DIR REASON-REGEX
 	hostile "$2" "$3"
 	follower_config $f "$(follower_lines "$BAD" "$GOOD")"
 	follower_crawl $f 0
-	fassert "^emberd: (warning: )?sync: peer $BAD/: $4"
-	fassert "^emberd: sync: peer $GOOD/: catalog sequence $PUB_SEQ, signature verified \(key $KEYID\)$"
-	fassert "^emberd: sync: installed catalog sequence $PUB_SEQ from $GOOD/ "
+	fassert "^[0-9TZ:-]* *emberd: (warning: )?sync: peer $BAD/: $4"
+	fassert "^[0-9TZ:-]* *emberd: sync: peer $GOOD/: catalog sequence $PUB_SEQ, signature verified \(key $KEYID\)$"
+	fassert "^[0-9TZ:-]* *emberd: sync: installed catalog sequence $PUB_SEQ from $GOOD/ "
 	same_catalog "$(fstore $f)/current"
 	check_objects $f
 	grep -qE '^GET /catalog.json - 200$' "$T/good.log" || fail "$1: catalog not asked from the good peer"
@@ -121,8 +121,8 @@ object_case() {	# object_case MODE REASON-REGEX
 	follower_config $f "$(follower_lines "$BAD" "$GOOD")"
 	follower_crawl $f 0
 	while read -r sha size name; do
-		fassert "^emberd: (warning: )?sync $sha: $BAD/sha256/$sha: $2; trying $GOOD/sha256/$sha$"
-		fassert "^emberd: sync $sha: fetched $name \($size bytes, sha256 $sha\)$"
+		fassert "^[0-9TZ:-]* *emberd: (warning: )?sync $sha: $BAD/sha256/$sha: $2; trying $GOOD/sha256/$sha$"
+		fassert "^[0-9TZ:-]* *emberd: sync $sha: fetched $name \($size bytes, sha256 $sha\)$"
 	done < <(items_of "$STORE/current/catalog.json")
 	same_catalog "$(fstore $f)/current"
 	check_objects $f
@@ -167,8 +167,8 @@ head -c 200000 /dev/urandom >"$T/in/new-1.bin"
 publisher_add "$T/in/new-1.bin"
 hostile otherkey "$T/old"
 follower_crawl $f 0
-fassert "^emberd: (warning: )?sync: peer $BAD/: rolled back: catalog sequence $old_seq is older than the one this mirror holds \($held\); refused$"
-fassert "^emberd: sync: installed catalog sequence $PUB_SEQ from $GOOD/ "
+fassert "^[0-9TZ:-]* *emberd: (warning: )?sync: peer $BAD/: rolled back: catalog sequence $old_seq is older than the one this mirror holds \($held\); refused$"
+fassert "^[0-9TZ:-]* *emberd: sync: installed catalog sequence $PUB_SEQ from $GOOD/ "
 same_catalog "$(fstore $f)/current"
 check_objects $f
 grep -qE "^GET /sha256/$(sha256_of "$T/in/new-1.bin") - 200$" "$T/good.log" ||
@@ -205,7 +205,7 @@ alone_case() {	# alone_case LABEL MODE DIR REGEX...
 	# emberd run: the start pass fails the same way; the old bytes are served.
 	follower_start $H
 	wait_passes $H 1 60
-	for re in "$@"; do assert_grep "${re#^emberd: }" "$T/$H/run.log"; done
+	for re in "$@"; do assert_grep "${re#^[0-9TZ:-]* *emberd: }" "$T/$H/run.log"; done
 	curl_http -o "$T/served.json" "$(furl $H)/catalog.json" || fail "$label alone: no /catalog.json"
 	cmp -s "$T/served.json" "$T/held/catalog.json" || fail "$label alone: the served catalog is not the previous one"
 	curl_http -o "$T/served.minisig" "$(furl $H)/catalog.json.minisig" || fail "$label alone: no .minisig"
@@ -217,14 +217,14 @@ alone_case() {	# alone_case LABEL MODE DIR REGEX...
 }
 
 alone_case badsig badsig "" \
-	"^emberd: (warning: )?sync: peer $BAD/: bad signature: " \
-	"^emberd: (error: )?sync: no peer gave a valid catalog; still serving sequence $held$"
+	"^[0-9TZ:-]* *emberd: (warning: )?sync: peer $BAD/: bad signature: " \
+	"^[0-9TZ:-]* *emberd: (error: )?sync: no peer gave a valid catalog; still serving sequence $held$"
 alone_case rollback otherkey "$T/old" \
-	"^emberd: (warning: )?sync: peer $BAD/: rolled back: catalog sequence $old_seq is older than the one this mirror holds \($held\); refused$" \
-	"^emberd: (error: )?sync: no peer gave a valid catalog; still serving sequence $held$"
+	"^[0-9TZ:-]* *emberd: (warning: )?sync: peer $BAD/: rolled back: catalog sequence $old_seq is older than the one this mirror holds \($held\); refused$" \
+	"^[0-9TZ:-]* *emberd: (error: )?sync: no peer gave a valid catalog; still serving sequence $held$"
 alone_case altered altered "" \
-	"^emberd: (error: )?sync $new2: failed: " \
-	"^emberd: (error: )?sync: catalog sequence $PUB_SEQ not installed: 1 objects missing; still serving sequence $held$"
+	"^[0-9TZ:-]* *emberd: (error: )?sync $new2: failed: " \
+	"^[0-9TZ:-]* *emberd: (error: )?sync: catalog sequence $PUB_SEQ not installed: 1 objects missing; still serving sequence $held$"
 
 # With one peer, the failure must still say what happened: the peer and
 # the mismatch (not only that no copy was found).

@@ -92,7 +92,7 @@ ART=${EMBERD_ARTIFACTS:-$T}
 mkdir -p "$ART"
 [ "$ART/index.png" -ef "$T/index.png" ] || cp "$T/index.png" "$ART/index.png"
 log_since "$n0"
-assert_grep '^emberd: GET / 200 ' "$T/log.part"
+assert_grep '^[0-9TZ:-]* *emberd: GET / 200 ' "$T/log.part"
 pass "screenshot: PNG of $png_size bytes (copy in $ART/index.png)"
 
 # --- b. the DOM as chromium built it
@@ -167,13 +167,13 @@ n0=$(log_lines)
 chrome --virtual-time-budget=5000 --autoplay-policy=no-user-gesture-required \
 	--dump-dom "$URL" >"$T/dom2.html" || server_fail "chromium --dump-dom --virtual-time-budget failed"
 # The server logged each request before answering it; poll, bounded.
-wait_for_file_line "$SERVER_LOG" '^emberd: GET /files/(clip\.mp4|tone\.wav) 206 ' 5 || true
+wait_for_file_line "$SERVER_LOG" '^[0-9TZ:-]* *emberd: GET /files/(clip\.mp4|tone\.wav) 206 ' 5 || true
 log_since "$n0"
-if ! grep -qE '^emberd: GET /files/(clip\.mp4|tone\.wav) 206 ' "$T/log.part"; then
+if ! grep -qE '^[0-9TZ:-]* *emberd: GET /files/(clip\.mp4|tone\.wav) 206 ' "$T/log.part"; then
 	echo "--- server log during the page load"; cat "$T/log.part"
 	fail "the browser's media requests were not answered 206 (no Range request, or no partial response)"
 fi
-grep -E '^emberd: GET /files/' "$T/log.part" | sed 's/^/    /'
+grep -E '^[0-9TZ:-]* *emberd: GET /files/' "$T/log.part" | sed 's/^/    /'
 pass "chromium fetched the media with Range and got 206"
 
 # --- d. the video's src, resolved against /, by curl with a Range

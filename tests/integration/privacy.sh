@@ -116,13 +116,13 @@ scan() {
 
 reader_session
 # The log has the requests (so it was written while we looked), by target.
-assert_grep '^emberd: GET /files/clip.mp4 206 1000$' "$SERVER_LOG"
-assert_grep '^emberd: GET /wp-login.php 404 ' "$SERVER_LOG"
-assert_grep '^emberd: DELETE /files/clip.mp4 405 ' "$SERVER_LOG"
+assert_grep '^[0-9TZ:-]* *emberd: GET /files/clip.mp4 206 1000$' "$SERVER_LOG"
+assert_grep '^[0-9TZ:-]* *emberd: GET /wp-login.php 404 ' "$SERVER_LOG"
+assert_grep '^[0-9TZ:-]* *emberd: DELETE /files/clip.mp4 405 ' "$SERVER_LOG"
 stop_server
 scan
 [ ! -s "$T/found" ] || { cat "$T/found"; fail "the reader's address or User-Agent was written (above)"; }
-pass "default settings: $(grep -c '^emberd: ' "$SERVER_LOG") log lines and the whole store name neither $READER nor the User-Agent"
+pass "default settings: $(grep -c '^[0-9TZ:-]* *emberd: ' "$SERVER_LOG") log lines and the whole store name neither $READER nor the User-Agent"
 
 # --- the checks can fail.
 # 1. log_addresses = yes: the address is in the log.

@@ -17,8 +17,12 @@
 #     `add` and `run` (which reads it at start) refuse with exit 2 naming it.
 #   - `allow_root = yes` without `user`: run stays root (Uid 0).
 #   - config/emberd.service passes `systemd-analyze verify` silently (and a
-#     broken copy does not), and confines the service: ProtectSystem=strict,
-#     NoNewPrivileges=yes, ReadWritePaths= the store's folder only.
+#     broken copy does not), and confines the service: User=emberd from the
+#     start (never root), CAP_NET_BIND_SERVICE its only capability,
+#     ProtectSystem=strict, NoNewPrivileges=yes, ReadWritePaths= the
+#     store's folder only, SystemCallFilter=@system-service; and
+#     `systemd-analyze security --offline=true` rates its exposure at most
+#     2.0 (a copy without the sandbox is rated above it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
@@ -360,4 +364,25 @@ unit_values() { sed -n "s/^$1=//p" "$UNIT_SRC"; }
 	fail "ReadWritePaths is '$(unit_values ReadWritePaths | tr '\n' ' ')', want /var/lib/emberd only"
 ! grep -qE '^(BindPaths|ReadWriteDirectories|StateDirectory|LogsDirectory|CacheDirectory|RuntimeDirectory|ConfigurationDirectory)=' "$UNIT_SRC" ||
 	fail "the unit opens other writable paths: $(grep -E '^(BindPaths|ReadWriteDirectories|StateDirectory|LogsDirectory|CacheDirectory|RuntimeDirectory|ConfigurationDirectory)=' "$UNIT_SRC")"
-pass "config/emberd.service: systemd-analyze verify silent (a misspelt key or missing binary is not); ProtectSystem=strict, NoNewPrivileges=yes, ReadWritePaths=/var/lib/emberd only"
+[ "$(unit_values User)" = emberd ] && [ "$(unit_values Group)" = emberd ] ||
+	fail "the unit does not run as User=emberd, Group=emberd"
+[ "$(unit_values CapabilityBoundingSet)" = CAP_NET_BIND_SERVICE ] &&
+	[ "$(unit_values AmbientCapabilities)" = CAP_NET_BIND_SERVICE ] ||
+	fail "capabilities: bounding '$(unit_values CapabilityBoundingSet)', ambient '$(unit_values AmbientCapabilities)'; want CAP_NET_BIND_SERVICE only"
+unit_values SystemCallFilter | grep -qx '@system-service' || fail "no SystemCallFilter=@system-service"
+# The exposure score systemd computes from the sandbox, offline (no
+# running systemd needed).
+exposure() {	# exposure UNIT: the overall score, e.g. 1.4
+	timeout 60 systemd-analyze security --offline=true "$1" >"$T/security.out" 2>&1 || true
+	sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$T/security.out"
+}
+score=$(exposure "$T/unit/emberd.service")
+[ -n "$score" ] || { cat "$T/security.out"; fail "systemd-analyze security --offline=true gave no score"; }
+awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || { grep '✗' "$T/security.out"; fail "exposure $score, want at most 2.0 (above: what is open)"; }
+mkdir "$T/unit-open"
+grep -vE '^(User|Group|CapabilityBoundingSet|AmbientCapabilities|SystemCallFilter|ProtectSystem|PrivateDevices|ProtectKernel[A-Za-z]*)=' \
+	"$T/unit/emberd.service" >"$T/unit-open/emberd.service"
+open_score=$(exposure "$T/unit-open/emberd.service")
+awk -v s="$open_score" 'BEGIN { exit !(s > 2.0) }' || fail "a unit without its sandbox scored $open_score: the check cannot fail"
+echo "systemd-analyze security --offline=true: exposure $score (without the sandbox: $open_score)"
+pass "config/emberd.service: systemd-analyze verify silent (a misspelt key or missing binary is not); User=emberd with CAP_NET_BIND_SERVICE only, ProtectSystem=strict, NoNewPrivileges=yes, ReadWritePaths=/var/lib/emberd only, @system-service; exposure $score <= 2.0"

@@ -132,7 +132,7 @@ got=$(served_q 'c["name"], " ".join(c["mirrors"]), c["sequence"]' || true)
 served_verified
 [ "$(served_q 'len(c["items"])')" = 1 ] || server_fail "SIGHUP: the item was dropped"
 [ "$(catalog_seq)" = 2 ] || server_fail "SIGHUP: stored sequence $(catalog_seq), want 2"
-wait_log '^emberd: reload: published catalog sequence 2' 10 "$from" ||
+wait_log '^[0-9TZ:-]* *emberd: reload: published catalog sequence 2' 10 "$from" ||
 	server_fail "no 'reload: published catalog sequence 2' line"
 [ "$(origin_count /r/statement.txt)" = "$asked" ] ||
 	server_fail "the origin was asked again: a pass, not the SIGHUP, published"
@@ -140,7 +140,7 @@ pass "SIGHUP with a new [mirror] name and mirror line: re-signed at once without
 
 from=$(log_lines)
 kill -HUP "$SERVER_PID"
-wait_log '^emberd: reload: catalog sequence 2 unchanged' 10 "$from" ||
+wait_log '^[0-9TZ:-]* *emberd: reload: catalog sequence 2 unchanged' 10 "$from" ||
 	server_fail "no 'reload: catalog sequence 2 unchanged' line within 10 s of a plain SIGHUP"
 [ "$(catalog_seq)" = 2 ] || server_fail "a SIGHUP with nothing changed moved the sequence to $(catalog_seq)"
 [ "$(served_q 'c["sequence"]')" = 2 ] || server_fail "served sequence $(served_q 'c["sequence"]') after a plain SIGHUP"
@@ -171,7 +171,7 @@ kill -HUP "$SERVER_PID"
 wait_log 'SIGHUP: config .* reloaded' 10 "$from" || server_fail "SIGHUP not handled within 10 s"
 fetching || { origin_show; fail "the slow transfer ended before the SIGHUP was handled: make it slower"; }
 wait_log 'crawl: pass done' 30 "$from" || server_fail "the pass did not end within 30 s"
-wait_log '^emberd: reload: published catalog sequence' 10 "$from" ||
+wait_log '^[0-9TZ:-]* *emberd: reload: published catalog sequence' 10 "$from" ||
 	server_fail "the new name was not published after the pass"
 [ "$(served_q 'c["name"]')" = "July archive" ] || server_fail "after the pass: served name $(served_q 'c["name"]')"
 [ "$(served_q '" ".join(sorted(i["name"] for i in c["items"]))')" = "slow.bin statement.txt" ] ||

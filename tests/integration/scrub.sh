@@ -119,7 +119,7 @@ full_gets() {
 	origin_q "len([e for e in L if e['path'] == sys.argv[3] and e['status'] == 200 and 'if-none-match' not in e['headers'] and e['done'] is not None])" "$1"
 }
 
-scrub_re='^emberd: scrub: [0-9]+ objects re-hashed, [0-9]+ bad$'
+scrub_re='^[0-9TZ:-]* *emberd: scrub: [0-9]+ objects re-hashed, [0-9]+ bad$'
 
 start_origin
 media="/f/media.mp4?size=2000000&seed=media&type=video%2Fmp4"
@@ -140,17 +140,17 @@ local_sha=$(sha256_of "$T/local.txt")
 publisher() {
 	local n
 	[ -z "$SERVER_PID" ] || stop_server
-	n=$(count "$SERVER_LOG" '^emberd: crawl: pass done')
+	n=$(count "$SERVER_LOG" '^[0-9TZ:-]* *emberd: crawl: pass done')
 	start_server "scrub_interval = $1" "[crawl]" "interval = 1h" \
 		"[source media]" "url = $ORIGIN$media" \
 		"[source text]" "url = $ORIGIN$text" \
 		"[source song]" "url = $ORIGIN$song" \
 		"[source quiet]" "url = $ORIGIN$quiet"
-	wait_count "$SERVER_LOG" '^emberd: crawl: pass done' $((n + 1)) 30 ||
+	wait_count "$SERVER_LOG" '^[0-9TZ:-]* *emberd: crawl: pass done' $((n + 1)) 30 ||
 		server_fail "no crawl pass within 30 s of the start"
 }
 publisher 24h
-assert_grep '^emberd: crawl: pass done: 4 fetched, 0 unchanged, 0 failed' "$SERVER_LOG"
+assert_grep '^[0-9TZ:-]* *emberd: crawl: pass done: 4 fetched, 0 unchanged, 0 failed' "$SERVER_LOG"
 for t in media:media.mp4 text:article.txt song:song.mp3 quiet:quiet.bin; do
 	eval "sha=\$${t%%:*}_sha"
 	served_right "$HTTP_URL" "${t#*:}" "$sha"
@@ -172,7 +172,7 @@ origin_reset
 
 code=$(status_get "$HTTP_URL/files/media.mp4" -r 1000-1999)
 [ "$code" = 404 ] || server_fail "a ranged GET of the changed media.mp4 answered $code"
-assert_grep "^emberd: error: object $media_sha: changed on disk since it was stored \(mtime [0-9.]+, stored at [0-9]+\); quarantined, not served; it will be fetched again$" "$SERVER_LOG"
+assert_grep "^[0-9TZ:-]* *emberd: error: object $media_sha: changed on disk since it was stored \(mtime [0-9.]+, stored at [0-9]+\); quarantined, not served; it will be fetched again$" "$SERVER_LOG"
 cmp -s "$STORE/quarantine/$media_sha" "$T/$media_sha.bad" || fail "media.mp4's bad copy is not in quarantine/"
 [ "$(metric "$HTTP_URL" 'emberd_objects_quarantined_total{by="open"}')" = 1 ] ||
 	fail "metrics: quarantined by open is not 1: $(curl -s "$HTTP_URL/metrics" | grep quarantined)"
@@ -182,7 +182,7 @@ code=$(status_get "$HTTPS_URL/sha256/$text_sha" --cacert "$STORE/tls/cert.pem" -
 code=$(status_get "$HTTP_URL/files/song.mp3")
 [ "$code" = 404 ] || server_fail "GET /files/song.mp3 (changed) answered $code"
 for h in "$text_sha" "$song_sha"; do
-	assert_grep "^emberd: error: object $h: changed on disk since it was stored .*; quarantined, not served; it will be fetched again$" "$SERVER_LOG"
+	assert_grep "^[0-9TZ:-]* *emberd: error: object $h: changed on disk since it was stored .*; quarantined, not served; it will be fetched again$" "$SERVER_LOG"
 	cmp -s "$STORE/quarantine/$h" "$T/$h.bad" || fail "object $h: its bad copy is not in quarantine/"
 done
 [ "$(metric "$HTTP_URL" 'emberd_objects_quarantined_total{by="open"}')" = 3 ] || fail "metrics: quarantined by open is not 3"
@@ -207,7 +207,7 @@ pass "fetched again at once (not at the next interval): served right, ranges and
 flip "$STORE/objects/$local_sha" 10
 code=$(status_get "$HTTP_URL/files/local.txt")
 [ "$code" = 404 ] || server_fail "GET /files/local.txt (changed) answered $code"
-assert_grep "^emberd: error: object $local_sha: changed on disk since it was stored .*; quarantined, not served; add the file again to serve it$" "$SERVER_LOG"
+assert_grep "^[0-9TZ:-]* *emberd: error: object $local_sha: changed on disk since it was stored .*; quarantined, not served; add the file again to serve it$" "$SERVER_LOG"
 expect_exit 0 "$EMBERD" add -c "$CONF" "$T/local.txt"
 for i in $(seq 1 100); do
 	[ "$(status_of "$HTTP_URL/files/local.txt")" = 200 ] && break
@@ -222,11 +222,11 @@ pass "an added item: 404, 'add the file again to serve it'; served again after a
 publisher 2s
 n=$(count "$SERVER_LOG" "$scrub_re")
 wait_count "$SERVER_LOG" "$scrub_re" $((n + 1)) 10 || server_fail "no scrub within 10 s"
-assert_grep '^emberd: scrub: 5 objects re-hashed, 0 bad$' "$SERVER_LOG"
+assert_grep '^[0-9TZ:-]* *emberd: scrub: 5 objects re-hashed, 0 bad$' "$SERVER_LOG"
 origin_reset
 flip_keep_mtime "$STORE/objects/$quiet_sha" 4321
 cp "$STORE/objects/$quiet_sha" "$T/quiet.bad"
-wait_for_file_line "$SERVER_LOG" "^emberd: error: scrub: object $quiet_sha: .*; quarantined$" 10 ||
+wait_for_file_line "$SERVER_LOG" "^[0-9TZ:-]* *emberd: error: scrub: object $quiet_sha: .*; quarantined$" 10 ||
 	server_fail "the scrub did not quarantine the corrupt quiet.bin within 10 s"
 cmp -s "$STORE/quarantine/$quiet_sha" "$T/quiet.bad" || fail "quiet.bin's bad copy is not in quarantine/"
 [ "$(metric "$HTTP_URL" 'emberd_objects_quarantined_total{by="scrub"}')" = 1 ] || fail "metrics: quarantined by scrub is not 1"
@@ -254,13 +254,13 @@ code=$(status_get "$FU/files/media.mp4" -r 0-99)
 code=$(status_get "$FU/sha256/$media_sha")
 [ "$code" = 404 ] || [ "$code" = 200 ] || fail "follower: /sha256/ after the quarantine answered $code"
 [ "$code" = 404 ] || [ "$(sha256_of "$T/body")" = "$media_sha" ] || fail "follower: served wrong bytes for $media_sha"
-assert_grep "^emberd: error: object $media_sha: changed on disk since it was stored .*; quarantined, not served; it will be fetched again$" "$FLOG"
+assert_grep "^[0-9TZ:-]* *emberd: error: object $media_sha: changed on disk since it was stored .*; quarantined, not served; it will be fetched again$" "$FLOG"
 cmp -s "$FST/quarantine/$media_sha" "$T/f-media.bad" || fail "follower: the bad copy is not in quarantine/"
 [ "$(metric "$FU" 'emberd_objects_quarantined_total{by="open"}')" = 1 ] || fail "follower metrics: quarantined by open is not 1"
 wait_back "$FST" "$media_sha" || { tail -n 20 "$FLOG"; fail "follower: media.mp4 not synced again within 20 s (interval 1h)"; }
-[ "$(count "$FLOG" "^emberd: sync $media_sha: fetched media.mp4 \(2000000 bytes, sha256 $media_sha\)$")" = 2 ] ||
+[ "$(count "$FLOG" "^[0-9TZ:-]* *emberd: sync $media_sha: fetched media.mp4 \(2000000 bytes, sha256 $media_sha\)$")" = 2 ] ||
 	{ tail -n 20 "$FLOG"; fail "follower: no second 'fetched' line for media.mp4"; }
-tail -n +$((mark + 1)) "$SERVER_LOG" | grep -q "^emberd: GET /sha256/$media_sha 200 2000000$" ||
+tail -n +$((mark + 1)) "$SERVER_LOG" | grep -q "^[0-9TZ:-]* *emberd: GET /sha256/$media_sha 200 2000000$" ||
 	server_fail "the publisher was not asked for $media_sha again"
 served_right "$FU" media.mp4 "$media_sha"
 pass "follower, changed in place: 404, quarantined, by=\"open\" 1, synced again from the peer at once"
@@ -271,15 +271,15 @@ follower_start $F
 wait_passes $F 1
 n=$(count "$FLOG" "$scrub_re")
 wait_count "$FLOG" "$scrub_re" $((n + 1)) 10 || fail "follower: no scrub within 10 s"
-assert_grep '^emberd: scrub: [0-9]+ objects re-hashed, 0 bad$' "$FLOG"
+assert_grep '^[0-9TZ:-]* *emberd: scrub: [0-9]+ objects re-hashed, 0 bad$' "$FLOG"
 flip_keep_mtime "$FST/objects/$song_sha" 77
 cp "$FST/objects/$song_sha" "$T/f-song.bad"
-wait_for_file_line "$FLOG" "^emberd: error: scrub: object $song_sha: .*; quarantined$" 10 ||
+wait_for_file_line "$FLOG" "^[0-9TZ:-]* *emberd: error: scrub: object $song_sha: .*; quarantined$" 10 ||
 	{ tail -n 20 "$FLOG"; fail "follower: the scrub did not quarantine song.mp3 within 10 s"; }
 cmp -s "$FST/quarantine/$song_sha" "$T/f-song.bad" || fail "follower: song.mp3's bad copy is not in quarantine/"
 [ "$(metric "$FU" 'emberd_objects_quarantined_total{by="scrub"}')" = 1 ] || fail "follower metrics: quarantined by scrub is not 1"
 wait_back "$FST" "$song_sha" || { tail -n 20 "$FLOG"; fail "follower: song.mp3 not synced again within 20 s"; }
-assert_grep "^emberd: sync $song_sha: fetched song.mp3 " "$FLOG"
+assert_grep "^[0-9TZ:-]* *emberd: sync $song_sha: fetched song.mp3 " "$FLOG"
 served_right "$FU" song.mp3 "$song_sha"
 follower_stop $F
 check_objects $F

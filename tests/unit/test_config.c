@@ -150,7 +150,6 @@ test_full(void)
 	CHECK(cfg.allow_root == 1);
 	CHECK(cfg.log_addresses == 1);
 	CHECK(cfg.scrub_interval == 2 * 86400);
-
 	CHECK(cfg.n_https_listen == 2);
 	if (cfg.n_https_listen == 2) {
 		CHECK_STR(cfg.https_listen[0].host, "0.0.0.0");
@@ -242,6 +241,7 @@ test_defaults(void)
 	CHECK(cfg.allow_root == 0 && cfg.log_addresses == 0);
 	CHECK(cfg.scrub_interval == 86400);
 	CHECK(cfg.expires == 30 * 86400);
+	CHECK(cfg.min_free == (uint64_t)1 << 30);
 	CHECK(cfg.n_https_listen == 0 && cfg.https_cert == NULL &&
 	    cfg.https_key == NULL && cfg.n_http_listen == 0);
 	CHECK(cfg.crawl_interval == 6 * 3600);
@@ -264,6 +264,16 @@ test_defaults(void)
 	    "x.conf", want, &cfg, err, sizeof(err)) == 0);
 	CHECK_STR(cfg.dir, tmpdir);
 	CHECK_STR(cfg.url, "http://m.example/a/");
+	config_free(&cfg);
+
+	/* min_free = 0 turns the check off (where max_size = 0 is refused). */
+	CHECK(config_load_string("[mirror]\nmin_free = 0\n", "x.conf", tmpdir, &cfg, err,
+	    sizeof(err)) == 0);
+	CHECK(cfg.min_free == 0);
+	config_free(&cfg);
+	CHECK(config_load_string("[mirror]\nmin_free = 512M\n", "x.conf", tmpdir, &cfg, err,
+	    sizeof(err)) == 0);
+	CHECK(cfg.min_free == (uint64_t)512 << 20);
 	config_free(&cfg);
 }
 
@@ -428,6 +438,8 @@ test_errors(void)
 	ERR("[crawl]\ntimeout = 0\n",
 	    "bad.conf:2: bad duration '0' for 'timeout' in [crawl]");
 	ERR("[crawl]\ninterval = -5m\n", "bad.conf:2: bad duration '-5m'");
+	ERR("[mirror]\nmin_free = -1G\n", "bad.conf:2: bad size '-1G' for 'min_free'");
+	ERR("[mirror]\nmin_free = lots\n", "bad.conf:2: bad size 'lots'");
 	ERR("[mirror]\nscrub_interval = 6 h\n",
 	    "bad.conf:2: bad duration '6 h'");
 	ERR("[follow]\ninterval = 1y\n", "bad.conf:2: bad duration '1y'");
