@@ -104,7 +104,11 @@ metric() { sed -n "s/^$1 //p" "$2"; }
 	server_fail "emberd_catalog_generated_timestamp_seconds is not the catalog's generated ($generated)"
 age=$(metric emberd_catalog_age_seconds "$T/m1")
 [ -n "$age" ] && [ "$age" -ge 0 ] && [ "$age" -lt 60 ] || server_fail "emberd_catalog_age_seconds '$age'"
-! grep -q '^emberd_catalog_expires' "$T/m1" || server_fail "an expiry for a catalog without expires"
+exp=$(python3 -c 'import calendar, json, sys, time
+c = json.load(open(sys.argv[1]))
+print(calendar.timegm(time.strptime(c["expires"], "%Y-%m-%dT%H:%M:%SZ")))' "$T/ls.json")
+[ "$(metric emberd_catalog_expires_timestamp_seconds "$T/m1")" = "$exp" ] ||
+	server_fail "emberd_catalog_expires_timestamp_seconds is not the catalog's expires ($exp)"
 ok=$(metric 'emberd_crawl_last_success_timestamp_seconds{source="voice"}' "$T/m1")
 [ -n "$ok" ] && [ $(( $(date +%s) - ok )) -lt 60 ] && [ "$ok" -le "$(date +%s)" ] ||
 	server_fail "emberd_crawl_last_success_timestamp_seconds{source=\"voice\"} '$ok' is not just now"
@@ -118,7 +122,7 @@ free=$(metric emberd_store_free_bytes "$T/m1")
 now=$(free_now)
 [ -n "$free" ] && [ $(( free > now ? free - now : now - free )) -lt $(( 1 << 30 )) ] ||
 	server_fail "emberd_store_free_bytes '$free', statvfs says $now"
-pass "/metrics: items and bytes as ls --json, generated and age, no expires, the source's last success, store bytes and objects, free space"
+pass "/metrics: items and bytes as ls --json, generated, age and expires, the source's last success, store bytes and objects, free space"
 
 # --- 4. a follower's last successful sync.
 FPORT=$(free_port)
