@@ -88,7 +88,8 @@ enum config_type {
 	CONFIG_T_SHA256,
 	CONFIG_T_PUBKEY,
 	CONFIG_T_FILENAME,
-	CONFIG_T_MIME
+	CONFIG_T_MIME,
+	CONFIG_T_SOURCE_URLS	/* origin, full, none */
 };
 
 struct config_keydef {
@@ -121,6 +122,8 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "max_connections", CONFIG_T_CONNS, 0,
 	    CF(max_connections), 0 },
 	{ CONFIG_S_MIRROR, "min_free", CONFIG_T_SIZE0, 0, CF(min_free), 0 },
+	{ CONFIG_S_MIRROR, "source_urls", CONFIG_T_SOURCE_URLS, 0,
+	    CF(source_urls), 0 },
 	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
 	    CF(n_https_listen) },
 	{ CONFIG_S_HTTPS, "cert", CONFIG_T_FILE, 0, CF(https_cert), 0 },
@@ -471,6 +474,11 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 		if (config_parse_range(v, field, 2, CONFIG_CONNS_MAX) == -1)
 			return config_bad(p, kd, v, "number",
 			    "use 2 to 1000000");
+		return 0;
+	case CONFIG_T_SOURCE_URLS:
+		if (url_source_urls_parse(v, field) == -1)
+			return config_bad(p, kd, v, "value",
+			    "use origin, full or none");
 		return 0;
 	case CONFIG_T_LISTEN:
 		if (config_parse_listen(v, &l) == -1) {
