@@ -33,6 +33,7 @@
 #include "names.h"
 #include "peers.h"
 #include "publish.h"
+#include "urls.h"
 #include "workq.h"
 
 static void crawler_flush(struct crawler *cr);
@@ -212,6 +213,7 @@ follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 {
 	size_t n = j->src.n_urls, u;
 	enum peers_step step;
+	char show[URL_SHOW_MAX], next[URL_SHOW_MAX];
 
 	j->turn.at = j->url_i;
 	j->turn.n = n;
@@ -220,9 +222,11 @@ follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 	u = j->turn.at;
 	if (n > 1)
 		log_warn("%s %s: %s: %s; trying %s", j->cr->tag, j->src.id,
-		    j->src.urls[j->url_i], why, j->src.urls[u]);
+		    url_show(j->src.urls[j->url_i], show, sizeof(show)), why,
+		    url_show(j->src.urls[u], next, sizeof(next)));
 	else
-		log_warn("%s %s: %s: %s", j->cr->tag, j->src.id, j->src.urls[j->url_i], why);
+		log_warn("%s %s: %s: %s", j->cr->tag, j->src.id,
+		    url_show(j->src.urls[j->url_i], show, sizeof(show)), why);
 	if (j->part_fd != -1) {
 		close(j->part_fd);
 		j->part_fd = -1;
@@ -314,7 +318,7 @@ job_complete(struct crawl_job *j)
 {
 	struct crawler *cr = j->cr;
 	const struct object_meta *m;
-	char *name, *type, reason[ERRLEN];
+	char *name, *type, reason[ERRLEN], show[URL_SHOW_MAX];
 
 	if (j->mem != NULL) {
 		/* Back in crawler_pool_done, with mem freed. */
@@ -347,13 +351,14 @@ job_complete(struct crawl_job *j)
 				char last[ERRLEN];
 				snprintf(last, sizeof(last), "%.250s", reason);
 				snprintf(reason, sizeof(reason), "no peer gave the right bytes; last: "
-				    "%.200s: %.250s", j->src.urls[j->url_i], last);
+				    "%.200s: %.250s", url_show(j->src.urls[j->url_i], show,
+				    sizeof(show)), last);
 			}
 			job_failed(j, reason, 0);
 			return;
 		}
 		snprintf(reason, sizeof(reason), "sha256 mismatch: got %s, pinned %s (%s)",
-		    m->sha256, j->src.pin, j->src.urls[j->url_i]);
+		    m->sha256, j->src.pin, url_show(j->src.urls[j->url_i], show, sizeof(show)));
 		job_failed(j, reason, 0);
 		return;
 	}
@@ -460,7 +465,7 @@ static void
 job_give_up_url(struct crawl_job *j)
 {
 	int transient = j->outcome == O_TRANSIENT;
-	char why[ERRLEN];
+	char why[ERRLEN], show[URL_SHOW_MAX];
 
 	if (transient && strncmp(j->why, "HTTP ", 5) == 0)
 		snprintf(j->reason, sizeof(j->reason), "%.64s after %u attempts", j->why,
@@ -472,7 +477,7 @@ job_give_up_url(struct crawl_job *j)
 		snprintf(j->reason, sizeof(j->reason), "%s", j->why);
 	if (j->url_i + 1 < j->src.n_urls) {
 		log_warn("%s %s: %s: %s; trying the next url", j->cr->tag, j->src.id,
-		    j->src.urls[j->url_i], j->reason);
+		    url_show(j->src.urls[j->url_i], show, sizeof(show)), j->reason);
 		job_drop_part(j);
 		j->url_i++;
 		j->attempt = 0;
@@ -492,13 +497,13 @@ static void
 job_give_up_peer(struct crawl_job *j)
 {
 	int transient = j->outcome == O_TRANSIENT;
-	char why[ERRLEN];
+	char why[ERRLEN], show[URL_SHOW_MAX];
 
 	if (follow_next_peer(j, j->why, transient, j->wait_ms))
 		return;
 	snprintf(j->reason, sizeof(j->reason), "%s%.200s: %.250s",
 	    j->src.n_urls > 1 ? "no peer could give it; last: " : "",
-	    j->src.urls[j->url_i], j->why);
+	    url_show(j->src.urls[j->url_i], show, sizeof(show)), j->why);
 	snprintf(why, sizeof(why), "%s", j->reason);
 	job_failed(j, why, transient && j->part_ok && j->state.part_validator != NULL);
 }
