@@ -349,6 +349,12 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 		break;
 	case CONFIG_T_URL:
 	case CONFIG_T_BASEURL:
+		/* A name copied from a file manager: say what to write. */
+		if (strchr(v, ' ') != NULL) {
+			config_error(p, p->lineno,
+			    "%s contains a space; write it as %%20", kd->name);
+			return NULL;
+		}
 		if (config_check_url(v) == -1) {
 			config_bad(p, kd, v, "URL",
 			    "use http://HOST/... or https://HOST/...");
@@ -630,17 +636,15 @@ config_source_open(struct config_parse *p, const char *id, size_t len)
 	struct config *cfg = p->cfg;
 	struct config_source *src;
 	char show[CONFIG_SHOW_MAX];
+	const char *why;
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)id[i]) && id[i] != '.' &&
-		    id[i] != '_' && id[i] != '-')
-			break;
-	if (len == 0 || i < len || len >= CONFIG_SHOW_MAX) {
-		config_error(p, p->lineno, "bad source name '%s': use "
-		    "letters, digits, '.', '_' and '-', at most %d",
-		    config_shown(show, sizeof(show), id, len),
-		    CONFIG_SHOW_MAX - 1);
+	if ((why = config_check_source_id(id, len)) == NULL &&
+	    len >= CONFIG_SHOW_MAX)
+		why = "at most 63 bytes";
+	if (why != NULL) {
+		config_error(p, p->lineno, "bad source name '%s': %s",
+		    config_shown(show, sizeof(show), id, len), why);
 		return -1;
 	}
 	for (i = 0; i < cfg->n_sources; i++)
