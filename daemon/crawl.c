@@ -251,7 +251,12 @@ follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 	return 1;
 }
 
-/* The item's name: configured, else the last segment of the final URL. */
+/*
+ * The item's name: configured, else the origin's Content-Disposition
+ * (RFC 6266, made safe by name_from_suggested), else the last segment of
+ * the final URL. A 304 carries no Content-Disposition: the name the last
+ * good copy had (the state's) stands.
+ */
 static char *
 job_item_name(struct crawl_job *j)
 {
@@ -261,6 +266,10 @@ job_item_name(struct crawl_job *j)
 
 	if (j->src.name != NULL)
 		return strdup(j->src.name);
+	if (j->h.filename[0] != '\0' && (name = name_from_suggested(j->h.filename)) != NULL)
+		return name;
+	if (j->outcome == O_NOT_MODIFIED && j->state.name != NULL)
+		return strdup(j->state.name);
 	if (j->easy != NULL)
 		curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &eff);
 	if (eff == NULL)
@@ -292,22 +301,16 @@ job_item_name(struct crawl_job *j)
 	return name;
 }
 
+/* Configured, else the Content-Type (lowercase, with its charset: text
+ * means nothing without it), else a guess from the name. */
 static char *
 job_item_type(struct crawl_job *j, const char *name)
 {
-	char t[128];
-	size_t n;
+	char t[sizeof(j->h.content_type) + 16];
 
 	if (j->src.type != NULL)
 		return strdup(j->src.type);
-	snprintf(t, sizeof(t), "%s", j->h.content_type);
-	n = strcspn(t, ";");
-	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-		n--;
-	t[n] = '\0';
-	/* type/subtype, printable, no spaces: else guess from the name. */
-	if (n > 0 && strchr(t, '/') != NULL && strspn(t,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&-^_.+/") == n)
+	if (crawl_headers_type(j->h.content_type, t, sizeof(t)) == 0)
 		return strdup(t);
 	return strdup(mime_from_name(name));
 }
@@ -378,6 +381,7 @@ job_complete(struct crawl_job *j)
 	    j->h.etag : NULL);
 	crawl_state_set(&j->state.last_modified, j->h.last_modified);
 	crawl_state_set(&j->state.sha256, m->sha256);
+	crawl_state_set(&j->state.name, name);
 	job_drop_part_save(j, 0);
 	if (j->src.follow) {
 		/* Content-addressed: no validators worth keeping. */
