@@ -249,7 +249,8 @@ catalog_parse(const char *buf, size_t len, char *err, size_t errlen)
 		const char *iname, *sha, *type, *source, *fetched, *why;
 		json_int_t size;
 
-		if (json_unpack_ex(v, &je, 0, "{s:s, s:s, s:I, s:s, s:s, s:s}",
+		/* "source" is left out by [mirror] source_urls = none. */
+		if (json_unpack_ex(v, &je, 0, "{s:s, s:s, s:I, s:s, s?s, s:s}",
 		    "name", &iname, "sha256", &sha, "size", &size, "type", &type,
 		    "source", &source, "fetched", &fetched) == -1) {
 			snprintf(err, errlen, "catalog item %zu: %s", i, je.text);
@@ -372,6 +373,43 @@ catalog_put_item(json_t *cat, const char *name, const char *sha256,
 	if (i >= 0)
 		return json_array_set_new(items, (size_t)i, item) == 0 ? 1 : -1;
 	return json_array_insert_new(items, (size_t)(-i - 1), item) == 0 ? 1 : -1;
+}
+
+int
+catalog_redact_sources(json_t *cat, enum source_urls mode)
+{
+	json_t *item;
+	const char *have;
+	char *want;
+	size_t i;
+	int changed = 0;
+
+	json_array_foreach(json_object_get(cat, "items"), i, item) {
+		have = json_string_value(json_object_get(item, "source"));
+		if (mode == SOURCE_URLS_NONE) {
+			if (json_object_get(item, "source") != NULL) {
+				json_object_del(item, "source");
+				changed = 1;
+			}
+			continue;
+		}
+		/* A catalog made with "none" gets its sources back only as
+		 * the crawler fetches the items again. */
+		if (have == NULL)
+			continue;
+		if ((want = url_redact(have, mode)) == NULL)
+			return -1;
+		if (strcmp(want, have) != 0) {
+			/* Replaced in place: the key keeps its position. */
+			if (json_object_set_new(item, "source", json_string(want)) == -1) {
+				free(want);
+				return -1;
+			}
+			changed = 1;
+		}
+		free(want);
+	}
+	return changed;
 }
 
 int

@@ -19,6 +19,7 @@
 
 #include "minisign.h"
 #include "store.h"
+#include "urls.h"
 
 #define CATALOG_MAX_BYTES (64u << 20)
 
@@ -46,6 +47,15 @@ int catalog_set_mirrors(json_t *cat, const char *self, char *const *others, size
 json_t *catalog_find_item(json_t *cat, const char *name);
 int catalog_put_item(json_t *cat, const char *name, const char *sha256,
     uint64_t size, const char *type, const char *source, const char *fetched);
+
+/*
+ * Make every item's "source" what MODE publishes (urls.h): userinfo,
+ * fragment and (but with SOURCE_URLS_FULL) the query removed, or with
+ * SOURCE_URLS_NONE the key itself. Every item, not only those a publish
+ * touches, so that a catalog made under another mode is cleaned by the
+ * next one. 1 changed, 0 same, -1 out of memory. O(items) URL parses.
+ */
+int catalog_redact_sources(json_t *cat, enum source_urls mode);
 
 /*
  * Publish CAT: sequence + 1, generated = now, expires = now + VALIDITY

@@ -540,6 +540,35 @@ ls_human(uint64_t n, char *out, size_t len)
 		snprintf(out, len, "%.1f %s", v, units[u]);
 }
 
+/*
+ * S, then blanks up to WIDTH terminal columns: printf's "%-32s" counts
+ * bytes, so a Chinese name (three bytes, two columns a character) would
+ * push every column after it out of line.
+ */
+static void
+ls_cell(const char *s, size_t width)
+{
+	size_t w = name_display_width(s);
+
+	fputs(s, stdout);
+	for (; w < width; w++)
+		putchar(' ');
+}
+
+/* The columns KEY's values take at most, and at least MIN. */
+static size_t
+ls_width(json_t *items, const char *key, size_t min)
+{
+	size_t i, w, max = min;
+	json_t *v;
+
+	json_array_foreach(items, i, v) {
+		if ((w = name_display_width(json_string_value(json_object_get(v, key)))) > max)
+			max = w;
+	}
+	return max;
+}
+
 int
 cmd_ls(int argc, char **argv)
 {
@@ -593,16 +622,20 @@ cmd_ls(int argc, char **argv)
 		json_dumpf(cat, stdout, JSON_INDENT(2));
 		putchar('\n');
 	} else {
-		printf("%-32s %10s  %-24s %-64s %s\n", "NAME", "SIZE", "TYPE", "SHA256", "STORED");
+		size_t wname = ls_width(items, "name", 32), wtype = ls_width(items, "type", 24);
+		ls_cell("NAME", wname);
+		printf(" %10s  ", "SIZE");
+		ls_cell("TYPE", wtype);
+		printf(" %-64s %s\n", "SHA256", "STORED");
 		json_array_foreach(items, i, v) {
 			char human[32];
 			const char *hex = json_string_value(json_object_get(v, "sha256"));
 			ls_human((uint64_t)json_integer_value(json_object_get(v, "size")),
 			    human, sizeof(human));
-			printf("%-32s %10s  %-24s %s %s\n",
-			    json_string_value(json_object_get(v, "name")), human,
-			    json_string_value(json_object_get(v, "type")), hex,
-			    ls_stored(&c.st, hex));
+			ls_cell(json_string_value(json_object_get(v, "name")), wname);
+			printf(" %10s  ", human);
+			ls_cell(json_string_value(json_object_get(v, "type")), wtype);
+			printf(" %s %s\n", hex, ls_stored(&c.st, hex));
 		}
 		printf("%zu items, catalog sequence %lld, publisher %s\n",
 		    json_array_size(items),

@@ -88,7 +88,8 @@ enum config_type {
 	CONFIG_T_SHA256,
 	CONFIG_T_PUBKEY,
 	CONFIG_T_FILENAME,
-	CONFIG_T_MIME
+	CONFIG_T_MIME,
+	CONFIG_T_SOURCE_URLS	/* origin, full, none */
 };
 
 struct config_keydef {
@@ -121,6 +122,8 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "max_connections", CONFIG_T_CONNS, 0,
 	    CF(max_connections), 0 },
 	{ CONFIG_S_MIRROR, "min_free", CONFIG_T_SIZE0, 0, CF(min_free), 0 },
+	{ CONFIG_S_MIRROR, "source_urls", CONFIG_T_SOURCE_URLS, 0,
+	    CF(source_urls), 0 },
 	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
 	    CF(n_https_listen) },
 	{ CONFIG_S_HTTPS, "cert", CONFIG_T_FILE, 0, CF(https_cert), 0 },
@@ -346,6 +349,12 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 		break;
 	case CONFIG_T_URL:
 	case CONFIG_T_BASEURL:
+		/* A name copied from a file manager: say what to write. */
+		if (strchr(v, ' ') != NULL) {
+			config_error(p, p->lineno,
+			    "%s contains a space; write it as %%20", kd->name);
+			return NULL;
+		}
 		if (config_check_url(v) == -1) {
 			config_bad(p, kd, v, "URL",
 			    "use http://HOST/... or https://HOST/...");
@@ -471,6 +480,11 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 		if (config_parse_range(v, field, 2, CONFIG_CONNS_MAX) == -1)
 			return config_bad(p, kd, v, "number",
 			    "use 2 to 1000000");
+		return 0;
+	case CONFIG_T_SOURCE_URLS:
+		if (url_source_urls_parse(v, field) == -1)
+			return config_bad(p, kd, v, "value",
+			    "use origin, full or none");
 		return 0;
 	case CONFIG_T_LISTEN:
 		if (config_parse_listen(v, &l) == -1) {
@@ -622,17 +636,15 @@ config_source_open(struct config_parse *p, const char *id, size_t len)
 	struct config *cfg = p->cfg;
 	struct config_source *src;
 	char show[CONFIG_SHOW_MAX];
+	const char *why;
 	size_t i;
 
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)id[i]) && id[i] != '.' &&
-		    id[i] != '_' && id[i] != '-')
-			break;
-	if (len == 0 || i < len || len >= CONFIG_SHOW_MAX) {
-		config_error(p, p->lineno, "bad source name '%s': use "
-		    "letters, digits, '.', '_' and '-', at most %d",
-		    config_shown(show, sizeof(show), id, len),
-		    CONFIG_SHOW_MAX - 1);
+	if ((why = config_check_source_id(id, len)) == NULL &&
+	    len >= CONFIG_SHOW_MAX)
+		why = "at most 63 bytes";
+	if (why != NULL) {
+		config_error(p, p->lineno, "bad source name '%s': %s",
+		    config_shown(show, sizeof(show), id, len), why);
 		return -1;
 	}
 	for (i = 0; i < cfg->n_sources; i++)

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "urls.h"
+
 struct config_source {
 	char *id;		/* the NAME of [source NAME] */
 	char **urls;		/* in order: fallbacks */
@@ -48,6 +50,7 @@ struct config {
 	uint64_t expires;		/* default 30d, at least 1m: a catalog's validity */
 	unsigned max_connections;	/* default 4096, 2..1000000 (less if RLIMIT_NOFILE is lower) */
 	uint64_t min_free;	/* default 1G: crawls and syncs pause below this free space; 0 off */
+	enum source_urls source_urls;	/* default origin: what the catalog's "source" keeps */
 
 	/* [https] */
 	struct config_listen *https_listen;	/* default none */

@@ -1,7 +1,7 @@
 /*
  * The syntax of single config values (config_values.h): numbers with
- * units, booleans, listen addresses, URLs, user and file names, MIME
- * types, digests and public keys.
+ * units, booleans, listen addresses, URLs, user and file names, source
+ * ids, MIME types, digests and public keys.
  *
  * Each is a function of one string and nothing else, so the rules can be
  * tested and fuzzed without a config file; config.c decides which key
@@ -16,10 +16,15 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wchar.h>
+#include <wctype.h>
+
+#include "names.h"
 
 /* Seconds that fit in an int (and so in time_t, long and curl options). */
 #define CONFIG_DURATION_MAX	((uint64_t)INT32_MAX)
@@ -328,4 +333,65 @@ config_check_pubkey(const char *s)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
 			return -1;
 	return i == 56 ? 0 : -1;
+}
+
+/*
+ * One character of a source id at S (LEN bytes left, at least one):
+ * its length, or 0 when it may not be in an id. LOC: a UTF-8 locale, or
+ * (locale_t)0 when there is none, and then ASCII alone is allowed.
+ * COMBINING: the "combining" class, for marks after a letter (Devanagari
+ * and Thai need them to write a word at all).
+ */
+static size_t
+config_id_char(const char *s, size_t len, size_t at, locale_t loc,
+    wctype_t combining)
+{
+	mbstate_t st;
+	wchar_t wc;
+	size_t n;
+
+	if (isalnum((unsigned char)*s) || *s == '_' || *s == '-' ||
+	    (*s == '.' && at > 0))
+		return 1;
+	if ((unsigned char)*s < 0x80 || loc == (locale_t)0)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	n = mbrtowc(&wc, s, len, &st);
+	if (n == 0 || n > len)
+		return 0;
+	if (iswalnum(wc) || (at > 0 && combining != 0 &&
+	    iswctype((wint_t)wc, combining)))
+		return n;
+	return 0;
+}
+
+const char *
+config_check_source_id(const char *s, size_t len)
+{
+	locale_t loc, old = (locale_t)0;
+	wctype_t combining = 0;
+	const char *why = NULL;
+	size_t i, n;
+
+	if (len == 0)
+		return "empty";
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "it has a control character";
+	if (!name_utf8_valid(s, len))
+		return "it is not valid UTF-8";
+	/* The classes of a UTF-8 locale, for this thread and this call
+	 * only: the process's own locale stays "C". */
+	if ((loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) != (locale_t)0) {
+		old = uselocale(loc);
+		combining = wctype("combining");
+	}
+	for (i = 0; i < len && why == NULL; i += n)
+		if ((n = config_id_char(s + i, len - i, i, loc, combining)) == 0)
+			why = "use letters, digits, '.', '_' and '-', not '.' first";
+	if (loc != (locale_t)0) {
+		uselocale(old);
+		freelocale(loc);
+	}
+	return why;
 }

@@ -33,6 +33,7 @@
 #include "names.h"
 #include "peers.h"
 #include "publish.h"
+#include "urls.h"
 #include "workq.h"
 
 static void crawler_flush(struct crawler *cr);
@@ -212,6 +213,7 @@ follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 {
 	size_t n = j->src.n_urls, u;
 	enum peers_step step;
+	char show[URL_SHOW_MAX], next[URL_SHOW_MAX];
 
 	j->turn.at = j->url_i;
 	j->turn.n = n;
@@ -220,9 +222,11 @@ follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 	u = j->turn.at;
 	if (n > 1)
 		log_warn("%s %s: %s: %s; trying %s", j->cr->tag, j->src.id,
-		    j->src.urls[j->url_i], why, j->src.urls[u]);
+		    url_show(j->src.urls[j->url_i], show, sizeof(show)), why,
+		    url_show(j->src.urls[u], next, sizeof(next)));
 	else
-		log_warn("%s %s: %s: %s", j->cr->tag, j->src.id, j->src.urls[j->url_i], why);
+		log_warn("%s %s: %s: %s", j->cr->tag, j->src.id,
+		    url_show(j->src.urls[j->url_i], show, sizeof(show)), why);
 	if (j->part_fd != -1) {
 		close(j->part_fd);
 		j->part_fd = -1;
@@ -247,7 +251,12 @@ follow_next_peer(struct crawl_job *j, const char *why, int retry, long wait_ms)
 	return 1;
 }
 
-/* The item's name: configured, else the last segment of the final URL. */
+/*
+ * The item's name: configured, else the origin's Content-Disposition
+ * (RFC 6266, made safe by name_from_suggested), else the last segment of
+ * the final URL. A 304 carries no Content-Disposition: the name the last
+ * good copy had (the state's) stands.
+ */
 static char *
 job_item_name(struct crawl_job *j)
 {
@@ -257,6 +266,10 @@ job_item_name(struct crawl_job *j)
 
 	if (j->src.name != NULL)
 		return strdup(j->src.name);
+	if (j->h.filename[0] != '\0' && (name = name_from_suggested(j->h.filename)) != NULL)
+		return name;
+	if (j->outcome == O_NOT_MODIFIED && j->state.name != NULL)
+		return strdup(j->state.name);
 	if (j->easy != NULL)
 		curl_easy_getinfo(j->easy, CURLINFO_EFFECTIVE_URL, &eff);
 	if (eff == NULL)
@@ -288,22 +301,16 @@ job_item_name(struct crawl_job *j)
 	return name;
 }
 
+/* Configured, else the Content-Type (lowercase, with its charset: text
+ * means nothing without it), else a guess from the name. */
 static char *
 job_item_type(struct crawl_job *j, const char *name)
 {
-	char t[128];
-	size_t n;
+	char t[sizeof(j->h.content_type) + 16];
 
 	if (j->src.type != NULL)
 		return strdup(j->src.type);
-	snprintf(t, sizeof(t), "%s", j->h.content_type);
-	n = strcspn(t, ";");
-	while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
-		n--;
-	t[n] = '\0';
-	/* type/subtype, printable, no spaces: else guess from the name. */
-	if (n > 0 && strchr(t, '/') != NULL && strspn(t,
-	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&-^_.+/") == n)
+	if (crawl_headers_type(j->h.content_type, t, sizeof(t)) == 0)
 		return strdup(t);
 	return strdup(mime_from_name(name));
 }
@@ -314,7 +321,7 @@ job_complete(struct crawl_job *j)
 {
 	struct crawler *cr = j->cr;
 	const struct object_meta *m;
-	char *name, *type, reason[ERRLEN];
+	char *name, *type, reason[ERRLEN], show[URL_SHOW_MAX];
 
 	if (j->mem != NULL) {
 		/* Back in crawler_pool_done, with mem freed. */
@@ -347,13 +354,14 @@ job_complete(struct crawl_job *j)
 				char last[ERRLEN];
 				snprintf(last, sizeof(last), "%.250s", reason);
 				snprintf(reason, sizeof(reason), "no peer gave the right bytes; last: "
-				    "%.200s: %.250s", j->src.urls[j->url_i], last);
+				    "%.200s: %.250s", url_show(j->src.urls[j->url_i], show,
+				    sizeof(show)), last);
 			}
 			job_failed(j, reason, 0);
 			return;
 		}
 		snprintf(reason, sizeof(reason), "sha256 mismatch: got %s, pinned %s (%s)",
-		    m->sha256, j->src.pin, j->src.urls[j->url_i]);
+		    m->sha256, j->src.pin, url_show(j->src.urls[j->url_i], show, sizeof(show)));
 		job_failed(j, reason, 0);
 		return;
 	}
@@ -373,6 +381,7 @@ job_complete(struct crawl_job *j)
 	    j->h.etag : NULL);
 	crawl_state_set(&j->state.last_modified, j->h.last_modified);
 	crawl_state_set(&j->state.sha256, m->sha256);
+	crawl_state_set(&j->state.name, name);
 	job_drop_part_save(j, 0);
 	if (j->src.follow) {
 		/* Content-addressed: no validators worth keeping. */
@@ -460,7 +469,7 @@ static void
 job_give_up_url(struct crawl_job *j)
 {
 	int transient = j->outcome == O_TRANSIENT;
-	char why[ERRLEN];
+	char why[ERRLEN], show[URL_SHOW_MAX];
 
 	if (transient && strncmp(j->why, "HTTP ", 5) == 0)
 		snprintf(j->reason, sizeof(j->reason), "%.64s after %u attempts", j->why,
@@ -472,7 +481,7 @@ job_give_up_url(struct crawl_job *j)
 		snprintf(j->reason, sizeof(j->reason), "%s", j->why);
 	if (j->url_i + 1 < j->src.n_urls) {
 		log_warn("%s %s: %s: %s; trying the next url", j->cr->tag, j->src.id,
-		    j->src.urls[j->url_i], j->reason);
+		    url_show(j->src.urls[j->url_i], show, sizeof(show)), j->reason);
 		job_drop_part(j);
 		j->url_i++;
 		j->attempt = 0;
@@ -492,13 +501,13 @@ static void
 job_give_up_peer(struct crawl_job *j)
 {
 	int transient = j->outcome == O_TRANSIENT;
-	char why[ERRLEN];
+	char why[ERRLEN], show[URL_SHOW_MAX];
 
 	if (follow_next_peer(j, j->why, transient, j->wait_ms))
 		return;
 	snprintf(j->reason, sizeof(j->reason), "%s%.200s: %.250s",
 	    j->src.n_urls > 1 ? "no peer could give it; last: " : "",
-	    j->src.urls[j->url_i], j->why);
+	    url_show(j->src.urls[j->url_i], show, sizeof(show)), j->why);
 	snprintf(why, sizeof(why), "%s", j->reason);
 	job_failed(j, why, transient && j->part_ok && j->state.part_validator != NULL);
 }

@@ -48,6 +48,7 @@ crawl_state_free(struct crawl_state *s)
 	free(s->etag);
 	free(s->last_modified);
 	free(s->sha256);
+	free(s->name);
 	free(s->part_url);
 	free(s->part_validator);
 	memset(s, 0, sizeof(*s));
@@ -88,11 +89,16 @@ crawl_state_load(const char *dir, const char *id, struct crawl_state *s)
 		s->etag = crawl_state_string(o, "etag");
 		s->last_modified = crawl_state_string(o, "last_modified");
 		s->sha256 = crawl_state_string(o, "sha256");
+		s->name = crawl_state_string(o, "name");
 		s->part_url = crawl_state_string(o, "part_url");
 		s->part_validator = crawl_state_string(o, "part_validator");
 		if (s->sha256 != NULL && !name_is_sha256_hex(s->sha256, strlen(s->sha256))) {
 			free(s->sha256);
 			s->sha256 = NULL;
+		}
+		if (s->name != NULL && name_check(s->name, strlen(s->name)) != NULL) {
+			free(s->name);
+			s->name = NULL;
 		}
 	}
 	json_decref(o);
@@ -113,6 +119,7 @@ crawl_state_save(const char *dir, const char *id, const struct crawl_state *s)
 	PUT("etag", s->etag);
 	PUT("last_modified", s->last_modified);
 	PUT("sha256", s->sha256);
+	PUT("name", s->name);
 	PUT("part_url", s->part_url);
 	PUT("part_validator", s->part_validator);
 #undef PUT

@@ -12,6 +12,7 @@ struct crawl_state {
 	char *url;		/* that gave the last good copy */
 	char *etag, *last_modified;
 	char *sha256;		/* of the last good copy */
+	char *name;		/* its item name (a 304 has no Content-Disposition) */
 	char *part_url;		/* ID.part holds a prefix of this URL... */
 	char *part_validator;	/* ...as of this ETag or Last-Modified */
 };

@@ -18,6 +18,7 @@
 #include "fsutil.h"
 #include "http_client.h"
 #include "log.h"
+#include "urls.h"
 #include "workq.h"
 
 /* ---- curl on the event loop (socket and timer callbacks) ---- */
@@ -497,9 +498,12 @@ job_transfer(struct crawl_job *j)
 		return;
 	}
 	j->phase = J_ACTIVE;
-	if (j->attempt > 0)
+	if (j->attempt > 0) {
+		char show[URL_SHOW_MAX];
 		log_info("%s %s: attempt %u of %s%s", j->cr->tag, j->src.id, j->attempt + 1,
-		    j->src.urls[j->url_i], j->offset > 0 ? " (resuming)" : "");
+		    url_show(j->src.urls[j->url_i], show, sizeof(show)),
+		    j->offset > 0 ? " (resuming)" : "");
+	}
 	j->xfer.done = job_transfer_done;
 	if (curl_loop_add(cr->loop, j->easy, &j->xfer) == -1) {
 		snprintf(j->reason, sizeof(j->reason), "out of memory");

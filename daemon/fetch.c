@@ -32,6 +32,7 @@
 #include "minisign.h"
 #include "names.h"
 #include "peers.h"
+#include "urls.h"
 
 #define ROUNDS		3	/* times around all mirrors */
 #define ERRLEN		512
@@ -327,6 +328,7 @@ fetch_from(struct fetch *f, const char *base, const char *hex, char *why, size_t
 	CURL *e = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL, errbuf[CURL_ERROR_SIZE] = "", range[48], hdr[96];
+	char show[URL_SHOW_MAX];
 	uint64_t start = f->have;
 	CURLcode res;
 	int rc = 0;
@@ -370,26 +372,28 @@ fetch_from(struct fetch *f, const char *base, const char *hex, char *why, size_t
 	f->easy = NULL;
 	f->status = 0;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &f->status);
+	/* Messages name the mirror without its userinfo or query. */
+	url_show(url, show, sizeof(show));
 	if (f->why[0] != '\0') {
-		snprintf(why, whylen, "%s: %s", url, f->why);
+		snprintf(why, whylen, "%.300s: %s", show, f->why);
 		rc = 0;
 	} else if (res == CURLE_OK) {
 		if (f->have == f->size)
 			rc = 1;
 		else {
-			snprintf(why, whylen, "%s: %llu of %llu bytes", url,
+			snprintf(why, whylen, "%.300s: %llu of %llu bytes", show,
 			    (unsigned long long)f->have, (unsigned long long)f->size);
 			rc = 0;
 		}
 	} else if (f->too_much) {
-		snprintf(why, whylen, "%s: more bytes than the catalog's size (%llu)", url,
+		snprintf(why, whylen, "%.300s: more bytes than the catalog's size (%llu)", show,
 		    (unsigned long long)f->size);
 		rc = start > 0 ? 0 : -1;
 	} else if (f->status == 404 || f->status == 410 || f->status == 403) {
-		snprintf(why, whylen, "%s: HTTP %ld", url, f->status);
+		snprintf(why, whylen, "%.300s: HTTP %ld", show, f->status);
 		rc = -1;
 	} else {
-		snprintf(why, whylen, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(res));
+		snprintf(why, whylen, "%.300s: %s", show, errbuf[0] ? errbuf : curl_easy_strerror(res));
 		rc = 0;
 	}
 	curl_slist_free_all(hdrs);
@@ -522,6 +526,7 @@ fetch_choose(struct fetch *f)
 	const struct fetch_args *a = f->a;
 	const struct peer *best;
 	json_t *item = NULL, *v;
+	char show[URL_SHOW_MAX];
 	size_t i;
 
 	f->rc = 2;
@@ -533,21 +538,23 @@ fetch_choose(struct fetch *f)
 	f->rc = 1;
 	if (peers_choose(&f->ps, &a->pk, 0, (int64_t)time(NULL)) == -1) {
 		for (i = 0; i < f->ps.n; i++)
-			log_warn("fetch: mirror %s: %s", f->ps.p[i].base, f->ps.p[i].why);
+			log_warn("fetch: mirror %s: %s", url_show(f->ps.p[i].base, show,
+			    sizeof(show)), f->ps.p[i].why);
 		if (f->ps.stale != NULL) {
 			char when[32];
 			catalog_time(f->ps.stale->expires, when);
 			log_error("fetch: no mirror gave a current catalog signed by key %s: the "
 			    "newest, sequence %llu from %s, expired at %s; refusing stale data",
-			    a->keyid, (unsigned long long)f->ps.stale->seq, f->ps.stale->base,
-			    when);
+			    a->keyid, (unsigned long long)f->ps.stale->seq,
+			    url_show(f->ps.stale->base, show, sizeof(show)), when);
 		} else
 			log_error("fetch: no mirror gave a catalog signed by key %s", a->keyid);
 		return -1;
 	}
 	for (i = 0; i < f->ps.n; i++)
 		if (f->ps.p[i].json == NULL)
-			log_warn("fetch: mirror %s: %s", f->ps.p[i].base, f->ps.p[i].why);
+			log_warn("fetch: mirror %s: %s", url_show(f->ps.p[i].base, show,
+			    sizeof(show)), f->ps.p[i].why);
 	best = f->ps.best;
 	json_array_foreach(json_object_get(best->json, "items"), i, v) {
 		const char *h = json_string_value(json_object_get(v, "sha256"));
@@ -560,7 +567,8 @@ fetch_choose(struct fetch *f)
 	}
 	if (item == NULL) {
 		log_error("fetch: '%s' is not in catalog sequence %llu (signed by %s, from %s)",
-		    a->want, (unsigned long long)best->seq, a->keyid, best->base);
+		    a->want, (unsigned long long)best->seq, a->keyid,
+		    url_show(best->base, show, sizeof(show)));
 		return -1;
 	}
 	f->hex = json_string_value(json_object_get(item, "sha256"));
@@ -646,7 +654,7 @@ fetch_finish(struct fetch *f, char got[65])
 static int
 fetch_download(struct fetch *f)
 {
-	char why[ERRLEN], last[ERRLEN] = "", got[65];
+	char why[ERRLEN], last[ERRLEN] = "", got[65], show[URL_SHOW_MAX];
 	size_t at;
 	int r;
 
@@ -660,7 +668,8 @@ fetch_download(struct fetch *f)
 			if ((r = fetch_finish(f, got)) != 0)
 				return r == 1 ? 0 : -1;
 			/* Altered bytes somewhere: everything again, elsewhere. */
-			snprintf(last, sizeof(last), "%s: sha256 mismatch (got %s)", base, got);
+			snprintf(last, sizeof(last), "%s: sha256 mismatch (got %s)",
+			    url_show(base, show, sizeof(show)), got);
 			if (f->progress)
 				fputc('\n', stderr);
 			log_warn("fetch: %s; starting over from the next mirror", last);

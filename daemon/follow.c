@@ -22,6 +22,7 @@
 #include "minisign.h"
 #include "names.h"
 #include "peers.h"
+#include "urls.h"
 
 #define ERRLEN		512
 
@@ -136,7 +137,7 @@ static void
 follower_install(struct follower *f)
 {
 	const struct peer *b = f->ps.best;
-	char err[ERRLEN];
+	char err[ERRLEN], show[URL_SHOW_MAX];
 	json_t *set, *v, *held = NULL;
 	size_t removed = 0;
 	const char *hex;
@@ -159,7 +160,7 @@ follower_install(struct follower *f)
 			return;
 		}
 		log_info("sync: installed catalog sequence %llu from %s (%zu items)",
-		    (unsigned long long)b->seq, b->base,
+		    (unsigned long long)b->seq, url_show(b->base, show, sizeof(show)),
 		    json_array_size(json_object_get(b->json, "items")));
 	} else
 		log_info("sync: up to date at catalog sequence %llu",
@@ -295,29 +296,33 @@ follower_chain(struct follower *f)
 {
 	const struct peer *b = f->ps.best;
 	const char *prev;
+	char show[URL_SHOW_MAX], best[URL_SHOW_MAX];
 	size_t i;
+
+	url_show(b->base, best, sizeof(best));
 
 	for (i = 0; i < f->ps.n; i++) {
 		const struct peer *p = &f->ps.p[i];
 		if (p->json == NULL)
 			continue;
+		url_show(p->base, show, sizeof(show));
 		prev = json_string_value(json_object_get(p->json, "previous"));
 		if (f->held_sha256[0] != '\0' && p->seq == f->held &&
 		    strcmp(p->sha256, f->held_sha256) != 0)
 			log_warn("sync: fork: peer %s serves catalog sequence %llu with sha256 "
 			    "%s; this mirror holds sequence %llu with sha256 %s",
-			    p->base, (unsigned long long)p->seq, p->sha256,
+			    show, (unsigned long long)p->seq, p->sha256,
 			    (unsigned long long)f->held, f->held_sha256);
 		else if (f->held_sha256[0] != '\0' && p->seq == f->held + 1 &&
 		    prev != NULL && strcmp(prev, f->held_sha256) != 0)
 			log_warn("sync: fork: peer %s serves catalog sequence %llu (sha256 %s) "
 			    "that follows sha256 %s, not this mirror's sequence %llu with "
-			    "sha256 %s", p->base, (unsigned long long)p->seq, p->sha256, prev,
+			    "sha256 %s", show, (unsigned long long)p->seq, p->sha256, prev,
 			    (unsigned long long)f->held, f->held_sha256);
 		else if (p != b && p->seq == b->seq && strcmp(p->sha256, b->sha256) != 0)
 			log_warn("sync: fork: peer %s serves catalog sequence %llu with sha256 "
-			    "%s; peer %s serves sequence %llu with sha256 %s", p->base,
-			    (unsigned long long)p->seq, p->sha256, b->base,
+			    "%s; peer %s serves sequence %llu with sha256 %s", show,
+			    (unsigned long long)p->seq, p->sha256, best,
 			    (unsigned long long)b->seq, b->sha256);
 	}
 	if (f->held == 0 || f->held_sha256[0] == '\0' || b->seq <= f->held)
@@ -325,17 +330,17 @@ follower_chain(struct follower *f)
 	if (b->seq > f->held + 1)
 		log_info("sync: gap: catalog sequence %llu from %s follows this mirror's "
 		    "sequence %llu; the chain between them cannot be checked",
-		    (unsigned long long)b->seq, b->base, (unsigned long long)f->held);
+		    (unsigned long long)b->seq, best, (unsigned long long)f->held);
 	else if (json_object_get(b->json, "previous") == NULL)
 		log_info("sync: catalog sequence %llu from %s has no previous: the chain "
-		    "is not checked", (unsigned long long)b->seq, b->base);
+		    "is not checked", (unsigned long long)b->seq, best);
 }
 
 /* All catalogs are in: take the newest valid one, then its objects. */
 static void
 follower_choose(struct follower *f)
 {
-	char keyid[17], when[32];
+	char keyid[17], when[32], show[URL_SHOW_MAX];
 	int64_t now = (int64_t)time(NULL);
 	size_t i;
 	int rc;
@@ -347,10 +352,12 @@ follower_choose(struct follower *f)
 	for (i = 0; i < f->ps.n; i++) {
 		const struct peer *p = &f->ps.p[i];
 		if (p->json == NULL)
-			log_warn("sync: peer %s: %s", p->base, p->why);
+			log_warn("sync: peer %s: %s", url_show(p->base, show, sizeof(show)),
+			    p->why);
 		else
 			log_info("sync: peer %s: catalog sequence %llu, signature verified "
-			    "(key %s)", p->base, (unsigned long long)p->seq, keyid);
+			    "(key %s)", url_show(p->base, show, sizeof(show)),
+			    (unsigned long long)p->seq, keyid);
 	}
 	if (rc == 0)
 		follower_chain(f);
@@ -368,7 +375,8 @@ follower_choose(struct follower *f)
 			log_error("sync: no peer gave a current catalog: the newest, sequence "
 			    "%llu from %s, expired at %s; refusing stale data; still serving "
 			    "sequence %llu", (unsigned long long)f->ps.stale->seq,
-			    f->ps.stale->base, when, (unsigned long long)f->held);
+			    url_show(f->ps.stale->base, show, sizeof(show)), when,
+			    (unsigned long long)f->held);
 		} else
 			log_error("sync: no peer gave a valid catalog; still serving sequence "
 			    "%llu", (unsigned long long)f->held);

@@ -1,14 +1,18 @@
 /*
- * What a name may be: item names safe as a URL segment and a file name,
- * UTF-8 validity, SHA-256 hex ids, and the MIME type a name's extension
+ * What a name may be: item names safe as a URL segment and a file name
+ * (and made from an origin's suggestion), UTF-8 validity, a name's width
+ * on a terminal, SHA-256 hex ids, and the MIME type a name's extension
  * implies.
  */
 
 #include "names.h"
 
+#include <locale.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wchar.h>
 
 int
 name_utf8_valid(const char *str, size_t len)
@@ -83,6 +87,56 @@ name_check(const char *name, size_t len)
 			return "contains a control character";
 	}
 	return NULL;
+}
+
+char *
+name_from_suggested(const char *s)
+{
+	const char *seg = s, *c;
+
+	for (c = s; *c != '\0'; c++)
+		if (*c == '/' || *c == '\\')
+			seg = c + 1;
+	if (name_check(seg, strlen(seg)) != NULL)
+		return NULL;
+	return strdup(seg);
+}
+
+size_t
+name_display_width(const char *s)
+{
+	locale_t loc, old;
+	mbstate_t st;
+	size_t len = strlen(s), n, w = 0;
+	wchar_t wc;
+	int cw;
+
+	/* A UTF-8 locale for this thread and this call only: the process's
+	 * own stays "C". */
+	if ((loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0)) == (locale_t)0) {
+		for (; *s != '\0'; s++)
+			w += ((unsigned char)*s & 0xc0) != 0x80;
+		return w;
+	}
+	old = uselocale(loc);
+	memset(&st, 0, sizeof(st));
+	while (len > 0) {
+		n = mbrtowc(&wc, s, len, &st);
+		if (n == 0 || n > len) {
+			/* Not UTF-8 (names are checked; a catalog may not be):
+			 * a column a byte, and start afresh. */
+			memset(&st, 0, sizeof(st));
+			n = 1;
+			cw = 1;
+		} else if ((cw = wcwidth(wc)) < 0)
+			cw = 0;	/* not printable */
+		w += (size_t)cw;
+		s += n;
+		len -= n;
+	}
+	uselocale(old);
+	freelocale(loc);
+	return w;
 }
 
 int

@@ -17,6 +17,22 @@
  */
 const char *name_check(const char *name, size_t len);
 
+/*
+ * An item name from an untrusted suggestion (an origin's
+ * Content-Disposition file name): its last path segment, after any '/'
+ * or '\\' (RFC 6266 section 4.3: never a path), when name_check accepts
+ * that; so "../../etc/passwd" gives "passwd", and "..", ".hidden", "",
+ * a control character or invalid UTF-8 give none. A heap copy, or NULL.
+ */
+char *name_from_suggested(const char *s);
+
+/*
+ * The columns S takes on a terminal: wcwidth() of each character under
+ * a UTF-8 locale (a CJK character is two, a combining mark none);
+ * without that locale, one a character. Never negative.
+ */
+size_t name_display_width(const char *s);
+
 /* Well-formed UTF-8 (no overlongs, surrogates or code points past
  * U+10FFFF). 1 yes, 0 no. */
 int name_utf8_valid(const char *s, size_t len);

@@ -36,6 +36,7 @@ publish_settings_init(struct publish_settings *s, const struct config *cfg)
 			goto oom;
 		s->n_mirrors++;
 	}
+	s->source_urls = cfg->source_urls;
 	return 0;
 oom:
 	publish_settings_free(s);
@@ -127,6 +128,15 @@ publish_change(json_t **cat, const struct minisign_key *key,
 			return -1;
 		items[i].changed = r;
 		changed |= r;
+	}
+	/* Every item, so that a catalog signed under another mode is
+	 * cleaned by whichever publish comes next. */
+	switch (catalog_redact_sources(*cat, s->source_urls)) {
+	case -1:
+		return -1;
+	case 1:
+		changed = 1;
+		break;
 	}
 	return changed;
 }

@@ -29,6 +29,7 @@ struct publish_settings {
 	char **mirrors;		/* [mirror] mirror */
 	size_t n_mirrors;
 	uint64_t expires;	/* [mirror] expires: seconds a catalog is valid */
+	enum source_urls source_urls;	/* [mirror] source_urls: applied to every item */
 };
 
 /*

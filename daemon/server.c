@@ -335,8 +335,8 @@ server_object_bad(struct server *s, const char *hex, const char *why)
 {
 	json_t *item = s->cat.by_hash != NULL ? json_object_get(s->cat.by_hash, hex) : NULL;
 	const char *src = json_string_value(json_object_get(item, "source"));
-	/* A follower has it from its peers; a publisher only what it crawls. */
-	int again = s->cfg.follow || (s->cfg.n_sources > 0 && src != NULL && src[0] != '\0');
+	/* A follower has it from its peers; a publisher what it crawls (no source: none). */
+	int again = s->cfg.follow || (s->cfg.n_sources > 0 && item && (!src || *src != '\0'));
 
 	if (store_quarantine(&s->st, hex) == 0) {
 		s->m.quarantined++;

@@ -68,6 +68,17 @@ check_bad 2 "bad validity '59s' for 'expires'" <<'C'
 [mirror]
 expires = 59s
 C
+check_bad 3 "bad value 'maybe' for 'source_urls' in \[mirror\]: use origin, full or none$" <<'C'
+[mirror]
+name = x
+source_urls = maybe
+C
+printf '[mirror]\nname = x\n[source bad\377id]\nurl = https://o.example/a\n' >"$T/bad-id.conf"
+# (The byte is shown as it is: grep's '.' would not match it.)
+check_bad 3 ": it is not valid UTF-8$" <"$T/bad-id.conf"
+assert_grep "bad source name 'bad" "$T/err"
+printf '[mirror]\n[source a\033b]\nurl = https://o.example/a\n' >"$T/bad-id.conf"
+check_bad 2 "bad source name 'a\?b': it has a control character$" <"$T/bad-id.conf"
 pass "bad configs are refused with file and line"
 
 # Everything of the documented example parses, with inline comments, and

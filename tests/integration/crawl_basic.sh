@@ -41,17 +41,28 @@ sources=(
 )
 crawl_config "${sources[@]}"
 
-# Expected: ID NAME TYPE SHA256 SIZE SOURCE, one per line.
+# The catalog's source of TARGET: [mirror] source_urls = origin (the
+# default) publishes the URL without its query.
+published() {
+	printf '%s' "$ORIGIN${1%%\?*}"
+}
+
+# Expected: ID NAME TYPE SHA256 SIZE SOURCE, one per line, tab-separated
+# (a type keeps its charset: "text/plain; charset=utf-8").
 expect="$T/expect"
+row() {
+	local IFS=$'\t'
+	echo "$*"
+}
 {
-	echo "named voice-of-april.mp4 video/webm $(origin_sha256 "$named") 300000 $ORIGIN$named"
-	echo "derived clip-1.mp4 video/mp4 $(origin_sha256 "$derived") 200000 $ORIGIN$derived"
-	echo "notype song.mp3 audio/mpeg $(origin_sha256 "$notype") 5000 $ORIGIN$notype"
-	echo "index index.html text/html $(origin_sha256 "$index") 2000 $ORIGIN$index"
-	echo "fallback fallback.bin application/octet-stream $(origin_sha256 "$fallback") 7000 $ORIGIN$fallback"
-	echo "gz notes.txt text/plain $(origin_sha256 "$gz") 200000 $ORIGIN$gz"
-	echo "plain plain.bin application/octet-stream $(origin_sha256 "$plain") 3000 $ORIGIN$plain"
-	echo "article article.txt text/plain $(sha256_of "$T/www/article.txt") $(stat -c %s "$T/www/article.txt") $ORIGIN$article"
+	row named voice-of-april.mp4 "video/webm" "$(origin_sha256 "$named")" "300000" "$(published "$named")"
+	row derived clip-1.mp4 "video/mp4" "$(origin_sha256 "$derived")" "200000" "$(published "$derived")"
+	row notype song.mp3 "audio/mpeg" "$(origin_sha256 "$notype")" "5000" "$(published "$notype")"
+	row index index.html "text/html" "$(origin_sha256 "$index")" "2000" "$(published "$index")"
+	row fallback fallback.bin "application/octet-stream" "$(origin_sha256 "$fallback")" "7000" "$(published "$fallback")"
+	row gz notes.txt "text/plain; charset=utf-8" "$(origin_sha256 "$gz")" "200000" "$(published "$gz")"
+	row plain plain.bin "application/octet-stream" "$(origin_sha256 "$plain")" "3000" "$(published "$plain")"
+	row article article.txt "text/plain" "$(sha256_of "$T/www/article.txt")" "$(stat -c %s "$T/www/article.txt")" "$(published "$article")"
 } >"$expect"
 
 check_catalog() {
@@ -61,7 +72,7 @@ cat = json.load(open(sys.argv[1]))
 items = {i["name"]: i for i in cat["items"]}
 bad = 0
 for line in open(sys.argv[2]):
-    sid, name, typ, sha, size, src = line.split()
+    sid, name, typ, sha, size, src = line.rstrip("\n").split("\t")
     i = items.get(name)
     if i is None:
         print("missing item %s (source %s)" % (name, sid)); bad = 1; continue
@@ -77,13 +88,13 @@ PY
 
 # --- pass 1: everything fetched -------------------------------------
 expect_exit 0 "$EMBERD" crawl -c "$CONF"
-while read -r sid name typ sha size src; do
+while IFS=$'\t' read -r sid name typ sha size src; do
 	assert_summary "$sid" "fetched $name \($size bytes, sha256 $sha\)$"
 done <"$expect"
 assert_total 8 8 0 0
 check_catalog
 assert_no_partial
-for sha in $(cut -d' ' -f4 "$expect"); do
+for sha in $(cut -f4 "$expect"); do
 	[ -e "$STORE/objects/$sha" ] || fail "no object $sha in the store"
 done
 pass "first pass fetches all; names, types, sources and hashes right"
@@ -126,7 +137,7 @@ ls -l --time-style=full-iso "$STORE/objects" >"$T/objects.before"
 cp "$STORE/current/catalog.json" "$T/catalog.before"
 origin_reset
 expect_exit 0 "$EMBERD" crawl -c "$CONF"
-while read -r sid name typ sha size src; do
+while IFS=$'\t' read -r sid name typ sha size src; do
 	assert_summary "$sid" "unchanged $name$"
 done <"$expect"
 assert_total 8 0 8 0

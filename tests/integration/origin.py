@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A hostile HTTP origin for emberd's crawler tests (standard library only).
 
-usage: origin.py --port-file FILE [--root DIR] [--verbose]
+usage: origin.py --port-file FILE [--root DIR] [--auth USER:PASS] [--verbose]
 
 Binds 127.0.0.1 on a free port (port 0), writes the port number to FILE
 (written to FILE.tmp, then renamed) once it listens, and serves HTTP/1.1
@@ -28,6 +28,11 @@ CONTENT
 OPTIONS (query parameters, /f and /r)
   type=MIME         Content-Type (default application/octet-stream; /r:
                     guessed from NAME); an empty type= sends none
+  charset=C         "; charset=C" appended to the Content-Type
+  disp=VALUE        Content-Disposition: VALUE, as given (after the
+                    query's own percent-decoding), e.g. a hostile name
+  auth=1            401 with WWW-Authenticate: Basic unless the request
+                    carries --auth's USER:PASS as Basic credentials
   etag=0            no ETag and no Last-Modified (so no 304, no If-Range)
   ranges=0          ignore Range (always 200 in full)
   next_seed=T       /f: every request after the first for this target
@@ -85,6 +90,7 @@ ADMIN (not logged, not counted)
 """
 
 import argparse
+import base64
 import email.utils
 import gzip
 import hashlib
@@ -110,6 +116,7 @@ COUNTS = {}
 CACHE = {}
 CACHE_ORDER = []
 ROOT = None
+AUTH = None  # "Basic ..." that auth=1 requires, from --auth
 VERBOSE = False
 
 
@@ -337,6 +344,10 @@ class Handler(BaseHTTPRequestHandler):
             except ValueError:
                 return default
 
+        if q.get("auth") == "1" and \
+                (AUTH is None or self.headers.get("Authorization") != AUTH):
+            return self.simple(entry, 401, b"credentials needed\n",
+                               [("WWW-Authenticate", 'Basic realm="origin"')])
         fail = num("fail", 0)
         if nth <= fail:
             hdrs = []
@@ -352,6 +363,8 @@ class Handler(BaseHTTPRequestHandler):
         validators = q.get("etag", "1") != "0"
         lastmod = http_date(mtime)
         ctype = q.get("type", deftype)
+        if ctype and "charset" in q:
+            ctype += "; charset=" + q["charset"]
         size = len(data)
 
         vh = []
@@ -412,6 +425,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
+        if "disp" in q:
+            # Non-ASCII goes out as raw UTF-8 bytes, as many servers send
+            # a filename= (http.server would refuse it: latin-1 only).
+            self.send_header("Content-Disposition",
+                             q["disp"].encode().decode("latin-1"))
         for k, v in vh:
             self.send_header(k, v)
         if q.get("ranges", "1") != "0":
@@ -549,19 +567,23 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    global ROOT, VERBOSE
+    global ROOT, AUTH, VERBOSE
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        usage="origin.py --port-file FILE [--root DIR] [--verbose]")
+        usage="origin.py --port-file FILE [--root DIR] [--auth USER:PASS] "
+              "[--verbose]")
     ap.add_argument("--port-file", required=True,
                     help="where to write the port (atomically) once listening")
     ap.add_argument("--root", help="folder served under /r/NAME")
+    ap.add_argument("--auth", help="USER:PASS that auth=1 requires (Basic)")
     ap.add_argument("--verbose", action="store_true",
                     help="log every request to stderr")
     a = ap.parse_args()
     ROOT = os.path.abspath(a.root) if a.root else None
     VERBOSE = a.verbose
+    if a.auth:
+        AUTH = "Basic " + base64.b64encode(a.auth.encode()).decode()
     srv = Server(("127.0.0.1", 0), Handler)
     port = srv.server_address[1]
     tmp = a.port_file + ".tmp"

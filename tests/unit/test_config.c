@@ -221,6 +221,45 @@ test_full(void)
 	config_free(&cfg);	/* twice is harmless */
 }
 
+/* Ids in any script, and source_urls' values. */
+static void
+test_names_and_urls(void)
+{
+	static const struct {
+		const char *mode;
+		enum source_urls want;
+	} modes[] = {
+		{ "", SOURCE_URLS_ORIGIN },
+		{ "source_urls = origin\n", SOURCE_URLS_ORIGIN },
+		{ "source_urls = full\n", SOURCE_URLS_FULL },
+		{ "source_urls = none\n", SOURCE_URLS_NONE },
+	};
+	struct config	 cfg;
+	char		 err[512], text[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		snprintf(text, sizeof(text), "[mirror]\n%s", modes[i].mode);
+		CHECK(config_load_string(text, "t.conf", tmpdir, &cfg, err,
+		    sizeof(err)) == 0);
+		CHECK(cfg.source_urls == modes[i].want);
+		config_free(&cfg);
+	}
+	/* Han, Latin with an accent, Devanagari with its combining marks. */
+	CHECK(config_load_string("[source \xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9"
+	    "\x8b\xe5\xa3\xb0]\nurl = http://o/a%20b.mp3\n"
+	    "[source caf\xc3\xa9_2.x-y]\nurl = http://o/\n"
+	    "[source \xe0\xa4\x95\xe0\xa5\x8d\xe0\xa4\xb7]\nurl = http://o/\n",
+	    "t.conf", tmpdir, &cfg, err, sizeof(err)) == 0);
+	CHECK(cfg.n_sources == 3);
+	if (cfg.n_sources == 3) {
+		CHECK_STR(cfg.sources[0].id, "\xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9"
+		    "\x8b\xe5\xa3\xb0");
+		CHECK_STR(cfg.sources[1].id, "caf\xc3\xa9_2.x-y");
+	}
+	config_free(&cfg);
+}
+
 static void
 test_defaults(void)
 {
@@ -420,6 +459,20 @@ test_errors(void)
 	    "bad.conf:3: duplicate section [source a] (first at line 1)");
 	ERR("[source]\nurl=http://a/\n", "bad.conf:1: [source] needs a name");
 	ERR("[source a/b]\n", "bad.conf:1: bad source name 'a/b'");
+	ERR("[source .a]\n", "bad.conf:1: bad source name '.a': use letters");
+	ERR("[source a\xff]\n", "bad.conf:1: bad source name 'a\xff': it is "
+	    "not valid UTF-8");
+	ERR("[source a\x01" "b]\n", "bad.conf:1: bad source name 'a?b': it has a "
+	    "control character");
+	/* U+200B ZERO WIDTH SPACE: invisible, so not in an id. */
+	ERR("[source a\xe2\x80\x8b" "b]\n", "bad.conf:1: bad source name");
+	ERR("[source \xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9\x8b\xe5\xa3\xb0"
+	    "\xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9\x8b\xe5\xa3\xb0"
+	    "\xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9\x8b\xe5\xa3\xb0"
+	    "\xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9\x8b\xe5\xa3\xb0"
+	    "\xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9\x8b\xe5\xa3\xb0"
+	    "\xe5\x9b\x9b\xe6\x9c\x88]\n",
+	    "bad.conf:1: bad source name");
 	ERR("[mirror\n", "bad.conf:1: bad section header");
 	ERR("[mirror] x\n", "bad.conf:1: bad section header");
 	ERR("[mirror]\njust words\n",
@@ -483,6 +536,10 @@ test_errors(void)
 	    "c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\n",
 	    "bad.conf:3: bad sha256");
 	ERR("[source a]\nurl = ftp://a/\n", "bad.conf:2: bad URL 'ftp://a/'");
+	ERR("[source a]\nurl = http://o/a b.mp3\n",
+	    "bad.conf:2: url contains a space; write it as %20");
+	ERR("[mirror]\nsource_urls = maybe\n", "bad.conf:2: bad value 'maybe' "
+	    "for 'source_urls' in [mirror]: use origin, full or none");
 	ERR("[source a]\nurl = https://\n", "bad.conf:2: bad URL");
 	ERR("[mirror]\nurl = mirror.example\n", "bad.conf:2: bad URL");
 	ERR("[crawl]\nproxy = socks6://h:1\n",
@@ -718,6 +775,7 @@ main(void)
 	test_paths();
 	test_layout();
 	test_errors();
+	test_names_and_urls();
 	test_load_errors();
 	test_parsers();
 
