@@ -202,6 +202,46 @@ catalog_check_chain(json_t *cat, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The optional item fields, when present: strings of bounded length and
+ * valid UTF-8 (the index page shows them), "page" an item name,
+ * "derived_from" a SHA-256, "published" a time. NULL when good.
+ */
+static const char *
+catalog_check_optional(json_t *item)
+{
+	static const struct { const char *key; size_t max; } text[] = {
+		{ "title", CATALOG_TITLE_MAX }, { "description", CATALOG_TEXT_MAX },
+		{ "lang", 35 }, { "page", 255 }, { "derived_from", 64 }, { "published", 20 },
+	};
+	const char *s;
+	json_t *v;
+	int64_t t;
+	size_t k, len;
+
+	for (k = 0; k < sizeof(text) / sizeof(text[0]); k++) {
+		if ((v = json_object_get(item, text[k].key)) == NULL)
+			continue;
+		if (!json_is_string(v))
+			return "an optional field is not a string";
+		s = json_string_value(v);
+		len = json_string_length(v);
+		if (len == 0 || len > text[k].max || memchr(s, '\0', len) != NULL ||
+		    !name_utf8_valid(s, len))
+			return "an optional field is empty, too long or not UTF-8";
+	}
+	if ((s = json_string_value(json_object_get(item, "page"))) != NULL &&
+	    name_check(s, strlen(s)) != NULL)
+		return "bad page name";
+	if ((s = json_string_value(json_object_get(item, "derived_from"))) != NULL &&
+	    !name_is_sha256_hex(s, strlen(s)))
+		return "bad derived_from";
+	if ((s = json_string_value(json_object_get(item, "published"))) != NULL &&
+	    catalog_time_parse(s, &t) == -1)
+		return "bad published time";
+	return NULL;
+}
+
 json_t *
 catalog_parse(const char *buf, size_t len, char *err, size_t errlen)
 {
@@ -266,6 +306,10 @@ catalog_parse(const char *buf, size_t len, char *err, size_t errlen)
 		}
 		if (strlen(type) > 255 || strpbrk(type, "\r\n") != NULL) {
 			snprintf(err, errlen, "catalog item %zu: bad type", i);
+			goto fail;
+		}
+		if ((why = catalog_check_optional(v)) != NULL) {
+			snprintf(err, errlen, "catalog item %zu: %s", i, why);
 			goto fail;
 		}
 		if (json_object_get(seen, iname) != NULL) {
@@ -356,20 +400,68 @@ int
 catalog_put_item(json_t *cat, const char *name, const char *sha256,
     uint64_t size, const char *type, const char *source, const char *fetched)
 {
-	json_t *items = json_object_get(cat, "items"), *old, *item;
-	long i = catalog_search(items, name);
+	struct catalog_item it = { .name = name, .sha256 = sha256, .size = size,
+	    .type = type, .source = source, .fetched = fetched };
+
+	return catalog_put(cat, &it);
+}
+
+static const char *const catalog_optional[] = {
+	"title", "description", "lang", "page", "derived_from", "published",
+};
+
+static const char *
+catalog_item_field(const struct catalog_item *it, size_t k)
+{
+	const char *v[] = { it->title, it->description, it->lang, it->page,
+	    it->derived_from, it->published };
+
+	return v[k];
+}
+
+int
+catalog_put(json_t *cat, const struct catalog_item *it)
+{
+	json_t *items = json_object_get(cat, "items"), *old = NULL, *item;
+	long i = catalog_search(items, it->name);
+	const char *want[sizeof(catalog_optional) / sizeof(catalog_optional[0])];
+	size_t k, nk = sizeof(catalog_optional) / sizeof(catalog_optional[0]);
+	int same = 0;
 
 	if (i >= 0) {
 		old = json_array_get(items, (size_t)i);
-		if (strcmp(json_string_value(json_object_get(old, "sha256")), sha256) == 0 &&
-		    strcmp(json_string_value(json_object_get(old, "type")), type) == 0)
+		same = strcmp(json_string_value(json_object_get(old, "sha256")), it->sha256) == 0;
+	}
+	for (k = 0; k < nk; k++) {
+		want[k] = catalog_item_field(it, k);
+		if (want[k] == NULL && same)
+			want[k] = json_string_value(json_object_get(old, catalog_optional[k]));
+		if (want[k] != NULL && want[k][0] == '\0')
+			want[k] = NULL;
+	}
+	if (same && strcmp(json_string_value(json_object_get(old, "type")), it->type) == 0) {
+		for (k = 0; k < nk; k++) {
+			const char *have = json_string_value(json_object_get(old,
+			    catalog_optional[k]));
+			if ((have == NULL) != (want[k] == NULL) ||
+			    (have != NULL && strcmp(have, want[k]) != 0))
+				break;
+		}
+		if (k == nk)
 			return 0;
 	}
 	item = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}",
-	    "name", name, "sha256", sha256, "size", (json_int_t)size,
-	    "type", type, "source", source, "fetched", fetched);
+	    "name", it->name, "sha256", it->sha256, "size", (json_int_t)it->size,
+	    "type", it->type, "source", it->source != NULL ? it->source : "",
+	    "fetched", it->fetched);
 	if (item == NULL)
 		return -1;
+	for (k = 0; k < nk; k++)
+		if (want[k] != NULL &&
+		    json_object_set_new(item, catalog_optional[k], json_string(want[k])) == -1) {
+			json_decref(item);
+			return -1;
+		}
 	if (i >= 0)
 		return json_array_set_new(items, (size_t)i, item) == 0 ? 1 : -1;
 	return json_array_insert_new(items, (size_t)(-i - 1), item) == 0 ? 1 : -1;

@@ -49,6 +49,25 @@ int catalog_put_item(json_t *cat, const char *name, const char *sha256,
     uint64_t size, const char *type, const char *source, const char *fetched);
 
 /*
+ * An item with the optional fields of the catalog format: what a page,
+ * a feed or a resolver said of it, the page it was found on, the object
+ * it was derived from. A NULL optional field keeps the value the item
+ * of the same name and content has (a page's title comes after the page
+ * itself is stored); "" removes it.
+ */
+struct catalog_item {
+	const char *name, *sha256, *type, *source, *fetched;
+	uint64_t size;
+	const char *title, *description, *lang, *page, *derived_from, *published;
+};
+
+#define CATALOG_TITLE_MAX	512
+#define CATALOG_TEXT_MAX	4096
+
+/* catalog_put_item with the optional fields. 1 changed, 0 same, -1. */
+int catalog_put(json_t *cat, const struct catalog_item *it);
+
+/*
  * Make every item's "source" what MODE publishes (urls.h): userinfo,
  * fragment and (but with SOURCE_URLS_FULL) the query removed, or with
  * SOURCE_URLS_NONE the key itself. Every item, not only those a publish

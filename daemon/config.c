@@ -89,7 +89,12 @@ enum config_type {
 	CONFIG_T_PUBKEY,
 	CONFIG_T_FILENAME,
 	CONFIG_T_MIME,
-	CONFIG_T_SOURCE_URLS	/* origin, full, none */
+	CONFIG_T_SOURCE_URLS,	/* origin, full, none */
+	CONFIG_T_KIND,		/* auto, file, page, feed, hls */
+	CONFIG_T_RESOLVER,	/* yt-dlp */
+	CONFIG_T_VARIANT,	/* best, smallest, all, a BANDWIDTH */
+	CONFIG_T_ITEMS,		/* 1..CONFIG_MAX_ITEMS_MAX */
+	CONFIG_T_LANG		/* a language tag */
 };
 
 struct config_keydef {
@@ -145,6 +150,13 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_SOURCE, "name", CONFIG_T_FILENAME, 0, SF(name), 0 },
 	{ CONFIG_S_SOURCE, "type", CONFIG_T_MIME, 0, SF(type), 0 },
 	{ CONFIG_S_SOURCE, "proxy", CONFIG_T_PROXY, 0, SF(proxy), 0 },
+	{ CONFIG_S_SOURCE, "kind", CONFIG_T_KIND, 0, SF(kind), 0 },
+	{ CONFIG_S_SOURCE, "resolver", CONFIG_T_RESOLVER, 0, SF(resolver), 0 },
+	{ CONFIG_S_SOURCE, "variant", CONFIG_T_VARIANT, 0, SF(variant), 0 },
+	{ CONFIG_S_SOURCE, "max_items", CONFIG_T_ITEMS, 0, SF(max_items), 0 },
+	{ CONFIG_S_SOURCE, "title", CONFIG_T_TEXT, 0, SF(title), 0 },
+	{ CONFIG_S_SOURCE, "description", CONFIG_T_TEXT, 0, SF(description), 0 },
+	{ CONFIG_S_SOURCE, "lang", CONFIG_T_LANG, 0, SF(lang), 0 },
 	{ CONFIG_S_FOLLOW, "pubkey", CONFIG_T_PUBKEY, 0, CF(follow_pubkey), 0 },
 	{ CONFIG_S_FOLLOW, "peer", CONFIG_T_URL, 1, CF(follow_peers),
 	    CF(n_follow_peers) },
@@ -404,6 +416,12 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 			return NULL;
 		}
 		break;
+	case CONFIG_T_LANG:
+		if (config_parse_lang(v) == -1) {
+			config_bad(p, kd, v, "language tag", "use e.g. zh-Hans, en");
+			return NULL;
+		}
+		break;
 	case CONFIG_T_PATH:
 	case CONFIG_T_FILE:
 		if ((s = config_path(p, v)) == NULL)
@@ -485,6 +503,27 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 		if (url_source_urls_parse(v, field) == -1)
 			return config_bad(p, kd, v, "value",
 			    "use origin, full or none");
+		return 0;
+	case CONFIG_T_KIND:
+		if (config_parse_kind(v, field) == -1)
+			return config_bad(p, kd, v, "kind",
+			    "use auto, file, page, feed or hls");
+		return 0;
+	case CONFIG_T_RESOLVER:
+		/* The only resolver: a key, so that others may come. */
+		if (strcmp(v, "yt-dlp") != 0)
+			return config_bad(p, kd, v, "resolver", "use yt-dlp");
+		*(int *)field = 1;
+		return 0;
+	case CONFIG_T_VARIANT:
+		if (config_parse_variant(v, field,
+		    &p->cfg->sources[p->source].bandwidth) == -1)
+			return config_bad(p, kd, v, "variant",
+			    "use best, smallest, all or a BANDWIDTH in bits/s");
+		return 0;
+	case CONFIG_T_ITEMS:
+		if (config_parse_range(v, field, 1, CONFIG_MAX_ITEMS_MAX) == -1)
+			return config_bad(p, kd, v, "number", "use 1 to 10000");
 		return 0;
 	case CONFIG_T_LISTEN:
 		if (config_parse_listen(v, &l) == -1) {
@@ -616,6 +655,15 @@ config_section_close(struct config_parse *p)
 		if (cfg->sources[p->source].n_urls == 0)
 			config_error(p, p->section_line, "%s has no url",
 			    config_section_show(p, sec, sizeof(sec)));
+		/* A pin names one file; an HLS capture or what a resolver
+		 * finds is made of many, and differs from run to run. */
+		else if (cfg->sources[p->source].sha256 != NULL &&
+		    (cfg->sources[p->source].kind == SOURCE_HLS ||
+		    cfg->sources[p->source].resolver))
+			config_error(p, p->key_seen[config_keyfind(CONFIG_S_SOURCE,
+			    "sha256")], "sha256 in %s: a pin names one file, not an HLS "
+			    "capture or a resolver's media",
+			    config_section_show(p, sec, sizeof(sec)));
 		break;
 	case CONFIG_S_FOLLOW:
 		if (cfg->follow_pubkey == NULL)
@@ -668,6 +716,7 @@ config_source_open(struct config_parse *p, const char *id, size_t len)
 		return -1;
 	}
 	src->line = p->lineno;
+	src->max_items = CONFIG_MAX_ITEMS_DEFAULT;
 	p->source = cfg->n_sources++;
 
 	/* Keys may repeat from one source to the next. */
@@ -1072,6 +1121,9 @@ config_free(struct config *cfg)
 		free(src->name);
 		free(src->type);
 		free(src->proxy);
+		free(src->title);
+		free(src->description);
+		free(src->lang);
 	}
 	free(cfg->sources);
 	free(cfg->follow_pubkey);

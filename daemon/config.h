@@ -13,6 +13,15 @@
 
 #include "urls.h"
 
+/* [source] kind: what the URL is taken for (see emberd.conf(5)). */
+enum source_kind { SOURCE_AUTO, SOURCE_FILE, SOURCE_PAGE, SOURCE_FEED, SOURCE_HLS };
+
+/* [source] variant: which variants of an HLS master playlist. */
+enum source_variant { VARIANT_BEST, VARIANT_SMALLEST, VARIANT_ALL, VARIANT_BANDWIDTH };
+
+#define CONFIG_MAX_ITEMS_DEFAULT	50
+#define CONFIG_MAX_ITEMS_MAX		10000
+
 struct config_source {
 	char *id;		/* the NAME of [source NAME] */
 	char **urls;		/* in order: fallbacks */
@@ -21,6 +30,13 @@ struct config_source {
 	char *name;		/* NULL: derived from the URL later */
 	char *type;		/* NULL: from Content-Type later */
 	char *proxy;		/* NULL: [crawl] proxy */
+	enum source_kind kind;	/* default auto: by Content-Type and body */
+	int resolver;		/* 1: resolver = yt-dlp */
+	enum source_variant variant;	/* default best */
+	uint64_t bandwidth;	/* VARIANT_BANDWIDTH's value */
+	unsigned max_items;	/* default 50, 1..10000: media per page or feed */
+	char *title, *description;	/* NULL: from the page, feed or resolver */
+	char *lang;		/* NULL, or a language tag (zh-Hans, en) */
 	int line;		/* line of the section header, for messages */
 };
 
@@ -105,5 +121,9 @@ int config_parse_size(const char *s, uint64_t *out);	   /* "4G", "512M", "100k",
 int config_parse_duration(const char *s, uint64_t *out);  /* "30s", "30m", "6h", "2d", "90" (seconds) */
 int config_parse_bool(const char *s, int *out);		   /* yes/no, true/false, on/off, 1/0 */
 int config_parse_listen(const char *s, struct config_listen *out); /* "host:port", "[v6]:port" */
+int config_parse_kind(const char *s, enum source_kind *out);	   /* auto, file, page, feed, hls */
+int config_parse_variant(const char *s, enum source_variant *out, uint64_t *bandwidth); /* best, smallest, all, 1280000 */
+int config_parse_lang(const char *s);	/* a BCP 47 tag's shape: letters, digits, '-', at most 35 */
+const char *config_kind_name(enum source_kind k);
 
 #endif

@@ -215,6 +215,73 @@ config_parse_range(const char *s, unsigned *out, uint64_t min, uint64_t max)
 	return 0;
 }
 
+static const char *const config_kind_names[] = {
+	[SOURCE_AUTO] = "auto", [SOURCE_FILE] = "file", [SOURCE_PAGE] = "page",
+	[SOURCE_FEED] = "feed", [SOURCE_HLS] = "hls",
+};
+
+int
+config_parse_kind(const char *s, enum source_kind *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(config_kind_names) / sizeof(config_kind_names[0]); i++)
+		if (strcmp(s, config_kind_names[i]) == 0) {
+			*out = (enum source_kind)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+config_kind_name(enum source_kind k)
+{
+	return (unsigned)k < sizeof(config_kind_names) / sizeof(config_kind_names[0]) ?
+	    config_kind_names[k] : "auto";
+}
+
+int
+config_parse_variant(const char *s, enum source_variant *out, uint64_t *bandwidth)
+{
+	uint64_t n;
+
+	if (strcmp(s, "best") == 0)
+		*out = VARIANT_BEST;
+	else if (strcmp(s, "smallest") == 0)
+		*out = VARIANT_SMALLEST;
+	else if (strcmp(s, "all") == 0)
+		*out = VARIANT_ALL;
+	else if (config_digits(&s, &n) == 0 && *s == '\0' && n > 0) {
+		*out = VARIANT_BANDWIDTH;
+		*bandwidth = n;
+	} else
+		return -1;
+	return 0;
+}
+
+/* The shape of a BCP 47 tag (RFC 5646): subtags of 1 to 8 letters or
+ * digits joined by '-', the first letters only. Not a registry check:
+ * the tag only labels the item. */
+int
+config_parse_lang(const char *s)
+{
+	size_t len = strlen(s), sub = 0, i;
+
+	if (len == 0 || len > 35 || !isalpha((unsigned char)s[0]))
+		return -1;
+	for (i = 0; i <= len; i++) {
+		if (s[i] == '-' || s[i] == '\0') {
+			if (sub == 0 || sub > 8)
+				return -1;
+			sub = 0;
+		} else if (isalnum((unsigned char)s[i]))
+			sub++;
+		else
+			return -1;
+	}
+	return 0;
+}
+
 int
 config_parse_count(const char *s, unsigned *out)
 {

@@ -122,8 +122,13 @@ publish_change(json_t **cat, const struct minisign_key *key,
 	}
 	catalog_time((int64_t)time(NULL), when);
 	for (i = 0; i < n; i++) {
-		int r = catalog_put_item(*cat, items[i].name, items[i].sha256, items[i].size,
-		    items[i].type, items[i].source != NULL ? items[i].source : "", when);
+		struct catalog_item it = { .name = items[i].name, .sha256 = items[i].sha256,
+		    .size = items[i].size, .type = items[i].type,
+		    .source = items[i].source != NULL ? items[i].source : "", .fetched = when,
+		    .title = items[i].title, .description = items[i].description,
+		    .lang = items[i].lang, .page = items[i].page,
+		    .derived_from = items[i].derived_from, .published = items[i].published };
+		int r = catalog_put(*cat, &it);
 		if (r == -1)
 			return -1;
 		items[i].changed = r;

@@ -54,6 +54,8 @@ struct publish_item {
 	const char *name, *type, *source;
 	const char *sha256;
 	uint64_t size;
+	/* Optional (catalog_put): NULL keeps what the same content had. */
+	const char *title, *description, *lang, *page, *derived_from, *published;
 	int changed;		/* out: the catalog item is new or different */
 };
 

@@ -531,6 +531,8 @@ struct store_check {
 	unsigned char *in, *out;
 	char *err;
 	size_t errlen;
+	store_read_fn sink;		/* store_read_object: the content goes on */
+	void *sink_arg;
 };
 
 /* Digests and buffers for an object whose metadata is in c->m. */
@@ -577,6 +579,10 @@ store_check_content(struct store_check *c, const unsigned char *p, size_t len)
 {
 	c->ident_len += len;
 	EVP_DigestUpdate(c->ident, p, len);
+	if (c->sink != NULL && len > 0 && c->sink(c->sink_arg, p, len) == -1) {
+		snprintf(c->err, c->errlen, "the reader stopped");
+		return -1;
+	}
 	if (pieces_update(&c->pieces, p, len) == -1) {
 		snprintf(c->err, c->errlen, "piece %zu does not match",
 		    c->pieces.count);
@@ -688,8 +694,9 @@ store_check_verdict(struct store_check *c, const char *hex)
  * bytes' digest, the identity digest and size, and every torrent piece.
  * 0 good, 1 bad (or missing), -1 the check itself failed.
  */
-int
-store_check_object(const struct store *st, const char *hex, char *err, size_t errlen)
+static int
+store_check_run(const struct store *st, const char *hex, store_read_fn sink, void *arg,
+    char *err, size_t errlen)
 {
 	struct store_check c;
 	char *path;
@@ -698,6 +705,8 @@ store_check_object(const struct store *st, const char *hex, char *err, size_t er
 	memset(&c, 0, sizeof(c));
 	c.err = err;
 	c.errlen = errlen;
+	c.sink = sink;
+	c.sink_arg = arg;
 	if ((path = store_object_path(st, hex)) == NULL)
 		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -719,6 +728,19 @@ out:
 	store_check_end(&c);
 	free(path);
 	return rc;
+}
+
+int
+store_check_object(const struct store *st, const char *hex, char *err, size_t errlen)
+{
+	return store_check_run(st, hex, NULL, NULL, err, errlen);
+}
+
+int
+store_read_object(const struct store *st, const char *hex, store_read_fn fn, void *arg,
+    char *err, size_t errlen)
+{
+	return store_check_run(st, hex, fn, arg, err, errlen);
 }
 
 /*

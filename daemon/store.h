@@ -104,4 +104,14 @@ int store_remove_object(struct store *st, const char *hex);
  * in err), -1 could not be read. */
 int store_check_object(const struct store *st, const char *hex, char *err, size_t errlen);
 
+/*
+ * Read an object's content (inflated when stored deflated) through FN,
+ * in pieces of up to 256 KiB, while checking it as store_check_object
+ * does: the bytes FN saw are the object only when the result is 0. FN
+ * returns -1 to stop (the result is then 1). Constant memory.
+ */
+typedef int (*store_read_fn)(void *arg, const unsigned char *p, size_t n);
+int store_read_object(const struct store *st, const char *hex, store_read_fn fn, void *arg,
+    char *err, size_t errlen);
+
 #endif
