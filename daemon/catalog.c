@@ -426,6 +426,8 @@ catalog_put(json_t *cat, const struct catalog_item *it)
 	long i = catalog_search(items, it->name);
 	const char *want[sizeof(catalog_optional) / sizeof(catalog_optional[0])];
 	size_t k, nk = sizeof(catalog_optional) / sizeof(catalog_optional[0]);
+	const char *type, *source, *fetched;
+	json_int_t size;
 	int same = 0;
 
 	if (i >= 0) {
@@ -439,7 +441,17 @@ catalog_put(json_t *cat, const struct catalog_item *it)
 		if (want[k] != NULL && want[k][0] == '\0')
 			want[k] = NULL;
 	}
-	if (same && strcmp(json_string_value(json_object_get(old, "type")), it->type) == 0) {
+	/* A NULL type or source keeps the item's (a page's title arriving
+	 * after the page), or is the least that can be said. */
+	type = it->type;
+	source = it->source;
+	if (type == NULL)
+		type = same ? json_string_value(json_object_get(old, "type")) :
+		    "application/octet-stream";
+	if (source == NULL)
+		source = same && json_string_value(json_object_get(old, "source")) != NULL ?
+		    json_string_value(json_object_get(old, "source")) : "";
+	if (same && strcmp(json_string_value(json_object_get(old, "type")), type) == 0) {
 		for (k = 0; k < nk; k++) {
 			const char *have = json_string_value(json_object_get(old,
 			    catalog_optional[k]));
@@ -450,10 +462,17 @@ catalog_put(json_t *cat, const struct catalog_item *it)
 		if (k == nk)
 			return 0;
 	}
+	if (same && it->size == 0)
+		size = json_integer_value(json_object_get(old, "size"));
+	else
+		size = (json_int_t)it->size;
+	if (same && it->source == NULL && json_object_get(old, "fetched") != NULL)
+		fetched = json_string_value(json_object_get(old, "fetched"));
+	else
+		fetched = it->fetched;
 	item = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}",
-	    "name", it->name, "sha256", it->sha256, "size", (json_int_t)it->size,
-	    "type", it->type, "source", it->source != NULL ? it->source : "",
-	    "fetched", it->fetched);
+	    "name", it->name, "sha256", it->sha256, "size", size,
+	    "type", type, "source", source, "fetched", fetched);
 	if (item == NULL)
 		return -1;
 	for (k = 0; k < nk; k++)

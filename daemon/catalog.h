@@ -53,7 +53,8 @@ int catalog_put_item(json_t *cat, const char *name, const char *sha256,
  * a feed or a resolver said of it, the page it was found on, the object
  * it was derived from. A NULL optional field keeps the value the item
  * of the same name and content has (a page's title comes after the page
- * itself is stored); "" removes it.
+ * itself is stored); "" removes it. So do a NULL type and source, and a
+ * size of 0 (then "fetched" stays too): a change of fields only.
  */
 struct catalog_item {
 	const char *name, *sha256, *type, *source, *fetched;

@@ -80,6 +80,10 @@ rm_check_sources(struct cmd_ctx *c, char **names, size_t n)
 			continue;	/* the transaction names it */
 		src = item_sources_producer(&c->cfg, &c->st, names[i],
 		    json_string_value(json_object_get(item, "sha256")));
+		/* A remux or a rewritten page is made again from its original. */
+		if (src == NULL && json_string_value(json_object_get(item, "derived_from")) != NULL)
+			src = item_sources_producer(&c->cfg, &c->st, names[i],
+			    json_string_value(json_object_get(item, "derived_from")));
 		if (src != NULL) {
 			log_error("%s:%d: [source %s] still produces '%s': take that section out "
 			    "of the config first (and SIGHUP a running emberd), or its next crawl "

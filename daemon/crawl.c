@@ -55,12 +55,14 @@ xstrdup(const char *s)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-static void
+void
 src_free(struct crawl_src *s)
 {
 	size_t i;
 
 	free(s->id);
+	free(s->key);
+	free(s->source);
 	for (i = 0; i < s->n_urls; i++)
 		free(s->urls[i]);
 	free(s->urls);
@@ -68,6 +70,15 @@ src_free(struct crawl_src *s)
 	free(s->name);
 	free(s->type);
 	free(s->proxy);
+	free(s->title);
+	free(s->description);
+	free(s->lang);
+	free(s->page);
+	free(s->published);
+	free(s->stem);
+	for (i = 0; i < s->n_headers; i++)
+		free(s->headers[i]);
+	free(s->headers);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -84,18 +95,29 @@ src_copy(struct crawl_src *d, const struct config_source *s)
 		if ((d->urls[i] = strdup(s->urls[i])) == NULL)
 			return -1;
 	d->id = xstrdup(s->id);
+	d->key = xstrdup(s->id);
+	d->source = xstrdup(s->id);
 	d->pin = xstrdup(s->sha256);
 	d->name = xstrdup(s->name);
 	d->type = xstrdup(s->type);
 	d->proxy = xstrdup(s->proxy);
-	return d->id == NULL ? -1 : 0;
+	d->kind = s->kind;
+	d->resolver = s->resolver;
+	d->variant = s->variant;
+	d->bandwidth = s->bandwidth;
+	d->max_items = s->max_items > 0 ? s->max_items : CONFIG_MAX_ITEMS_DEFAULT;
+	d->title = xstrdup(s->title);
+	d->description = xstrdup(s->description);
+	d->lang = xstrdup(s->lang);
+	d->remux = 1;
+	return d->id == NULL || d->key == NULL || d->source == NULL ? -1 : 0;
 }
 
 /* Write the job's state; a failure costs a full download next time. */
 void
 job_save_state(struct crawl_job *j)
 {
-	if (crawl_state_save(j->cr->dir, j->src.id, &j->state) == -1)
+	if (crawl_state_save(j->cr->dir, j->src.key, &j->state) == -1)
 		log_warn("%s %s: cannot save its state: %s", j->cr->tag, j->src.id,
 		    strerror(errno));
 }
@@ -104,8 +126,12 @@ job_save_state(struct crawl_job *j)
 void
 job_drop_part_save(struct crawl_job *j, int save)
 {
-	char *path = crawl_state_path(j->cr->dir, j->src.id, ".part");
+	char *path = crawl_state_path(j->cr->dir, j->src.key, ".part");
+	char *bounds = crawl_state_path(j->cr->dir, j->src.key, ".hls");
 
+	if (bounds != NULL)
+		unlink(bounds);
+	free(bounds);
 	if (j->part_fd != -1) {
 		close(j->part_fd);
 		j->part_fd = -1;
@@ -178,17 +204,29 @@ job_failed(struct crawl_job *j, const char *reason, int keep_part)
 }
 
 /* A source of a crawl pass ended well (fetched or unchanged). */
-static void
+void
 crawler_source_ok(struct crawler *cr, const char *id)
 {
-	if (!cr->follow && cr->source_ok != NULL)
+	if (!cr->follow && cr->source_ok != NULL && id != NULL)
 		cr->source_ok(cr->source_ok_arg, id);
 }
 
-static void
+/* The kind a state file recorded ("page", ...), SOURCE_FILE when none. */
+static enum source_kind
+job_state_kind(const struct crawl_job *j)
+{
+	enum source_kind k;
+
+	if (j->state.kind == NULL || config_parse_kind(j->state.kind, &k) == -1)
+		return SOURCE_FILE;
+	return k;
+}
+
+void
 job_unchanged(struct crawl_job *j, const char *name)
 {
 	struct crawler *cr = j->cr;
+	enum source_kind doc = job_state_kind(j);
 
 	ingest_free(j->in);
 	j->in = NULL;
@@ -197,7 +235,12 @@ job_unchanged(struct crawl_job *j, const char *name)
 	j->phase = J_DONE;
 	cr->totals.unchanged++;
 	log_info("%s %s: unchanged %s", j->cr->tag, j->src.id, name);
-	crawler_source_ok(cr, j->src.id);
+	crawler_source_ok(cr, j->src.source);
+	/* An unchanged page or feed is read again: what it links to may
+	 * have failed last time, or be new to this source's settings. */
+	if (!j->src.follow && !j->src.child && (doc == SOURCE_PAGE || doc == SOURCE_FEED) &&
+	    j->state.sha256 != NULL && store_has_object(cr->st, j->state.sha256))
+		crawl_media_parse(cr, j, j->state.sha256, 0, name, doc);
 	cr->active--;
 	crawler_check_end(cr);
 }
@@ -296,8 +339,8 @@ job_item_name(struct crawl_job *j)
 	}
 	if (name == NULL && len == 0)
 		name = strdup("index.html");	/* a URL ending in '/' */
-	if (name == NULL && name_check(j->src.id, strlen(j->src.id)) == NULL)
-		name = strdup(j->src.id);
+	if (name == NULL && name_check(j->src.key, strlen(j->src.key)) == NULL)
+		name = strdup(j->src.key);
 	return name;
 }
 
@@ -323,6 +366,15 @@ job_complete(struct crawl_job *j)
 	const struct object_meta *m;
 	char *name, *type, reason[ERRLEN], show[URL_SHOW_MAX];
 
+	if (j->docbuf != NULL && j->hls == NULL) {
+		/* A playlist: what readers get is the capture it leads to. */
+		struct crawl_doc_buf *d = j->docbuf;
+		j->docbuf = NULL;
+		crawl_hls_playlist(j, d->p, d->len);
+		free(d->p);
+		free(d);
+		return;
+	}
 	if (j->mem != NULL) {
 		/* Back in crawler_pool_done, with mem freed. */
 		crawler_pool_push(cr, j);
@@ -370,6 +422,8 @@ job_complete(struct crawl_job *j)
 		return;
 	}
 	type = job_item_type(j, name);
+	j->doc = j->src.follow ? SOURCE_FILE : crawl_media_kind(j);
+	crawl_state_set(&j->state.kind, j->doc != SOURCE_FILE ? config_kind_name(j->doc) : NULL);
 	/* The same bytes as the last good copy (an origin without
 	 * validators): nothing to publish. */
 	int same = j->state.sha256 != NULL && strcmp(j->state.sha256, m->sha256) == 0 &&
@@ -385,7 +439,7 @@ job_complete(struct crawl_job *j)
 	job_drop_part_save(j, 0);
 	if (j->src.follow) {
 		/* Content-addressed: no validators worth keeping. */
-		char *path = crawl_state_path(j->cr->dir, j->src.id, ".json");
+		char *path = crawl_state_path(j->cr->dir, j->src.key, ".json");
 		if (path != NULL)
 			unlink(path);
 		free(path);
@@ -397,31 +451,71 @@ job_complete(struct crawl_job *j)
 		free(name);
 		return;
 	}
-	if (cr->n_commits == cr->cap_commits) {
-		/* Not expected: starts stop at COMMIT_MAX and the rest is
-		 * bounded; but never lose a finished object. */
-		size_t cap = cr->cap_commits * 2 + 16;
-		struct crawl_commit *c = realloc(cr->commits, cap * sizeof(*c));
-		if (c == NULL) {
-			free(type);
-			free(name);
+	{
+		struct crawl_commit c = {
+			.in = j->in, .job = j, .name = name, .type = type,
+			.source = strdup(j->src.urls[j->url_i]),
+			.title = xstrdup(j->src.title), .description = xstrdup(j->src.description),
+			.lang = xstrdup(j->src.lang), .page = xstrdup(j->src.page),
+			.published = xstrdup(j->src.published),
+			.doc = j->doc,
+			.was_missing = !store_has_object(cr->st, m->sha256),
+		};
+		if (crawler_commit_add(cr, &c) == -1) {
 			job_failed(j, "out of memory", 0);
 			return;
 		}
-		cr->commits = c;
-		cr->cap_commits = cap;
 	}
-	cr->commits[cr->n_commits].in = j->in;
-	cr->commits[cr->n_commits].job = j;
-	cr->commits[cr->n_commits].name = name;
-	cr->commits[cr->n_commits].type = type;
-	cr->commits[cr->n_commits].source = strdup(j->src.urls[j->url_i]);
-	cr->commits[cr->n_commits].was_missing = !store_has_object(cr->st, m->sha256);
-	cr->n_commits++;
 	j->in = NULL;
 	job_release(j);
 	j->phase = J_COMMIT;
 	cr->active--;
+	crawler_check_end(cr);
+}
+
+static void
+crawl_commit_free(struct crawl_commit *c)
+{
+	ingest_free(c->in);
+	free(c->name);
+	free(c->type);
+	free(c->source);
+	free(c->title);
+	free(c->description);
+	free(c->lang);
+	free(c->page);
+	free(c->published);
+	free(c->derived_from);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Queue C (taken over, also on failure) for the next catalog batch: at
+ * once when the last publish is PUBLISH_DELAY_MS old, else when that
+ * interval is over or COMMIT_MAX are waiting. 0, or -1 out of memory.
+ */
+int
+crawler_commit_add(struct crawler *cr, struct crawl_commit *c)
+{
+	if (cr->n_commits == cr->cap_commits) {
+		/* Not expected: starts stop at COMMIT_MAX and the rest is
+		 * bounded; but never lose a finished object. */
+		size_t cap = cr->cap_commits * 2 + 16;
+		struct crawl_commit *v = realloc(cr->commits, cap * sizeof(*v));
+		if (v == NULL) {
+			c->in = NULL;	/* the caller's to free */
+			crawl_commit_free(c);
+			return -1;
+		}
+		cr->commits = v;
+		cr->cap_commits = cap;
+	}
+	if (c->in != NULL) {
+		const struct object_meta *m = ingest_meta(c->in);
+		snprintf(c->sha256, sizeof(c->sha256), "%s", m->sha256);
+		c->size = m->size;
+	}
+	cr->commits[cr->n_commits++] = *c;
 	if (!evtimer_pending(cr->flush_timer, NULL)) {
 		int64_t since = crawl_now_ms() - cr->last_publish_ms;
 		if (cr->n_commits >= COMMIT_MAX || since >= PUBLISH_DELAY_MS)
@@ -433,7 +527,7 @@ job_complete(struct crawl_job *j)
 		}
 	} else if (cr->n_commits >= COMMIT_MAX)
 		crawler_flush(cr);
-	crawler_check_end(cr);
+	return 0;
 }
 
 /* A transfer that may succeed again: after a backoff, from where it
@@ -568,7 +662,7 @@ crawler_publish_batch(struct crawler *cr)
 	struct publish_item pi[COMMIT_MAX];
 	struct publish_item *pp = cr->pub_n <= COMMIT_MAX ? pi : calloc(cr->pub_n, sizeof(*pp));
 	struct publish_result res;
-	size_t i, n = cr->pub_n;
+	size_t i, n = cr->pub_n, nin = 0;
 
 	cr->pub_ok = 0;
 	cr->pub_changed = 0;
@@ -578,12 +672,13 @@ crawler_publish_batch(struct crawler *cr)
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		vv[i] = cr->pub[i].in;
+		if (cr->pub[i].in != NULL)
+			vv[nin++] = cr->pub[i].in;
 	if (cr->follow) {
 		/* Objects only: the publisher's catalog comes at the end. */
 		if (store_lock(cr->st, cr->pub_err, sizeof(cr->pub_err)) == -1)
 			goto out;
-		if (ingest_commit(cr->st, vv, n, cr->pub_err, sizeof(cr->pub_err)) == 0) {
+		if (ingest_commit(cr->st, vv, nin, cr->pub_err, sizeof(cr->pub_err)) == 0) {
 			cr->pub_ok = 1;
 			for (i = 0; i < n; i++)
 				cr->pub[i].changed = 1;
@@ -592,11 +687,14 @@ crawler_publish_batch(struct crawler *cr)
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		const struct object_meta *m = ingest_meta(vv[i]);
-		pp[i] = (struct publish_item){ .name = cr->pub[i].name, .type = cr->pub[i].type,
-		    .source = cr->pub[i].source, .sha256 = m->sha256, .size = m->size };
+		const struct crawl_commit *c = &cr->pub[i];
+		pp[i] = (struct publish_item){ .name = c->name, .type = c->type,
+		    .source = c->source, .sha256 = c->sha256, .size = c->size,
+		    .title = c->title, .description = c->description, .lang = c->lang,
+		    .page = c->page, .derived_from = c->derived_from,
+		    .published = c->published };
 	}
-	if (publish_apply(cr->st, &cr->settings, vv, n, pp, n, &res, cr->pub_err,
+	if (publish_apply(cr->st, &cr->settings, vv, nin, pp, n, &res, cr->pub_err,
 	    sizeof(cr->pub_err)) == -1)
 		goto out;
 	for (i = 0; i < n; i++)
@@ -620,26 +718,30 @@ crawler_published(struct crawler *cr)
 
 	for (i = 0; i < cr->pub_n; i++) {
 		struct crawl_commit *c = &cr->pub[i];
-		const struct object_meta *m = ingest_meta(c->in);
-		if (!cr->pub_ok) {
+		if (c->in == NULL) {
+			/* Fields only (a page's title): no summary line. */
+			if (!cr->pub_ok)
+				log_warn("%s %s: cannot update %s: %s", c->job->cr->tag,
+				    c->job->src.id, c->name, cr->pub_err);
+		} else if (!cr->pub_ok) {
 			cr->totals.failed++;
 			log_info("%s %s: failed: %s", c->job->cr->tag, c->job->src.id, cr->pub_err);
 		} else if (!c->changed && !c->was_missing) {
 			/* Fetched again (the origin gave no validators), same bytes. */
 			cr->totals.unchanged++;
 			log_info("%s %s: unchanged %s", c->job->cr->tag, c->job->src.id, c->name);
-			crawler_source_ok(cr, c->job->src.id);
+			crawler_source_ok(cr, c->job->src.source);
 		} else {
 			cr->totals.fetched++;
 			log_info("%s %s: fetched %s (%llu bytes, sha256 %s)", c->job->cr->tag, c->job->src.id,
-			    c->name, (unsigned long long)m->size, m->sha256);
-			crawler_source_ok(cr, c->job->src.id);
+			    c->name, (unsigned long long)c->size, c->sha256);
+			crawler_source_ok(cr, c->job->src.source);
 		}
-		c->job->phase = J_DONE;
-		ingest_free(c->in);
-		free(c->name);
-		free(c->type);
-		free(c->source);
+		if (c->in != NULL && c->job->phase == J_COMMIT)
+			c->job->phase = J_DONE;
+		if (cr->pub_ok && c->in != NULL && (c->doc == SOURCE_PAGE || c->doc == SOURCE_FEED))
+			crawl_media_parse(cr, c->job, c->sha256, c->size, c->name, c->doc);
+		crawl_commit_free(c);
 	}
 	if (cr->pub_ok && cr->pub_changed)
 		log_info("crawl: published catalog sequence %lld with %zu items",
@@ -738,12 +840,11 @@ crawler_pass_free(struct crawler *cr)
 	if (cr->pub_busy)
 		workq_drain(WORKQ_PUBLISH);
 	cr->draining = 0;
-	for (i = 0; i < cr->n_commits; i++) {
-		ingest_free(cr->commits[i].in);
-		free(cr->commits[i].name);
-		free(cr->commits[i].type);
-		free(cr->commits[i].source);
-	}
+	if (cr->parsing > 0 || cr->deriving > 0)
+		workq_drain(WORKQ_INGEST);
+	crawler_derive_free(cr);
+	for (i = 0; i < cr->n_commits; i++)
+		crawl_commit_free(&cr->commits[i]);
 	cr->n_commits = 0;
 	free(cr->commits);
 	free(cr->pub);
@@ -756,12 +857,14 @@ crawler_pass_free(struct crawler *cr)
 			curl_loop_remove(cr->loop, j->easy);
 		free(j->mem);
 		ingest_free(j->in);
+		crawl_media_free(j);
+		crawl_hls_free(j);
 		job_release(j);
 		src_free(&j->src);
 		crawl_state_free(&j->state);
 		free(j);
 	}
-	cr->jobs = cr->queue = NULL;
+	cr->jobs = cr->queue = cr->tail = NULL;
 	free(cr->user_agent);
 	free(cr->proxy);
 	cr->user_agent = cr->proxy = NULL;
@@ -790,7 +893,15 @@ crawler_check_end(struct crawler *cr)
 		job_start(j);
 	}
 	cr->finishing = 0;
-	if (cr->queue != NULL || cr->active > 0 || cr->pooled > 0)
+	if (cr->queue != NULL || cr->active > 0 || cr->pooled > 0 || crawler_media_busy(cr))
+		return;
+	/* Every transfer is over: captures that wait for a remux (which
+	 * may need two of them, video and audio) get it now. */
+	if (cr->pub_busy || cr->n_commits > 0) {
+		crawler_flush(cr);
+		return;
+	}
+	if (crawler_derive_run(cr))
 		return;
 	if (cr->n_commits > 0 || cr->pub_busy || cr->settings_due) {
 		crawler_flush(cr);
@@ -899,6 +1010,7 @@ crawler_pass(struct crawler *cr, const struct crawl_options *opt,
 		j->part_fd = -1;
 		*tail = j;
 		tail = &j->next;
+		cr->tail = j;
 	}
 	cr->queue = cr->jobs;
 	log_info("crawl: %zu sources", n);
@@ -928,11 +1040,15 @@ crawler_sync(struct crawler *cr, const struct crawl_options *opt,
 			j->src.follow = 1;
 			j->src.size = objs[i].size;
 			j->src.id = strdup(objs[i].sha256);
+			j->src.key = strdup(objs[i].sha256);
+			j->src.kind = SOURCE_FILE;
 			j->src.pin = strdup(objs[i].sha256);
 			j->src.name = xstrdup(objs[i].name);
 			j->src.type = xstrdup(objs[i].type);
 			j->src.urls = calloc(n_peers, sizeof(char *));
-			bad = j->src.id == NULL || j->src.pin == NULL || j->src.urls == NULL;
+			bad = j->src.id == NULL || j->src.key == NULL || j->src.pin == NULL ||
+			    j->src.urls == NULL;
+			cr->tail = j;
 		}
 		for (k = 0; !bad && k < n_peers; k++) {
 			if (asprintf(&j->src.urls[k], "%ssha256/%s", peers[k], objs[i].sha256) == -1) {

@@ -19,6 +19,7 @@
 #include "ingest.h"
 #include "peers.h"
 #include "publish.h"
+#include "config.h"
 
 /*
  * Limits, and why:
@@ -70,10 +71,27 @@
 #define STATE_DIR		"crawl"
 #define ERRLEN			512
 struct crawl_src {
-	char *id;
+	char *id;		/* in log lines: the [source] id, "ID: NAME" for what it found */
+	char *key;		/* the state files' name: the id, or ID~HASH for what it found */
+	char *source;		/* the [source] id, for /metrics; NULL for a follower's object */
 	char **urls;
 	size_t n_urls;
 	char *pin, *name, *type, *proxy;
+	enum source_kind kind;	/* SOURCE_FILE for media found on a page or feed */
+	int resolver;		/* yt-dlp gives the media URLs */
+	enum source_variant variant;
+	uint64_t bandwidth;
+	unsigned max_items;
+	unsigned depth;		/* 0 a [source], 1 found on it, 2 on a feed a page linked */
+	int child;		/* a medium found on a page, feed or by a resolver: once held,
+				 * never requested again (media at a URL do not change) */
+	/* The catalog item's optional fields: from the config, else found. */
+	char *title, *description, *lang, *page, *published;
+	char **headers;		/* extra request headers (a resolver's) */
+	size_t n_headers;
+	int remux;		/* an HLS capture of MPEG-TS: derive STEM.mp4 */
+	char *stem;		/* an HLS capture's name without .ts/.mp4 (NULL: from
+				 * name, else the key) */
 	/* A follower's object: content-addressed, the same bytes at every
 	 * URL (peer), SIZE bytes exactly; a transfer cut at one peer goes on
 	 * at the next with Range. */
@@ -132,14 +150,35 @@ struct crawl_job {
 	char reason[ERRLEN];	/* why the write callback stopped the transfer */
 	int fatal;		/* that reason is not worth a retry */
 	struct peers_turn turn;	/* follow: its way round the peers */
+	/* What the response turned out to be (SOURCE_FILE unless the source
+	 * may be a page, feed or playlist), from the first bytes, kept in
+	 * HEAD, and the Content-Type. */
+	enum source_kind doc;
+	unsigned char head[512];
+	size_t head_len;
+	char *eff_url;		/* the URL after redirects: links resolve against it */
+	struct crawl_doc_buf *docbuf;	/* a playlist, held whole (capped) */
+	struct crawl_hls *hls;	/* an HLS capture in progress */
+	struct resolver_job *resolving;
 	struct crawl_job *next;
+};
+
+/* A body held in memory: a playlist (at most HLS_PLAYLIST_MAX). */
+struct crawl_doc_buf {
+	char *p;
+	size_t len, cap, max;
 };
 
 /* A finished object waiting for its batch commit. */
 struct crawl_commit {
-	struct ingest *in;
+	struct ingest *in;	/* NULL: the item's object is in the store (SHA256, SIZE):
+				 * only its fields change (a page's title, once parsed) */
 	struct crawl_job *job;
 	char *name, *type, *source;
+	char *title, *description, *lang, *page, *published, *derived_from;
+	char sha256[65];
+	uint64_t size;
+	enum source_kind doc;	/* a page or feed: parsed once published */
 	int changed;		/* the catalog item is new or different */
 	int was_missing;	/* the store lacked the object (quarantined) */
 };
@@ -189,10 +228,18 @@ struct crawler {
 	unsigned pooled;	/* ingest jobs out in the work queue */
 	int draining;		/* the pass is being freed: jobs coming back only end */
 	struct event *turn_ev;	/* the next turn: reset, unpause */
+	struct crawl_job *tail;	/* the last of JOBS: found media join the pass */
+	unsigned parsing;	/* pages and feeds being read off the loop */
+	struct crawl_derive *derives;	/* remuxes waiting for the end of the transfers */
+	unsigned deriving;	/* ...out in the work queue */
 };
 
 /* crawl.c */
 void job_finish(struct crawl_job *j);
+void job_unchanged(struct crawl_job *j, const char *name);
+int crawler_commit_add(struct crawler *cr, struct crawl_commit *c);
+void crawler_source_ok(struct crawler *cr, const char *id);
+void src_free(struct crawl_src *s);
 void job_complete(struct crawl_job *j);
 void job_failed(struct crawl_job *j, const char *reason, int keep_part);
 void job_save_state(struct crawl_job *j);
@@ -209,5 +256,28 @@ void job_transfer(struct crawl_job *j);
 int job_body_start(struct crawl_job *j);
 void crawler_pool_push(struct crawler *cr, struct crawl_job *j);
 void crawler_turn_cb(evutil_socket_t fd, short what, void *arg);
+void crawler_turn_used(struct crawler *cr, size_t n);
+int crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeout,
+    int tls_verify, long min_rate);
+
+/* crawl_media.c: pages, feeds, resolvers; what they find joins the pass */
+enum source_kind crawl_media_kind(const struct crawl_job *j);
+int crawl_media_doc_write(struct crawl_job *j, const char *buf, size_t len);
+void crawl_media_parse(struct crawler *cr, struct crawl_job *j, const char *sha256,
+    uint64_t size, const char *name, enum source_kind kind);
+struct crawl_job *crawler_add_found(struct crawler *cr, const struct crawl_job *parent,
+    const char *url, const char *name);
+void crawl_media_resolve(struct crawl_job *j);
+void crawl_media_free(struct crawl_job *j);
+int crawler_media_busy(const struct crawler *cr);
+void crawler_derive_add(struct crawler *cr, const char *source_id, const char *name,
+    const char *const *inputs, size_t n, const char *lang, const char *title);
+int crawler_derive_run(struct crawler *cr);
+void crawler_derive_free(struct crawler *cr);
+
+/* crawl_hls.c: an HLS capture, segment after segment into one ingest */
+void crawl_hls_start(struct crawl_job *j);
+void crawl_hls_playlist(struct crawl_job *j, const char *buf, size_t len);
+void crawl_hls_free(struct crawl_job *j);
 
 #endif

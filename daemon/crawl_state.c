@@ -51,6 +51,8 @@ crawl_state_free(struct crawl_state *s)
 	free(s->name);
 	free(s->part_url);
 	free(s->part_validator);
+	free(s->kind);
+	free(s->hls);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -92,6 +94,8 @@ crawl_state_load(const char *dir, const char *id, struct crawl_state *s)
 		s->name = crawl_state_string(o, "name");
 		s->part_url = crawl_state_string(o, "part_url");
 		s->part_validator = crawl_state_string(o, "part_validator");
+		s->kind = crawl_state_string(o, "kind");
+		s->hls = crawl_state_string(o, "hls");
 		if (s->sha256 != NULL && !name_is_sha256_hex(s->sha256, strlen(s->sha256))) {
 			free(s->sha256);
 			s->sha256 = NULL;
@@ -122,6 +126,8 @@ crawl_state_save(const char *dir, const char *id, const struct crawl_state *s)
 	PUT("name", s->name);
 	PUT("part_url", s->part_url);
 	PUT("part_validator", s->part_validator);
+	PUT("kind", s->kind);
+	PUT("hls", s->hls);
 #undef PUT
 	/*
 	 * Rewritten in place, not synced: the state is a cache. Torn or lost

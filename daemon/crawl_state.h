@@ -14,7 +14,11 @@ struct crawl_state {
 	char *sha256;		/* of the last good copy */
 	char *name;		/* its item name (a 304 has no Content-Disposition) */
 	char *part_url;		/* ID.part holds a prefix of this URL... */
-	char *part_validator;	/* ...as of this ETag or Last-Modified */
+	char *part_validator;	/* ...as of this ETag or Last-Modified ("hls" for a capture,
+				 * whose segment boundaries are in ID.hls) */
+	char *kind;		/* "page", "feed", "hls": what the URL gave last time */
+	char *hls;		/* an HLS capture: the SHA-256 of the media playlist it
+				 * was made from (an unchanged VOD playlist is not captured again) */
 };
 
 /* DIR/ID EXT (".json", ".part"), or NULL when out of memory. */

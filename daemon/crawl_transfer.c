@@ -26,7 +26,7 @@
 /* Options every request of the crawler shares: the web only, no proxy
  * but the configured one, no stall longer than TIMEOUT, and for a
  * follower's peers a minimum rate. */
-static int
+int
 crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeout,
     int tls_verify, long min_rate)
 {
@@ -111,9 +111,15 @@ job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 {
 	struct crawl_job *j = (struct crawl_job *)x;
 
+	char *eff = NULL;
+
 	j->attempt++;
 	j->status = 0;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &j->status);
+	if (curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff != NULL) {
+		free(j->eff_url);
+		j->eff_url = strdup(eff);
+	}
 	job_outcome(j, res);
 	job_finish(j);
 }
@@ -274,7 +280,7 @@ job_body_start(struct crawl_job *j)
 		if (j->part_fd != -1 || j->state.part_url != NULL)
 			job_drop_part(j);
 	} else {
-		char *path = crawl_state_path(j->cr->dir, j->src.id, ".part");
+		char *path = crawl_state_path(j->cr->dir, j->src.key, ".part");
 		/* Stored raw, the ingest's own file is the kept prefix (one
 		 * write); deflated, or until that is known, the crawler keeps
 		 * the bytes itself. */
@@ -320,7 +326,7 @@ crawler_turn_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void
+void
 crawler_turn_used(struct crawler *cr, size_t n)
 {
 	static const struct timeval now = { 0, 0 };
@@ -343,6 +349,19 @@ crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
 	}
 	if (!j->body_started && job_body_start(j) == -1)
 		return 0;
+	if (j->received == 0 && j->offset == 0 && !j->src.follow) {
+		size_t k = len < sizeof(j->head) ? len : sizeof(j->head);
+		memcpy(j->head, buf, k);
+		j->head_len = k;
+	}
+	if (j->docbuf != NULL || (j->received == 0 && j->offset == 0 && !j->src.follow &&
+	    j->src.kind == SOURCE_AUTO && j->src.depth == 0 && crawl_media_kind(j) == SOURCE_HLS)) {
+		/* A playlist: held whole, never an item. */
+		if (crawl_media_doc_write(j, buf, len) == -1)
+			return 0;
+		j->received += len;
+		return len;
+	}
 	if (j->src.follow && j->ingested + len > j->src.size) {
 		snprintf(j->reason, sizeof(j->reason),
 		    "more bytes than the catalog's size (%llu)", (unsigned long long)j->src.size);
@@ -455,6 +474,8 @@ job_easy(struct crawl_job *j)
 			j->hdrs = curl_slist_append(j->hdrs, hdr);
 		}
 	}
+	for (size_t i = 0; i < j->src.n_headers; i++)
+		j->hdrs = curl_slist_append(j->hdrs, j->src.headers[i]);
 	if (j->hdrs != NULL)
 		curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
 	return e;
@@ -521,7 +542,7 @@ job_rehash_cb(evutil_socket_t fd, short what, void *arg)
 	static char buf[256 * 1024];
 	uint64_t done = 0;
 	int rfd;
-	char *path = crawl_state_path(j->cr->dir, j->src.id, ".part");
+	char *path = crawl_state_path(j->cr->dir, j->src.key, ".part");
 
 	rfd = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	free(path);
@@ -562,13 +583,28 @@ job_start(struct crawl_job *j)
 	struct stat sb;
 
 	cr->active++;
-	crawl_state_load(cr->dir, j->src.id, &j->state);
+	crawl_state_load(cr->dir, j->src.key, &j->state);
 	j->url_i = 0;
 	j->attempt = 0;
 	j->offset = 0;
 	j->part_fd = -1;
+	if (!j->src.follow && j->src.resolver) {
+		crawl_media_resolve(j);
+		return;
+	}
+	if (!j->src.follow && (j->src.kind == SOURCE_HLS || (j->src.kind == SOURCE_AUTO &&
+	    j->state.kind != NULL && strcmp(j->state.kind, "hls") == 0))) {
+		crawl_hls_start(j);
+		return;
+	}
+	if (j->src.child && j->state.sha256 != NULL && j->state.url != NULL &&
+	    strcmp(j->state.url, j->src.urls[0]) == 0 && store_has_object(cr->st, j->state.sha256)) {
+		/* Found again: media at a URL do not change; not asked for again. */
+		job_unchanged(j, j->state.name != NULL ? j->state.name : j->src.name);
+		return;
+	}
 	/* A prefix kept from a broken transfer of the first URL? */
-	path = crawl_state_path(j->cr->dir, j->src.id, ".part");
+	path = crawl_state_path(j->cr->dir, j->src.key, ".part");
 	if (path != NULL && stat(path, &sb) == 0 && sb.st_size > 0 &&
 	    j->state.part_url != NULL && j->state.part_validator != NULL &&
 	    (j->src.follow || strcmp(j->state.part_url, j->src.urls[0]) == 0)) {

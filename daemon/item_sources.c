@@ -33,23 +33,60 @@ item_sources_last(const char *dir, const char *id, char out[65])
 	return found;
 }
 
+/* The configured [source] a state file's key belongs to: KEY is its id,
+ * or "ID~HASH" for what it found (media of a page or feed, a variant). */
+static const struct config_source *
+item_sources_of_key(const struct config *cfg, const char *key)
+{
+	size_t i, len = strcspn(key, "~");
+
+	for (i = 0; i < cfg->n_sources; i++)
+		if (strlen(cfg->sources[i].id) == len &&
+		    strncmp(cfg->sources[i].id, key, len) == 0)
+			return &cfg->sources[i];
+	return NULL;
+}
+
+struct producer {
+	const struct config *cfg;
+	const char *sha256;
+	const struct config_source *src;
+};
+
+static void item_sources_each_state(const char *dir, void (*fn)(const char *dir,
+    const char *id, void *arg), void *arg);
+
+static void
+item_sources_match(const char *dir, const char *id, void *arg)
+{
+	struct producer *p = arg;
+	const struct config_source *c;
+	char last[65];
+
+	if (p->src != NULL || (c = item_sources_of_key(p->cfg, id)) == NULL)
+		return;
+	if (item_sources_last(dir, id, last) && strcmp(last, p->sha256) == 0)
+		p->src = c;
+}
+
 const struct config_source *
 item_sources_producer(const struct config *cfg, const struct store *st, const char *name,
     const char *sha256)
 {
-	const struct config_source *src = NULL;
-	char *dir = fsutil_join(st->root, STATE_DIR), last[65];
+	struct producer p = { cfg, sha256, NULL };
+	char *dir = fsutil_join(st->root, STATE_DIR);
 	size_t i;
 
-	for (i = 0; i < cfg->n_sources && src == NULL; i++) {
+	for (i = 0; i < cfg->n_sources && p.src == NULL; i++) {
 		const struct config_source *c = &cfg->sources[i];
-		if ((c->name != NULL && strcmp(c->name, name) == 0) ||
-		    (dir != NULL && item_sources_last(dir, c->id, last) &&
-		    strcmp(last, sha256) == 0))
-			src = c;
+		if (c->name != NULL && strcmp(c->name, name) == 0)
+			p.src = c;
 	}
+	/* O(state files): read only by `rm`. */
+	if (p.src == NULL && dir != NULL)
+		item_sources_each_state(dir, item_sources_match, &p);
 	free(dir);
-	return src;
+	return p.src;
 }
 
 /* Calls FN for the id of every STORE/crawl/ID.json. */
@@ -85,14 +122,16 @@ item_sources_gone(const char *dir, const char *id, void *arg)
 {
 	struct orphans *o = arg;
 	char last[65];
-	size_t i;
 
-	for (i = 0; i < o->cfg->n_sources; i++) {
-		if (strcmp(o->cfg->sources[i].id, id) == 0)
-			return;
+	if (item_sources_of_key(o->cfg, id) != NULL)
+		return;
+	if (item_sources_last(dir, id, last)) {
+		/* Named by the [source] it came from, not the state's key. */
+		char *src = strndup(id, strcspn(id, "~"));
+		if (src != NULL)
+			json_object_set_new(o->by_hash, last, json_string(src));
+		free(src);
 	}
-	if (item_sources_last(dir, id, last))
-		json_object_set_new(o->by_hash, last, json_string(id));
 }
 
 size_t
@@ -145,6 +184,10 @@ item_sources_forget_one(const char *dir, const char *id, void *arg)
 			continue;
 		json = crawl_state_path(dir, id, ".json");
 		part = crawl_state_path(dir, id, ".part");
+		if (part != NULL)
+			unlink(part);
+		free(part);
+		part = crawl_state_path(dir, id, ".hls");
 		if (part != NULL)
 			unlink(part);
 		if (json != NULL && unlink(json) == 0)

@@ -1,0 +1,1154 @@
+/*
+ * What a source turns out to hold besides one file (crawl_job.h): the
+ * decision between file, page, feed and playlist; pages and feeds read
+ * from the store off the loop, the media they link to joining the pass
+ * as jobs of their own, a page rewritten to play its media from the
+ * mirror; yt-dlp asked for the media of a page that hides them; and the
+ * remuxes that wait until every transfer of the pass is over.
+ */
+#include "crawl_job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "catalog.h"
+#include "feed_parse.h"
+#include "fsutil.h"
+#include "hexutil.h"
+#include "hls_playlist.h"
+#include "log.h"
+#include "names.h"
+#include "page_parse.h"
+#include "remux.h"
+#include "resolver.h"
+#include "urls.h"
+#include "workq.h"
+
+/*
+ * Limits, and why:
+ * - PAGE_PARSE_MAX: a page or feed larger than this is kept as a file and
+ *   not read for links: no real page is that large, and a hostile one
+ *   would hold a worker for long.
+ * - FEEDS_PER_PAGE: feeds a page links to that are followed (one level).
+ * - RESOLVER_TIMEOUT_MAX: yt-dlp gets [crawl] timeout, at most this.
+ * - REWRITE_BUF: the page rewriter's window; a pattern (a quoted URL)
+ *   longer than this is not replaced.
+ */
+#define PAGE_PARSE_MAX		(64u << 20)
+#define FEEDS_PER_PAGE		4
+#define RESOLVER_TIMEOUT_MAX	300
+#define REWRITE_BUF		(256u << 10)
+#define PATTERN_MAX		(16u << 10)
+
+/* ---- what the response is ---- */
+
+/* The media type without parameters, lowercase, into OUT. */
+static void
+media_type_base(const char *ct, char *out, size_t len)
+{
+	size_t i = 0;
+
+	while (*ct == ' ')
+		ct++;
+	for (; ct[i] != '\0' && ct[i] != ';' && ct[i] != ' ' && i + 1 < len; i++)
+		out[i] = (char)((ct[i] >= 'A' && ct[i] <= 'Z') ? ct[i] + 32 : ct[i]);
+	out[i] = '\0';
+}
+
+enum source_kind
+crawl_media_kind(const struct crawl_job *j)
+{
+	char t[128];
+	const char *h = (const char *)j->head;
+
+	if (j->src.follow)
+		return SOURCE_FILE;
+	if (j->src.kind != SOURCE_AUTO)
+		return j->src.kind;
+	media_type_base(j->h.content_type, t, sizeof(t));
+	if (strcmp(t, "application/vnd.apple.mpegurl") == 0 ||
+	    strcmp(t, "application/x-mpegurl") == 0 || strcmp(t, "audio/mpegurl") == 0 ||
+	    strcmp(t, "audio/x-mpegurl") == 0 || hls_sniff(h, j->head_len))
+		return SOURCE_HLS;
+	if (strcmp(t, "application/rss+xml") == 0 || strcmp(t, "application/atom+xml") == 0 ||
+	    feed_sniff(h, j->head_len))
+		return SOURCE_FEED;
+	if (strcmp(t, "text/html") == 0 || strcmp(t, "application/xhtml+xml") == 0 ||
+	    page_sniff(h, j->head_len))
+		return SOURCE_PAGE;
+	return SOURCE_FILE;
+}
+
+int
+crawl_media_doc_write(struct crawl_job *j, const char *buf, size_t len)
+{
+	struct crawl_doc_buf *d = j->docbuf;
+
+	if (d == NULL) {
+		/* What job_body_start prepared for a file is not needed. */
+		free(j->mem);
+		j->mem = NULL;
+		j->mem_len = j->mem_cap = 0;
+		ingest_free(j->in);
+		j->in = NULL;
+		if (j->part_fd != -1 || j->state.part_url != NULL)
+			job_drop_part(j);
+		if ((d = j->docbuf = calloc(1, sizeof(*d))) == NULL) {
+			snprintf(j->reason, sizeof(j->reason), "out of memory");
+			j->fatal = 1;
+			return -1;
+		}
+		d->max = HLS_PLAYLIST_MAX;
+	}
+	if (d->len + len > d->max) {
+		snprintf(j->reason, sizeof(j->reason), "playlist larger than %zu bytes", d->max);
+		j->fatal = 1;
+		return -1;
+	}
+	if (d->len + len + 1 > d->cap) {
+		size_t cap = (d->len + len + 1) * 2;
+		char *p;
+		if (cap > d->max + 1)
+			cap = d->max + 1;
+		if ((p = realloc(d->p, cap)) == NULL) {
+			snprintf(j->reason, sizeof(j->reason), "out of memory");
+			j->fatal = 1;
+			return -1;
+		}
+		d->p = p;
+		d->cap = cap;
+	}
+	memcpy(d->p + d->len, buf, len);
+	d->len += len;
+	d->p[d->len] = '\0';
+	return 0;
+}
+
+/* ---- names for what a page or feed links to ---- */
+
+/* The decoded last segment of URL's path, if it makes a valid item
+ * name; else NULL. */
+static char *
+media_url_name(const char *url)
+{
+	CURLU *u = curl_url();
+	char *path = NULL, *name = NULL, *seg;
+
+	if (u == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PATH, &path, CURLU_URLDECODE) == CURLUE_OK) {
+		seg = strrchr(path, '/');
+		seg = seg != NULL ? seg + 1 : path;
+		if (*seg != '\0' && name_check(seg, strlen(seg)) == NULL)
+			name = strdup(seg);
+	}
+	curl_free(path);
+	curl_url_cleanup(u);
+	return name;
+}
+
+/* NAME, or NAME-2.EXT, NAME-3.EXT...: the first not in TAKEN. */
+static char *
+media_unique(const char *name, char **taken, size_t n)
+{
+	const char *dot = strrchr(name, '.');
+	size_t stem = dot != NULL && dot != name ? (size_t)(dot - name) : strlen(name);
+	char *cand = strdup(name);
+	unsigned k;
+	size_t i;
+
+	for (k = 2; cand != NULL; k++) {
+		for (i = 0; i < n; i++)
+			if (taken[i] != NULL && strcmp(taken[i], cand) == 0)
+				break;
+		if (i == n)
+			return cand;
+		free(cand);
+		if (asprintf(&cand, "%.*s-%u%s", (int)stem, name, k,
+		    stem < strlen(name) ? name + stem : "") == -1)
+			cand = NULL;
+	}
+	return NULL;
+}
+
+/* An item name for the medium at URL (TYPE as the markup said), found
+ * by source ID as its Nth: the URL's file name, else ID-N.EXT. */
+static char *
+media_name(const char *id, size_t n, const char *url, const char *type)
+{
+	char *name = media_url_name(url), *alt = NULL;
+	const char *ext = "bin";
+
+	if (name != NULL)
+		return name;
+	if (type != NULL && strncasecmp(type, "video/mp4", 9) == 0)
+		ext = "mp4";
+	else if (type != NULL && strncasecmp(type, "video/webm", 10) == 0)
+		ext = "webm";
+	else if (type != NULL && strncasecmp(type, "audio/mpeg", 10) == 0)
+		ext = "mp3";
+	if (asprintf(&alt, "%s-%zu.%s", id, n + 1, ext) == -1)
+		return NULL;
+	if (name_check(alt, strlen(alt)) != NULL) {
+		free(alt);
+		return NULL;
+	}
+	return alt;
+}
+
+/* STEM.mirror.html for the page NAME. */
+static char *
+media_mirror_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t stem = dot != NULL && dot != name ? (size_t)(dot - name) : strlen(name);
+	char *s;
+
+	if (asprintf(&s, "%.*s.mirror.html", (int)stem, name) == -1)
+		return NULL;
+	return s;
+}
+
+/* ---- the page rewriter ---- */
+
+/*
+ * Replaces, in a stream of bytes, every attribute value that names a
+ * captured medium with the medium's item name (relative, percent-
+ * encoded), and the <base href> with "./". Patterns are the raw value
+ * preceded by a quote or '=' (so "a.mp4" does not match inside
+ * "aa.mp4"), bucketed by their first two bytes: a page of 50 MB with
+ * hundreds of thousands of quotes costs a bucket look-up per quote.
+ */
+struct rewrite_pat {
+	char *from, *to;
+	size_t from_len, to_len;
+	struct rewrite_pat *next;
+};
+
+struct rewriter {
+	struct rewrite_pat *bucket[256];
+	struct rewrite_pat *all;
+	size_t longest;
+	unsigned char *carry;	/* bytes not yet decided: a pattern may start there */
+	size_t carry_len;
+	struct ingest *out;
+	int failed;
+};
+
+static int
+rewrite_add1(struct rewriter *rw, char open, const char *raw, const char *to, char close)
+{
+	struct rewrite_pat *p = calloc(1, sizeof(*p));
+	size_t rl = strlen(raw);
+
+	if (p == NULL || rl == 0 || rl + 2 > PATTERN_MAX) {
+		free(p);
+		return p == NULL ? -1 : 0;
+	}
+	if (asprintf(&p->from, "%c%s%c", open, raw, close) == -1 ||
+	    asprintf(&p->to, "%c%s%c", open, to, close) == -1) {
+		free(p->from);
+		free(p);
+		return -1;
+	}
+	p->from_len = strlen(p->from);
+	p->to_len = strlen(p->to);
+	p->next = rw->bucket[(unsigned char)p->from[1]];
+	rw->bucket[(unsigned char)p->from[1]] = p;
+	if (p->from_len > rw->longest)
+		rw->longest = p->from_len;
+	return 0;
+}
+
+/* RAW as an attribute value in any of its written forms: quoted either
+ * way, or bare; with '&' as it is or as "&amp;". */
+static int
+rewrite_add(struct rewriter *rw, const char *raw, const char *to)
+{
+	char *amp = NULL;
+	const char *forms[2] = { raw, NULL };
+	size_t i, k;
+
+	if (strchr(raw, '&') != NULL) {
+		size_t n = 0;
+		for (i = 0; raw[i] != '\0'; i++)
+			n += raw[i] == '&' ? 5 : 1;
+		if ((amp = malloc(n + 1)) == NULL)
+			return -1;
+		for (i = 0, k = 0; raw[i] != '\0'; i++) {
+			if (raw[i] == '&') {
+				memcpy(amp + k, "&amp;", 5);
+				k += 5;
+			} else
+				amp[k++] = raw[i];
+		}
+		amp[k] = '\0';
+		forms[1] = amp;
+	}
+	for (i = 0; i < 2; i++) {
+		if (forms[i] == NULL)
+			continue;
+		if (rewrite_add1(rw, '"', forms[i], to, '"') == -1 ||
+		    rewrite_add1(rw, '\'', forms[i], to, '\'') == -1 ||
+		    rewrite_add1(rw, '=', forms[i], to, '>') == -1 ||
+		    rewrite_add1(rw, '=', forms[i], to, ' ') == -1) {
+			free(amp);
+			return -1;
+		}
+	}
+	free(amp);
+	return 0;
+}
+
+static void
+rewrite_free(struct rewriter *rw)
+{
+	size_t b;
+	struct rewrite_pat *p, *n;
+
+	for (b = 0; b < 256; b++)
+		for (p = rw->bucket[b]; p != NULL; p = n) {
+			n = p->next;
+			free(p->from);
+			free(p->to);
+			free(p);
+		}
+	free(rw->carry);
+	memset(rw, 0, sizeof(*rw));
+}
+
+static int
+rewrite_emit(struct rewriter *rw, const void *p, size_t n)
+{
+	if (n > 0 && !rw->failed && ingest_write(rw->out, p, n) == -1)
+		rw->failed = 1;
+	return rw->failed ? -1 : 0;
+}
+
+/*
+ * Scan BUF (carry + new bytes): emit what cannot start a match any
+ * more; keep from the first delimiter too close to the end to decide
+ * (unless FINAL) as the next carry.
+ */
+static int
+rewrite_scan(struct rewriter *rw, const unsigned char *buf, size_t len, int final)
+{
+	size_t i = 0, from = 0;
+
+	while (i < len) {
+		const unsigned char *q = buf + i;
+		struct rewrite_pat *p;
+		if (*q != '"' && *q != '\'' && *q != '=') {
+			i++;
+			continue;
+		}
+		if (!final && len - i < rw->longest)
+			break;	/* may be a match cut by the chunk's end */
+		for (p = i + 1 < len ? rw->bucket[q[1]] : NULL; p != NULL; p = p->next)
+			if (p->from_len <= len - i && p->from[0] == (char)*q &&
+			    memcmp(q, p->from, p->from_len) == 0)
+				break;
+		if (p == NULL) {
+			i++;
+			continue;
+		}
+		if (rewrite_emit(rw, buf + from, i - from) == -1 ||
+		    rewrite_emit(rw, p->to, p->to_len - 1) == -1)
+			return -1;
+		/* The closing delimiter stays: it may open the next match. */
+		i += p->from_len - 1;
+		from = i;
+	}
+	if (rewrite_emit(rw, buf + from, i - from) == -1)
+		return -1;
+	memmove(rw->carry, buf + i, len - i);
+	rw->carry_len = len - i;
+	return 0;
+}
+
+static int
+rewrite_sink(void *arg, const unsigned char *p, size_t n)
+{
+	struct rewriter *rw = arg;
+	unsigned char *buf;
+	size_t len;
+
+	/* carry + new bytes, in one scan buffer */
+	len = rw->carry_len + n;
+	if ((buf = malloc(len)) == NULL)
+		return -1;
+	memcpy(buf, rw->carry, rw->carry_len);
+	memcpy(buf + rw->carry_len, p, n);
+	rw->carry_len = 0;
+	if (rewrite_scan(rw, buf, len, 0) == -1) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
+	return 0;
+}
+
+/* ---- reading a page or feed off the loop ---- */
+
+struct crawl_parse {
+	struct crawler *cr;
+	struct crawl_job *job;
+	char sha256[65];
+	uint64_t size;
+	char *name, *url;
+	enum source_kind kind;
+	unsigned max_items;
+	int depth;
+	/* results */
+	char err[ERRLEN];
+	int parsed;
+	struct page_info page;
+	struct feed_info feed;
+	char **names;		/* per media link or feed entry; NULL: not taken */
+	size_t n_names;
+	struct ingest *rewritten;
+	char *rewritten_name;
+	struct page_parser *pp;
+	struct feed_parser *fp;
+};
+
+static int
+parse_page_sink(void *arg, const unsigned char *p, size_t n)
+{
+	return page_parser_feed(arg, (const char *)p, n);
+}
+
+static int
+parse_feed_sink(void *arg, const unsigned char *p, size_t n)
+{
+	return feed_parser_feed(arg, (const char *)p, n);
+}
+
+/* Names for the media of a page or the entries of a feed: one each. */
+static int
+parse_names(struct crawl_parse *ps, const char *id)
+{
+	size_t n = ps->kind == SOURCE_PAGE ? ps->page.n_links : ps->feed.n_entries, i;
+
+	if (n == 0)
+		return 0;
+	if ((ps->names = calloc(n + 1, sizeof(char *))) == NULL)
+		return -1;
+	ps->n_names = n;
+	/* The page's own name is taken. */
+	ps->names[n] = strdup(ps->name);
+	for (i = 0; i < n; i++) {
+		const char *url, *type;
+		char *base;
+		if (ps->kind == SOURCE_PAGE) {
+			if (ps->page.links[i].kind != PAGE_MEDIA)
+				continue;
+			url = ps->page.links[i].url;
+			type = ps->page.links[i].type;
+		} else {
+			url = ps->feed.entries[i].url;
+			type = ps->feed.entries[i].type;
+		}
+		if ((base = media_name(id, i, url, type)) == NULL)
+			continue;
+		ps->names[i] = media_unique(base, ps->names, n + 1);
+		free(base);
+	}
+	return 0;
+}
+
+/* The rewritten copy of a page: its media from the mirror. */
+static void
+parse_rewrite(struct crawl_parse *ps)
+{
+	struct rewriter rw;
+	char err[ERRLEN];
+	size_t i;
+	int any = 0;
+
+	memset(&rw, 0, sizeof(rw));
+	for (i = 0; i < ps->page.n_links; i++) {
+		char *esc;
+		if (ps->page.links[i].kind != PAGE_MEDIA || ps->names[i] == NULL ||
+		    ps->page.links[i].raw == NULL)
+			continue;
+		if ((esc = curl_easy_escape(NULL, ps->names[i], 0)) == NULL)
+			goto out;
+		if (rewrite_add(&rw, ps->page.links[i].raw, esc) == -1) {
+			curl_free(esc);
+			goto out;
+		}
+		curl_free(esc);
+		any = 1;
+	}
+	if (!any)
+		goto out;
+	if (ps->page.base_raw != NULL && rewrite_add(&rw, ps->page.base_raw, "./") == -1)
+		goto out;
+	if ((rw.carry = malloc(rw.longest + REWRITE_BUF)) == NULL)
+		goto out;
+	if ((rw.out = ingest_new(ps->cr->st, ps->size, err, sizeof(err))) == NULL)
+		goto out;
+	if (store_read_object(ps->cr->st, ps->sha256, rewrite_sink, &rw, err, sizeof(err)) != 0 ||
+	    rewrite_scan(&rw, rw.carry, rw.carry_len, 1) == -1 || rw.failed ||
+	    ingest_finish(rw.out) == -1) {
+		snprintf(ps->err, sizeof(ps->err), "cannot rewrite the page: %s",
+		    rw.failed ? ingest_error(rw.out) : err);
+		ingest_free(rw.out);
+		rw.out = NULL;
+		goto out;
+	}
+	ps->rewritten = rw.out;
+	ps->rewritten_name = media_mirror_name(ps->name);
+	rw.out = NULL;
+out:
+	ingest_free(rw.out);
+	rewrite_free(&rw);
+}
+
+/* On a worker: the object read through the parser, names, the rewrite. */
+static void
+parse_work(void *arg)
+{
+	struct crawl_parse *ps = arg;
+	struct object_meta m;
+	char err[ERRLEN];
+	int rc;
+
+	memset(&m, 0, sizeof(m));
+	if (store_meta_read(ps->cr->st, ps->sha256, &m, err, sizeof(err)) == -1) {
+		snprintf(ps->err, sizeof(ps->err), "%s", err);
+		return;
+	}
+	ps->size = m.size;
+	store_meta_free(&m);
+	if (ps->size > PAGE_PARSE_MAX) {
+		snprintf(ps->err, sizeof(ps->err), "%s is larger than %u MiB: kept as a file, "
+		    "not read for media", ps->name, PAGE_PARSE_MAX >> 20);
+		return;
+	}
+	if (ps->kind == SOURCE_PAGE) {
+		if ((ps->pp = page_parser_new(ps->url, ps->max_items,
+		    ps->depth == 0 ? FEEDS_PER_PAGE : 0)) == NULL)
+			return;
+		rc = store_read_object(ps->cr->st, ps->sha256, parse_page_sink, ps->pp, err,
+		    sizeof(err));
+		if (rc != 0 || page_parser_finish(ps->pp, &ps->page, err, sizeof(err)) == -1) {
+			snprintf(ps->err, sizeof(ps->err), "cannot read the page: %s", err);
+			return;
+		}
+	} else {
+		if ((ps->fp = feed_parser_new(ps->url, ps->max_items)) == NULL)
+			return;
+		rc = store_read_object(ps->cr->st, ps->sha256, parse_feed_sink, ps->fp, err,
+		    sizeof(err));
+		if (rc != 0 || feed_parser_finish(ps->fp, &ps->feed, err, sizeof(err)) == -1) {
+			snprintf(ps->err, sizeof(ps->err), "cannot read the feed: %s", err);
+			return;
+		}
+	}
+	ps->parsed = 1;
+	if (parse_names(ps, ps->job->src.source != NULL ? ps->job->src.source : "media") == -1)
+		return;
+	if (ps->kind == SOURCE_PAGE)
+		parse_rewrite(ps);
+}
+
+static void
+parse_free(struct crawl_parse *ps)
+{
+	size_t i;
+
+	if (ps->pp != NULL)
+		page_parser_free(ps->pp);
+	if (ps->fp != NULL)
+		feed_parser_free(ps->fp);
+	page_info_free(&ps->page);
+	feed_info_free(&ps->feed);
+	for (i = 0; ps->names != NULL && i <= ps->n_names; i++)
+		free(ps->names[i]);
+	free(ps->names);
+	ingest_free(ps->rewritten);
+	free(ps->rewritten_name);
+	free(ps->name);
+	free(ps->url);
+	free(ps);
+}
+
+/* A fields-only commit for the page or feed item: what it said of itself. */
+static void
+parse_meta_commit(struct crawl_parse *ps, const char *title, const char *description)
+{
+	struct crawl_job *j = ps->job;
+	struct crawl_commit c = {
+		.job = j, .name = strdup(ps->name),
+		.title = xstrdup(j->src.title != NULL ? j->src.title : title),
+		.description = xstrdup(j->src.description != NULL ? j->src.description :
+		    description),
+		.lang = xstrdup(j->src.lang), .page = xstrdup(j->src.page),
+	};
+
+	snprintf(c.sha256, sizeof(c.sha256), "%s", ps->sha256);
+	if (c.name == NULL || (c.title == NULL && c.description == NULL && c.lang == NULL &&
+	    c.page == NULL)) {
+		free(c.name);
+		free(c.title);
+		free(c.description);
+		free(c.lang);
+		free(c.page);
+		return;
+	}
+	if (crawler_commit_add(ps->cr, &c) == -1)
+		log_warn("%s %s: out of memory", ps->cr->tag, j->src.id);
+}
+
+static void
+parse_done(void *arg)
+{
+	struct crawl_parse *ps = arg;
+	struct crawler *cr = ps->cr;
+	struct crawl_job *j = ps->job, *f;
+	size_t i, taken = 0;
+
+	cr->parsing--;
+	if (cr->draining || !cr->running) {
+		parse_free(ps);
+		return;
+	}
+	if (ps->err[0] != '\0')
+		log_warn("%s %s: %s", cr->tag, j->src.id, ps->err);
+	if (!ps->parsed) {
+		parse_free(ps);
+		crawler_check_end(cr);
+		return;
+	}
+	if (ps->kind == SOURCE_PAGE) {
+		parse_meta_commit(ps, ps->page.title, ps->page.description);
+		if (ps->page.skipped > 0)
+			log_warn("%s %s: page links to %zu media, took the first %u (max_items)",
+			    cr->tag, j->src.id, ps->page.n_media + ps->page.skipped,
+			    ps->max_items);
+		for (i = 0; i < ps->page.n_links; i++) {
+			const struct page_link *l = &ps->page.links[i];
+			if (l->kind == PAGE_MEDIA && ps->names[i] != NULL) {
+				if ((f = crawler_add_found(cr, j, l->url, ps->names[i])) != NULL)
+					taken++;
+			} else if (l->kind == PAGE_FEED && ps->depth == 0) {
+				if ((f = crawler_add_found(cr, j, l->url, NULL)) != NULL)
+					f->src.kind = SOURCE_FEED;
+			}
+		}
+		if (ps->rewritten != NULL && ps->rewritten_name != NULL) {
+			struct crawl_commit c = {
+				.in = ps->rewritten, .job = j, .name = ps->rewritten_name,
+				.type = strdup("text/html"),
+				.source = xstrdup(j->src.urls[j->url_i]),
+				.title = xstrdup(j->src.title != NULL ? j->src.title :
+				    ps->page.title),
+				.lang = xstrdup(j->src.lang), .derived_from = strdup(ps->sha256),
+				.was_missing = 1,
+			};
+			ps->rewritten = NULL;
+			ps->rewritten_name = NULL;
+			if (crawler_commit_add(cr, &c) == -1)
+				log_warn("%s %s: out of memory", cr->tag, j->src.id);
+		}
+	} else {
+		parse_meta_commit(ps, ps->feed.title, ps->feed.description);
+		if (ps->feed.skipped > 0)
+			log_warn("%s %s: feed has %zu entries with media, took the newest %u "
+			    "(max_items)", cr->tag, j->src.id,
+			    ps->feed.n_entries + ps->feed.skipped, ps->max_items);
+		for (i = 0; i < ps->feed.n_entries; i++) {
+			const struct feed_entry *e = &ps->feed.entries[i];
+			if (ps->names[i] == NULL ||
+			    (f = crawler_add_found(cr, j, e->url, ps->names[i])) == NULL)
+				continue;
+			taken++;
+			if (f->src.title == NULL)
+				f->src.title = xstrdup(e->title);
+			if (f->src.description == NULL)
+				f->src.description = xstrdup(e->description);
+			f->src.published = xstrdup(e->published);
+		}
+	}
+	if (taken > 0)
+		log_info("%s %s: %zu media found on %s", cr->tag, j->src.id, taken, ps->name);
+	parse_free(ps);
+	crawler_check_end(cr);
+}
+
+void
+crawl_media_parse(struct crawler *cr, struct crawl_job *j, const char *sha256,
+    uint64_t size, const char *name, enum source_kind kind)
+{
+	struct crawl_parse *ps = calloc(1, sizeof(*ps));
+	const char *base = j->eff_url != NULL ? j->eff_url :
+	    j->state.url != NULL ? j->state.url : j->src.urls[j->url_i];
+
+	if (ps == NULL || (ps->name = strdup(name)) == NULL || (ps->url = strdup(base)) == NULL) {
+		if (ps != NULL) {
+			free(ps->name);
+			free(ps);
+		}
+		log_warn("%s %s: out of memory", cr->tag, j->src.id);
+		return;
+	}
+	ps->cr = cr;
+	ps->job = j;
+	snprintf(ps->sha256, sizeof(ps->sha256), "%s", sha256);
+	ps->size = size;
+	ps->kind = kind;
+	ps->max_items = j->src.max_items > 0 ? j->src.max_items : CONFIG_MAX_ITEMS_DEFAULT;
+	ps->depth = (int)j->src.depth;
+	cr->parsing++;
+	if (workq_submit(WORKQ_INGEST, parse_work, parse_done, ps) == -1) {
+		parse_work(ps);
+		parse_done(ps);
+	}
+}
+
+int
+crawler_media_busy(const struct crawler *cr)
+{
+	return cr->parsing > 0 || cr->deriving > 0;
+}
+
+/* ---- what was found joins the pass ---- */
+
+/* ID~ and 16 hex digits of the SHA-256 of WHAT: a state file's name. */
+static char *
+found_key(const char *source, const char *what)
+{
+	unsigned char md[32];
+	char hex[65], *k;
+
+	EVP_Digest(what, strlen(what), md, NULL, EVP_sha256(), NULL);
+	hex_encode(md, 8, hex);
+	if (asprintf(&k, "%s~%s", source, hex) == -1)
+		return NULL;
+	return k;
+}
+
+struct crawl_job *
+crawler_add_found(struct crawler *cr, const struct crawl_job *parent, const char *url,
+    const char *name)
+{
+	struct crawl_job *j, *o;
+	const char *source = parent->src.source != NULL ? parent->src.source : parent->src.id;
+	char *key = found_key(source, url);
+
+	if (key == NULL)
+		return NULL;
+	/* Found twice in one pass (two pages, a page and its feed): once. */
+	for (o = cr->jobs; o != NULL; o = o->next)
+		if (o->src.key != NULL && strcmp(o->src.key, key) == 0) {
+			free(key);
+			return NULL;
+		}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		free(key);
+		return NULL;
+	}
+	j->cr = cr;
+	j->part_fd = -1;
+	j->src.key = key;
+	j->src.source = strdup(source);
+	if (asprintf(&j->src.id, "%s: %s", source, name != NULL ? name : url) == -1)
+		j->src.id = NULL;
+	j->src.urls = calloc(1, sizeof(char *));
+	if (j->src.urls != NULL && (j->src.urls[0] = strdup(url)) != NULL)
+		j->src.n_urls = 1;
+	j->src.name = xstrdup(name);
+	j->src.proxy = xstrdup(parent->src.proxy);
+	j->src.kind = SOURCE_FILE;
+	j->src.depth = parent->src.depth + 1;
+	j->src.child = 1;
+	j->src.max_items = parent->src.max_items;
+	j->src.lang = xstrdup(parent->src.lang);
+	j->src.variant = parent->src.variant;
+	j->src.bandwidth = parent->src.bandwidth;
+	/* The page or feed it was found on, by its item name. */
+	j->src.page = parent->state.name != NULL ? strdup(parent->state.name) : NULL;
+	if (j->src.id == NULL || j->src.source == NULL || j->src.n_urls == 0) {
+		src_free(&j->src);
+		free(j);
+		return NULL;
+	}
+	if (cr->tail != NULL)
+		cr->tail->next = j;
+	else
+		cr->jobs = j;
+	cr->tail = j;
+	if (cr->queue == NULL)
+		cr->queue = j;
+	return j;
+}
+
+void
+crawl_media_free(struct crawl_job *j)
+{
+	if (j->resolving != NULL) {
+		resolver_cancel(j->resolving);
+		j->resolving = NULL;
+	}
+	if (j->docbuf != NULL) {
+		free(j->docbuf->p);
+		free(j->docbuf);
+		j->docbuf = NULL;
+	}
+	free(j->eff_url);
+	j->eff_url = NULL;
+}
+
+/* ---- yt-dlp ---- */
+
+static int
+resolve_is_hls(const struct resolver_media *m)
+{
+	return (m->protocol != NULL && strncmp(m->protocol, "m3u8", 4) == 0) ||
+	    (m->ext != NULL && strcmp(m->ext, "m3u8") == 0);
+}
+
+static void
+resolve_done(void *arg, struct resolver_result *res, const char *err)
+{
+	struct crawl_job *j = arg;
+	struct crawler *cr = j->cr;
+	char why[ERRLEN];
+	size_t i, k;
+
+	j->resolving = NULL;
+	if (res == NULL) {
+		snprintf(why, sizeof(why), "%s", err != NULL ? err : "yt-dlp failed");
+		job_failed(j, why, 0);
+		return;
+	}
+	for (i = 0; i < res->n_media; i++) {
+		const struct resolver_media *m = &res->media[i];
+		const char *role = res->n_media == 1 ? NULL :
+		    m->vcodec != NULL && strcmp(m->vcodec, "none") != 0 ? "video" : "audio";
+		char *name = NULL, *what = NULL;
+		struct crawl_job *f;
+		int hls = resolve_is_hls(m);
+		const char *ext = hls ? "ts" : m->ext != NULL ? m->ext : "bin";
+
+		if (asprintf(&name, "%s%s%s.%s", j->src.key, role != NULL ? "-" : "",
+		    role != NULL ? role : "", ext) == -1)
+			name = NULL;
+		if (j->src.name != NULL && res->n_media == 1 && !hls) {
+			free(name);
+			name = strdup(j->src.name);
+		}
+		/* A resolver's URLs expire and change: the medium is known by
+		 * its role, not its URL. */
+		if (asprintf(&what, "resolver %s", role != NULL ? role : "media") == -1)
+			what = NULL;
+		if (name == NULL || what == NULL ||
+		    (f = crawler_add_found(cr, j, m->url, name)) == NULL) {
+			free(name);
+			free(what);
+			continue;
+		}
+		free(f->src.key);
+		f->src.key = found_key(j->src.key, what);
+		f->src.child = 2;
+		f->src.page = NULL;
+		f->src.title = xstrdup(j->src.title != NULL ? j->src.title : res->title);
+		f->src.description = xstrdup(j->src.description != NULL ? j->src.description :
+		    res->description);
+		if (hls) {
+			f->src.kind = SOURCE_HLS;
+			f->src.child = 0;
+			f->src.remux = 1;
+			free(f->src.name);
+			f->src.name = NULL;
+			if (asprintf(&f->src.stem, "%s%s%s", j->src.key, role != NULL ? "-" : "",
+			    role != NULL ? role : "") == -1)
+				f->src.stem = NULL;
+		}
+		if (m->n_headers > 0 && (f->src.headers = calloc(m->n_headers,
+		    sizeof(char *))) != NULL) {
+			for (k = 0; k < m->n_headers; k++)
+				if ((f->src.headers[f->src.n_headers] = strdup(m->headers[k])) != NULL)
+					f->src.n_headers++;
+		}
+		free(name);
+		free(what);
+	}
+	log_info("%s %s: yt-dlp found %zu medi%s%s%s", cr->tag, j->src.id, res->n_media,
+	    res->n_media == 1 ? "um" : "a", res->title != NULL ? ": " : "",
+	    res->title != NULL ? res->title : "");
+	resolver_result_free(res);
+	j->phase = J_DONE;
+	crawler_source_ok(cr, j->src.source);
+	cr->active--;
+	crawler_check_end(cr);
+}
+
+void
+crawl_media_resolve(struct crawl_job *j)
+{
+	struct crawler *cr = j->cr;
+	struct resolver_opts o = {
+		.proxy = j->src.proxy != NULL ? j->src.proxy : cr->proxy,
+		.user_agent = cr->user_agent,
+		.timeout_s = cr->timeout < RESOLVER_TIMEOUT_MAX ? cr->timeout : RESOLVER_TIMEOUT_MAX,
+	};
+	char err[ERRLEN];
+
+	j->phase = J_ACTIVE;
+	if ((j->resolving = resolver_start(cr->base, &o, j->src.urls[0], resolve_done, j,
+	    err, sizeof(err))) == NULL)
+		job_failed(j, err, 0);
+}
+
+/* ---- remuxes, once every transfer of the pass is over ---- */
+
+struct crawl_derive {
+	char *source_id;	/* for log lines */
+	char *name;		/* the item to make */
+	char *keys[2];		/* state keys of the inputs */
+	char sha[2][65];
+	size_t n;
+	char *lang, *title, *source_url;
+	/* the work */
+	struct crawler *cr;
+	struct ingest *out;
+	char err[ERRLEN];
+	struct crawl_derive *next;
+};
+
+void
+crawler_derive_add(struct crawler *cr, const char *source_id, const char *name,
+    const char *const *keys, size_t n, const char *lang, const char *title)
+{
+	struct crawl_derive *d, *o;
+	size_t i;
+
+	if (!remux_available() || n == 0 || n > 2)
+		return;
+	for (o = cr->derives; o != NULL; o = o->next)
+		if (strcmp(o->name, name) == 0)
+			return;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return;
+	d->source_id = strdup(source_id);
+	d->name = strdup(name);
+	d->lang = xstrdup(lang);
+	d->title = xstrdup(title);
+	for (i = 0; i < n; i++)
+		d->keys[i] = strdup(keys[i]);
+	d->n = n;
+	d->cr = cr;
+	d->next = cr->derives;
+	cr->derives = d;
+}
+
+static void
+derive_free(struct crawl_derive *d)
+{
+	size_t i;
+
+	free(d->source_id);
+	free(d->name);
+	for (i = 0; i < 2; i++)
+		free(d->keys[i]);
+	free(d->lang);
+	free(d->title);
+	free(d->source_url);
+	ingest_free(d->out);
+	free(d);
+}
+
+void
+crawler_derive_free(struct crawler *cr)
+{
+	struct crawl_derive *d, *n;
+
+	for (d = cr->derives; d != NULL; d = n) {
+		n = d->next;
+		derive_free(d);
+	}
+	cr->derives = NULL;
+}
+
+/* On a worker: the inputs remuxed into a temp file, which is ingested. */
+static void
+derive_work(void *arg)
+{
+	struct crawl_derive *d = arg;
+	struct remux_input in[2];
+	struct remux_info info;
+	struct object_meta m;
+	char *tmp = NULL, err[ERRLEN];
+	int fds[2] = { -1, -1 }, ofd = -1;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < d->n; i++) {
+		char *path = store_object_path(d->cr->st, d->sha[i]);
+		fds[i] = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+		free(path);
+		if (fds[i] == -1 || store_meta_read_fd(fds[i], &m, err, sizeof(err)) == -1 ||
+		    lseek(fds[i], 0, SEEK_SET) == -1) {
+			snprintf(d->err, sizeof(d->err), "cannot open the capture %s", d->sha[i]);
+			store_meta_free(&m);
+			goto out;
+		}
+		in[i] = (struct remux_input){ .fd = fds[i], .len = m.stored_size, .gzip = m.gzip };
+		store_meta_free(&m);
+	}
+	if (asprintf(&tmp, "%s/remux-XXXXXX", d->cr->dir) == -1 ||
+	    (ofd = mkstemp(tmp)) == -1) {
+		snprintf(d->err, sizeof(d->err), "cannot make a temp file: %s", strerror(errno));
+		goto out;
+	}
+	close(ofd);
+	ofd = -1;
+	if (remux_to_mp4(in, d->n, tmp, &info, d->err, sizeof(d->err)) == -1)
+		goto out;
+	if ((ofd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    (d->out = ingest_new(d->cr->st, 0, err, sizeof(err))) == NULL) {
+		snprintf(d->err, sizeof(d->err), "cannot read the remuxed file");
+		goto out;
+	}
+	for (;;) {
+		size_t want = 0;
+		void *buf = ingest_reserve(d->out, &want);
+		ssize_t n;
+		if (buf == NULL) {
+			snprintf(d->err, sizeof(d->err), "%s", ingest_error(d->out));
+			goto out;
+		}
+		n = read(ofd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ingest_produce(d->out, 0);
+			if (n < 0)
+				snprintf(d->err, sizeof(d->err), "read: %s", strerror(errno));
+			break;
+		}
+		if (ingest_produce(d->out, (size_t)n) == -1) {
+			snprintf(d->err, sizeof(d->err), "%s", ingest_error(d->out));
+			goto out;
+		}
+	}
+	if (d->err[0] == '\0' && ingest_finish(d->out) == -1)
+		snprintf(d->err, sizeof(d->err), "%s", ingest_error(d->out));
+out:
+	for (i = 0; i < 2; i++)
+		if (fds[i] != -1)
+			close(fds[i]);
+	if (ofd != -1)
+		close(ofd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+	}
+	if (d->err[0] != '\0') {
+		ingest_free(d->out);
+		d->out = NULL;
+	}
+}
+
+static void
+derive_done(void *arg)
+{
+	struct crawl_derive *d = arg;
+	struct crawler *cr = d->cr;
+
+	cr->deriving--;
+	if (cr->draining || !cr->running) {
+		derive_free(d);
+		return;
+	}
+	if (d->out == NULL) {
+		cr->totals.failed++;
+		log_info("%s %s: failed: %s: %s", cr->tag, d->source_id, d->name, d->err);
+	} else {
+		struct crawl_commit c = {
+			.in = d->out, .job = NULL, .name = strdup(d->name),
+			.type = strdup("video/mp4"), .source = xstrdup(d->source_url),
+			.title = xstrdup(d->title), .lang = xstrdup(d->lang),
+			.derived_from = strdup(d->sha[0]), .was_missing = 1,
+		};
+		d->out = NULL;
+		/* A commit needs a job for its log lines: the first of the pass
+		 * of that source will do; none found, the pass's first. */
+		struct crawl_job *j;
+		for (j = cr->jobs; j != NULL; j = j->next)
+			if (j->src.source != NULL && strcmp(j->src.source, d->source_id) == 0)
+				break;
+		c.job = j != NULL ? j : cr->jobs;
+		if (c.job == NULL || crawler_commit_add(cr, &c) == -1)
+			log_warn("%s %s: cannot keep %s", cr->tag, d->source_id, d->name);
+	}
+	derive_free(d);
+	crawler_check_end(cr);
+}
+
+int
+crawler_derive_run(struct crawler *cr)
+{
+	struct crawl_derive *d, *next, *keep = NULL;
+	json_t *cat = NULL;
+	char err[ERRLEN];
+	int started = 0;
+	size_t i;
+
+	if (cr->derives == NULL)
+		return 0;
+	(void)catalog_load_current(cr->st, &cat, err, sizeof(err));
+	for (d = cr->derives; d != NULL; d = next) {
+		struct crawl_state s;
+		json_t *have;
+		int ready = 1;
+		next = d->next;
+		for (i = 0; i < d->n && ready; i++) {
+			memset(&s, 0, sizeof(s));
+			crawl_state_load(cr->dir, d->keys[i], &s);
+			if (s.sha256 == NULL || !store_has_object(cr->st, s.sha256))
+				ready = 0;
+			else
+				snprintf(d->sha[i], sizeof(d->sha[i]), "%s", s.sha256);
+			if (i == 0 && s.url != NULL && d->source_url == NULL)
+				d->source_url = strdup(s.url);
+			crawl_state_free(&s);
+		}
+		have = cat != NULL ? catalog_find_item(cat, d->name) : NULL;
+		if (!ready || (have != NULL && json_string_value(json_object_get(have,
+		    "derived_from")) != NULL && strcmp(json_string_value(json_object_get(have,
+		    "derived_from")), d->sha[0]) == 0 && store_has_object(cr->st,
+		    json_string_value(json_object_get(have, "sha256"))))) {
+			derive_free(d);	/* nothing to make, or made already */
+			continue;
+		}
+		d->next = keep;
+		keep = d;
+	}
+	json_decref(cat);
+	cr->derives = NULL;
+	for (d = keep; d != NULL; d = next) {
+		next = d->next;
+		d->next = NULL;
+		cr->deriving++;
+		started = 1;
+		log_info("%s %s: remuxing into %s", cr->tag, d->source_id, d->name);
+		if (workq_submit(WORKQ_INGEST, derive_work, derive_done, d) == -1) {
+			derive_work(d);
+			derive_done(d);
+		}
+	}
+	return started;
+}
