@@ -73,6 +73,24 @@ check_bad 3 "bad value 'maybe' for 'source_urls' in \[mirror\]: use origin, full
 name = x
 source_urls = maybe
 C
+check_bad 4 "bad kind 'movie' for 'kind' in \[source a\]: use auto, file, page, feed or hls$" <<'C'
+[mirror]
+[source a]
+url = https://o.example/a
+kind = movie
+C
+check_bad 4 "bad variant 'huge' for 'variant' in \[source a\]: use best, smallest, all or a BANDWIDTH in bits/s$" <<'C'
+[mirror]
+[source a]
+url = https://o.example/a.m3u8
+variant = huge
+C
+check_bad 4 "bad number '0' for 'max_items' in \[source a\]: use 1 to 10000$" <<'C'
+[mirror]
+[source a]
+url = https://o.example/a
+max_items = 0
+C
 printf '[mirror]\nname = x\n[source bad\377id]\nurl = https://o.example/a\n' >"$T/bad-id.conf"
 # (The byte is shown as it is: grep's '.' would not match it.)
 check_bad 3 ": it is not valid UTF-8$" <"$T/bad-id.conf"

@@ -549,6 +549,19 @@ test_errors(void)
 	ERR("[source a]\nurl = http://a/\ntype = video\n",
 	    "bad.conf:3: bad type 'video'");
 	ERR("[mirror]\nuser = bad user\n", "bad.conf:2: bad user name");
+	ERR("[source a]\nurl = http://a/\nkind = video\n", "bad.conf:3: bad kind 'video' "
+	    "for 'kind' in [source a]: use auto, file, page, feed or hls");
+	ERR("[source a]\nurl = http://a/\nresolver = youtube-dl\n",
+	    "bad.conf:3: bad resolver 'youtube-dl' for 'resolver' in [source a]: use yt-dlp");
+	ERR("[source a]\nurl = http://a/\nvariant = biggest\n", "bad.conf:3: bad variant "
+	    "'biggest' for 'variant' in [source a]: use best, smallest, all or a BANDWIDTH");
+	ERR("[source a]\nurl = http://a/\nmax_items = 0\n", "bad.conf:3: bad number '0'");
+	ERR("[source a]\nurl = http://a/\nmax_items = 10001\n", "bad.conf:3: bad number");
+	ERR("[source a]\nurl = http://a/\nlang = zh_Hans\n",
+	    "bad.conf:3: bad language tag 'zh_Hans'");
+	ERR("[source a]\nurl = http://a/\nkind = hls\nsha256 = 9f86d081884c7d659a2feaa0"
+	    "c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n", "bad.conf:4: sha256 in [source a]: "
+	    "a pin names one file");
 
 	/* Files that must exist: the message gives the absolute path. */
 	snprintf(cert, sizeof(cert), "%s/missing.pem", tmpdir);
@@ -744,6 +757,41 @@ test_parsers(void)
 	CHECK(config_parse_listen("[", &l) == -1);
 }
 
+/* The keys of media capture, and their defaults. */
+static void
+test_media_keys(void)
+{
+	struct config cfg;
+	char err[256];
+	int rc;
+
+	rc = config_load_string("[source a]\nurl = http://a/\n[source b]\nurl = http://b/\n"
+	    "kind = hls\nvariant = 1280000\nmax_items = 7\ntitle = \xe5\x9b\x9b\xe6\x9c\x88\n"
+	    "description = d\nlang = zh-Hans\n[source c]\nurl = http://c/\nresolver = yt-dlp\n"
+	    "variant = all\nkind = page\n",
+	    "media.conf", tmpdir, &cfg, err, sizeof(err));
+	CHECK(rc == 0);
+	if (rc == 0) {
+		CHECK(cfg.sources[0].kind == SOURCE_AUTO);
+		CHECK(cfg.sources[0].variant == VARIANT_BEST);
+		CHECK(cfg.sources[0].max_items == CONFIG_MAX_ITEMS_DEFAULT);
+		CHECK(!cfg.sources[0].resolver && cfg.sources[0].title == NULL);
+		CHECK(cfg.sources[1].kind == SOURCE_HLS);
+		CHECK(cfg.sources[1].variant == VARIANT_BANDWIDTH &&
+		    cfg.sources[1].bandwidth == 1280000);
+		CHECK(cfg.sources[1].max_items == 7);
+		CHECK(strcmp(cfg.sources[1].title, "\xe5\x9b\x9b\xe6\x9c\x88") == 0);
+		CHECK(strcmp(cfg.sources[1].lang, "zh-Hans") == 0);
+		CHECK(cfg.sources[2].resolver && cfg.sources[2].variant == VARIANT_ALL &&
+		    cfg.sources[2].kind == SOURCE_PAGE);
+	}
+	config_free(&cfg);
+	CHECK(config_parse_lang("en") == 0 && config_parse_lang("zh-Hant-TW") == 0);
+	CHECK(config_parse_lang("1en") == -1 && config_parse_lang("en--x") == -1 &&
+	    config_parse_lang("abcdefghi") == -1 && config_parse_lang("en-") == -1);
+	CHECK(strcmp(config_kind_name(SOURCE_FEED), "feed") == 0);
+}
+
 int
 main(void)
 {
@@ -771,6 +819,7 @@ main(void)
 	config_free(NULL);
 
 	test_full();
+	test_media_keys();
 	test_defaults();
 	test_paths();
 	test_layout();
