@@ -108,6 +108,9 @@ struct remux_track {
 static _Thread_local char remux_logline[LOGLINE];
 static pthread_once_t remux_log_once = PTHREAD_ONCE_INIT;
 
+static void remux_log(void *, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 int
 remux_available(void)
 {
@@ -333,6 +336,7 @@ remux_src_open(struct remux_src *s, const struct remux_input *in,
 	av_dict_set(&opts, "analyzeduration", ANALYZE_US, 0);
 	av_dict_set(&opts, "max_streams", STREAMS_MAX, 0);
 	/* On failure avformat_open_input frees the context (ic is NULL). */
+	remux_logline[0] = '\0';
 	rc = avformat_open_input(&s->ic, "", NULL, &opts);
 	av_dict_free(&opts);
 	if (rc < 0) {
@@ -343,6 +347,7 @@ remux_src_open(struct remux_src *s, const struct remux_input *in,
 			    "not a media file of a format it takes", rc);
 		return -1;
 	}
+	remux_logline[0] = '\0';
 	if ((rc = avformat_find_stream_info(s->ic, NULL)) < 0) {
 		if (s->ioerr[0] != '\0')
 			snprintf(err, errlen, "remux: %s: %s", name, s->ioerr);
@@ -408,7 +413,9 @@ remux_src_tracks(struct remux_src *s, unsigned no, const char *name,
 			snprintf(err, errlen, "remux: %s: out of memory", name);
 			return -1;
 		}
-		ost->codecpar->codec_tag = 0;
+		/* hvc1, not hev1: Safari plays only the former. */
+		ost->codecpar->codec_tag = ist->codecpar->codec_id == AV_CODEC_ID_HEVC ?
+		    MKTAG('h', 'v', 'c', '1') : 0;
 		ost->time_base = ist->time_base;
 		av_dict_copy(&ost->metadata, ist->metadata, 0);
 		t = &tracks[*ntracks];
@@ -566,6 +573,7 @@ remux_copy(struct remux_src *srcs, size_t n, struct remux_track *tracks,
 		struct remux_track *t;
 
 		snprintf(name, sizeof(name), "input %d", i + 1);
+		remux_logline[0] = '\0';
 		rc = av_read_frame(s->ic, pkt);
 		if (s->ioerr[0] != '\0') {
 			snprintf(err, errlen, "remux: %s: %s", name, s->ioerr);
@@ -607,6 +615,7 @@ remux_copy(struct remux_src *srcs, size_t n, struct remux_track *tracks,
 		pkt->stream_index = t->ost->index;
 		pkt->pos = -1;
 		/* Takes the packet's reference, whatever it returns. */
+		remux_logline[0] = '\0';
 		if ((rc = av_interleaved_write_frame(oc, pkt)) < 0) {
 			remux_fail(err, errlen, out_path, "write", rc);
 			goto fail;
@@ -681,6 +690,7 @@ remux_to_mp4(const struct remux_input *in, size_t n, const char *out_path,
 	}
 	opened = 1;
 	av_dict_set(&opts, "movflags", "+faststart", 0);
+	remux_logline[0] = '\0';
 	rc = avformat_write_header(oc, &opts);
 	av_dict_free(&opts);
 	if (rc < 0) {
@@ -689,6 +699,7 @@ remux_to_mp4(const struct remux_input *in, size_t n, const char *out_path,
 	}
 	if (remux_copy(srcs, n, tracks, ntracks, oc, out_path, err, errlen) == -1)
 		goto out;
+	remux_logline[0] = '\0';
 	if ((rc = av_write_trailer(oc)) < 0) {
 		remux_fail(err, errlen, out_path, "MP4 index", rc);
 		goto out;
