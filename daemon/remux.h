@@ -52,7 +52,7 @@ int remux_available(void);
  *
  * OUT_PATH is written as a temp file beside it, made 0644 and renamed
  * over OUT_PATH only when complete (not fsynced: the caller ingests it);
- * on failure nothing is left. Blocking, seconds for an hour of media:
+ * on failure nothing is left. Blocking (it reads and writes all the media):
  * run it off the event loop (a work-queue job). Reentrant: each call has
  * its own contexts. Memory: libavformat's probe and interleaving queues
  * and I/O buffers (a few MiB) plus the MP4 sample table, about 50 bytes
