@@ -5,15 +5,18 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # What building emberd needs.
 PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
- libssl-dev zlib1g-dev libjansson-dev libinih-dev openssl ca-certificates"
+ libssl-dev zlib1g-dev libjansson-dev libinih-dev openssl ca-certificates
+ libavformat-dev libavcodec-dev libavutil-dev"
 # What the test suite drives: real clients and tools, and clang's fuzzer.
 # microsocks and tinyproxy: the crawler is tested through real SOCKS5 and HTTP proxies.
 # aria2 and transmission-cli: Metalink and BitTorrent web-seed clients;
 # libxml2-dev: the Metalink fuzz target reads its output back.
 # wrk: load; testssl.sh: the TLS audit; systemd: systemd-analyze verify
-# of the shipped unit; passwd: useradd for the privilege-drop test.
+# of the shipped unit; passwd: useradd for the privilege-drop test;
+# ffmpeg: the remux test makes its media with ffmpeg, checks with ffprobe.
 PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
- microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget"
+ microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget
+ ffmpeg"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
