@@ -441,6 +441,9 @@ catalog_put(json_t *cat, const struct catalog_item *it)
 		if (want[k] != NULL && want[k][0] == '\0')
 			want[k] = NULL;
 	}
+	/* Fields only, for content the item no longer has: nothing to do. */
+	if (!same && it->type == NULL && it->size == 0)
+		return 0;
 	/* A NULL type or source keeps the item's (a page's title arriving
 	 * after the page), or is the least that can be said. */
 	type = it->type;

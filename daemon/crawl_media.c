@@ -643,8 +643,11 @@ parse_done(void *arg)
 				if ((f = crawler_add_found(cr, j, l->url, ps->names[i])) != NULL)
 					taken++;
 			} else if (l->kind == PAGE_FEED && ps->depth == 0) {
-				if ((f = crawler_add_found(cr, j, l->url, NULL)) != NULL)
+				if ((f = crawler_add_found(cr, j, l->url, NULL)) != NULL) {
+					/* Asked for again each pass (conditionally). */
 					f->src.kind = SOURCE_FEED;
+					f->src.child = 0;
+				}
 			}
 		}
 		if (ps->rewritten != NULL && ps->rewritten_name != NULL) {
