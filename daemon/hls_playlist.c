@@ -400,7 +400,8 @@ hls_is_plain(const char *ref, size_t len)
  * libcurl), without its fragment, into *OUT (malloc'd). Only http and
  * https: any other scheme is an error naming the line, unless LENIENT
  * (a key emberd will refuse anyway, e.g. FairPlay's skd://), when the
- * URI is kept as written. Costs one URL parse.
+ * URI is kept as written. Costs one URL parse (a few microseconds),
+ * or a copy for a plain name (hls_is_plain), by far the most common.
  */
 static int
 hls_resolve(struct hls_parser *ps, const char *ref, size_t len, int lenient,
