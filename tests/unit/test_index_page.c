@@ -52,14 +52,25 @@ item(const char *name, const char *type, json_int_t size, const char *sha)
 	    "fetched", "2026-11-28T11:59:00Z");
 }
 
+/* The next NEEDLE in the NUL-terminated HAY, like strstr. memmem with
+ * the length known: a sanitizer's strstr measures the whole rest of the
+ * page at every call, which makes scans of a big page quadratic. */
+static const char *
+find(const char *hay, const char *end, const char *needle)
+{
+	return memmem(hay, (size_t)(end - hay), needle, strlen(needle));
+}
+
 static size_t
 count(const char *hay, const char *needle)
 {
-	size_t n = 0, l = strlen(needle);
+	size_t n = 0, l = strlen(needle), left = strlen(hay);
+	const char *p;
 
-	while ((hay = strstr(hay, needle)) != NULL) {
+	while ((p = memmem(hay, left, needle, l)) != NULL) {
 		n++;
-		hay += l;
+		left -= (size_t)(p - hay) + l;
+		hay = p + l;
 	}
 	return n;
 }
@@ -405,13 +416,13 @@ each_once(const char *s, json_t *cat)
 	json_t *items = json_object_get(cat, "items"), *it, *links;
 	size_t i, n = json_array_size(items), *seen;
 	struct index_buf enc = { NULL, 0, 0 };
-	const char *p, *q;
+	const char *p, *q, *last = s + strlen(s);
 	char *end, key[1024];
 	int bad = 0;
 
 	seen = calloc(n + 1, sizeof(*seen));
 	links = json_object();
-	for (p = s; (p = strstr(p, " id=\"item-")) != NULL; p++) {
+	for (p = s; (p = find(p, last, " id=\"item-")) != NULL; p++) {
 		i = strtoul(p + 10, &end, 10);
 		if (i < 1 || i > n || *end != '"')
 			bad++;
@@ -420,7 +431,7 @@ each_once(const char *s, json_t *cat)
 	}
 	/* Name links: <a href="files/ENC">TEXT</a>, but not the Metalink
 	 * and torrent links. */
-	for (p = s; (p = strstr(p, "<a href=\"files/")) != NULL; p = q) {
+	for (p = s; (p = find(p, last, "<a href=\"files/")) != NULL; p = q) {
 		p += 15;
 		q = strchr(p, '"');
 		if (strncmp(q, "\">", 2) != 0 ||
