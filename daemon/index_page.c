@@ -9,6 +9,7 @@
  */
 
 #include "index_page.h"
+#include "index_layout.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,7 +18,27 @@
 #include <string.h>
 #include <strings.h>
 
-#define INDEX_BUF_MIN	65536
+/*
+ * Limits, and why:
+ * - INDEX_TITLE_MAX, INDEX_DESC_MAX: bytes of an item's title and of a
+ *   description shown (cut at a character boundary, with an ellipsis).
+ *   They come from pages and feeds that may be hostile or merely verbose;
+ *   a megabyte of title would bury the files it should introduce, and the
+ *   whole text stays in catalog.json.
+ * - INDEX_LANG_MAX: a BCP 47 tag is at most 35 bytes in practice (RFC
+ *   5646, 4.4.1); anything longer or not shaped like a tag is left out
+ *   rather than passed to the browser.
+ * - INDEX_GROUP_DEPTH: groups shown inside groups (a page linking a feed
+ *   whose entries are listed under it) are indented at most this deep; a
+ *   deeper chain is still listed, flat in the innermost group, so that a
+ *   hostile catalog cannot push its items off the right of the screen.
+ * - INDEX_BUF_MIN: the first allocation of the page buffer.
+ */
+#define INDEX_TITLE_MAX		300
+#define INDEX_DESC_MAX		2000
+#define INDEX_LANG_MAX		35
+#define INDEX_GROUP_DEPTH	3
+#define INDEX_BUF_MIN		65536
 
 /* Make room for N more bytes plus the terminating NUL. Doubling keeps the
  * total cost linear however many items the catalog has. */
@@ -193,6 +214,27 @@ out_f(struct index_out *o, const char *fmt, ...)
 		o->failed = 1;
 }
 
+/* S escaped, cut to at most MAX bytes (MAX <= INDEX_DESC_MAX) at a
+ * UTF-8 character boundary, with an ellipsis when cut. */
+static void
+out_h_max(struct index_out *o, const char *s, size_t max)
+{
+	char cut[INDEX_DESC_MAX + 1];
+
+	if (strlen(s) <= max) {
+		out_h(o, s);
+		return;
+	}
+	if (max > INDEX_DESC_MAX)
+		max = INDEX_DESC_MAX;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	memcpy(cut, s, max);
+	cut[max] = '\0';
+	out_h(o, cut);
+	out_s(o, "\xe2\x80\xa6");
+}
+
 /* A catalog string, or "" when the field is missing or not a string. */
 static const char *
 index_str(json_t *obj, const char *key)
@@ -220,6 +262,82 @@ index_is_sha256(const char *s)
 		    (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[64] == '\0';
+}
+
+/* Shaped like a BCP 47 language tag: letters first, then letters, digits
+ * and single hyphens ("zh-Hans", "en-GB", "sr-Latn-RS"). */
+static int
+index_is_lang(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > INDEX_LANG_MAX || !((s[0] >= 'a' && s[0] <= 'z') ||
+	    (s[0] >= 'A' && s[0] <= 'Z')) || s[n - 1] == '-')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] == '-' && s[i - 1] != '-')))
+			return 0;
+	return 1;
+}
+
+/* ' lang="TAG"' for an item's or a group's block, when it has a usable
+ * one; without it the block inherits the page's language. */
+static void
+index_lang_attr(struct index_out *o, json_t *item)
+{
+	const char *lang = index_str(item, "lang");
+
+	if (!index_is_lang(lang))
+		return;
+	out_s(o, " lang=\"");
+	out_h(o, lang);
+	out_s(o, "\"");
+}
+
+static int
+index_is_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* A "published" time shown as its date (2026-11-28), the full time in
+ * the datetime attribute; anything not starting like RFC 3339 is shown
+ * as the text it is. */
+static void
+index_published(struct index_out *o, const char *s)
+{
+	char date[11];
+
+	if (strlen(s) < 10 || !index_is_digits(s, 4) || s[4] != '-' ||
+	    !index_is_digits(s + 5, 2) || s[7] != '-' ||
+	    !index_is_digits(s + 8, 2)) {
+		out_h_max(o, s, 64);
+		return;
+	}
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	out_s(o, "<time datetime=\"");
+	out_h_max(o, s, 64);
+	out_s(o, "\">");
+	out_s(o, date);
+	out_s(o, "</time>");
+}
+
+static int
+index_type_is(const char *type, const char *want)
+{
+	size_t n = strlen(want);
+
+	return strncasecmp(type, want, n) == 0 &&
+	    (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
 }
 
 /* "0 B", "1023 B", "1.0 KiB" ... "2.0 GiB"; integer arithmetic so that
@@ -293,12 +411,19 @@ static const char index_style[] =
     "h1{margin:.5rem 0 .25rem;font-size:1.8rem;overflow-wrap:anywhere}\n"
     "h2{margin:2rem 0 .75rem;font-size:1.3rem;"
     "border-bottom:1px solid var(--line);padding-bottom:.25rem}\n"
-    "h3{margin:0 0 .25rem;font-size:1.1rem;overflow-wrap:anywhere}\n"
+    "h3,h4,h5,h6{margin:0 0 .25rem;font-size:1.1rem;"
+    "overflow-wrap:anywhere}\n"
     ".mute{color:var(--mute)}\n"
     "nav a{margin-right:1rem}\n"
     ".item{background:var(--card);border:1px solid var(--line);"
     "border-radius:6px;padding:.75rem 1rem;margin:0 0 1rem}\n"
     ".item p{margin:.25rem 0}\n"
+    ".group{border-left:3px solid var(--line);padding:0 0 0 1rem;"
+    "margin:0 0 1.5rem}\n"
+    ".group>h3,.group>h4,.group>h5{font-size:1.25rem}\n"
+    ".derived{margin-left:1.5rem;border-left:3px solid var(--link)}\n"
+    ".desc{white-space:pre-line;overflow-wrap:anywhere}\n"
+    ".file{overflow-wrap:anywhere}\n"
     ".links a{margin-right:1rem}\n"
     "code,pre{font:14px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,"
     "monospace}\n"
@@ -313,19 +438,58 @@ static const char index_style[] =
     "li{overflow-wrap:anywhere}\n"
     "</style>\n";
 
+/* One item's place on the page, from index_layout. */
+struct index_entry {
+	json_t *item;
+	size_t idx;		/* in the catalog's items, for id="item-N" */
+	int level;		/* its heading: 3 at the top, deeper in groups */
+	int head;		/* heads a group: its title is the group's */
+	json_t *orig;		/* derived: the item it was made from */
+	size_t orig_idx;
+};
+
+/* What a derived item is for, in the reader's words, then a link to the
+ * original's block. */
 static void
-index_item(struct index_out *o, struct index_buf *scratch, json_t *item,
-    size_t idx)
+index_derived_note(struct index_out *o, const struct index_entry *e)
 {
+	const char *type = index_str(e->item, "type");
+
+	out_s(o, "<p class=\"note\">");
+	if (index_type_is(type, "text/html") ||
+	    index_type_is(type, "application/xhtml+xml"))
+		out_s(o, "The page, playing its media from this mirror: "
+		    "a copy of ");
+	else if (index_type_is(type, "video/mp4") ||
+	    index_type_is(type, "audio/mp4"))
+		out_s(o, "MP4 that plays in every browser, made from ");
+	else
+		out_s(o, "Made from ");
+	out_f(o, "<a href=\"#item-%zu\">", e->orig_idx + 1);
+	out_h(o, index_str(e->orig, "name"));
+	out_s(o, "</a></p>\n");
+}
+
+static void
+index_item(struct index_out *o, struct index_buf *scratch,
+    const struct index_entry *e)
+{
+	json_t *item = e->item;
 	const char *name = index_str(item, "name");
 	const char *type = index_str(item, "type");
 	const char *sha = index_str(item, "sha256");
 	const char *source = index_str(item, "source");
 	const char *fetched = index_str(item, "fetched");
+	const char *title = e->head ? "" : index_str(item, "title");
+	const char *desc = e->head ? "" : index_str(item, "description");
+	const char *published = index_str(item, "published");
 	json_t *jsize = json_object_get(item, "size");
 	const char *enc;
 
-	out_f(o, "<section class=\"item\" id=\"item-%zu\">\n", idx + 1);
+	out_f(o, "<section class=\"item%s\" id=\"item-%zu\"",
+	    e->orig != NULL ? " derived" : "", e->idx + 1);
+	index_lang_attr(o, item);
+	out_s(o, ">\n");
 	/* Encode the name once; it goes into up to five links. */
 	scratch->len = 0;
 	if (!o->failed && index_buf_url(scratch, name) == -1)
@@ -334,11 +498,30 @@ index_item(struct index_out *o, struct index_buf *scratch, json_t *item,
 		return;
 	enc = scratch->data;
 
-	out_s(o, "<h3 dir=\"auto\"><a href=\"files/");
+	/* The title, when there is one, heads the block; the file name
+	 * stays the link, right below it. */
+	out_f(o, "<h%d dir=\"auto\">", e->level);
+	if (title[0] != '\0') {
+		out_h_max(o, title, INDEX_TITLE_MAX);
+		out_f(o, "</h%d>\n<p class=\"file\" dir=\"auto\">", e->level);
+	}
+	out_s(o, "<a href=\"files/");
 	out_s(o, enc);
 	out_s(o, "\">");
 	out_h(o, name);
-	out_s(o, "</a></h3>\n<p class=\"mute\">");
+	out_s(o, "</a>");
+	if (title[0] != '\0')
+		out_s(o, "</p>\n");
+	else
+		out_f(o, "</h%d>\n", e->level);
+	if (e->orig != NULL)
+		index_derived_note(o, e);
+	if (desc[0] != '\0') {
+		out_s(o, "<p class=\"desc\" dir=\"auto\">");
+		out_h_max(o, desc, INDEX_DESC_MAX);
+		out_s(o, "</p>\n");
+	}
+	out_s(o, "<p class=\"mute\">");
 	out_h(o, type[0] != '\0' ? type : "unknown type");
 	out_s(o, " &middot; ");
 	if (json_is_integer(jsize) && json_integer_value(jsize) >= 0) {
@@ -349,6 +532,10 @@ index_item(struct index_out *o, struct index_buf *scratch, json_t *item,
 			out_f(o, " (%llu bytes)", (unsigned long long)size);
 	} else
 		out_s(o, "size unknown");
+	if (published[0] != '\0') {
+		out_s(o, " &middot; published ");
+		index_published(o, published);
+	}
 	out_s(o, "</p>\n<p>SHA-256: <code>");
 	out_h(o, sha);
 	out_s(o, "</code></p>\n");
@@ -399,6 +586,124 @@ index_item(struct index_out *o, struct index_buf *scratch, json_t *item,
 		out_s(o, "</p>\n");
 	}
 	out_s(o, "</section>\n");
+}
+
+static int
+index_is_feed(const char *type)
+{
+	return index_type_is(type, "application/rss+xml") ||
+	    index_type_is(type, "application/atom+xml") ||
+	    index_type_is(type, "application/rdf+xml") ||
+	    index_type_is(type, "application/xml") ||
+	    index_type_is(type, "text/xml");
+}
+
+/* Open the group of a page or feed ITEM that MEDIA items were found on:
+ * its title (else its name) and description head them. */
+static void
+index_group_open(struct index_out *o, json_t *item, size_t media, int level)
+{
+	const char *title = index_str(item, "title");
+	const char *desc = index_str(item, "description");
+
+	out_s(o, "<section class=\"group\"");
+	index_lang_attr(o, item);
+	out_f(o, ">\n<h%d dir=\"auto\">", level);
+	out_h_max(o, title[0] != '\0' ? title : index_str(item, "name"),
+	    INDEX_TITLE_MAX);
+	out_f(o, "</h%d>\n", level);
+	if (desc[0] != '\0') {
+		out_s(o, "<p class=\"desc\" dir=\"auto\">");
+		out_h_max(o, desc, INDEX_DESC_MAX);
+		out_s(o, "</p>\n");
+	}
+	out_f(o, "<p class=\"mute\">%zu %s</p>\n", media,
+	    index_is_feed(index_str(item, "type")) ?
+	    (media == 1 ? "file from this feed" : "files from this feed") :
+	    (media == 1 ? "file found on this page" :
+	    "files found on this page"));
+}
+
+/* The walk over index_layout's forest, with the groups it has opened. */
+struct index_walk {
+	struct index_out *o;
+	struct index_buf scratch;
+	json_t *items;
+	struct index_layout l;
+	unsigned char *opened;	/* per item: it opened a group */
+	int groups;		/* groups open now */
+};
+
+static void
+index_walk_enter(struct index_walk *w, size_t i)
+{
+	const struct index_node *node = &w->l.node[i];
+	struct index_entry e = { json_array_get(w->items, i), i, 0, 0,
+	    NULL, 0 };
+
+	if (node->media > 0 && w->groups < INDEX_GROUP_DEPTH) {
+		index_group_open(w->o, e.item, node->media, 3 + w->groups);
+		w->opened[i] = 1;
+		w->groups++;
+		e.head = 1;
+	}
+	e.level = 3 + w->groups;
+	if (node->role == INDEX_DERIVED) {
+		e.orig = json_array_get(w->items, node->parent);
+		e.orig_idx = node->parent;
+	}
+	index_item(w->o, &w->scratch, &e);
+}
+
+/* Close what I and the ancestors it finishes opened; the next item of
+ * ROOT's tree, or INDEX_NONE when the tree is done. */
+static size_t
+index_walk_leave(struct index_walk *w, size_t i, size_t root)
+{
+	for (;;) {
+		if (w->opened[i]) {
+			out_s(w->o, "</section>\n");
+			w->groups--;
+		}
+		if (i == root)
+			return INDEX_NONE;
+		if (w->l.node[i].next != INDEX_NONE)
+			return w->l.node[i].next;
+		i = w->l.node[i].parent;
+	}
+}
+
+/* Every item once, in index_layout's order: a pre-order walk of each
+ * tree, without recursion (a chain of derived items may be long), so
+ * O(n) beyond the layout's sorts. */
+static void
+index_items(struct index_out *o, json_t *items)
+{
+	struct index_walk w = { o, { NULL, 0, 0 }, items, { NULL, 0 }, NULL,
+	    0 };
+	size_t r, i;
+
+	if (index_layout_build(&w.l, items) == -1 ||
+	    (w.opened = calloc(w.l.n + 1, 1)) == NULL) {
+		o->failed = 1;
+		goto done;
+	}
+	for (r = 0; r < w.l.n; r++) {
+		if (!w.l.node[r].listed || w.l.node[r].parent != INDEX_NONE)
+			continue;
+		i = r;
+		while (i != INDEX_NONE) {
+			index_walk_enter(&w, i);
+			if (w.l.node[i].first != INDEX_NONE)
+				i = w.l.node[i].first;
+			else
+				i = index_walk_leave(&w, i, r);
+		}
+	}
+done:
+	free(w.opened);
+	free(w.scratch.data);
+	index_layout_free(&w.l);
 }
 
 static void
@@ -520,14 +825,14 @@ char *
 index_page_render(const struct index_page_info *info, size_t *len)
 {
 	struct index_out o = { { NULL, 0, 0 }, 0 };
-	struct index_buf scratch = { NULL, 0, 0 };
 	json_t *cat = info->catalog;
 	json_t *items = json_object_get(cat, "items");
 	json_t *mirrors = json_object_get(cat, "mirrors");
 	json_t *seq = json_object_get(cat, "sequence");
 	const char *name = index_str(cat, "name");
 	const char *generated = index_str(cat, "generated");
-	size_t i, n;
+	const char *desc = index_str(cat, "description");
+	size_t n;
 
 	if (!json_is_array(items))
 		items = NULL;
@@ -552,7 +857,13 @@ index_page_render(const struct index_page_info *info, size_t *len)
 	out_s(&o, index_style);
 	out_s(&o, "</head>\n<body>\n<main>\n<h1 dir=\"auto\">");
 	out_h(&o, name);
-	out_s(&o, "</h1>\n<p class=\"mute\">");
+	out_s(&o, "</h1>\n");
+	if (desc[0] != '\0') {
+		out_s(&o, "<p class=\"desc\" dir=\"auto\">");
+		out_h_max(&o, desc, INDEX_DESC_MAX);
+		out_s(&o, "</p>\n");
+	}
+	out_s(&o, "<p class=\"mute\">");
 	out_f(&o, "%zu %s", n, n == 1 ? "item" : "items");
 	if (json_is_integer(seq))
 		out_f(&o, " &middot; catalog #%lld",
@@ -570,14 +881,8 @@ index_page_render(const struct index_page_info *info, size_t *len)
 	out_s(&o, "<h2 id=\"items\">Files</h2>\n");
 	if (n == 0)
 		out_s(&o, "<p>No items yet.</p>\n");
-	for (i = 0; i < n; i++) {
-		json_t *item = json_array_get(items, i);
-
-		if (json_is_object(item))
-			index_item(&o, &scratch, item, i);
-	}
-
-	free(scratch.data);
+	else
+		index_items(&o, items);
 
 	index_mirrors(&o, mirrors, info->self_url);
 	index_verify(&o, info, items);
