@@ -501,7 +501,7 @@ parse_rewrite(struct crawl_parse *ps)
 	if (store_read_object(ps->cr->st, ps->sha256, rewrite_sink, &rw, err, sizeof(err)) != 0 ||
 	    rewrite_scan(&rw, rw.carry, rw.carry_len, 1) == -1 || rw.failed ||
 	    ingest_finish(rw.out) == -1) {
-		snprintf(ps->err, sizeof(ps->err), "cannot rewrite the page: %s",
+		snprintf(ps->err, sizeof(ps->err), "cannot rewrite the page: %.400s",
 		    rw.failed ? ingest_error(rw.out) : err);
 		ingest_free(rw.out);
 		rw.out = NULL;
@@ -543,7 +543,7 @@ parse_work(void *arg)
 		rc = store_read_object(ps->cr->st, ps->sha256, parse_page_sink, ps->pp, err,
 		    sizeof(err));
 		if (rc != 0 || page_parser_finish(ps->pp, &ps->page, err, sizeof(err)) == -1) {
-			snprintf(ps->err, sizeof(ps->err), "cannot read the page: %s", err);
+			snprintf(ps->err, sizeof(ps->err), "cannot read the page: %.400s", err);
 			return;
 		}
 	} else {
@@ -552,7 +552,7 @@ parse_work(void *arg)
 		rc = store_read_object(ps->cr->st, ps->sha256, parse_feed_sink, ps->fp, err,
 		    sizeof(err));
 		if (rc != 0 || feed_parser_finish(ps->fp, &ps->feed, err, sizeof(err)) == -1) {
-			snprintf(ps->err, sizeof(ps->err), "cannot read the feed: %s", err);
+			snprintf(ps->err, sizeof(ps->err), "cannot read the feed: %.400s", err);
 			return;
 		}
 	}
