@@ -766,8 +766,12 @@ crawler_add_found(struct crawler *cr, const struct crawl_job *parent, const char
 	j->part_fd = -1;
 	j->src.key = key;
 	j->src.source = strdup(source);
-	if (asprintf(&j->src.id, "%s: %s", source, name != NULL ? name : url) == -1)
-		j->src.id = NULL;
+	{
+		char show[URL_SHOW_MAX];
+		if (asprintf(&j->src.id, "%s: %s", source, name != NULL ? name :
+		    url_show(url, show, sizeof(show))) == -1)
+			j->src.id = NULL;
+	}
 	j->src.urls = calloc(1, sizeof(char *));
 	if (j->src.urls != NULL && (j->src.urls[0] = strdup(url)) != NULL)
 		j->src.n_urls = 1;

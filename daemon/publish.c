@@ -124,7 +124,7 @@ publish_change(json_t **cat, const struct minisign_key *key,
 	for (i = 0; i < n; i++) {
 		struct catalog_item it = { .name = items[i].name, .sha256 = items[i].sha256,
 		    .size = items[i].size, .type = items[i].type,
-		    .source = items[i].source != NULL ? items[i].source : "", .fetched = when,
+		    .source = items[i].source, .fetched = when,
 		    .title = items[i].title, .description = items[i].description,
 		    .lang = items[i].lang, .page = items[i].page,
 		    .derived_from = items[i].derived_from, .published = items[i].published };
