@@ -658,7 +658,8 @@ parse_done(void *arg)
 				.title = xstrdup(j->src.title != NULL ? j->src.title :
 				    ps->page.title),
 				.lang = xstrdup(j->src.lang), .derived_from = strdup(ps->sha256),
-				.was_missing = 1,
+				.was_missing = !store_has_object(cr->st,
+				    ingest_meta(ps->rewritten)->sha256),
 			};
 			ps->rewritten = NULL;
 			ps->rewritten_name = NULL;
