@@ -1035,7 +1035,7 @@ page_parser_guard(struct page_parser *p)
 static void
 page_parser_piece(struct page_parser *p, const char *buf, size_t len, int terminate)
 {
-	const char *s = buf, *end = buf + len;
+	const char *s = buf, *end = buf != NULL ? buf + len : NULL;
 	uint64_t tags = 0;
 
 #if LIBXML_VERSION < 21100
