@@ -14,6 +14,8 @@
 
 #include <curl/curl.h>
 #include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/valid.h>
 #include <libxml/xmlerror.h>
 
 #include "names.h"
@@ -33,12 +35,17 @@
  * - FEED_SLICE: bytes handed to xmlParseChunk at a time. libxml2 copies
  *   a chunk into its input buffer whole before parsing it; slicing keeps
  *   that copy small whatever the caller's buffer.
+ * - FEED_DTD_DECLS, FEED_DTD_BYTES: declarations in an internal DTD
+ *   subset, and the bytes of their names and values. Nothing here uses
+ *   them, but libxml2 keeps entity declarations (for SAX compatibility)
+ *   and attribute defaults whatever the callbacks do: past either limit
+ *   the document is not read (feeds declare a few HTML entities at most).
  * - libxml2's own limits, kept by not setting XML_PARSE_HUGE: at most
  *   10 MB of look-ahead or of one text, name or attribute value, 10 MB
  *   of interned names, nesting 256 deep. A document past them ends the
  *   parse (what was read stands), so libxml2 holds tens of megabytes at
  *   worst, not the document.
- * Per parser, the text slots and media candidates below: about 50 KiB.
+ * Per parser, the text slots and media candidates below: about 45 KiB.
  */
 #define FEED_ITEMS_MAX		10000
 #define FEED_TITLE_MAX		512
@@ -48,6 +55,8 @@
 #define FEED_URL_MAX		8192
 #define FEED_TYPE_MAX		255
 #define FEED_SLICE		(64 * 1024)
+#define FEED_DTD_DECLS		1024
+#define FEED_DTD_BYTES		(1024 * 1024)
 
 /*
  * Namespaces, matched by URI; an undeclared prefix (a common mistake:
@@ -170,6 +179,8 @@ struct feed_parser {
 	enum feed_kind	 kind;
 	char		 root[40];	/* a foreign first element, for the error */
 	int		 oom, stopped, finished;
+	size_t		 dtd_decls, dtd_bytes;
+	int		 dtd_over;
 
 	unsigned	 depth;		/* of the element being read; root 1 */
 	unsigned	 channel_depth;	/* of <channel> (Atom: <feed>), or 0 */
@@ -851,8 +862,8 @@ feed_heap_up(struct feed_kept *h, size_t i)
 	}
 }
 
-/* The first finished text of slots FIRST..LAST, as a heap copy; NULL
- * when none (or out of memory: *OOM). */
+/* The first finished text of the N SLOTS, in their order of preference,
+ * as a heap copy; NULL when none (or out of memory: *OOM). */
 static char *
 feed_text_pick(struct feed_parser *p, const enum feed_slot *slots, size_t n, int *oom)
 {
@@ -1134,6 +1145,64 @@ feed_sax_text(void *ctx, const xmlChar *s, int len)
 		feed_text_add(&p->text[p->cap_slot], (const char *)s, (size_t)len);
 }
 
+/*
+ * A declaration of the internal DTD subset: counted, and the parse
+ * ended when there are too many (see FEED_DTD_DECLS).
+ */
+static void
+feed_dtd_count(struct feed_parser *p, const xmlChar *a, const xmlChar *b,
+    const xmlChar *c)
+{
+	p->dtd_decls++;
+	p->dtd_bytes += (a != NULL ? strlen((const char *)a) : 0) +
+	    (b != NULL ? strlen((const char *)b) : 0) +
+	    (c != NULL ? strlen((const char *)c) : 0);
+	if ((p->dtd_decls > FEED_DTD_DECLS || p->dtd_bytes > FEED_DTD_BYTES) &&
+	    !p->dtd_over) {
+		p->dtd_over = 1;
+		p->stopped = 1;
+		xmlStopParser(p->ctxt);
+	}
+}
+
+static void
+feed_sax_entity_decl(void *ctx, const xmlChar *name, int type,
+    const xmlChar *public_id, const xmlChar *system_id, xmlChar *content)
+{
+	feed_dtd_count(ctx, name, system_id, content);
+}
+
+static void
+feed_sax_unparsed_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+    const xmlChar *system_id, const xmlChar *notation)
+{
+	feed_dtd_count(ctx, name, system_id, notation);
+}
+
+static void
+feed_sax_notation_decl(void *ctx, const xmlChar *name, const xmlChar *public_id,
+    const xmlChar *system_id)
+{
+	feed_dtd_count(ctx, name, public_id, system_id);
+}
+
+/* The enumeration TREE is the callback's to free. */
+static void
+feed_sax_attribute_decl(void *ctx, const xmlChar *elem, const xmlChar *name,
+    int type, int def, const xmlChar *value, xmlEnumerationPtr tree)
+{
+	if (tree != NULL)
+		xmlFreeEnumeration(tree);
+	feed_dtd_count(ctx, elem, name, value);
+}
+
+static void
+feed_sax_element_decl(void *ctx, const xmlChar *name, int type,
+    xmlElementContentPtr content)
+{
+	feed_dtd_count(ctx, name, NULL, NULL);
+}
+
 /* Errors are recovered from or end the parse; none is printed. */
 static void
 feed_sax_error(void *ctx, xmlErrorPtr e)
@@ -1213,11 +1282,12 @@ feed_parser_new(const char *feed_url, size_t max_items)
 	}
 
 	/*
-	 * SAX2 with nothing but elements, text and errors: no entity
-	 * declaration is stored and no getEntity is there to ask, so a
-	 * reference to any entity but XML's five is dropped, never
-	 * expanded (billion laughs) nor loaded (file:///etc/passwd), and no
-	 * tree is built. XML_PARSE_NOENT and XML_PARSE_DTDLOAD stay unset;
+	 * SAX2 with elements, text and errors, and the DTD's declarations
+	 * only counted: no getEntity or getParameterEntity is there to
+	 * ask (and the user data is not the context, so libxml2 does not
+	 * look in its own store), so a reference to any entity but XML's
+	 * five is dropped, never expanded (billion laughs) nor loaded
+	 * (file:///etc/passwd), and no tree is built. XML_PARSE_NOENT and XML_PARSE_DTDLOAD stay unset;
 	 * XML_PARSE_NONET besides. A known cost of leaving entities alone:
 	 * after a well-formedness error (an undeclared &nbsp;), libxml2
 	 * stops inlining "&amp;" and "&lt;" in text (character references
@@ -1231,6 +1301,11 @@ feed_parser_new(const char *feed_url, size_t max_items)
 	sax.cdataBlock = feed_sax_text;
 	sax.ignorableWhitespace = feed_sax_text;
 	sax.serror = feed_sax_error;
+	sax.entityDecl = feed_sax_entity_decl;
+	sax.unparsedEntityDecl = feed_sax_unparsed_decl;
+	sax.notationDecl = feed_sax_notation_decl;
+	sax.attributeDecl = feed_sax_attribute_decl;
+	sax.elementDecl = feed_sax_element_decl;
 	if ((p->ctxt = xmlCreatePushParserCtxt(&sax, p, NULL, 0, NULL)) == NULL)
 		goto fail;
 	xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_RECOVER |
@@ -1293,6 +1368,11 @@ feed_parser_finish(struct feed_parser *p, struct feed_info *out, char *err, size
 		snprintf(err, errlen, "out of memory reading the feed");
 		return -1;
 	}
+	if (p->dtd_over) {
+		snprintf(err, errlen, "feed not read: its DTD has more than %d "
+		    "declarations or %d bytes of them", FEED_DTD_DECLS, FEED_DTD_BYTES);
+		return -1;
+	}
 	if (p->kind == KIND_NONE) {
 		snprintf(err, errlen, "not an RSS or Atom feed: no XML element");
 		return -1;
@@ -1332,8 +1412,13 @@ feed_parser_free(struct feed_parser *p)
 
 	if (p == NULL)
 		return;
-	if (p->ctxt != NULL)
+	if (p->ctxt != NULL) {
+		/* libxml2 made a document to keep entity declarations in
+		 * ("for expat compatibility in SAX mode"); it is ours. */
+		if (p->ctxt->myDoc != NULL)
+			xmlFreeDoc(p->ctxt->myDoc);
 		xmlFreeParserCtxt(p->ctxt);
+	}
 	for (i = 0; i < p->n_kept; i++)
 		feed_entry_clear(&p->kept[i].e);
 	free(p->kept);

@@ -45,8 +45,8 @@ struct feed_parser;
  * A parser for the feed at FEED_URL (the base relative media URLs are
  * resolved against; NULL: only absolute ones are taken) that keeps the
  * MAX_ITEMS newest entries with a medium (clamped to FEED_ITEMS_MAX,
- * 10000; 0 keeps none and only counts). Costs about 30 KiB before any
- * entry is kept. NULL when out of memory. Calls xmlInitParser(): the
+ * 10000; 0 keeps none and only counts). Costs about 45 KiB before any
+ * entry is kept, and libxml2's context. NULL when out of memory. Calls xmlInitParser(): the
  * daemon should have done so once at start-up, before any thread.
  */
 struct feed_parser *feed_parser_new(const char *feed_url, size_t max_items);
@@ -81,7 +81,8 @@ void feed_parser_free(struct feed_parser *p);
 void feed_info_free(struct feed_info *f);
 
 /* 1 when these first bytes look like RSS or Atom: after an optional BOM, whitespace, <?xml ...?>, comments and
- * doctype, the first element is <rss or <feed (Atom) or <rdf:RDF. */
+ * doctype, the first element is <rss or <feed (Atom) or <rdf:RDF. 0 too when the bytes end before that element's
+ * name does: give it the first kilobytes. No allocation, O(LEN). */
 int feed_sniff(const char *buf, size_t len);
 
 /* RFC 822 or RFC 3339 date text to Unix seconds: 0 ok, -1 not a date. Exposed for tests. */

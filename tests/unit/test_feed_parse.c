@@ -544,6 +544,34 @@ test_entities(void)
 	CHECK(nowhere(&f, "root"));
 	CHECK(f.n_entries == 1);
 	feed_info_free(&f);
+
+	/* A DTD declaring HTML's entities and some attributes is read ... */
+	{
+		char *doc = malloc(256 * 1024), *w = doc, err[256];
+		size_t i;
+
+		w += sprintf(w, "<!DOCTYPE rss [<!ELEMENT rss ANY>"
+		    "<!ATTLIST enclosure kind (a|b|c) \"a\" url CDATA \"http://h/default.mp3\">"
+		    "<!NOTATION n SYSTEM \"x\"><!ENTITY u SYSTEM \"file:///etc/passwd\" NDATA n>");
+		for (i = 0; i < 250; i++)
+			w += sprintf(w, "<!ENTITY e%zu \"&#%zu;\">", i, 160 + i);
+		w += sprintf(w, "]><rss><channel><title>a&e0;b</title><item><enclosure/></item>"
+		    "</channel></rss>");
+		CHECK(parse(doc, strlen(doc), 5, 0, &f, err, sizeof(err)) == 0);
+		CHECK(str_eq(f.title, "ab"));
+		CHECK(f.n_entries == 1 && str_eq(f.entries[0].url, "http://h/default.mp3"));
+		feed_info_free(&f);
+
+		/* ... one declaring thousands is not. */
+		w = doc;
+		w += sprintf(w, "<!DOCTYPE rss [");
+		for (i = 0; i < 2000; i++)
+			w += sprintf(w, "<!ENTITY e%zu \"%zu\">", i, i);
+		w += sprintf(w, "]><rss><channel><title>t</title></channel></rss>");
+		CHECK(parse(doc, strlen(doc), 5, 0, &f, err, sizeof(err)) == -1);
+		CHECK(strstr(err, "DTD") != NULL);
+		free(doc);
+	}
 }
 
 static void
@@ -670,8 +698,8 @@ test_fields(void)
 		CHECK(feed_parser_feed(p, d, strlen(d)) == 0);
 		CHECK(feed_parser_finish(p, &f, err, sizeof(err)) == 0);
 		CHECK(f.n_entries == 1 && str_eq(f.entries[0].url, "http://h/abs.mp3"));
-		CHECK(feed_parser_finish(p, &f, err, sizeof(err)) == -1);
 		feed_info_free(&f);
+		CHECK(feed_parser_finish(p, &f, err, sizeof(err)) == -1);
 		feed_parser_free(p);
 	}
 }
