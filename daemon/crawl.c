@@ -1086,6 +1086,7 @@ crawler_new(struct event_base *base, struct store *st, char *err, size_t errlen)
 	cr->base = base;
 	cr->st = st;
 	cr->lock_fd = -1;
+	crawl_media_init();
 	if ((cr->dir = fsutil_join(st->root, STATE_DIR)) == NULL ||
 	    (cr->loop = curl_loop_new(base)) == NULL ||
 	    (cr->flush_timer = evtimer_new(base, crawler_flush_cb, cr)) == NULL ||

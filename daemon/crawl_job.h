@@ -261,6 +261,7 @@ int crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long t
     int tls_verify, long min_rate);
 
 /* crawl_media.c: pages, feeds, resolvers; what they find joins the pass */
+void crawl_media_init(void);
 enum source_kind crawl_media_kind(const struct crawl_job *j);
 int crawl_media_doc_write(struct crawl_job *j, const char *buf, size_t len);
 void crawl_media_parse(struct crawler *cr, struct crawl_job *j, const char *sha256,

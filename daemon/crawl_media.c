@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <libxml/parser.h>
 #include <openssl/evp.h>
 
 #include "catalog.h"
@@ -47,6 +48,14 @@
 #define RESOLVER_TIMEOUT_MAX	300
 #define REWRITE_BUF		(256u << 10)
 #define PATTERN_MAX		(16u << 10)
+
+/* libxml2 sets itself up on first use, which two workers parsing at
+ * once must not both do: done here, on the loop, before any parse. */
+void
+crawl_media_init(void)
+{
+	xmlInitParser();
+}
 
 /* ---- what the response is ---- */
 

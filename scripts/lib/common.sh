@@ -3,14 +3,14 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# What building emberd needs.
+# What building emberd needs: libxml2 reads pages and feeds; libavformat
+# (optional feature `remux`) turns HLS captures into MP4.
 PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
  libssl-dev zlib1g-dev libjansson-dev libinih-dev openssl ca-certificates
- libavformat-dev libavcodec-dev libavutil-dev"
+ libxml2-dev libavformat-dev libavcodec-dev libavutil-dev"
 # What the test suite drives: real clients and tools, and clang's fuzzer.
 # microsocks and tinyproxy: the crawler is tested through real SOCKS5 and HTTP proxies.
 # aria2 and transmission-cli: Metalink and BitTorrent web-seed clients;
-# libxml2-dev: the Metalink fuzz target reads its output back.
 # wrk: load; testssl.sh: the TLS audit; systemd: systemd-analyze verify
 # of the shipped unit; passwd: useradd for the privilege-drop test;
 # ffmpeg: the remux test makes its media with ffmpeg, checks with ffprobe.
