@@ -5,10 +5,15 @@
  * the reader of its JSON answer.
  *
  * A job ends in one place, resolver_poll_cb: the child is reaped (or
- * given up on after a kill), then the job is freed and FN called. Every
- * other path (both pipes at EOF, a kill for the deadline or the output
- * limit) only arms the poll timer, so no callback ever runs on a job
- * that was freed under it.
+ * given up on after a kill), the answer parsed, then the job is freed
+ * and FN called. Every other path (both pipes at EOF, a kill for the
+ * deadline or the output limit, the end of a parse) only arms the poll
+ * timer, so no callback ever runs on a job that was freed under it, and
+ * FN always runs from the loop itself (never from inside someone's
+ * workq_drain).
+ *
+ * The parse takes some 40 ms a MiB of answer: when the work queue runs,
+ * it is an ingest job off the loop, as a body's hashing is.
  */
 #include "resolver.h"
 
@@ -29,6 +34,7 @@
 
 #include "log.h"
 #include "names.h"
+#include "workq.h"
 
 extern char **environ;
 
@@ -63,6 +69,10 @@ struct resolver_job {
 	char tail[RESOLVER_STDERR_KEEP];	/* stderr's last bytes */
 	size_t tail_len;
 	long timeout_s;
+	enum { R_RUNNING, R_PARSING, R_PARSED } state;	/* the answer's parse */
+	int cancelled;		/* while R_PARSING: the parse's done frees J */
+	int parse_rc;		/* resolver_parse's, once R_PARSED */
+	struct resolver_result res;	/* ...and its result */
 	int killed;		/* by us: WHY says why */
 	int64_t kill_ms;	/* monotonic, when */
 	char why[WHY_MAX];
@@ -341,12 +351,18 @@ resolver_medium(json_t *o, struct resolver_media *m, char *err, size_t errlen)
 }
 
 /*
- * An upper bound of the values in a JSON text, without parsing it:
- * every value but the first follows a '[', '{', ',' or ':' outside a
- * string. O(LEN), no memory.
+ * What jansson's tree of a JSON text would cost, in units of about 48
+ * bytes, without parsing it. Every value but the first follows a '[',
+ * '{', ',' or ':' outside a string: one unit each (a number, true, a
+ * key's slot); a string is one more (its own allocation), an array two
+ * more (its table), an object seven more (its hash table: an empty one
+ * costs some 350 bytes). Measured with jansson 2.14 on the worst
+ * shapes ("[0,0,...", "["","",...", "[{},{},...", "[{"k":0},..."). An
+ * upper bound: empty containers count one value too many. O(LEN), no
+ * memory.
  */
 static size_t
-resolver_count_values(const char *s, size_t len)
+resolver_json_cost(const char *s, size_t len)
 {
 	size_t i, n = 1;
 	int in_str = 0;
@@ -362,8 +378,15 @@ resolver_count_values(const char *s, size_t len)
 		switch (s[i]) {
 		case '"':
 			in_str = 1;
+			n += 1;
 			break;
-		case '[': case '{': case ',': case ':':
+		case '[':
+			n += 3;
+			break;
+		case '{':
+			n += 8;
+			break;
+		case ',': case ':':
 			n++;
 			break;
 		}
@@ -386,9 +409,9 @@ resolver_parse(const char *json, size_t len, struct resolver_result *out, char *
 		resolver_err(err, errlen, "yt-dlp printed no answer");
 		return -1;
 	}
-	if (resolver_count_values(json, len) > RESOLVER_VALUES_MAX) {
-		resolver_err(err, errlen, "yt-dlp's answer holds more than %u JSON values",
-		    RESOLVER_VALUES_MAX);
+	if (resolver_json_cost(json, len) > RESOLVER_JSON_COST_MAX) {
+		resolver_err(err, errlen, "yt-dlp's answer holds too many JSON values "
+		    "(more than %u MiB to parse)", RESOLVER_JSON_COST_MAX * 48 >> 20);
 		return -1;
 	}
 	if ((root = json_loadb(json, len, JSON_DECODE_ANY, &jerr)) == NULL) {
@@ -721,16 +744,58 @@ resolver_free(struct resolver_job *j)
 	free(j);
 }
 
+/* The parse, on a worker thread: J is the job's until the done. */
+static void
+resolver_parse_work(void *arg)
+{
+	struct resolver_job *j = arg;
+
+	j->parse_rc = resolver_parse(j->out, j->out_len, &j->res, j->why, sizeof(j->why));
+}
+
+static void
+resolver_parse_done(void *arg)
+{
+	struct resolver_job *j = arg;
+
+	if (j->cancelled) {
+		resolver_result_free(&j->res);
+		resolver_free(j);
+		return;
+	}
+	j->state = R_PARSED;
+	resolver_poll_soon(j, 1);
+}
+
+/* Hand the outcome to FN: the job is freed first (FN may start others,
+ * or cancel others). */
+static void
+resolver_deliver(struct resolver_job *j)
+{
+	resolver_done_fn fn = j->fn;
+	void *fn_arg = j->arg;
+	struct resolver_result res = j->res;
+	char why[WHY_MAX];
+	int ok = j->parse_rc == 0;
+
+	snprintf(why, sizeof(why), "%s", j->why);
+	resolver_free(j);
+	if (ok)
+		fn(fn_arg, &res, NULL);
+	else
+		fn(fn_arg, NULL, why);
+}
+
 static void
 resolver_poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct resolver_job *j = arg;
-	struct resolver_result res;
-	resolver_done_fn fn = j->fn;
-	void *fn_arg = j->arg;
-	char why[WHY_MAX], line[LINE_MAX_SHOWN + 1];
-	int ok = 0;
+	char line[LINE_MAX_SHOWN + 1];
 
+	if (j->state == R_PARSED) {
+		resolver_deliver(j);
+		return;
+	}
 	if (!resolver_reap(j)) {
 		if (j->killed && resolver_now_ms() - j->kill_ms > RESOLVER_REAP_MS) {
 			log_warn("resolver: yt-dlp (pid %ld) did not end %d ms after SIGKILL; "
@@ -743,22 +808,29 @@ resolver_poll_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	evtimer_del(j->deadline);
 	resolver_last_line(j, line, sizeof(line));
+	j->parse_rc = -1;
 	if (j->killed)
-		snprintf(why, sizeof(why), "%s", j->why);
+		;	/* WHY says why */
 	else if (WIFEXITED(j->status) && WEXITSTATUS(j->status) != 0)
-		snprintf(why, sizeof(why), "yt-dlp exited with status %d%s%s",
+		snprintf(j->why, sizeof(j->why), "yt-dlp exited with status %d%s%s",
 		    WEXITSTATUS(j->status), line[0] != '\0' ? ": " : "", line);
 	else if (WIFSIGNALED(j->status))
-		snprintf(why, sizeof(why), "yt-dlp was killed by signal %d%s%s",
+		snprintf(j->why, sizeof(j->why), "yt-dlp was killed by signal %d%s%s",
 		    WTERMSIG(j->status), line[0] != '\0' ? ": " : "", line);
-	else
-		ok = resolver_parse(j->out != NULL ? j->out : "", j->out_len, &res,
-		    why, sizeof(why)) == 0;
-	resolver_free(j);
-	if (ok)
-		fn(fn_arg, &res, NULL);
-	else
-		fn(fn_arg, NULL, why);
+	else {
+		if (j->out == NULL && (j->out = strdup("")) == NULL) {
+			snprintf(j->why, sizeof(j->why), "out of memory");
+			resolver_deliver(j);
+			return;
+		}
+		j->state = R_PARSING;
+		if (workq_threads() > 0 &&
+		    workq_submit(WORKQ_INGEST, resolver_parse_work, resolver_parse_done, j) == 0)
+			return;
+		resolver_parse_work(j);
+	}
+	j->state = R_PARSED;
+	resolver_deliver(j);
 }
 
 /* Keep a pipe end off 0, 1 and 2, so that the child's dup2 onto those
@@ -942,6 +1014,11 @@ resolver_cancel(struct resolver_job *j)
 
 	if (j == NULL)
 		return;
+	if (j->state == R_PARSING) {
+		/* The work queue holds J: its done frees it. */
+		j->cancelled = 1;
+		return;
+	}
 	if (j->pid > 0) {
 		/* Not reaped yet, so the group is still the child's own. */
 		kill(-j->pid, SIGKILL);
@@ -960,5 +1037,6 @@ resolver_cancel(struct resolver_job *j)
 				nanosleep(&ms, NULL);
 		}
 	}
+	resolver_result_free(&j->res);
 	resolver_free(j);
 }

@@ -13,11 +13,13 @@
  * - RESOLVER_STDERR_KEEP: the tail of stderr kept for the error message
  *   (its last non-empty line); the rest is read and dropped, so a chatty
  *   child costs no memory.
- * - RESOLVER_VALUES_MAX: JSON values (objects, arrays, strings, numbers,
- *   ...) an answer may hold. jansson builds a tree of 40 to 100 bytes a
- *   value, so 16 MiB of "[0,0,0,..." would cost a gigabyte; a real answer
- *   holds tens of thousands (a DASH video's fragment lists are the bulk).
- *   With this cap a parse costs at most about 100 MiB, briefly.
+ * - RESOLVER_JSON_COST_MAX: what jansson's tree of an answer may cost,
+ *   in units of about 48 bytes, counted before it is built. The tree
+ *   costs 20 to 100 times the text (16 MiB of "[0,0,0,..." would cost
+ *   a gigabyte); a real answer costs some tens of thousands of units (a
+ *   DASH video's fragment lists are the bulk). Measured on the worst
+ *   shapes, the cap holds a parse to about 48 MiB, plus the strings'
+ *   own bytes (at most the answer's), and only while it runs.
  * - RESOLVER_MEDIA_MAX: requested formats in one answer (yt-dlp merges
  *   at most a video and an audio or two; more is nonsense).
  * - RESOLVER_HEADERS_MAX, RESOLVER_HEADER_MAX: headers per medium and
@@ -39,7 +41,7 @@
 
 #define RESOLVER_OUTPUT_MAX		(16u << 20)
 #define RESOLVER_STDERR_KEEP		2048
-#define RESOLVER_VALUES_MAX		(1u << 20)
+#define RESOLVER_JSON_COST_MAX		(1u << 20)
 #define RESOLVER_MEDIA_MAX		8
 #define RESOLVER_HEADERS_MAX		32
 #define RESOLVER_HEADER_MAX		8192
@@ -110,11 +112,13 @@ struct resolver_job;
  * outlives it). Its output is read as it comes through two events on
  * BASE; the loop is never blocked. Once the child is reaped (polled
  * with WNOHANG on a timer: no SIGCHLD handler is installed, the
- * daemon's signal handling is its own) FN is called once, from the
- * loop, never from within resolver_start.
+ * daemon's signal handling is its own) the answer is parsed: as an
+ * ingest job of the work queue when it runs (workq_start, whose loop
+ * must be BASE), else on the loop. Then FN is called once, from the
+ * loop, never from within resolver_start or a workq_drain.
  *
  * Memory: the answer (at most max_output bytes), 2 KiB of stderr and
- * the parse (see RESOLVER_VALUES_MAX). NULL with ERR set when the child
+ * the parse (see RESOLVER_JSON_COST_MAX). NULL with ERR set when the child
  * could not be started ("yt-dlp is not installed (apt-get install
  * yt-dlp)", no pipe, out of memory); FN is then never called.
  */
@@ -126,6 +130,8 @@ struct resolver_job *resolver_start(struct event_base *base, const struct resolv
  * FN is not called. Only for a job whose FN has not run: once FN runs,
  * the module has freed J already, so a caller clears its pointer in FN
  * and cancels only what it still holds. Safe from another job's FN.
+ * A job whose answer is being parsed by the work queue is only marked:
+ * the parse's end frees it (workq_stop runs that end at the latest).
  * Cost: the reap waits for the killed child, normally well under a
  * millisecond; a child that the kernel holds longer than
  * RESOLVER_REAP_MS is left as a zombie, with a warning.
@@ -140,8 +146,9 @@ void resolver_cancel(struct resolver_job *j);
  * filled (free with resolver_result_free), or -1 with ERR set and OUT
  * zeroed: "yt-dlp's answer is not JSON: <jansson's reason>", "yt-dlp's
  * answer has no media URL", "yt-dlp gave a non-http URL", a field of
- * the wrong type or over a limit. No I/O. Cost: one pass to count the
- * values, then jansson's parse (see RESOLVER_VALUES_MAX).
+ * the wrong type or over a limit. No I/O. Cost: one pass to weigh the
+ * text, then jansson's parse (see RESOLVER_JSON_COST_MAX): some 10 ms a
+ * MiB, on the caller's thread.
  */
 int resolver_parse(const char *json, size_t len, struct resolver_result *out, char *err, size_t errlen);
 

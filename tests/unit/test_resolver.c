@@ -5,7 +5,8 @@
  * format and headers, one that hangs with a child of its own, one that
  * prints 100 MB, broken JSON, an exit 1 with a message, a missing
  * program, a cancel), a timer on the same loop that must keep firing
- * meanwhile, and last the real yt-dlp (when installed) on a page served
+ * meanwhile; the parse on the work queue, and cancels at every moment
+ * of a job's life (ASan sees what they leave behind); and last the real yt-dlp (when installed) on a page served
  * by python3's http.server with a <video> made by ffmpeg.
  */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <event2/event.h>
 
 #include "resolver.h"
+#include "workq.h"
 #include "check.h"
 
 static char dir[256];
@@ -239,7 +241,7 @@ test_parse(void)
 
 	/* Many values: refused before jansson builds them. */
 	{
-		size_t n = RESOLVER_VALUES_MAX + 10, k = 0;
+		size_t n = RESOLVER_JSON_COST_MAX + 10, k = 0;
 		char *many = malloc(2 * n + 64);
 
 		CHECK(many != NULL);
@@ -251,7 +253,7 @@ test_parse(void)
 		k--;
 		k += sprintf(many + k, "]}");
 		CHECK(resolver_parse(many, k, &r, err, sizeof(err)) == -1);
-		CHECK(strstr(err, "more than 1048576 JSON values") != NULL);
+		CHECK(strcmp(err, "yt-dlp's answer holds too many JSON values (more than 48 MiB to parse)") == 0);
 		free(many);
 	}
 }
@@ -626,6 +628,80 @@ test_real(void)
 	close(fds[0]);
 }
 
+static void
+stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int *stop = arg;
+
+	*stop = 1;
+}
+
+/*
+ * With the work queue running on the loop: the answer parsed off it,
+ * FN still called from the loop; then a 1 MB answer cancelled after 0,
+ * 20, ... 300 ms (while yt-dlp prints, while the answer is parsed,
+ * after): no callback, nothing leaked.
+ */
+static void
+test_workq(void)
+{
+	struct event_base *base = event_base_new();
+	struct resolver_opts o;
+	struct resolver_job *j;
+	struct outcome out;
+	char err[512], text[1024];
+	FILE *f;
+	int ms, stop, i;
+
+	CHECK(workq_start(base, 2, err, sizeof(err)) == 0);
+	memset(&o, 0, sizeof(o));
+	o.timeout_s = 30;
+	o.program = path_of("split");
+	memset(&out, 0, sizeof(out));
+	j = resolver_start(base, &o, "https://b.example/", done_cb, &out, err, sizeof(err));
+	CHECK(j != NULL);
+	for (i = 0; i < 1000 && out.called == 0; i++)
+		event_base_loop(base, EVLOOP_ONCE);
+	CHECK(out.called == 1 && out.have_res && out.res.n_media == 2);
+	resolver_result_free(&out.res);
+
+	/* 1 MB: 4000 formats of 250 bytes beside the answer's own url. */
+	f = fopen(path_of("large.json"), "w");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs("{\"url\": \"https://a.example/v.mp4\", \"ext\": \"mp4\", \"formats\": [", f);
+		for (i = 0; i < 4000; i++)
+			fprintf(f, "%s{\"format_id\": \"%d\", \"url\": \"https://a.example/%0200d\"}",
+			    i ? ", " : "", i, i);
+		fputs("]}\n", f);
+		fclose(f);
+	}
+	snprintf(text, sizeof(text), "#!/bin/sh\nexec cat '%s'\n", path_of("large.json"));
+	write_file("large", text, 1);
+	o.program = path_of("large");
+	for (ms = 0; ms <= 300; ms += 20) {
+		struct timeval tv = { 0, ms * 1000 };
+		struct event *ev = evtimer_new(base, stop_cb, &stop);
+
+		memset(&out, 0, sizeof(out));
+		stop = 0;
+		j = resolver_start(base, &o, "https://a.example/", done_cb, &out, err, sizeof(err));
+		CHECK(j != NULL);
+		evtimer_add(ev, &tv);
+		while (!stop && out.called == 0)
+			event_base_loop(base, EVLOOP_ONCE);
+		if (out.called == 0)
+			resolver_cancel(j);
+		else
+			CHECK(out.have_res && out.res.n_media == 1);
+		resolver_result_free(&out.res);
+		event_free(ev);
+	}
+	/* A cancelled parse is freed by its done function, at the latest here. */
+	workq_stop();
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -639,6 +715,7 @@ main(void)
 	}
 	test_parse();
 	test_children();
+	test_workq();
 	test_real();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
