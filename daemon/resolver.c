@@ -45,7 +45,8 @@ extern char **environ;
  * POLL_MS_MAX: the longest wait between two looks for the child's exit;
  * the first look is at once, then 1 ms, doubling (a child that closed
  * its pipes is nearly always gone within a millisecond).
- * WHY_MAX: an error line.
+ * WHY_MAX: an error line; LINE_MAX_SHOWN: what it quotes of stderr's
+ * last line (yt-dlp's "ERROR: ..." says what matters first).
  */
 #define READ_TURN	(256u * 1024)
 #define OUT_CHUNK	(64u * 1024)
