@@ -67,8 +67,9 @@ struct resolver_media {
 
 /*
  * What a URL resolved to: the texts (valid UTF-8, NULL when absent) and
- * one medium, or two (yt-dlp's requested formats: the video, then the
- * audio, to be downloaded separately).
+ * one medium, or more (yt-dlp's requested formats, usually the video
+ * and then the audio, to be downloaded separately; at most
+ * RESOLVER_MEDIA_MAX).
  */
 struct resolver_result {
 	char *title, *description, *id, *webpage_url;	/* or NULL */
@@ -147,7 +148,7 @@ void resolver_cancel(struct resolver_job *j);
  * zeroed: "yt-dlp's answer is not JSON: <jansson's reason>", "yt-dlp's
  * answer has no media URL", "yt-dlp gave a non-http URL", a field of
  * the wrong type or over a limit. No I/O. Cost: one pass to weigh the
- * text, then jansson's parse (see RESOLVER_JSON_COST_MAX): some 10 ms a
+ * text, then jansson's parse (see RESOLVER_JSON_COST_MAX): some 40 ms a
  * MiB, on the caller's thread.
  */
 int resolver_parse(const char *json, size_t len, struct resolver_result *out, char *err, size_t errlen);
