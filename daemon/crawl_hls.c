@@ -8,11 +8,13 @@
  * until it ends or [crawl] timeout. Readers get one playable file, never
  * the playlist.
  *
- * Resume: the capture's bytes are the ingest's own file, named
- * KEY.part (stored raw: media do not deflate), and after each segment a
- * line "SEQ BYTES" is appended to KEY.hls. A capture cut by a crash
- * goes on after the last segment whose bytes all reached KEY.part; no
- * finished segment is fetched again.
+ * Resume: the capture's bytes also go to KEY.part as they come (plain
+ * writes: the ingest holds up to a slot of a MiB before its own file
+ * sees them, and a capture of small segments would otherwise keep
+ * nothing), and after each segment a line "SEQ BYTES" is appended to
+ * KEY.hls. A capture cut by a crash goes on after the last segment whose
+ * bytes all reached KEY.part; no finished segment is fetched again. The
+ * copy costs one more write of the capture's bytes (to the page cache).
  */
 #include "crawl_job.h"
 
@@ -82,6 +84,7 @@ struct crawl_hls {
 };
 
 static void hls_next(struct crawl_job *j);
+static int hls_capture_begin(struct crawl_job *j);
 static void hls_transfer(struct crawl_job *j, enum hls_what what, const char *url,
     int has_range, uint64_t off, uint64_t len);
 
@@ -364,11 +367,14 @@ hls_rehash_cb(evutil_socket_t fd, short what, void *arg)
 		h->next_seq = 0;
 		h->bytes = 0;
 		h->seg = 0;
+		if (hls_capture_begin(j) == -1)
+			return;
 	} else {
 		char *path = crawl_state_path(j->cr->dir, j->src.key, ".part");
-		/* The new file holds the same prefix: it takes the name over. */
-		if (path != NULL)
-			ingest_keep(j->in, path);
+		/* What came after the last whole segment goes; the rest
+		 * follows it. */
+		if (path != NULL && truncate(path, (off_t)h->bytes) == 0)
+			j->part_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		free(path);
 		j->ingested = h->bytes;
 		log_info("%s %s: resuming the capture after %llu bytes", j->cr->tag, j->src.id,
@@ -410,15 +416,15 @@ hls_capture_begin(struct crawl_job *j)
 			resume = 0;
 	}
 	if (!resume) {
-		unlink(path);
 		unlink(bp);
-		ingest_keep(j->in, path);
+		j->part_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		crawl_state_set(&j->state.part_url, h->url);
 		crawl_state_set(&j->state.part_validator, "hls");
 		crawl_state_set(&j->state.kind, "hls");
 		job_save_state(j);
 	}
-	h->bounds_fd = open(bp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (resume || j->part_fd != -1)
+		h->bounds_fd = open(bp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	free(path);
 	free(bp);
 	if (!resume)
@@ -686,38 +692,56 @@ hls_header_cb(char *buf, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* Capture bytes: into the ingest, and into KEY.part for a resume. */
+static int
+hls_out(struct crawl_job *j, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (ingest_write(j->in, p, n) == -1) {
+		snprintf(j->reason, sizeof(j->reason), "%s", ingest_error(j->in));
+		j->fatal = 1;
+		return -1;
+	}
+	j->ingested += n;
+	if (j->part_fd != -1 && fsutil_write_all(j->part_fd, p, n) == -1) {
+		/* The capture goes on; only its resume is lost. */
+		char *bp = hls_bounds_path(j);
+		close(j->part_fd);
+		j->part_fd = -1;
+		if (j->hls->bounds_fd != -1) {
+			close(j->hls->bounds_fd);
+			j->hls->bounds_fd = -1;
+		}
+		if (bp != NULL)
+			unlink(bp);
+		free(bp);
+	}
+	return 0;
+}
+
 /* Bytes of a segment: decrypted when keyed, into the capture. */
 static int
 hls_take(struct crawl_job *j, const unsigned char *p, size_t n)
 {
 	struct crawl_hls *h = j->hls;
-	const unsigned char *out = p;
-	int outl = (int)n;
+	int outl = 0;
 
-	if (h->decrypting) {
-		while (n > 0) {
-			size_t k = n > RECV_BUFFER ? RECV_BUFFER : n;
-			if (EVP_DecryptUpdate(h->aes, h->buf, &outl, p, (int)k) != 1) {
-				snprintf(j->reason, sizeof(j->reason), "AES-128 decryption failed");
-				j->fatal = 1;
-				return -1;
-			}
-			if (outl > 0 && ingest_write(j->in, h->buf, (size_t)outl) == -1)
-				goto sink;
-			j->ingested += (uint64_t)outl;
-			p += k;
-			n -= k;
+	if (!h->decrypting)
+		return hls_out(j, p, n);
+	while (n > 0) {
+		size_t k = n > RECV_BUFFER ? RECV_BUFFER : n;
+		if (EVP_DecryptUpdate(h->aes, h->buf, &outl, p, (int)k) != 1) {
+			snprintf(j->reason, sizeof(j->reason), "AES-128 decryption failed");
+			j->fatal = 1;
+			return -1;
 		}
-		return 0;
+		if (hls_out(j, h->buf, (size_t)outl) == -1)
+			return -1;
+		p += k;
+		n -= k;
 	}
-	if (outl > 0 && ingest_write(j->in, out, (size_t)outl) == -1)
-		goto sink;
-	j->ingested += (uint64_t)outl;
 	return 0;
-sink:
-	snprintf(j->reason, sizeof(j->reason), "%s", ingest_error(j->in));
-	j->fatal = 1;
-	return -1;
 }
 
 static size_t
@@ -870,11 +894,10 @@ hls_segment_end(struct crawl_job *j)
 			    "(a wrong key?)", (unsigned long long)s->seq);
 			return -1;
 		}
-		if (outl > 0 && ingest_write(j->in, h->buf, (size_t)outl) == -1) {
-			snprintf(j->why, sizeof(j->why), "%s", ingest_error(j->in));
+		if (hls_out(j, h->buf, (size_t)outl) == -1) {
+			snprintf(j->why, sizeof(j->why), "%s", j->reason);
 			return -1;
 		}
-		j->ingested += (uint64_t)outl;
 	}
 	h->bytes = j->ingested;
 	h->next_seq = s->seq + 1;
@@ -947,11 +970,10 @@ hls_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 			return;
 		case HX_MAP: {
 			const struct hls_map *m = &h->pl.maps[h->pl.segments[h->seg].map];
-			if (ingest_write(j->in, h->mem.p, h->mem.len) == -1) {
-				hls_fail(j, "%s", ingest_error(j->in));
+			if (hls_out(j, h->mem.p, h->mem.len) == -1) {
+				hls_fail(j, "%s", j->reason);
 				return;
 			}
-			j->ingested += h->mem.len;
 			free(h->map_uri);
 			h->map_uri = strdup(m->uri);
 			h->map_off = m->has_range ? m->offset : 0;
