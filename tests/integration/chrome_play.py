@@ -2,9 +2,11 @@
 """chrome_play.py URL [SECONDS]: does a real browser play the page's video?
 
 Starts Debian's headless chromium with a fresh profile, drives it over the
-DevTools protocol, opens URL, takes the first <video> of the page (a media
-URL opened directly becomes Chromium's media document, whose body is one
-<video>; a page without <video> falls back to its first <audio>), calls
+DevTools protocol, opens URL, takes the first <video> of the page (a page without <video>: its
+first <audio>; a media URL opened directly, which Chromium shows as its
+own media document: a <video src=URL> put in that document's place, since
+the media document's own player does not load under the mirror's
+Content-Security-Policy: sandbox), calls
 play() while it is paused, and exits 0 as soon as its currentTime passes
 1.0 s. After SECONDS (30) without that, it prints the element's state
 (error code and message, networkState, readyState, currentSrc, paused,
@@ -15,8 +17,9 @@ Content-Security-Policy: sandbox): the probe runs in an isolated world of
 its own, which the page's CSP does not govern.
 
 Chromium and every helper it starts (zygote, renderer, GPU, utility) are
-killed at exit: its process group, then any process still holding our
-profile folder, by id.
+killed at exit: the browser, then any process still holding our profile
+folder, by id. They stay in the caller's process group and the browser
+gets SIGKILL when this script dies, so a test's timeout takes them too.
 """
 import asyncio
 import json
@@ -40,9 +43,18 @@ except ImportError:
 
 PROBE = r"""
 (function () {
+	if (!/html/.test(document.contentType) && document.body && !window.__chromePlayOwn) {
+		var own = document.createElement('video');
+		own.muted = true;
+		own.src = location.href;
+		document.body.textContent = '';
+		document.body.appendChild(own);
+		window.__chromePlayOwn = true;
+	}
 	var v = document.querySelector('video') || document.querySelector('audio');
 	if (!v)
-		return JSON.stringify({found: false, ready: document.readyState, url: location.href});
+		return JSON.stringify({found: false, ready: document.readyState, url: location.href,
+			contentType: document.contentType});
 	if (v.paused && !v.ended) {
 		v.muted = true;
 		try {
@@ -59,6 +71,14 @@ PROBE = r"""
 		playError: window.__playError || null});
 })()
 """
+
+
+def die_with_parent():
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class Chrome:
@@ -79,9 +99,11 @@ class Chrome:
             "--user-data-dir=" + self.profile, "about:blank",
         ]
         self.err = open(self.errpath, "wb")
+        # Chromium stays in our process group, so whoever kills the group
+        # (a test's timeout) kills it too; and it dies with us.
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=self.err,
-                                     start_new_session=True)
+                                     preexec_fn=die_with_parent)
         portfile = os.path.join(self.profile, "DevToolsActivePort")
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -100,7 +122,7 @@ class Chrome:
     def stop(self):
         if self.proc is not None:
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.kill()
             except OSError:
                 pass
             try:

@@ -325,9 +325,97 @@ media_faults() {
 }
 
 mlog_lines() {
-	awk -v re="^($1)\$" '$2 ~ re' "$MLOG"
+	MLOG_RE="^($1)\$" awk '$2 ~ ENVIRON["MLOG_RE"]' "$MLOG"
 }
 
 mlog_count() {
 	mlog_lines "$1" | wc -l
+}
+
+# assert_items EXPECT: `emberd ls --json` lists exactly the items EXPECT
+# names (no more, no fewer), each as described. EXPECT has one line per
+# item, tab-separated: NAME PAGE TITLE DERIVED_FROM FILE [DESCRIPTION
+# [PUBLISHED]], where a field is "*" (not checked), "-" (the key must be
+# absent), "@ITEM" (derived_from: the sha256 of catalog item ITEM), a
+# value separated by "|" (one of those values; "-" among them: or absent),
+# or the value itself. FILE: a local file whose sha256 and size the item
+# must have. Lines starting with # are skipped. The listing is kept in
+# $T/ls.json.
+assert_items() {
+	"$EMBERD" ls -c "$CONF" --json >"$T/ls.json" 2>"$T/ls.err" ||
+		{ cat "$T/ls.err"; fail "emberd ls --json failed"; }
+	python3 - "$T/ls.json" "$1" <<'PY' || fail "the catalog's items are not the expected set (above)"
+import hashlib, json, os, sys
+items = {i["name"]: i for i in json.load(open(sys.argv[1]))["items"]}
+want, bad = {}, []
+for ln in open(sys.argv[2], encoding="utf-8"):
+    ln = ln.rstrip("\n")
+    if not ln or ln.startswith("#"):
+        continue
+    f = ln.split("\t")
+    want[f[0]] = f[1:]
+extra = sorted(set(items) - set(want))
+missing = sorted(set(want) - set(items))
+if extra:
+    bad.append("items not expected: %s" % extra)
+if missing:
+    bad.append("items missing: %s" % missing)
+def check(name, key, spec, val):
+    if spec == "*":
+        return
+    if spec.startswith("@"):
+        ref = items.get(spec[1:], {}).get("sha256")
+        if val != ref or ref is None:
+            bad.append("%s: %s is %r, want the sha256 of %s (%r)" % (name, key, val, spec[1:], ref))
+        return
+    ok = spec.split("|")
+    if (val is None and "-" in ok) or (val is not None and str(val) in ok):
+        return
+    bad.append("%s: %s is %r, want %s" % (name, key, val, " or ".join("absent" if o == "-" else repr(o) for o in ok)))
+for name, f in want.items():
+    i = items.get(name)
+    if i is None:
+        continue
+    f += ["*"] * (6 - len(f))
+    page, title, der, path, desc, pub = f[:6]
+    check(name, "page", page, i.get("page"))
+    check(name, "title", title, i.get("title"))
+    check(name, "derived_from", der, i.get("derived_from"))
+    check(name, "description", desc, i.get("description"))
+    check(name, "published", pub, i.get("published"))
+    if path != "*":
+        data = open(path, "rb").read()
+        if i.get("sha256") != hashlib.sha256(data).hexdigest() or i.get("size") != len(data):
+            bad.append("%s: sha256/size %s/%s, want those of %s (%s/%d)" % (
+                name, i.get("sha256"), i.get("size"), path, hashlib.sha256(data).hexdigest(), len(data)))
+for b in bad:
+    print(b)
+if bad:
+    print("--- the catalog's items:")
+    for n, i in sorted(items.items()):
+        print("  %s" % json.dumps({k: i.get(k) for k in ("name", "page", "title", "derived_from", "size", "type")}, ensure_ascii=False))
+sys.exit(1 if bad else 0)
+PY
+}
+
+# assert_mirror_copies NAME=FILE...: each /files/NAME from the running
+# mirror (server_lib.sh) is byte-identical to FILE (curl, sha256sum).
+assert_mirror_copies() {
+	local a name file got want
+	for a in "$@"; do
+		name=${a%%=*}
+		file=${a#*=}
+		curl_https -o "$T/copy" "$HTTPS_URL/files/$name" || server_fail "GET /files/$name failed"
+		got=$(sha256sum <"$T/copy" | cut -d' ' -f1)
+		want=$(sha256sum <"$file" | cut -d' ' -f1)
+		[ "$got" = "$want" ] || fail "/files/$name: sha256 $got, want $want (of $file)"
+	done
+}
+
+# chrome_play URL [SECONDS]: chrome_play.py must see the page's video play.
+chrome_play() {
+	command -v chromium >/dev/null || fail "chromium is not installed (apt-get install chromium)"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/chrome_play.py" "$@" >"$T/chrome.out" 2>&1 ||
+		{ cat "$T/chrome.out"; fail "$1 does not play in chromium"; }
+	cat "$T/chrome.out"
 }
