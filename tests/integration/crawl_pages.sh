@@ -154,7 +154,7 @@ for p in '/media/clip\.mp4' '/media/song\.mp3' '/media/interview\.mp3' '/media/t
 done
 pass "no javascript:/file:/data: target requested; exactly max_items = 10 of 10,000 links; each medium once; nothing else"
 
-assert_grep 'crawl: many: page links to 10000 media, took the first 10 \(max_items\)' "$T/err"
+assert_grep 'crawl:? many: page links to 10000 media, took the first 10 \(max_items\)' "$T/err"
 n=$(grep -c 'took the first' "$T/err" || true)
 [ "$n" = 1 ] || { cat "$T/err"; fail "want one max_items warning, got $n"; }
 pass "the max_items warning names the source, the count and the limit"
@@ -207,7 +207,8 @@ if p.og != "trailer.mp4":
 for u in ("/media/clip.mp4", "/media/song.mp3", "/media/interview.mp3", "/media/trailer.mp4", "/media/extra/clip.mp4"):
     if origin + u in page:
         bad.append("the origin's URL %s is still in the page" % (origin + u))
-print("\n".join(bad))
+if bad:
+    print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PY
 pass "story.mirror.html: <base href=\"./\">, every captured medium's URL replaced by its item name"

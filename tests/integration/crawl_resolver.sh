@@ -73,8 +73,8 @@ crawl_config "[crawl]" "timeout = 60s" \
 t0=$(date +%s%N)
 expect_exit 1 env PATH="$T/bin:$PATH" "$EMBERD" crawl -c "$CONF"
 echo "pass A: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-assert_grep 'crawl: big: yt-dlp printed more than 16 MiB' "$T/err"
-assert_grep "crawl: broken: yt-dlp's answer is not JSON: " "$T/err"
+assert_grep 'crawl:? big: (failed: )?yt-dlp printed more than 16 MiB' "$T/err"
+assert_grep "crawl:? broken: (failed: )?yt-dlp's answer is not JSON: " "$T/err"
 S=$'\t'
 {
 	# NAME PAGE TITLE DERIVED_FROM FILE [DESCRIPTION]
@@ -98,7 +98,7 @@ crawl_config "[crawl]" "timeout = 5s" \
 t0=$(date +%s)
 expect_exit 1 env PATH="$T/bin:$PATH" timeout -k 5 60 "$EMBERD" crawl -c "$CONF"
 secs=$(( $(date +%s) - t0 ))
-assert_grep 'crawl: hang: yt-dlp gave no answer within 5 s' "$T/err"
+assert_grep 'crawl:? hang: (failed: )?yt-dlp gave no answer within 5 s' "$T/err"
 [ "$secs" -le 30 ] || fail "the hanging yt-dlp held the crawl $secs s ([crawl] timeout = 5s)"
 [ -s "$T/hang.pid" ] || fail "the fake yt-dlp was not started"
 if kill -0 "$(cat "$T/hang.pid")" 2>/dev/null; then
@@ -113,6 +113,6 @@ crawl_config "[crawl]" "timeout = 30s" \
 	"[source nobin]" "url = $MORIGIN/watch.html" "resolver = yt-dlp" \
 	"[source plain3]" "url = $U/episode3.mp3"
 expect_exit 1 env PATH="$T/nobin" "$EMBERD" crawl -c "$CONF"
-assert_grep 'crawl: nobin: yt-dlp is not installed' "$T/err"
+assert_grep 'crawl:? nobin: (failed: )?yt-dlp is not installed' "$T/err"
 [ "$(catalog_field episode3.mp3 sha256)" = "$(sha256_of "$M/episode3.mp3")" ] || fail "pass C: the plain source was not captured"
 pass "yt-dlp missing from PATH: the source says so, the plain source captured, exit 1"
