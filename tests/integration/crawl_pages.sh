@@ -100,7 +100,7 @@ big_size=$(stat -c %s "$W/big.html")
 [ "$big_size" -ge 50000000 ] || fail "big.html is only $big_size bytes"
 
 crawl_config "[crawl]" "timeout = 60s" \
-	"[source story]" "url = $MORIGIN/story.html" \
+	"[source story]" "url = $MORIGIN/story.html" "lang = zh-Hans" \
 	"[source many]" "url = $MORIGIN/many.html" "max_items = 10" "title = Many links" \
 	"[source big]" "url = $MORIGIN/big.html" \
 	"[source plain]" "url = $MORIGIN/story.html" "kind = file" "name = story-file.html"
@@ -136,6 +136,7 @@ for i in $(seq 0 9); do
 	printf '%s\t%s\t*\t-\t%s\n' "$i.mp3" many.html "$W/m/$i.mp3" >>"$T/expect"
 done
 assert_items "$T/expect"
+[ "$(catalog_field story.html lang)" = zh-Hans ] || fail "story.html has no lang = zh-Hans from the config"
 pass "items: the page, its mirror copy, its 5 media (mp4 over webm, clip-2.mp4), its feed and the feed's enclosure; 10 of 10,000 links; both ends of a 50 MB page; kind = file is one item"
 
 # --- what was requested --------------------------------------------------------

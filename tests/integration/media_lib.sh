@@ -23,9 +23,12 @@
 #   probe_size FILE            the first video stream's WxH
 #   dur_close A B              0 when |A - B| <= 0.1
 #
-# $MEDIA is ${EMBERD_MEDIA_CACHE:-$T/media}: with EMBERD_MEDIA_CACHE set,
-# several tests (or runs) share one set; it is made under a lock, into a
-# temp folder renamed into place, so a reader never sees half of it.
+# $MEDIA is ${EMBERD_MEDIA_CACHE:-$T/media}: with EMBERD_MEDIA_CACHE set
+# (tests/meson.build sets it in the build folder), several tests and runs
+# share one set; it is made under a lock, into a temp folder renamed into
+# place, so a reader never sees half of it, and made again when this file
+# has changed since (its sha256 is the set's stamp). Tests link the files
+# into their own folder and never change them in place.
 #
 # The set (paths relative to $MEDIA):
 #   clip.mp4     H.264 + AAC, 160x120, 10 fps, 12 s, a key frame a second,
@@ -54,7 +57,7 @@
 #
 # Facts set by media_make: CLIP_DUR (of clip.mp4), DISC_DUR (of hls/disc's
 # content), MASTER_BW (the three BANDWIDTH values, "v0 v1 v2" order),
-# MASTER_SIZES ("320x240 160x120 96x72").
+# the master's sizes are 320x240, 160x120, 96x72 in that order.
 
 MEDIA=${EMBERD_MEDIA_CACHE:-$T/media}
 MORIGIN=
@@ -112,7 +115,7 @@ playlist_uris() {
 # start costs a quarter of a second here, so one run encodes every source
 # and a second cuts every HLS playlist by stream copy.
 media_build() {
-	local d=$1 i k
+	local d=$1 i
 	mkdir -p "$d/hls/ts" "$d/hls/fmp4" "$d/hls/single" "$d/hls/aes" "$d/hls/disc" \
 		"$d/hls/master" "$d/hls/audio/video" "$d/hls/audio/audio"
 	# A key frame every second (-g 10 at 10 fps), so HLS can cut 1 s
@@ -274,19 +277,19 @@ media_facts() {
 	DISC_DUR=$(probe_duration "$MEDIA/hls/disc.ts.ref")
 	MASTER_BW=$(grep -o 'BANDWIDTH=[0-9]*' "$MEDIA/hls/master/master.m3u8" | cut -d= -f2 | tr '\n' ' ')
 	MASTER_BW=${MASTER_BW% }
-	MASTER_SIZES="320x240 160x120 96x72"
 }
 
 media_make() {
-	local t0 tmp
+	local t0 tmp stamp
 	t0=$(date +%s%N)
+	stamp=$(sha256sum <"${BASH_SOURCE[0]}" | cut -d' ' -f1)
 	mkdir -p "$(dirname "$MEDIA")"
 	(
 		flock 9
-		[ -e "$MEDIA/.complete" ] && exit 0
+		[ "$(cat "$MEDIA/.complete" 2>/dev/null)" = "$stamp" ] && exit 0
 		tmp=$(mktemp -d "$MEDIA.tmp.XXXXXX")
 		media_build "$tmp" || { rm -rf "$tmp"; exit 1; }
-		touch "$tmp/.complete"
+		echo "$stamp" >"$tmp/.complete"
 		rm -rf "$MEDIA"
 		mv "$tmp" "$MEDIA"
 	) 9>"$MEDIA.lock" || fail "making the media set with ffmpeg failed"
