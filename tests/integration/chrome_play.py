@@ -2,13 +2,12 @@
 """chrome_play.py URL [SECONDS]: does a real browser play the page's video?
 
 Starts Debian's headless chromium with a fresh profile, drives it over the
-DevTools protocol, opens URL, takes the first <video> of the page (a page without <video>: its
-first <audio>; a media URL opened directly, which Chromium shows as its
-own media document: a <video src=URL> put in that document's place, since
-the media document's own player does not load under the mirror's
-Content-Security-Policy: sandbox), calls
-play() while it is paused, and exits 0 as soon as its currentTime passes
-1.0 s. After SECONDS (30) without that, it prints the element's state
+DevTools protocol, opens URL, takes the first <video> of the page (a page
+without one: its first <audio>), calls play() while it is paused, and
+exits 0 as soon as its currentTime passes 1.0 s. A media URL opened
+directly becomes Chromium's own media document, whose player does not load
+under the mirror's Content-Security-Policy: sandbox: a <video src=URL>
+takes that player's place. After SECONDS (30) without that, it prints the element's state
 (error code and message, networkState, readyState, currentSrc, paused,
 currentTime) and exits 1. Exit 2: chromium could not be driven at all.
 
