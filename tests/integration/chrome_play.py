@@ -7,9 +7,9 @@ without one: its first <audio>), calls play() while it is paused, and
 exits 0 as soon as its currentTime passes 1.0 s. A media URL opened
 directly becomes Chromium's own media document, whose player does not load
 under the mirror's Content-Security-Policy: sandbox: a <video src=URL>
-takes that player's place. After SECONDS (30) without that, it prints the element's state
-(error code and message, networkState, readyState, currentSrc, paused,
-currentTime) and exits 1. Exit 2: chromium could not be driven at all.
+takes that player's place. After SECONDS (30) without playing, it prints
+the element's state (error code and message, networkState, readyState,
+currentSrc, paused, currentTime) and exits 1. Exit 2: chromium could not be driven at all.
 
 The page's own scripts may be disabled (the mirror serves HTML with
 Content-Security-Policy: sandbox): the probe runs in an isolated world of
