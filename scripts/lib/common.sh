@@ -13,14 +13,9 @@ PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
 # aria2 and transmission-cli: Metalink and BitTorrent web-seed clients;
 # wrk: load; testssl.sh: the TLS audit; systemd: systemd-analyze verify
 # of the shipped unit; passwd: useradd for the privilege-drop test;
-# ffmpeg: the remux test makes its media with ffmpeg, checks with ffprobe.
-PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
- microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget
- ffmpeg"
-# of the shipped unit; passwd: useradd for the privilege-drop test.
-# ffmpeg (ffmpeg, ffprobe): the media tests make their clips and HLS streams
-# and probe the captures; yt-dlp: the real resolver; python3-websockets:
-# chrome_play.py drives chromium over the DevTools protocol.
+# ffmpeg (ffmpeg, ffprobe): the media tests make their clips and HLS
+# streams and probe the captures; yt-dlp: the real resolver;
+# python3-websockets: chrome_play.py drives chromium over DevTools.
 PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
  microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget
  ffmpeg yt-dlp python3-websockets"
