@@ -621,6 +621,9 @@ hls_next(struct crawl_job *j)
 	const struct hls_segment *s;
 
 	j->phase = J_ACTIVE;
+	/* Segments a resumed capture holds already are not asked for. */
+	while (h->seg < h->pl.n_segments && h->pl.segments[h->seg].seq < h->next_seq)
+		h->seg++;
 	if (h->seg >= h->pl.n_segments) {
 		int64_t ran = crawl_now_ms() - h->started_ms;
 		long wait;
