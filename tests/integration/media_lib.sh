@@ -335,6 +335,13 @@ mlog_count() {
 	mlog_lines "$1" | wc -l
 }
 
+# mlog_begun REGEX: the targets of requests received, from $MLOG.begun
+# (logged at receipt, so a request whose answer was still being delayed
+# counts too).
+mlog_begun() {
+	MLOG_RE="^($1)\$" awk '$2 ~ ENVIRON["MLOG_RE"] { print $2 }' "$MLOG.begun"
+}
+
 # assert_items EXPECT: `emberd ls --json` lists exactly the items EXPECT
 # names (no more, no fewer), each as described. EXPECT has one line per
 # item, tab-separated: NAME PAGE TITLE DERIVED_FROM FILE [DESCRIPTION

@@ -73,6 +73,7 @@ TYPES = {
 
 ROOT = None
 LOG = None
+BEGUN = None	# LOG.begun: "METHOD TARGET" per request, at its receipt
 LOG_LOCK = threading.Lock()
 FAULTS = None
 LIVE_LOCK = threading.Lock()
@@ -138,6 +139,14 @@ class Handler(BaseHTTPRequestHandler):
             LOG.write("%s %s %d %s\n" % (self.command, self.path, status, rng))
             LOG.flush()
 
+    def log_begin(self):
+        # At receipt, before any delay: a client killed mid-request has
+        # its requests counted here, while their answer lines may come
+        # later (tests count what a run asked for from these lines).
+        with LOG_LOCK:
+            BEGUN.write("%s %s\n" % (self.command, self.path))
+            BEGUN.flush()
+
     def simple(self, status, body=b""):
         self.log_line(status)
         self.send_response(status)
@@ -154,6 +163,7 @@ class Handler(BaseHTTPRequestHandler):
         self.serve()
 
     def serve(self):
+        self.log_begin()
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
         f = faults()
         delay = 0
@@ -289,7 +299,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    global ROOT, LOG, FAULTS
+    global ROOT, LOG, BEGUN, FAULTS
     ap = argparse.ArgumentParser(
         usage="media_origin.py --root DIR --port-file FILE --log FILE [--faults FILE]")
     ap.add_argument("--root", required=True)
@@ -299,6 +309,7 @@ def main():
     a = ap.parse_args()
     ROOT = os.path.abspath(a.root)
     LOG = open(a.log, "a", encoding="utf-8")
+    BEGUN = open(a.log + ".begun", "a", encoding="utf-8")
     FAULTS = a.faults
     srv = Server(("127.0.0.1", 0), Handler)
     tmp = a.port_file + ".tmp"
