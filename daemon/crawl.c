@@ -865,6 +865,8 @@ crawler_pass_free(struct crawler *cr)
 		free(j);
 	}
 	cr->jobs = cr->queue = cr->tail = NULL;
+	json_decref(cr->found);
+	cr->found = NULL;
 	free(cr->user_agent);
 	free(cr->proxy);
 	cr->user_agent = cr->proxy = NULL;

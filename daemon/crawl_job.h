@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "crawl.h"
 #include "crawl_headers.h"
@@ -229,6 +230,7 @@ struct crawler {
 	int draining;		/* the pass is being freed: jobs coming back only end */
 	struct event *turn_ev;	/* the next turn: reset, unpause */
 	struct crawl_job *tail;	/* the last of JOBS: found media join the pass */
+	json_t *found;		/* keys of what pages and feeds gave this pass */
 	unsigned parsing;	/* pages and feeds being read off the loop */
 	struct crawl_derive *derives;	/* remuxes waiting for the end of the transfers */
 	unsigned deriving;	/* ...out in the work queue */

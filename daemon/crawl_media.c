@@ -87,6 +87,9 @@ crawl_media_kind(const struct crawl_job *j)
 	    strcmp(t, "application/x-mpegurl") == 0 || strcmp(t, "audio/mpegurl") == 0 ||
 	    strcmp(t, "audio/x-mpegurl") == 0 || hls_sniff(h, j->head_len))
 		return SOURCE_HLS;
+	/* A medium found on a page may be a playlist, never another page. */
+	if (j->src.depth > 0)
+		return SOURCE_FILE;
 	if (strcmp(t, "application/rss+xml") == 0 || strcmp(t, "application/atom+xml") == 0 ||
 	    feed_sniff(h, j->head_len))
 		return SOURCE_FEED;
@@ -139,6 +142,19 @@ crawl_media_doc_write(struct crawl_job *j, const char *buf, size_t len)
 	d->len += len;
 	d->p[d->len] = '\0';
 	return 0;
+}
+
+/* An HLS playlist by its type or its URL's extension. */
+static int
+media_is_playlist(const char *url, const char *type)
+{
+	size_t n = strcspn(url, "?#");
+
+	if (type != NULL && (strcasecmp(type, "application/vnd.apple.mpegurl") == 0 ||
+	    strcasecmp(type, "application/x-mpegurl") == 0 ||
+	    strcasecmp(type, "audio/mpegurl") == 0 || strcasecmp(type, "audio/x-mpegurl") == 0))
+		return 1;
+	return n >= 5 && strncasecmp(url + n - 5, ".m3u8", 5) == 0;
 }
 
 /* ---- names for what a page or feed links to ---- */
@@ -469,6 +485,19 @@ parse_names(struct crawl_parse *ps, const char *id)
 		}
 		if ((base = media_name(id, i, url, type)) == NULL)
 			continue;
+		if (media_is_playlist(url, type)) {
+			/* Readers get the capture: MP4 with the remux feature
+			 * (a TS remuxed, or fMP4 as it is), else TS. */
+			const char *dot = strrchr(base, '.');
+			char *cap = NULL;
+			if (asprintf(&cap, "%.*s.%s", dot != NULL && dot != base ?
+			    (int)(dot - base) : (int)strlen(base), base,
+			    remux_available() ? "mp4" : "ts") == -1)
+				cap = NULL;
+			free(base);
+			if ((base = cap) == NULL)
+				continue;
+		}
 		ps->names[i] = media_unique(base, ps->names, n + 1);
 		free(base);
 	}
@@ -649,8 +678,19 @@ parse_done(void *arg)
 		for (i = 0; i < ps->page.n_links; i++) {
 			const struct page_link *l = &ps->page.links[i];
 			if (l->kind == PAGE_MEDIA && ps->names[i] != NULL) {
-				if ((f = crawler_add_found(cr, j, l->url, ps->names[i])) != NULL)
+				if ((f = crawler_add_found(cr, j, l->url, ps->names[i])) != NULL) {
 					taken++;
+					/* A playlist is captured, not kept as a file. */
+					if (media_is_playlist(l->url, l->type)) {
+						const char *dot = strrchr(ps->names[i], '.');
+						f->src.kind = SOURCE_AUTO;
+						f->src.stem = strndup(ps->names[i], dot != NULL ?
+						    (size_t)(dot - ps->names[i]) :
+						    strlen(ps->names[i]));
+						free(f->src.name);
+						f->src.name = NULL;
+					}
+				}
 			} else if (l->kind == PAGE_FEED && ps->depth == 0) {
 				if ((f = crawler_add_found(cr, j, l->url, NULL)) != NULL) {
 					/* Asked for again each pass (conditionally). */
@@ -756,18 +796,23 @@ struct crawl_job *
 crawler_add_found(struct crawler *cr, const struct crawl_job *parent, const char *url,
     const char *name)
 {
-	struct crawl_job *j, *o;
+	struct crawl_job *j;
 	const char *source = parent->src.source != NULL ? parent->src.source : parent->src.id;
 	char *key = found_key(source, url);
 
 	if (key == NULL)
 		return NULL;
-	/* Found twice in one pass (two pages, a page and its feed): once. */
-	for (o = cr->jobs; o != NULL; o = o->next)
-		if (o->src.key != NULL && strcmp(o->src.key, key) == 0) {
-			free(key);
-			return NULL;
-		}
+	/* Found twice in one pass (two pages, a page and its feed): once.
+	 * A set of the keys found, O(1) a look-up. */
+	if (cr->found == NULL && (cr->found = json_object()) == NULL) {
+		free(key);
+		return NULL;
+	}
+	if (json_object_get(cr->found, key) != NULL) {
+		free(key);
+		return NULL;
+	}
+	json_object_set_new(cr->found, key, json_true());
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		free(key);
 		return NULL;
@@ -790,6 +835,7 @@ crawler_add_found(struct crawler *cr, const struct crawl_job *parent, const char
 	j->src.kind = SOURCE_FILE;
 	j->src.depth = parent->src.depth + 1;
 	j->src.child = 1;
+	j->src.remux = 1;	/* a playlist found on a page: its MP4 too */
 	j->src.max_items = parent->src.max_items;
 	j->src.lang = xstrdup(parent->src.lang);
 	j->src.variant = parent->src.variant;

@@ -355,7 +355,7 @@ crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
 		j->head_len = k;
 	}
 	if (j->docbuf != NULL || (j->received == 0 && j->offset == 0 && !j->src.follow &&
-	    j->src.kind == SOURCE_AUTO && j->src.depth == 0 && crawl_media_kind(j) == SOURCE_HLS)) {
+	    j->src.kind == SOURCE_AUTO && crawl_media_kind(j) == SOURCE_HLS)) {
 		/* A playlist: held whole, never an item. */
 		if (crawl_media_doc_write(j, buf, len) == -1)
 			return 0;
