@@ -6,7 +6,9 @@
 # unclosed tags, javascript:/file:/data: URLs (never requested), a page of
 # 10,000 links with max_items = 10 (exactly the first 10 requested, the
 # warning given), a 50 MB page whose two media sit at its two ends. A page
-# source with kind = file is one item and nothing more.
+# source with kind = file is one item and nothing more. A page whose
+# <video> plays an HLS playlist gets the capture (index.ts, and with the
+# remux feature index.mp4), and its mirror copy points at the capture.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
@@ -99,7 +101,15 @@ PY
 big_size=$(stat -c %s "$W/big.html")
 [ "$big_size" -ge 50000000 ] || fail "big.html is only $big_size bytes"
 
+# stream.html: a <video> of an HLS playlist.
+cat >"$W/stream.html" <<HTML
+<!DOCTYPE html><html><head><title>Live stream</title></head>
+<body><video src="media/hls/ts/index.m3u8" type="application/vnd.apple.mpegurl"></video></body></html>
+HTML
+REMUX=${EMBERD_REMUX:-0}
+
 crawl_config "[crawl]" "timeout = 60s" \
+	"[source stream]" "url = $MORIGIN/stream.html" \
 	"[source story]" "url = $MORIGIN/story.html" "lang = zh-Hans" \
 	"[source many]" "url = $MORIGIN/many.html" "max_items = 10" "title = Many links" \
 	"[source big]" "url = $MORIGIN/big.html" \
@@ -131,13 +141,22 @@ big.mirror.html${S}*${S}*${S}@big.html${S}*
 start.mp3${S}big.html${S}*${S}-${S}$W/big/start.mp3
 end.mp4${S}big.html${S}*${S}-${S}$W/big/end.mp4
 story-file.html${S}-${S}*${S}-${S}$W/story.html
+stream.html${S}-${S}Live stream${S}-${S}$W/stream.html
+stream.mirror.html${S}*${S}*${S}@stream.html${S}*
+index.ts${S}stream.html${S}*${S}-${S}$M/hls/ts.ts.ref
 EXP
+if [ "$REMUX" = 1 ]; then
+	printf 'index.mp4\t*\t*\t@index.ts\t*\n' >>"$T/expect"
+	capture=index.mp4
+else
+	capture=index.ts
+fi
 for i in $(seq 0 9); do
 	printf '%s\t%s\t*\t-\t%s\n' "$i.mp3" many.html "$W/m/$i.mp3" >>"$T/expect"
 done
 assert_items "$T/expect"
 [ "$(catalog_field story.html lang)" = zh-Hans ] || fail "story.html has no lang = zh-Hans from the config"
-pass "items: the page, its mirror copy, its 5 media (mp4 over webm, clip-2.mp4), its feed and the feed's enclosure; 10 of 10,000 links; both ends of a 50 MB page; kind = file is one item"
+pass "items: the page, its mirror copy, its 5 media (mp4 over webm, clip-2.mp4), its feed and the feed's enclosure; 10 of 10,000 links; both ends of a 50 MB page; kind = file is one item; a page's HLS playlist captured"
 
 # --- what was requested --------------------------------------------------------
 n=$(grep -ciE 'leak|passwd|javascript|alert|data:' "$MLOG" || true)
@@ -213,6 +232,11 @@ if bad:
 sys.exit(1 if bad else 0)
 PY
 pass "story.mirror.html: <base href=\"./\">, every captured medium's URL replaced by its item name"
+curl_https -o "$T/stream.mirror.html" "$HTTPS_URL/files/stream.mirror.html" ||
+	server_fail "GET /files/stream.mirror.html"
+grep -qF "<video src=\"$capture\"" "$T/stream.mirror.html" ||
+	{ cat "$T/stream.mirror.html"; fail "stream.mirror.html does not play $capture"; }
+pass "stream.mirror.html plays the capture $capture of its playlist"
 
 assert_mirror_copies clip.mp4="$M/clip.mp4" clip-2.mp4="$M/extra/clip.mp4" song.mp3="$M/song.mp3" \
 	interview.mp3="$M/interview.mp3" trailer.mp4="$M/trailer.mp4" episode1.mp3="$M/episode1.mp3" \
