@@ -558,8 +558,11 @@ test_real(void)
 	size_t k;
 	int found_ua = 0;
 
+	/* Not a skip: a suite that did not run this proved nothing. */
 	if (!on_path("yt-dlp") || !on_path("ffmpeg") || !on_path("python3")) {
-		printf("SKIP real yt-dlp: yt-dlp, ffmpeg or python3 not installed\n");
+		fprintf(stderr, "yt-dlp, ffmpeg and python3 are needed on PATH "
+		    "(apt-get install yt-dlp ffmpeg python3)\n");
+		check_failures++;
 		return;
 	}
 	snprintf(cmd, sizeof(cmd), "ffmpeg -loglevel error -y -f lavfi "
