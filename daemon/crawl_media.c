@@ -28,7 +28,7 @@
 #include "log.h"
 #include "names.h"
 #include "page_parse.h"
-#include "remux.h"
+#include "remux_run.h"
 #include "resolver.h"
 #include "urls.h"
 #include "workq.h"
@@ -492,7 +492,7 @@ parse_names(struct crawl_parse *ps, const char *id)
 			char *cap = NULL;
 			if (asprintf(&cap, "%.*s.%s", dot != NULL && dot != base ?
 			    (int)(dot - base) : (int)strlen(base), base,
-			    remux_available() ? "mp4" : "ts") == -1)
+			    remux_run_available() ? "mp4" : "ts") == -1)
 				cap = NULL;
 			free(base);
 			if ((base = cap) == NULL)
@@ -998,7 +998,7 @@ crawler_derive_add(struct crawler *cr, const char *source_id, const char *name,
 	struct crawl_derive *d, *o;
 	size_t i;
 
-	if (!remux_available() || n == 0 || n > 2)
+	if (!remux_run_available() || n == 0 || n > 2)
 		return;
 	for (o = cr->derives; o != NULL; o = o->next)
 		if (strcmp(o->name, name) == 0)
@@ -1051,7 +1051,6 @@ derive_work(void *arg)
 {
 	struct crawl_derive *d = arg;
 	struct remux_input in[2];
-	struct remux_info info;
 	struct object_meta m;
 	char *tmp = NULL, err[ERRLEN];
 	int fds[2] = { -1, -1 }, ofd = -1;
@@ -1078,13 +1077,15 @@ derive_work(void *arg)
 	}
 	close(ofd);
 	ofd = -1;
-	if (remux_to_mp4(in, d->n, tmp, &info, d->err, sizeof(d->err)) == -1)
+	if (remux_run(in, d->n, tmp, d->err, sizeof(d->err)) == -1)
 		goto out;
 	if ((ofd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    (d->out = ingest_new(d->cr->st, 0, err, sizeof(err))) == NULL) {
 		snprintf(d->err, sizeof(d->err), "cannot read the remuxed file");
 		goto out;
 	}
+	/* Compressed media: the deflate trial would only cost. */
+	ingest_store_raw(d->out);
 	for (;;) {
 		size_t want = 0;
 		void *buf = ingest_reserve(d->out, &want);
