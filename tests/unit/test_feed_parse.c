@@ -582,8 +582,8 @@ test_not_feeds(void)
 		"   \n",
 		"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
 		"just some text, no markup at all",
-		"<!DOCTYPE html><html><head><title>x</title></head><body>"
-		    "<rss>no</rss></body></html>",
+		("<!DOCTYPE html><html><head><title>x</title></head><body>"
+		    "<rss>no</rss></body></html>"),
 		"<?xml version=\"1.0\"?><playlist><item><enclosure url=\"http://h/a\"/></item></playlist>",
 		"<rss:rss xmlns:rss=\"urn:other\"><channel/></rss:rss>",
 		"<?xml version=\"1.0\"?><!-- only a comment -->",
