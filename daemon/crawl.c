@@ -168,6 +168,9 @@ backoff_ms(unsigned attempt)
 static void
 job_release(struct crawl_job *j)
 {
+	free(j->head);
+	j->head = NULL;
+	j->head_len = 0;
 	if (j->easy != NULL) {
 		curl_easy_cleanup(j->easy);
 		j->easy = NULL;

@@ -70,6 +70,7 @@
 #define CONNECT_TIMEOUT_MAX	60
 #define FOLLOW_MIN_RATE		4096	/* bytes/s, from a peer */
 #define STATE_DIR		"crawl"
+#define HEAD_MAX		512	/* body bytes kept to tell a page, feed or playlist */
 #define ERRLEN			512
 struct crawl_src {
 	char *id;		/* in log lines: the [source] id, "ID: NAME" for what it found */
@@ -155,7 +156,8 @@ struct crawl_job {
 	 * may be a page, feed or playlist), from the first bytes, kept in
 	 * HEAD, and the Content-Type. */
 	enum source_kind doc;
-	unsigned char head[512];
+	unsigned char *head;	/* HEAD_MAX bytes, while a transfer runs: thousands of
+				 * jobs of a pass need none */
 	size_t head_len;
 	char *eff_url;		/* the URL after redirects: links resolve against it */
 	struct crawl_doc_buf *docbuf;	/* a playlist, held whole (capped) */

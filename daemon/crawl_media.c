@@ -76,7 +76,7 @@ enum source_kind
 crawl_media_kind(const struct crawl_job *j)
 {
 	char t[128];
-	const char *h = (const char *)j->head;
+	const char *h = j->head != NULL ? (const char *)j->head : "";
 
 	if (j->src.follow)
 		return SOURCE_FILE;

@@ -350,9 +350,12 @@ crawl_write_cb(char *buf, size_t size, size_t n, void *arg)
 	if (!j->body_started && job_body_start(j) == -1)
 		return 0;
 	if (j->received == 0 && j->offset == 0 && !j->src.follow) {
-		size_t k = len < sizeof(j->head) ? len : sizeof(j->head);
-		memcpy(j->head, buf, k);
-		j->head_len = k;
+		size_t k = len < HEAD_MAX ? len : HEAD_MAX;
+		if (j->head == NULL)
+			j->head = malloc(HEAD_MAX);
+		j->head_len = j->head != NULL ? k : 0;
+		if (j->head != NULL)
+			memcpy(j->head, buf, k);
 	}
 	if (j->docbuf != NULL || (j->received == 0 && j->offset == 0 && !j->src.follow &&
 	    j->src.kind == SOURCE_AUTO && crawl_media_kind(j) == SOURCE_HLS)) {
