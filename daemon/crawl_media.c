@@ -3,8 +3,8 @@
  * decision between file, page, feed and playlist; pages and feeds read
  * from the store off the loop, the media they link to joining the pass
  * as jobs of their own, a page rewritten to play its media from the
- * mirror; yt-dlp asked for the media of a page that hides them; and the
- * remuxes that wait until every transfer of the pass is over.
+ * mirror (page_rewrite.c); yt-dlp asked for the media of a page that
+ * hides them. The remuxes are crawl_derive.c's.
  */
 #include "crawl_job.h"
 
@@ -28,6 +28,7 @@
 #include "log.h"
 #include "names.h"
 #include "page_parse.h"
+#include "page_rewrite.h"
 #include "remux_run.h"
 #include "resolver.h"
 #include "urls.h"
@@ -40,14 +41,10 @@
  *   would hold a worker for long.
  * - FEEDS_PER_PAGE: feeds a page links to that are followed (one level).
  * - RESOLVER_TIMEOUT_MAX: yt-dlp gets [crawl] timeout, at most this.
- * - REWRITE_BUF: the page rewriter's window; a pattern (a quoted URL)
- *   longer than this is not replaced.
  */
 #define PAGE_PARSE_MAX		(64u << 20)
 #define FEEDS_PER_PAGE		4
 #define RESOLVER_TIMEOUT_MAX	300
-#define REWRITE_BUF		(256u << 10)
-#define PATTERN_MAX		(16u << 10)
 
 /* libxml2 sets itself up on first use, which two workers parsing at
  * once must not both do: done here, on the loop, before any parse. */
@@ -243,185 +240,6 @@ media_mirror_name(const char *name)
 	return s;
 }
 
-/* ---- the page rewriter ---- */
-
-/*
- * Replaces, in a stream of bytes, every attribute value that names a
- * captured medium with the medium's item name (relative, percent-
- * encoded), and the <base href> with "./". Patterns are the raw value
- * preceded by a quote or '=' (so "a.mp4" does not match inside
- * "aa.mp4"), bucketed by their first two bytes: a page of 50 MB with
- * hundreds of thousands of quotes costs a bucket look-up per quote.
- */
-struct rewrite_pat {
-	char *from, *to;
-	size_t from_len, to_len;
-	struct rewrite_pat *next;
-};
-
-struct rewriter {
-	struct rewrite_pat *bucket[256];
-	struct rewrite_pat *all;
-	size_t longest;
-	unsigned char *carry;	/* bytes not yet decided: a pattern may start there */
-	size_t carry_len;
-	struct ingest *out;
-	int failed;
-};
-
-static int
-rewrite_add1(struct rewriter *rw, char open, const char *raw, const char *to, char close)
-{
-	struct rewrite_pat *p = calloc(1, sizeof(*p));
-	size_t rl = strlen(raw);
-
-	if (p == NULL || rl == 0 || rl + 2 > PATTERN_MAX) {
-		free(p);
-		return p == NULL ? -1 : 0;
-	}
-	if (asprintf(&p->from, "%c%s%c", open, raw, close) == -1 ||
-	    asprintf(&p->to, "%c%s%c", open, to, close) == -1) {
-		free(p->from);
-		free(p);
-		return -1;
-	}
-	p->from_len = strlen(p->from);
-	p->to_len = strlen(p->to);
-	p->next = rw->bucket[(unsigned char)p->from[1]];
-	rw->bucket[(unsigned char)p->from[1]] = p;
-	if (p->from_len > rw->longest)
-		rw->longest = p->from_len;
-	return 0;
-}
-
-/* RAW as an attribute value in any of its written forms: quoted either
- * way, or bare; with '&' as it is or as "&amp;". */
-static int
-rewrite_add(struct rewriter *rw, const char *raw, const char *to)
-{
-	char *amp = NULL;
-	const char *forms[2] = { raw, NULL };
-	size_t i, k;
-
-	if (strchr(raw, '&') != NULL) {
-		size_t n = 0;
-		for (i = 0; raw[i] != '\0'; i++)
-			n += raw[i] == '&' ? 5 : 1;
-		if ((amp = malloc(n + 1)) == NULL)
-			return -1;
-		for (i = 0, k = 0; raw[i] != '\0'; i++) {
-			if (raw[i] == '&') {
-				memcpy(amp + k, "&amp;", 5);
-				k += 5;
-			} else
-				amp[k++] = raw[i];
-		}
-		amp[k] = '\0';
-		forms[1] = amp;
-	}
-	for (i = 0; i < 2; i++) {
-		if (forms[i] == NULL)
-			continue;
-		if (rewrite_add1(rw, '"', forms[i], to, '"') == -1 ||
-		    rewrite_add1(rw, '\'', forms[i], to, '\'') == -1 ||
-		    rewrite_add1(rw, '=', forms[i], to, '>') == -1 ||
-		    rewrite_add1(rw, '=', forms[i], to, ' ') == -1) {
-			free(amp);
-			return -1;
-		}
-	}
-	free(amp);
-	return 0;
-}
-
-static void
-rewrite_free(struct rewriter *rw)
-{
-	size_t b;
-	struct rewrite_pat *p, *n;
-
-	for (b = 0; b < 256; b++)
-		for (p = rw->bucket[b]; p != NULL; p = n) {
-			n = p->next;
-			free(p->from);
-			free(p->to);
-			free(p);
-		}
-	free(rw->carry);
-	memset(rw, 0, sizeof(*rw));
-}
-
-static int
-rewrite_emit(struct rewriter *rw, const void *p, size_t n)
-{
-	if (n > 0 && !rw->failed && ingest_write(rw->out, p, n) == -1)
-		rw->failed = 1;
-	return rw->failed ? -1 : 0;
-}
-
-/*
- * Scan BUF (carry + new bytes): emit what cannot start a match any
- * more; keep from the first delimiter too close to the end to decide
- * (unless FINAL) as the next carry.
- */
-static int
-rewrite_scan(struct rewriter *rw, const unsigned char *buf, size_t len, int final)
-{
-	size_t i = 0, from = 0;
-
-	while (i < len) {
-		const unsigned char *q = buf + i;
-		struct rewrite_pat *p;
-		if (*q != '"' && *q != '\'' && *q != '=') {
-			i++;
-			continue;
-		}
-		if (!final && len - i < rw->longest)
-			break;	/* may be a match cut by the chunk's end */
-		for (p = i + 1 < len ? rw->bucket[q[1]] : NULL; p != NULL; p = p->next)
-			if (p->from_len <= len - i && p->from[0] == (char)*q &&
-			    memcmp(q, p->from, p->from_len) == 0)
-				break;
-		if (p == NULL) {
-			i++;
-			continue;
-		}
-		if (rewrite_emit(rw, buf + from, i - from) == -1 ||
-		    rewrite_emit(rw, p->to, p->to_len - 1) == -1)
-			return -1;
-		/* The closing delimiter stays: it may open the next match. */
-		i += p->from_len - 1;
-		from = i;
-	}
-	if (rewrite_emit(rw, buf + from, i - from) == -1)
-		return -1;
-	memmove(rw->carry, buf + i, len - i);
-	rw->carry_len = len - i;
-	return 0;
-}
-
-static int
-rewrite_sink(void *arg, const unsigned char *p, size_t n)
-{
-	struct rewriter *rw = arg;
-	unsigned char *buf;
-	size_t len;
-
-	/* carry + new bytes, in one scan buffer */
-	len = rw->carry_len + n;
-	if ((buf = malloc(len)) == NULL)
-		return -1;
-	memcpy(buf, rw->carry, rw->carry_len);
-	memcpy(buf + rw->carry_len, p, n);
-	rw->carry_len = 0;
-	if (rewrite_scan(rw, buf, len, 0) == -1) {
-		free(buf);
-		return -1;
-	}
-	free(buf);
-	return 0;
-}
-
 /* ---- reading a page or feed off the loop ---- */
 
 struct crawl_parse {
@@ -504,16 +322,25 @@ parse_names(struct crawl_parse *ps, const char *id)
 	return 0;
 }
 
+static int
+parse_rewrite_out(void *arg, const void *p, size_t n)
+{
+	return ingest_write(arg, p, n);
+}
+
 /* The rewritten copy of a page: its media from the mirror. */
 static void
 parse_rewrite(struct crawl_parse *ps)
 {
-	struct rewriter rw;
+	struct page_rewrite *rw = NULL;
+	struct ingest *out = NULL;
 	char err[ERRLEN];
 	size_t i;
 	int any = 0;
 
-	memset(&rw, 0, sizeof(rw));
+	if ((out = ingest_new(ps->cr->st, ps->size, err, sizeof(err))) == NULL ||
+	    (rw = page_rewrite_new(parse_rewrite_out, out)) == NULL)
+		goto out;
 	for (i = 0; i < ps->page.n_links; i++) {
 		char *esc;
 		if (ps->page.links[i].kind != PAGE_MEDIA || ps->names[i] == NULL ||
@@ -521,7 +348,7 @@ parse_rewrite(struct crawl_parse *ps)
 			continue;
 		if ((esc = curl_easy_escape(NULL, ps->names[i], 0)) == NULL)
 			goto out;
-		if (rewrite_add(&rw, ps->page.links[i].raw, esc) == -1) {
+		if (page_rewrite_add(rw, ps->page.links[i].raw, esc) == -1) {
 			curl_free(esc);
 			goto out;
 		}
@@ -530,27 +357,24 @@ parse_rewrite(struct crawl_parse *ps)
 	}
 	if (!any)
 		goto out;
-	if (ps->page.base_raw != NULL && rewrite_add(&rw, ps->page.base_raw, "./") == -1)
+	if (ps->page.base_raw != NULL && page_rewrite_add(rw, ps->page.base_raw, "./") == -1)
 		goto out;
-	if ((rw.carry = malloc(rw.longest + REWRITE_BUF)) == NULL)
-		goto out;
-	if ((rw.out = ingest_new(ps->cr->st, ps->size, err, sizeof(err))) == NULL)
-		goto out;
-	if (store_read_object(ps->cr->st, ps->sha256, rewrite_sink, &rw, err, sizeof(err)) != 0 ||
-	    rewrite_scan(&rw, rw.carry, rw.carry_len, 1) == -1 || rw.failed ||
-	    ingest_finish(rw.out) == -1) {
-		snprintf(ps->err, sizeof(ps->err), "cannot rewrite the page: %.400s",
-		    rw.failed ? ingest_error(rw.out) : err);
-		ingest_free(rw.out);
-		rw.out = NULL;
+	if (store_read_object(ps->cr->st, ps->sha256, page_rewrite_feed, rw, err,
+	    sizeof(err)) != 0) {
+		snprintf(ps->err, sizeof(ps->err), "cannot rewrite the page: %.400s", err);
 		goto out;
 	}
-	ps->rewritten = rw.out;
+	if (page_rewrite_finish(rw) == -1 || ingest_finish(out) == -1) {
+		snprintf(ps->err, sizeof(ps->err), "cannot rewrite the page: %.400s",
+		    ingest_error(out));
+		goto out;
+	}
+	ps->rewritten = out;
 	ps->rewritten_name = media_mirror_name(ps->name);
-	rw.out = NULL;
+	out = NULL;
 out:
-	ingest_free(rw.out);
-	rewrite_free(&rw);
+	ingest_free(out);
+	page_rewrite_free(rw);
 }
 
 /* On a worker: the object read through the parser, names, the rewrite. */
@@ -975,244 +799,3 @@ crawl_media_resolve(struct crawl_job *j)
 		job_failed(j, err, 0);
 }
 
-/* ---- remuxes, once every transfer of the pass is over ---- */
-
-struct crawl_derive {
-	char *source_id;	/* for log lines */
-	char *name;		/* the item to make */
-	char *keys[2];		/* state keys of the inputs */
-	char sha[2][65];
-	size_t n;
-	char *lang, *title, *source_url;
-	/* the work */
-	struct crawler *cr;
-	struct ingest *out;
-	char err[ERRLEN];
-	struct crawl_derive *next;
-};
-
-void
-crawler_derive_add(struct crawler *cr, const char *source_id, const char *name,
-    const char *const *keys, size_t n, const char *lang, const char *title)
-{
-	struct crawl_derive *d, *o;
-	size_t i;
-
-	if (!remux_run_available() || n == 0 || n > 2)
-		return;
-	for (o = cr->derives; o != NULL; o = o->next)
-		if (strcmp(o->name, name) == 0)
-			return;
-	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return;
-	d->source_id = strdup(source_id);
-	d->name = strdup(name);
-	d->lang = xstrdup(lang);
-	d->title = xstrdup(title);
-	for (i = 0; i < n; i++)
-		d->keys[i] = strdup(keys[i]);
-	d->n = n;
-	d->cr = cr;
-	d->next = cr->derives;
-	cr->derives = d;
-}
-
-static void
-derive_free(struct crawl_derive *d)
-{
-	size_t i;
-
-	free(d->source_id);
-	free(d->name);
-	for (i = 0; i < 2; i++)
-		free(d->keys[i]);
-	free(d->lang);
-	free(d->title);
-	free(d->source_url);
-	ingest_free(d->out);
-	free(d);
-}
-
-void
-crawler_derive_free(struct crawler *cr)
-{
-	struct crawl_derive *d, *n;
-
-	for (d = cr->derives; d != NULL; d = n) {
-		n = d->next;
-		derive_free(d);
-	}
-	cr->derives = NULL;
-}
-
-/* On a worker: the inputs remuxed into a temp file, which is ingested. */
-static void
-derive_work(void *arg)
-{
-	struct crawl_derive *d = arg;
-	struct remux_input in[2];
-	struct object_meta m;
-	char *tmp = NULL, err[ERRLEN];
-	int fds[2] = { -1, -1 }, ofd = -1;
-	size_t i;
-
-	memset(&m, 0, sizeof(m));
-	for (i = 0; i < d->n; i++) {
-		char *path = store_object_path(d->cr->st, d->sha[i]);
-		fds[i] = path != NULL ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-		free(path);
-		if (fds[i] == -1 || store_meta_read_fd(fds[i], &m, err, sizeof(err)) == -1 ||
-		    lseek(fds[i], 0, SEEK_SET) == -1) {
-			snprintf(d->err, sizeof(d->err), "cannot open the capture %s", d->sha[i]);
-			store_meta_free(&m);
-			goto out;
-		}
-		in[i] = (struct remux_input){ .fd = fds[i], .len = m.stored_size, .gzip = m.gzip };
-		store_meta_free(&m);
-	}
-	if (asprintf(&tmp, "%s/remux-XXXXXX", d->cr->dir) == -1 ||
-	    (ofd = mkstemp(tmp)) == -1) {
-		snprintf(d->err, sizeof(d->err), "cannot make a temp file: %s", strerror(errno));
-		goto out;
-	}
-	close(ofd);
-	ofd = -1;
-	if (remux_run(in, d->n, tmp, d->err, sizeof(d->err)) == -1)
-		goto out;
-	if ((ofd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    (d->out = ingest_new(d->cr->st, 0, err, sizeof(err))) == NULL) {
-		snprintf(d->err, sizeof(d->err), "cannot read the remuxed file");
-		goto out;
-	}
-	/* Compressed media: the deflate trial would only cost. */
-	ingest_store_raw(d->out);
-	for (;;) {
-		size_t want = 0;
-		void *buf = ingest_reserve(d->out, &want);
-		ssize_t n;
-		if (buf == NULL) {
-			snprintf(d->err, sizeof(d->err), "%s", ingest_error(d->out));
-			goto out;
-		}
-		n = read(ofd, buf, want);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ingest_produce(d->out, 0);
-			if (n < 0)
-				snprintf(d->err, sizeof(d->err), "read: %s", strerror(errno));
-			break;
-		}
-		if (ingest_produce(d->out, (size_t)n) == -1) {
-			snprintf(d->err, sizeof(d->err), "%s", ingest_error(d->out));
-			goto out;
-		}
-	}
-	if (d->err[0] == '\0' && ingest_finish(d->out) == -1)
-		snprintf(d->err, sizeof(d->err), "%s", ingest_error(d->out));
-out:
-	for (i = 0; i < 2; i++)
-		if (fds[i] != -1)
-			close(fds[i]);
-	if (ofd != -1)
-		close(ofd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
-	if (d->err[0] != '\0') {
-		ingest_free(d->out);
-		d->out = NULL;
-	}
-}
-
-static void
-derive_done(void *arg)
-{
-	struct crawl_derive *d = arg;
-	struct crawler *cr = d->cr;
-
-	cr->deriving--;
-	if (cr->draining || !cr->running) {
-		derive_free(d);
-		return;
-	}
-	if (d->out == NULL) {
-		cr->totals.failed++;
-		log_info("%s %s: failed: %s: %s", cr->tag, d->source_id, d->name, d->err);
-	} else {
-		struct crawl_commit c = {
-			.in = d->out, .job = NULL, .name = strdup(d->name),
-			.type = strdup("video/mp4"), .source = xstrdup(d->source_url),
-			.title = xstrdup(d->title), .lang = xstrdup(d->lang),
-			.derived_from = strdup(d->sha[0]), .was_missing = 1,
-		};
-		d->out = NULL;
-		/* A commit needs a job for its log lines: the first of the pass
-		 * of that source will do; none found, the pass's first. */
-		struct crawl_job *j;
-		for (j = cr->jobs; j != NULL; j = j->next)
-			if (j->src.source != NULL && strcmp(j->src.source, d->source_id) == 0)
-				break;
-		c.job = j != NULL ? j : cr->jobs;
-		if (c.job == NULL || crawler_commit_add(cr, &c) == -1)
-			log_warn("%s %s: cannot keep %s", cr->tag, d->source_id, d->name);
-	}
-	derive_free(d);
-	crawler_check_end(cr);
-}
-
-int
-crawler_derive_run(struct crawler *cr)
-{
-	struct crawl_derive *d, *next, *keep = NULL;
-	json_t *cat = NULL;
-	char err[ERRLEN];
-	int started = 0;
-	size_t i;
-
-	if (cr->derives == NULL)
-		return 0;
-	(void)catalog_load_current(cr->st, &cat, err, sizeof(err));
-	for (d = cr->derives; d != NULL; d = next) {
-		struct crawl_state s;
-		json_t *have;
-		int ready = 1;
-		next = d->next;
-		for (i = 0; i < d->n && ready; i++) {
-			memset(&s, 0, sizeof(s));
-			crawl_state_load(cr->dir, d->keys[i], &s);
-			if (s.sha256 == NULL || !store_has_object(cr->st, s.sha256))
-				ready = 0;
-			else
-				snprintf(d->sha[i], sizeof(d->sha[i]), "%s", s.sha256);
-			if (i == 0 && s.url != NULL && d->source_url == NULL)
-				d->source_url = strdup(s.url);
-			crawl_state_free(&s);
-		}
-		have = cat != NULL ? catalog_find_item(cat, d->name) : NULL;
-		if (!ready || (have != NULL && json_string_value(json_object_get(have,
-		    "derived_from")) != NULL && strcmp(json_string_value(json_object_get(have,
-		    "derived_from")), d->sha[0]) == 0 && store_has_object(cr->st,
-		    json_string_value(json_object_get(have, "sha256"))))) {
-			derive_free(d);	/* nothing to make, or made already */
-			continue;
-		}
-		d->next = keep;
-		keep = d;
-	}
-	json_decref(cat);
-	cr->derives = NULL;
-	for (d = keep; d != NULL; d = next) {
-		next = d->next;
-		d->next = NULL;
-		cr->deriving++;
-		started = 1;
-		log_info("%s %s: remuxing into %s", cr->tag, d->source_id, d->name);
-		if (workq_submit(WORKQ_INGEST, derive_work, derive_done, d) == -1) {
-			derive_work(d);
-			derive_done(d);
-		}
-	}
-	return started;
-}
