@@ -37,7 +37,7 @@ catalog_time(int64_t t, char out[32])
 
 /* Days from 1970-01-01 to Y-M-D of the proleptic Gregorian calendar
  * (H. Hinnant's days_from_civil): no timegm, so no time zone matters. */
-static int64_t
+int64_t
 catalog_days(int64_t y, unsigned m, unsigned d)
 {
 	int64_t era;

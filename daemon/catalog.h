@@ -97,6 +97,9 @@ int catalog_publish(struct store *st, json_t *cat, const struct minisign_key *ke
 int catalog_install(struct store *st, uint64_t seq, const char *json, size_t jlen,
     const char *sig, size_t siglen, char *err, size_t errlen);
 
+/* Days from 1970-01-01 to Y-M-D, proleptic Gregorian (no time zone). */
+int64_t catalog_days(int64_t y, unsigned m, unsigned d);
+
 /* "2026-11-28T12:00:00Z" for T. */
 void catalog_time(int64_t t, char out[32]);
 

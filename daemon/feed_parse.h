@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "feed_date.h"
+
 /*
  * One entry's medium and what the feed says about it. Every string is
  * valid UTF-8, heap-allocated, owned by the feed_info it is in.
@@ -85,7 +87,7 @@ void feed_info_free(struct feed_info *f);
  * name does: give it the first kilobytes. No allocation, O(LEN). */
 int feed_sniff(const char *buf, size_t len);
 
-/* RFC 822 or RFC 3339 date text to Unix seconds: 0 ok, -1 not a date. Exposed for tests. */
-int feed_parse_date(const char *s, int64_t *t);
+/* feed_parse_date: feed_date.h. */
+
 
 #endif
