@@ -34,6 +34,7 @@ static const struct {
 	{ "/pubkey",			ROUTE_PUBKEY },
 	{ "/healthz",			ROUTE_HEALTHZ },
 	{ "/metrics",			ROUTE_METRICS },
+	{ "/feed.xml",			ROUTE_FEED },
 };
 
 static int

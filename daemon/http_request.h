@@ -25,6 +25,7 @@ enum http_route {
 	ROUTE_SHA256,		/* "/sha256/HEX": arg = 64 lowercase hex */
 	ROUTE_HEALTHZ,		/* "/healthz" */
 	ROUTE_METRICS,		/* "/metrics" */
+	ROUTE_FEED,		/* "/feed.xml" */
 };
 
 /*

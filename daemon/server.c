@@ -187,6 +187,22 @@ server_reply(struct server *s, struct http_conn *c, const struct http_head *h, i
 	http_conn_reply(c, body, len);
 }
 
+/* The rest of a 200 begun for a document made from the catalog (the
+ * index, the feed): kept in memory as it is and gzipped, the gzip for
+ * clients that take it. */
+static void
+server_reply_made(struct server *s, struct http_conn *c, const struct http_head *h,
+    const char *type, const char *plain, size_t plain_len, const char *gz, size_t gz_len)
+{
+	int use_gz = http_accepts_gzip(h->accept_encoding);
+
+	http_conn_header(c, "Vary", "Accept-Encoding");
+	http_conn_header(c, "Cache-Control", "no-cache");
+	if (use_gz)
+		http_conn_header(c, "Content-Encoding", "gzip");
+	server_reply(s, c, h, 200, type, use_gz ? gz : plain, use_gz ? gz_len : plain_len);
+}
+
 /* The body of an error begun with http_conn_begin(CODE). */
 static void
 server_error_body(struct server *s, struct http_conn *c, const struct http_head *h,
@@ -650,6 +666,31 @@ out:
 	store_meta_free(&m);
 }
 
+/*
+ * /feed.xml: enclosures on this mirror ([mirror] url, or the address the
+ * client used when that is not set), then on the catalog's mirrors. Made
+ * once per catalog and base, like the index page.
+ */
+static void
+server_feed(struct server *s, struct http_conn *c, const struct http_head *h)
+{
+	char *self = NULL;
+	const char *base = s->cfg.url;
+
+	if (base == NULL && server_host_ok(h->host) &&
+	    asprintf(&self, "%s://%s/", http_conn_is_tls(c) ? "https" : "http", h->host) != -1)
+		base = self;
+	if (server_catalog_feed(&s->cat, base) == -1) {
+		free(self);
+		server_error(s, c, h, 503, "out of memory");
+		return;
+	}
+	free(self);
+	http_conn_begin(c, 200);
+	server_reply_made(s, c, h, "application/rss+xml; charset=utf-8", s->cat.feed,
+	    s->cat.feed_len, s->cat.feed_gz, s->cat.feed_gz_len);
+}
+
 static void
 server_request(struct http_conn *c, const struct http_head *h, void *arg)
 {
@@ -697,20 +738,17 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		return;
 	}
 	switch (route) {
-	case ROUTE_INDEX: {
-		int gz = http_accepts_gzip(h->accept_encoding);
+	case ROUTE_INDEX:
 		/* Our own page: not sandboxed, but nothing runs and nothing
 		 * loads from elsewhere. */
 		http_conn_begin_csp(c, 200, "default-src 'none'; style-src 'unsafe-inline'; "
 		    "img-src 'self'; media-src 'self'");
-		http_conn_header(c, "Vary", "Accept-Encoding");
-		http_conn_header(c, "Cache-Control", "no-cache");
-		if (gz)
-			http_conn_header(c, "Content-Encoding", "gzip");
-		server_reply(s, c, h, 200, "text/html; charset=utf-8",
-		    gz ? s->cat.index_gz : s->cat.index, gz ? s->cat.index_gz_len : s->cat.index_len);
+		server_reply_made(s, c, h, "text/html; charset=utf-8", s->cat.index,
+		    s->cat.index_len, s->cat.index_gz, s->cat.index_gz_len);
 		return;
-	}
+	case ROUTE_FEED:
+		server_feed(s, c, h);
+		return;
 	case ROUTE_CATALOG:
 		server_catalog_file(s, c, h, "application/json", s->cat.json, s->cat.json_len);
 		return;

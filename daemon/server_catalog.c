@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "catalog.h"
+#include "feed_xml.h"
 #include "fsutil.h"
 #include "index_page.h"
 #include "log.h"
@@ -26,6 +27,9 @@ server_catalog_free(struct server_catalog *c)
 	free(c->sig);
 	free(c->index);
 	free(c->index_gz);
+	free(c->feed_base);
+	free(c->feed);
+	free(c->feed_gz);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -125,4 +129,25 @@ fail:
 	server_catalog_free(&c);
 	free(jp);
 	free(sp);
+}
+
+int
+server_catalog_feed(struct server_catalog *c, const char *base)
+{
+	if (c->feed != NULL && ((base == NULL && c->feed_base == NULL) ||
+	    (base != NULL && c->feed_base != NULL && strcmp(base, c->feed_base) == 0)))
+		return 0;
+	free(c->feed_base);
+	free(c->feed);
+	free(c->feed_gz);
+	c->feed_base = c->feed = c->feed_gz = NULL;
+	if ((base != NULL && (c->feed_base = strdup(base)) == NULL) ||
+	    (c->feed = feed_xml_render(c->cat, base, &c->feed_len)) == NULL ||
+	    (c->feed_gz = server_catalog_gzip(c->feed, c->feed_len, &c->feed_gz_len)) == NULL) {
+		free(c->feed_base);
+		free(c->feed);
+		c->feed_base = c->feed = NULL;
+		return -1;
+	}
+	return 0;
 }

@@ -16,6 +16,11 @@ struct server_catalog {
 	json_t *by_hash;	/* sha256 -> the first item with it */
 	char *json, *sig, *index, *index_gz;
 	size_t json_len, sig_len, index_len, index_gz_len;
+	/* /feed.xml, made on first use for the base URL it was asked with
+	 * (the Host a client used, when [mirror] url is not set) and kept
+	 * while the next request asks for the same */
+	char *feed_base, *feed, *feed_gz;
+	size_t feed_len, feed_gz_len;
 };
 
 /*
@@ -27,6 +32,11 @@ struct server_catalog {
  */
 void server_catalog_load(struct server_catalog *cur, const char *root,
     const char *pubkey, const char *self_url);
+
+/* The feed of C's catalog for BASE (a base URL ending in '/', or NULL:
+ * relative links) into C->feed and C->feed_gz. 0, or -1 when out of
+ * memory (C keeps no feed). */
+int server_catalog_feed(struct server_catalog *c, const char *base);
 
 void server_catalog_free(struct server_catalog *c);
 

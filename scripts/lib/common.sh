@@ -15,9 +15,10 @@ PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
 # of the shipped unit; passwd: useradd for the privilege-drop test;
 # ffmpeg (ffmpeg, ffprobe): the media tests make their clips and HLS
 # streams and probe the captures; yt-dlp: the real resolver;
-# python3-websockets: chrome_play.py drives chromium over DevTools.
+# python3-websockets: chrome_play.py drives chromium over DevTools;
+# python3-feedparser: reads /feed.xml as feed readers do.
 PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
- microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget
+ python3-feedparser microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget
  ffmpeg yt-dlp python3-websockets"
 
 as_root() {

@@ -1,0 +1,26 @@
+/*
+ * /feed.xml: the catalog as an RSS 2.0 feed with the podcast namespace
+ * (https://podcastindex.org/namespace/1.0), so that feed readers and
+ * podcast apps follow a mirror: one <item> per catalog item, newest
+ * first, its <enclosure> on this mirror, a podcast:alternateEnclosure
+ * with a podcast:source on every mirror and the podcast:integrity of the
+ * bytes. docs/protocol.md, "Feed", has the fields.
+ */
+
+#ifndef EMBERD_FEED_XML_H
+#define EMBERD_FEED_XML_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+/*
+ * The feed of CATALOG (parsed and checked by catalog_parse): malloc'd,
+ * NUL-terminated, *LEN its length; NULL when out of memory. SELF_URL:
+ * this mirror's base URL ending in '/' ([mirror] url, or what the client
+ * asked for), or NULL: the enclosures are then relative ("files/NAME",
+ * for a feed served next to its files, as in a static export).
+ */
+char *feed_xml_render(json_t *catalog, const char *self_url, size_t *len);
+
+#endif
