@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -201,6 +202,25 @@ server_reply_made(struct server *s, struct http_conn *c, const struct http_head 
 	if (use_gz)
 		http_conn_header(c, "Content-Encoding", "gzip");
 	server_reply(s, c, h, 200, type, use_gz ? gz : plain, use_gz ? gz_len : plain_len);
+}
+
+/* Onion-Location: [mirror] onion and the path asked for, so that Tor
+ * Browser offers the onion service's copy of this HTML page. The target
+ * passed the request parser: no blanks or controls to carry over. */
+static void
+server_onion_location(struct server *s, struct http_conn *c, const struct http_head *h)
+{
+	const char *path = h->target;
+	char *v;
+
+	if (s->cfg.onion == NULL)
+		return;
+	while (*path == '/')
+		path++;
+	if (asprintf(&v, "%s%.*s", s->cfg.onion, (int)strcspn(path, "?#"), path) == -1)
+		return;
+	http_conn_header(c, "Onion-Location", v);
+	free(v);
 }
 
 /* The body of an error begun with http_conn_begin(CODE). */
@@ -518,6 +538,9 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 		http_conn_header(c, "Content-Encoding", "gzip");
 	server_headers_content(c, json_string_value(json_object_get(item, "type")),
 	    name != NULL ? name : hex, gzip_out ? m.stored_sha256 : m.sha256);
+	if (json_string_value(json_object_get(item, "type")) != NULL &&
+	    strncasecmp(json_string_value(json_object_get(item, "type")), "text/html", 9) == 0)
+		server_onion_location(s, c, h);
 	len = gzip_out ? m.stored_size : m.size;
 	if (rr == RANGE_SINGLE) {
 		first = r.first;
@@ -743,6 +766,7 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		 * loads from elsewhere. */
 		http_conn_begin_csp(c, 200, "default-src 'none'; style-src 'unsafe-inline'; "
 		    "img-src 'self'; media-src 'self'");
+		server_onion_location(s, c, h);
 		server_reply_made(s, c, h, "text/html; charset=utf-8", s->cat.index,
 		    s->cat.index_len, s->cat.index_gz, s->cat.index_gz_len);
 		return;
