@@ -689,31 +689,6 @@ out:
 	store_meta_free(&m);
 }
 
-/*
- * /feed.xml: enclosures on this mirror ([mirror] url, or the address the
- * client used when that is not set), then on the catalog's mirrors. Made
- * once per catalog and base, like the index page.
- */
-static void
-server_feed(struct server *s, struct http_conn *c, const struct http_head *h)
-{
-	char *self = NULL;
-	const char *base = s->cfg.url;
-
-	if (base == NULL && server_host_ok(h->host) &&
-	    asprintf(&self, "%s://%s/", http_conn_is_tls(c) ? "https" : "http", h->host) != -1)
-		base = self;
-	if (server_catalog_feed(&s->cat, base) == -1) {
-		free(self);
-		server_error(s, c, h, 503, "out of memory");
-		return;
-	}
-	free(self);
-	http_conn_begin(c, 200);
-	server_reply_made(s, c, h, "application/rss+xml; charset=utf-8", s->cat.feed,
-	    s->cat.feed_len, s->cat.feed_gz, s->cat.feed_gz_len);
-}
-
 static void
 server_request(struct http_conn *c, const struct http_head *h, void *arg)
 {
@@ -771,7 +746,11 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		    s->cat.index_len, s->cat.index_gz, s->cat.index_gz_len);
 		return;
 	case ROUTE_FEED:
-		server_feed(s, c, h);
+		/* Enclosures on [mirror] url, else relative to the feed: never
+		 * the Host a client sent, which would make a feed per Host. */
+		http_conn_begin(c, 200);
+		server_reply_made(s, c, h, "application/rss+xml; charset=utf-8",
+		    s->cat.feed, s->cat.feed_len, s->cat.feed_gz, s->cat.feed_gz_len);
 		return;
 	case ROUTE_CATALOG:
 		server_catalog_file(s, c, h, "application/json", s->cat.json, s->cat.json_len);

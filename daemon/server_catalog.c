@@ -27,14 +27,13 @@ server_catalog_free(struct server_catalog *c)
 	free(c->sig);
 	free(c->index);
 	free(c->index_gz);
-	free(c->feed_base);
 	free(c->feed);
 	free(c->feed_gz);
 	memset(c, 0, sizeof(*c));
 }
 
-/* DATA gzipped at level 9: the index is made once per catalog and sent
- * many times. */
+/* DATA gzipped at level 9: the index and the feed are made once per
+ * catalog and sent many times. */
 static char *
 server_catalog_gzip(const char *data, size_t len, size_t *outlen)
 {
@@ -117,6 +116,9 @@ server_catalog_load(struct server_catalog *cur, const char *root, const char *pu
 		    &c.index_gz_len)) == NULL)
 			goto fail;
 	}
+	if ((c.feed = feed_xml_render(c.cat, self_url, &c.feed_len)) == NULL ||
+	    (c.feed_gz = server_catalog_gzip(c.feed, c.feed_len, &c.feed_gz_len)) == NULL)
+		goto fail;
 	server_catalog_free(cur);
 	*cur = c;
 	log_info("serving catalog sequence %lld (%zu items)",
@@ -129,25 +131,4 @@ fail:
 	server_catalog_free(&c);
 	free(jp);
 	free(sp);
-}
-
-int
-server_catalog_feed(struct server_catalog *c, const char *base)
-{
-	if (c->feed != NULL && ((base == NULL && c->feed_base == NULL) ||
-	    (base != NULL && c->feed_base != NULL && strcmp(base, c->feed_base) == 0)))
-		return 0;
-	free(c->feed_base);
-	free(c->feed);
-	free(c->feed_gz);
-	c->feed_base = c->feed = c->feed_gz = NULL;
-	if ((base != NULL && (c->feed_base = strdup(base)) == NULL) ||
-	    (c->feed = feed_xml_render(c->cat, base, &c->feed_len)) == NULL ||
-	    (c->feed_gz = server_catalog_gzip(c->feed, c->feed_len, &c->feed_gz_len)) == NULL) {
-		free(c->feed_base);
-		free(c->feed);
-		c->feed_base = c->feed = NULL;
-		return -1;
-	}
-	return 0;
 }

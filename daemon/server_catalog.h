@@ -1,7 +1,8 @@
 /*
  * The catalog as `emberd run` serves it: catalog.json and its signature
- * byte for byte, parsed, indexed by object id, and the index page
- * rendered (and gzipped) once per catalog rather than per request.
+ * byte for byte, parsed, indexed by object id, and the index page and
+ * the feed rendered (and gzipped) once per catalog rather than per
+ * request.
  */
 #ifndef EMBERD_SERVER_CATALOG_H
 #define EMBERD_SERVER_CATALOG_H
@@ -16,10 +17,7 @@ struct server_catalog {
 	json_t *by_hash;	/* sha256 -> the first item with it */
 	char *json, *sig, *index, *index_gz;
 	size_t json_len, sig_len, index_len, index_gz_len;
-	/* /feed.xml, made on first use for the base URL it was asked with
-	 * (the Host a client used, when [mirror] url is not set) and kept
-	 * while the next request asks for the same */
-	char *feed_base, *feed, *feed_gz;
+	char *feed, *feed_gz;	/* /feed.xml */
 	size_t feed_len, feed_gz_len;
 };
 
@@ -27,16 +25,11 @@ struct server_catalog {
  * Load the catalog ROOT/current points at, unless it is the one CUR
  * holds (a TARGET of "" forces it). Reads the files through the resolved
  * folder so that the catalog and its signature always belong together.
- * PUBKEY and SELF_URL go on the index page. On any error (logged) CUR
+ * PUBKEY and SELF_URL go on the index page, SELF_URL in the feed. On any error (logged) CUR
  * keeps what it had: the old catalog keeps serving.
  */
 void server_catalog_load(struct server_catalog *cur, const char *root,
     const char *pubkey, const char *self_url);
-
-/* The feed of C's catalog for BASE (a base URL ending in '/', or NULL:
- * relative links) into C->feed and C->feed_gz. 0, or -1 when out of
- * memory (C keeps no feed). */
-int server_catalog_feed(struct server_catalog *c, const char *base);
 
 void server_catalog_free(struct server_catalog *c);
 
