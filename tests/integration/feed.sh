@@ -45,10 +45,12 @@ assert_grep '^HTTP/1.1 200' "$T/feed.h"
 assert_grep '^Content-Type: application/rss\+xml; charset=utf-8' "$T/feed.h"
 curl_https -sS --compressed -D "$T/feedgz.h" -o "$T/feed.gz.xml" "$HTTPS_URL/feed.xml" || server_fail "gzip GET failed"
 assert_grep '^Content-Encoding: gzip' "$T/feedgz.h"
+assert_grep '^Vary: Accept-Encoding' "$T/feedgz.h"
 cmp -s "$T/feed.xml" "$T/feed.gz.xml" || fail "the gzip feed differs from the identity one"
 curl_https -sS -I -o "$T/head.h" "$HTTPS_URL/feed.xml" || server_fail "HEAD failed"
 assert_grep "^Content-Length: $(stat -c %s "$T/feed.xml")" "$T/head.h"
-echo "ok: /feed.xml: application/rss+xml, gzip gives the same bytes, HEAD its length"
+assert_grep '^Content-Type: application/rss\+xml; charset=utf-8' "$T/head.h"
+echo "ok: /feed.xml: application/rss+xml, gzip (Vary: Accept-Encoding) gives the same bytes, HEAD its type and length"
 
 # check_feed FEED BASE FEED_URL: every field, against the catalog; prints
 # each enclosure (resolved against FEED_URL) and the sha256 it names.
@@ -171,4 +173,15 @@ check_feed "$T/feed2.xml" "" "$HTTP_URL/feed.xml" >"$T/encl2.txt"
 [ "$(wc -l <"$T/encl2.txt")" = 5 ] || fail "want 5 checked entries without [mirror] url"
 check_enclosures "$T/encl2.txt"
 echo "ok: without [mirror] url the enclosures are relative (files/NAME) and download from where the feed was read"
+
+# A new catalog (an add while running) is a new feed, its item first.
+t0=$(date +%s)
+for _ in $(seq 1 300); do [ "$(date +%s)" != "$t0" ] && break; sleep 0.01; done
+printf 'later\n' >"$T/in/later.txt"
+expect_exit 0 "$EMBERD" add -c "$CONF" "$T/in/later.txt"
+curl_http -sS -o "$T/feed3.xml" "$HTTP_URL/feed.xml" || server_fail "GET /feed.xml after add failed"
+check_feed "$T/feed3.xml" "" "$HTTP_URL/feed.xml" >"$T/encl3.txt"
+[ "$(wc -l <"$T/encl3.txt")" = 6 ] || fail "want 6 entries after the add"
+head -n 1 "$T/encl3.txt" | grep -q '/files/later\.txt ' || fail "the added item is not first"
+echo "ok: an add while running is in the next /feed.xml, first"
 stop_server
