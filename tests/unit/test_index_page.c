@@ -14,14 +14,20 @@
 #define SHA_B	"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
 #define EVIL	"<script>alert(\"x\")</script>'.mp4"
 
+static const int all_langs[] = { 0, 1, 2, 3, 4 };
+
+/* One page in language LANG (index_langs[]), searched for Q (or NULL);
+ * *PAGES gets the page count. */
 static char *
-render(json_t *cat, const char *pubkey, const char *self_url)
+render_page(json_t *cat, const char *pubkey, const char *self_url,
+    const char *pin, int lang, size_t page, const char *q, size_t *pages)
 {
-	struct index_page_info info = { cat, pubkey, self_url };
+	struct index_page_info info = { cat, pubkey, self_url, pin, lang,
+	    all_langs, 5, page, q };
 	size_t len = 0;
 	char *s;
 
-	s = index_page_render(&info, &len);
+	s = index_page_render(&info, &len, pages);
 	if (s == NULL) {
 		fprintf(stderr, "render failed\n");
 		exit(1);
@@ -31,6 +37,29 @@ render(json_t *cat, const char *pubkey, const char *self_url)
 		exit(1);
 	}
 	return s;
+}
+
+/* Every page in English, one after the other: what the older checks
+ * below look at as one document (each item is on exactly one page). */
+static char *
+render(json_t *cat, const char *pubkey, const char *self_url)
+{
+	size_t pages = 1, p, len = 0, n;
+	char *all = NULL, *s, *t;
+
+	for (p = 1; p <= pages; p++) {
+		s = render_page(cat, pubkey, self_url, NULL, 0, p, NULL, &pages);
+		n = strlen(s);
+		if ((t = realloc(all, len + n + 1)) == NULL) {
+			fprintf(stderr, "out of memory\n");
+			exit(1);
+		}
+		all = t;
+		memcpy(all + len, s, n + 1);
+		len += n;
+		free(s);
+	}
+	return all;
 }
 
 static json_t *
@@ -189,7 +218,9 @@ render_ms(json_t *cat)
 
 	for (i = 0; i < 5; i++) {
 		t0 = cpu_ms();
-		free(render(cat, PUBKEY, NULL));
+		/* The last page: its layout walks the whole catalog. */
+		free(render_page(cat, PUBKEY, NULL, NULL, 0, (size_t)-1, NULL,
+		    NULL));
 		t = cpu_ms() - t0;
 		if (i == 0 || t < best)
 			best = t;
@@ -271,9 +302,9 @@ test_page(void)
 	CHECK(strstr(s, "href=\"sha256/not-a-hash") == NULL);
 
 	/* Players for media only, on relative URLs. */
-	CHECK(count(s, "<video controls preload=\"metadata\" src=\"files/")
+	CHECK(count(s, "<video controls preload=\"none\" src=\"files/")
 	    == 1);
-	CHECK(count(s, "<audio controls preload=\"metadata\" src=\"files/"
+	CHECK(count(s, "<audio controls preload=\"none\" src=\"files/"
 	    "song%20one.ogg\"") == 1);
 	CHECK(count(s, "<img loading=\"lazy\"") == 1);
 	CHECK(count(s, "src=\"files/photo.png\"") == 1);
@@ -285,7 +316,7 @@ test_page(void)
 	CHECK(strstr(s, "href=\"files/notes.txt.meta4\"") != NULL);
 	CHECK(strstr(s, "href=\"files/notes.txt.torrent\"") != NULL);
 	CHECK(strstr(s, "href=\"sha256/" SHA_B "\"") != NULL);
-	CHECK(strstr(s, "<code>" SHA_A "</code>") != NULL);
+	CHECK(strstr(s, "<code dir=\"ltr\">" SHA_A "</code>") != NULL);
 
 	/* Items in catalog order. */
 	p1 = strstr(s, "files/%3Cscript");
@@ -321,8 +352,22 @@ test_page(void)
 	CHECK(strstr(s, "href=\"catalog.json\"") != NULL);
 	CHECK(strstr(s, "href=\"catalog.json.minisig\"") != NULL);
 	CHECK(strstr(s, "minisign -Vm catalog.json -P " PUBKEY) != NULL);
-	CHECK(strstr(s, "curl -O https://self.example/mirror/catalog.json "
-	    "-O https://self.example/mirror/catalog.json.minisig") != NULL);
+	CHECK(strstr(s, "<code class=\"cmd\">curl -fL -O "
+	    "https://self.example/mirror/catalog.json "
+	    "-O https://self.example/mirror/catalog.json.minisig</code>")
+	    != NULL);
+	CHECK(strstr(s, "<code class=\"cmd\">wget "
+	    "https://self.example/mirror/catalog.json "
+	    "https://self.example/mirror/catalog.json.minisig</code>")
+	    != NULL);
+	CHECK(strstr(s, "<code class=\"cmd\">aria2c -Z "
+	    "https://self.example/mirror/catalog.json "
+	    "https://self.example/mirror/catalog.json.minisig</code>")
+	    != NULL);
+	/* A CA's certificate (no pin): plain commands. */
+	CHECK(strstr(s, "--pinnedpubkey") == NULL);
+	CHECK(strstr(s, "--no-check-certificate") == NULL);
+	CHECK(strstr(s, "--check-certificate=false") == NULL);
 	CHECK(strstr(s, "sha256sum &#39;&lt;script&gt;alert(&quot;x&quot;)"
 	    "&lt;/script&gt;&#39;\\&#39;&#39;.mp4&#39;") != NULL);
 	CHECK(strstr(s, SHA_A "  &lt;script&gt;") != NULL);
@@ -344,7 +389,7 @@ test_empty(void)
 	CHECK(strstr(s, "0 items") != NULL);
 	CHECK(strstr(s, "class=\"item\"") == NULL);
 	CHECK(strstr(s, "Other mirrors") == NULL);
-	CHECK(strstr(s, "curl -O https://THIS-MIRROR/catalog.json") != NULL);
+	CHECK(strstr(s, "curl -fL -O https://THIS-MIRROR/catalog.json") != NULL);
 	CHECK(strstr(s, "minisign -Vm catalog.json -P " PUBKEY) != NULL);
 	CHECK(strstr(s, "</html>") != NULL);
 	CHECK(!contains_ci(s, "<script"));
@@ -364,14 +409,16 @@ test_empty(void)
 	    item("-rf notes.txt", "text/plain", 5, SHA_A),
 	    item("plain.txt", "text/plain", 5, SHA_B)));
 	s = render(cat, PUBKEY, NULL);
-	CHECK(strstr(s, "sha256sum ./&#39;-rf notes.txt&#39;</pre>") != NULL);
+	CHECK(strstr(s, "sha256sum ./&#39;-rf notes.txt&#39;</code>") != NULL);
+	CHECK(strstr(s, "curl -fL -o ./&#39;-rf notes.txt&#39; "
+	    "https://THIS-MIRROR/files/-rf%20notes.txt</code>") != NULL);
 	free(s);
 	json_decref(cat);
 	cat = catalog(json_array(), json_pack("[o]",
 	    item("plain.txt", "text/plain", 5, SHA_B)));
 	s = render(cat, PUBKEY, NULL);
-	CHECK(strstr(s, "sha256sum plain.txt</pre>") != NULL);
-	CHECK(strstr(s, SHA_B "  plain.txt</pre>") != NULL);
+	CHECK(strstr(s, "sha256sum plain.txt</code>") != NULL);
+	CHECK(strstr(s, SHA_B "  plain.txt</code>") != NULL);
 	free(s);
 	json_decref(cat);
 
@@ -538,7 +585,8 @@ test_groups(void)
 	mirror = strstr(s, "<section class=\"item derived\" id=\"item-11\">\n"
 	    "<h4 dir=\"auto\"><a href=\"files/story.mirror.html\">"
 	    "story.mirror.html</a></h4>\n<p class=\"note\">The page, playing "
-	    "its media from this mirror: a copy of <a href=\"#item-10\">"
+	    "its media from this mirror: a copy of <a href=\"#item-10\" "
+	    "dir=\"auto\">"
 	    "story.html</a></p>");
 	clip2 = strstr(s, "<h4 dir=\"auto\"><a href=\"files/clip-2.mp4\">");
 	clip = strstr(s, "<h4 dir=\"auto\">Clip one</h4>\n<p class=\"file\" "
@@ -576,7 +624,7 @@ test_groups(void)
 	mp4 = strstr(s, "<section class=\"item derived\" id=\"item-12\">\n"
 	    "<h3 dir=\"auto\"><a href=\"files/vid.mp4\">vid.mp4</a></h3>\n"
 	    "<p class=\"note\">MP4 that plays in every browser, made from "
-	    "<a href=\"#item-13\">vid.ts</a></p>");
+	    "<a href=\"#item-13\" dir=\"auto\">vid.ts</a></p>");
 	CHECK(ts != NULL && mp4 != NULL && ts < mp4);
 	/* ... and the last block, after the story's group. */
 	CHECK(mp4 > story && strstr(strstr(mp4, "</section>"), "id=\"item-")
@@ -611,7 +659,8 @@ test_hostile_fields(void)
 	CHECK(!contains_ci(s, "<b>"));
 	CHECK(!contains_ci(s, "onload"));
 	CHECK(check_urls(s, allowed) == 0);
-	CHECK(count(s, " lang=\"") == 1);	/* the page's own */
+	/* The page's own, and the four links to other languages. */
+	CHECK(count(s, " lang=\"") == 5);
 	CHECK(strstr(s, "published &lt;b&gt;2026&lt;/b&gt;</p>") != NULL);
 	CHECK(strstr(s, "published <time datetime=\"2026-11-28\">2026-11-28"
 	    "</time>") != NULL);
