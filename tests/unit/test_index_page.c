@@ -745,6 +745,170 @@ test_big(void)
 	}
 }
 
+
+/* Every language: its lang and dir, its own words, the same commands,
+ * links to the others each named in itself, and no English left over. */
+static void
+test_languages(void)
+{
+	static const struct {
+		const char *html, *files, *verify;
+	} want[] = {
+		{ "<html lang=\"en\" dir=\"ltr\">", "Files", "Verify what" },
+		{ "<html lang=\"zh-Hans\" dir=\"ltr\">", "文件", "验证" },
+		{ "<html lang=\"zh-Hant\" dir=\"ltr\">", "檔案", "驗證" },
+		{ "<html lang=\"ru\" dir=\"ltr\">", "Файлы", "Проверьте" },
+		{ "<html lang=\"fa\" dir=\"rtl\">", "فایل‌ها", "بررسی" },
+	};
+	/* English words of the page that a translation must not keep. */
+	static const char *english[] = { "Download<", "Torrent<", "By hash",
+	    "Originally from", "files from this feed", "How to verify",
+	    "Other mirrors", "Verify what", "must print", "Page ",
+	    "Next page", "this mirror", "Search", "catalog #", "updated " };
+	json_t *cat, *items = json_array();
+	char *s, name[64];
+	size_t i, j, pages;
+
+	for (i = 0; i < 120; i++) {
+		snprintf(name, sizeof(name), "clip %03zu.mp4", i);
+		json_array_append_new(items, item(name, "video/mp4", 2048,
+		    SHA_A));
+	}
+	cat = catalog(json_pack("[s]", "https://other.example/"), items);
+	for (i = 0; i < 5; i++) {
+		s = render_page(cat, PUBKEY, "https://self.example:8443/",
+		    "PIN+/=", (int)i, 2, NULL, &pages);
+		CHECK(pages == 3);
+		CHECK(strncmp(s, "<!DOCTYPE html>\n", 16) == 0 &&
+		    strstr(s, want[i].html) == s + 16);
+		CHECK(strstr(s, want[i].files) != NULL);
+		CHECK(strstr(s, want[i].verify) != NULL);
+		CHECK(strstr(s, "<code class=\"cmd\">curl -fL --pinnedpubkey "
+		    "sha256//PIN+/= -k -O https://self.example:8443/"
+		    "catalog.json -O https://self.example:8443/"
+		    "catalog.json.minisig</code>") != NULL);
+		CHECK(strstr(s, "<code class=\"cmd\">wget "
+		    "--no-check-certificate -O &#39;clip 000.mp4&#39; "
+		    "https://self.example:8443/files/clip%20000.mp4</code>")
+		    != NULL);
+		CHECK(strstr(s, "<code class=\"cmd\">aria2c "
+		    "--check-certificate=false -Z") != NULL);
+		CHECK(count(s, "<code class=\"cmd\">") == 6);
+		CHECK(strstr(s, "minisign -Vm catalog.json -P " PUBKEY) != NULL);
+		CHECK(strstr(s, "sha256sum &#39;clip 000.mp4&#39;") != NULL);
+		/* The pager keeps the language; the language links keep the
+		 * page. */
+		CHECK(strstr(s, "?lang=") != NULL);
+		snprintf(name, sizeof(name), "href=\"?lang=%s&amp;page=3\"",
+		    index_langs[i]->tag);
+		CHECK(strstr(s, name) != NULL);
+		snprintf(name, sizeof(name), "href=\"?lang=%s\"",
+		    index_langs[i]->tag);
+		CHECK(strstr(s, name) != NULL);
+		for (j = 0; j < 5; j++) {
+			snprintf(name, sizeof(name), "?lang=%s&amp;page=2\" "
+			    "hreflang=", index_langs[j]->tag);
+			CHECK((strstr(s, name) != NULL) == (i != j));
+			CHECK(strstr(s, index_langs[j]->name) != NULL);
+		}
+		for (j = 0; i > 0 && j < sizeof(english) / sizeof(english[0]);
+		    j++)
+			if (strstr(s, english[j]) != NULL) {
+				fprintf(stderr, "%s: English \"%s\" left\n",
+				    index_langs[i]->tag, english[j]);
+				CHECK(0);
+			}
+		CHECK(count(s, "<video controls preload=\"none\"") == 50);
+		CHECK(strstr(s, "preload=\"metadata\"") == NULL);
+		CHECK(strstr(s, "clip 050.mp4") != NULL &&
+		    strstr(s, ">clip 049.mp4<") == NULL &&
+		    strstr(s, ">clip 100.mp4<") == NULL);
+		free(s);
+	}
+	/* Russian numbers have a decimal comma; sizes in its units. */
+	s = render_page(cat, PUBKEY, NULL, NULL, 3, 1, NULL, NULL);
+	CHECK(strstr(s, "2,0 КиБ (байт: 2048)") != NULL);
+	CHECK(strstr(s, "--pinnedpubkey") == NULL);
+	free(s);
+	json_decref(cat);
+}
+
+/* Pages: 50 items each, groups kept whole, out-of-range pages the
+ * nearest; search by name or title, case-insensitive in UTF-8. */
+static void
+test_paging_search(void)
+{
+	json_t *items = json_array(), *cat, *it;
+	char name[64], *s;
+	size_t i, pages;
+
+	/* 45 loose files, then a page with 10 media: the group does not
+	 * fit in what is left of page 1 and starts page 2. */
+	for (i = 0; i < 45; i++) {
+		snprintf(name, sizeof(name), "f%02zu.txt", i);
+		json_array_append_new(items, item(name, "text/plain", 1, SHA_A));
+	}
+	json_array_append_new(items, item_ex("story.html", "text/html", SHA_B,
+	    "Новости ДНЯ", NULL, NULL, NULL, NULL));
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "m%02zu.mp3", i);
+		it = item_ex(name, "audio/mpeg", SHA_A, i == 3 ?
+		    "Ünïcode Title" : NULL, "story.html", NULL, NULL, NULL);
+		json_array_append_new(items, it);
+	}
+	cat = catalog(json_array(), items);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 1, NULL, &pages);
+	CHECK(pages == 2);
+	CHECK(count(s, "<section class=\"item") == 45);
+	CHECK(strstr(s, "class=\"group\"") == NULL);
+	CHECK(strstr(s, "Page 1 of 2") != NULL);
+	CHECK(strstr(s, "rel=\"next\" href=\"?lang=en&amp;page=2\"") != NULL);
+	CHECK(strstr(s, "rel=\"prev\"") == NULL);
+	free(s);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 2, NULL, NULL);
+	CHECK(count(s, "<section class=\"item") == 11);
+	CHECK(count(s, "<section class=\"group\"") == 1);
+	CHECK(strstr(s, "rel=\"prev\" href=\"?lang=en\"") != NULL);
+	CHECK(strstr(s, "rel=\"next\"") == NULL);
+	free(s);
+	/* Past the end: the last page; 0: the first. */
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 999999, NULL, NULL);
+	CHECK(strstr(s, "Page 2 of 2") != NULL);
+	free(s);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 0, NULL, NULL);
+	CHECK(strstr(s, "Page 1 of 2") != NULL);
+	free(s);
+
+	/* Search: Cyrillic title in another case, Latin-1 too. */
+	s = render_page(cat, PUBKEY, NULL, NULL, 1, 1, "новости дня", &pages);
+	CHECK(pages == 1);
+	CHECK(count(s, "<section class=\"item") == 1);
+	CHECK(strstr(s, "files/story.html") != NULL);
+	CHECK(strstr(s, "value=\"новости дня\"") != NULL);
+	CHECK(strstr(s, "<input type=\"hidden\" name=\"lang\" "
+	    "value=\"zh-Hans\">") != NULL);
+	free(s);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 1, "ÜNÏCODE", NULL);
+	CHECK(count(s, "<section class=\"item") == 1);
+	CHECK(strstr(s, "files/m03.mp3") != NULL);
+	free(s);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 1, "F1", NULL);
+	CHECK(count(s, "<section class=\"item") == 10);	/* f10..f19 */
+	free(s);
+	/* Hostile search text: escaped in the box, no match, no crash. */
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 1,
+	    "\"><script>alert(1)</script>\x01", NULL);
+	CHECK(!contains_ci(s, "<script"));
+	CHECK(strstr(s, "value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script"
+	    "&gt;\xef\xbf\xbd\"") != NULL);
+	CHECK(strstr(s, "No file matches") != NULL);
+	/* The language links keep the search, URL-encoded. */
+	CHECK(strstr(s, "&amp;q=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript"
+	    "%3E%01\" hreflang=\"fa\"") != NULL);
+	free(s);
+	json_decref(cat);
+}
+
 int
 main(void)
 {
@@ -754,6 +918,8 @@ main(void)
 	test_groups();
 	test_hostile_fields();
 	test_chains();
+	test_languages();
+	test_paging_search();
 	test_big();
 	CHECK_DONE();
 }
