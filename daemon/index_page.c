@@ -554,7 +554,11 @@ index_item(struct index_out *o, const struct index_strings *t,
 	if (json_is_integer(jsize) && json_integer_value(jsize) >= 0) {
 		uint64_t size = (uint64_t)json_integer_value(jsize);
 
+		/* Isolated: "11 B" must not read "B 11" in a right-to-left
+		 * line. */
+		out_s(o, "<bdi>");
 		index_human_size(o, t, size);
+		out_s(o, "</bdi>");
 		if (size >= 1024) {
 			out_s(o, t->bytes_pre);
 			out_f(o, "%llu", (unsigned long long)size);

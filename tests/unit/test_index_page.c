@@ -330,11 +330,11 @@ test_page(void)
 	CHECK(strstr(s, "2026-11-28T12:00:00Z") != NULL);
 
 	/* Human sizes. */
-	CHECK(strstr(s, " 0 B</p>") != NULL);
-	CHECK(strstr(s, " 1023 B</p>") != NULL);
-	CHECK(strstr(s, " 1.0 KiB (1024 bytes)") != NULL);
-	CHECK(strstr(s, " 1.5 MiB (1572864 bytes)") != NULL);
-	CHECK(strstr(s, " 2.0 GiB (2147483648 bytes)") != NULL);
+	CHECK(strstr(s, "<bdi>0 B</bdi></p>") != NULL);
+	CHECK(strstr(s, "<bdi>1023 B</bdi></p>") != NULL);
+	CHECK(strstr(s, "<bdi>1.0 KiB</bdi> (1024 bytes)") != NULL);
+	CHECK(strstr(s, "<bdi>1.5 MiB</bdi> (1572864 bytes)") != NULL);
+	CHECK(strstr(s, "<bdi>2.0 GiB</bdi> (2147483648 bytes)") != NULL);
 
 	/* Mirrors, escaped; the non-web one is not a link. */
 	CHECK(strstr(s, "Other mirrors") != NULL);
@@ -827,7 +827,7 @@ test_languages(void)
 	}
 	/* Russian numbers have a decimal comma; sizes in its units. */
 	s = render_page(cat, PUBKEY, NULL, NULL, 3, 1, NULL, NULL);
-	CHECK(strstr(s, "2,0 КиБ (байт: 2048)") != NULL);
+	CHECK(strstr(s, "<bdi>2,0 КиБ</bdi> (байт: 2048)") != NULL);
 	CHECK(strstr(s, "--pinnedpubkey") == NULL);
 	free(s);
 	json_decref(cat);
