@@ -216,6 +216,15 @@ out_f(struct index_out *o, const char *fmt, ...)
 		o->failed = 1;
 }
 
+/* A paragraph of our own words (HTML). */
+static void
+out_para(struct index_out *o, const char *html)
+{
+	out_s(o, "<p>");
+	out_s(o, html);
+	out_s(o, "</p>\n");
+}
+
 /* S escaped, cut to at most MAX bytes (MAX <= INDEX_DESC_MAX) at a
  * UTF-8 character boundary, with an ellipsis when cut. */
 static void
@@ -884,11 +893,8 @@ index_items(struct index_out *o, const struct index_page_info *info,
 		if (want > pages)
 			want = pages;
 	}
-	if (qlen > 0 && matches == 0) {
-		out_s(o, "<p>");
-		out_s(o, t->no_match);
-		out_s(o, "</p>\n");
-	}
+	if (qlen > 0 && matches == 0)
+		out_para(o, t->no_match);
 done:
 	free(fq.data);
 	free(w.opened);
@@ -941,9 +947,9 @@ index_mirrors(struct index_out *o, const struct index_strings *t,
 
 	out_s(o, "<h2 id=\"mirrors\">");
 	out_s(o, t->mirrors_h);
-	out_s(o, "</h2>\n<p>");
-	out_s(o, t->mirrors_p);
-	out_s(o, "</p>\n<ul>\n");
+	out_s(o, "</h2>\n");
+	out_para(o, t->mirrors_p);
+	out_s(o, "<ul>\n");
 	if (self_url != NULL && !self_listed)
 		index_mirror_link(o, t, self_url, 1);
 	for (i = 0; i < n; i++) {
@@ -1024,26 +1030,20 @@ index_verify(struct index_out *o, const struct index_page_info *info,
 
 	out_s(o, "<h2 id=\"verify\">");
 	out_s(o, t->verify_h);
-	out_s(o, "</h2>\n<p>");
-	out_s(o, t->verify_intro);
-	out_s(o, "</p>\n<p>");
-	out_s(o, t->key_intro);
-	out_s(o, "</p>\n<pre><code>");
+	out_s(o, "</h2>\n");
+	out_para(o, t->verify_intro);
+	out_para(o, t->key_intro);
+	out_s(o, "<pre><code>");
 	if (pubkey[0] != '\0')
 		out_h(o, pubkey);
 	else
 		out_s(o, t->key_unknown);
-	out_s(o, "</code></pre>\n<p>");
-	out_s(o, t->key_warn);
-	out_s(o, "</p>\n<p>");
-	out_s(o, t->step_catalog);
-	out_s(o, "</p>\n");
+	out_s(o, "</code></pre>\n");
+	out_para(o, t->key_warn);
+	out_para(o, t->step_catalog);
 	for (tool = TOOL_CURL; tool <= TOOL_ARIA2C; tool++) {
-		if (tool == TOOL_WGET) {
-			out_s(o, "<p>");
-			out_s(o, t->step_catalog_alt);
-			out_s(o, "</p>\n");
-		}
+		if (tool == TOOL_WGET)
+			out_para(o, t->step_catalog_alt);
 		index_cmd_open(o, info, base, tool);
 		if (tool == TOOL_CURL)
 			out_s(o, "-O ");
@@ -1054,18 +1054,13 @@ index_verify(struct index_out *o, const struct index_page_info *info,
 		index_url_word(o, base, "catalog.json.minisig");
 		out_s(o, "</code></pre>\n");
 	}
-	if (info->pin != NULL && strncasecmp(base, "https://", 8) == 0) {
-		out_s(o, "<p>");
-		out_s(o, t->pin_note);
-		out_s(o, "</p>\n");
-	}
-	out_s(o, "<p>");
-	out_s(o, t->step_check);
-	out_s(o, "</p>\n<pre><code>minisign -Vm catalog.json -P ");
+	if (info->pin != NULL && strncasecmp(base, "https://", 8) == 0)
+		out_para(o, t->pin_note);
+	out_para(o, t->step_check);
+	out_s(o, "<pre><code>minisign -Vm catalog.json -P ");
 	out_h(o, pubkey[0] != '\0' ? pubkey : "PUBLIC-KEY");
-	out_s(o, "</code></pre>\n<p>");
-	out_s(o, t->step_check_ok);
-	out_s(o, "</p>\n");
+	out_s(o, "</code></pre>\n");
+	out_para(o, t->step_check_ok);
 
 	if (json_is_object(first)) {
 		const char *name = index_str(first, "name");
@@ -1076,9 +1071,7 @@ index_verify(struct index_out *o, const struct index_page_info *info,
 			free(enc.data);
 			return;
 		}
-		out_s(o, "<p>");
-		out_s(o, t->step_file);
-		out_s(o, "</p>\n");
+		out_para(o, t->step_file);
 		for (tool = TOOL_CURL; tool <= TOOL_ARIA2C; tool++) {
 			index_cmd_open(o, info, base, tool);
 			out_s(o, tool == TOOL_WGET ? "-O " : "-o ");
@@ -1106,9 +1099,8 @@ index_verify(struct index_out *o, const struct index_page_info *info,
 		out_s(o, "</code></pre>\n");
 	} else
 		out_s(o, "</p>\n<pre><code>sha256sum FILE</code></pre>\n");
-	out_s(o, "<p>");
-	out_s(o, t->hash_after);
-	out_s(o, "</p>\n<p id=\"minisign\" class=\"mute\">");
+	out_para(o, t->hash_after);
+	out_s(o, "<p id=\"minisign\" class=\"mute\">");
 	out_s(o, t->minisign_note);
 	out_s(o, "</p>\n");
 }
@@ -1197,6 +1189,19 @@ index_search(struct index_out *o, const struct index_page_info *info)
 }
 
 static void
+index_pager_link(struct index_out *o, const struct index_page_info *info,
+    const char *rel, size_t page, const char *text)
+{
+	out_s(o, "<a rel=\"");
+	out_s(o, rel);
+	out_s(o, "\" href=\"");
+	index_self_link(o, info, info->lang, page);
+	out_s(o, "\">");
+	out_s(o, text);
+	out_s(o, "</a>");
+}
+
+static void
 index_pager(struct index_out *o, const struct index_page_info *info,
     size_t page, size_t pages)
 {
@@ -1205,13 +1210,8 @@ index_pager(struct index_out *o, const struct index_page_info *info,
 	if (pages < 2)
 		return;
 	out_s(o, "<nav class=\"pages\">");
-	if (page > 1) {
-		out_s(o, "<a rel=\"prev\" href=\"");
-		index_self_link(o, info, info->lang, page - 1);
-		out_s(o, "\">");
-		out_s(o, t->prev);
-		out_s(o, "</a>");
-	}
+	if (page > 1)
+		index_pager_link(o, info, "prev", page - 1, t->prev);
 	out_s(o, "<span>");
 	out_s(o, t->page_pre);
 	out_f(o, "%zu", page);
@@ -1219,13 +1219,8 @@ index_pager(struct index_out *o, const struct index_page_info *info,
 	out_f(o, "%zu", pages);
 	out_s(o, t->page_post);
 	out_s(o, "</span>");
-	if (page < pages) {
-		out_s(o, "<a rel=\"next\" href=\"");
-		index_self_link(o, info, info->lang, page + 1);
-		out_s(o, "\">");
-		out_s(o, t->next);
-		out_s(o, "</a>");
-	}
+	if (page < pages)
+		index_pager_link(o, info, "next", page + 1, t->next);
 	out_s(o, "</nav>\n");
 }
 
@@ -1309,11 +1304,9 @@ index_page_render(const struct index_page_info *info, size_t *len,
 	out_s(&o, "<h2 id=\"items\">");
 	out_s(&o, t->files_h);
 	out_s(&o, "</h2>\n");
-	if (n == 0) {
-		out_s(&o, "<p>");
-		out_s(&o, t->no_items);
-		out_s(&o, "</p>\n");
-	} else {
+	if (n == 0)
+		out_para(&o, t->no_items);
+	else {
 		index_search(&o, info);
 		index_pager(&o, info, page, pages);
 		if (body.failed)
