@@ -38,6 +38,7 @@ server_catalog_free(struct server_catalog *c)
 	for (i = 0; c->pages != NULL && i < c->n_pages * index_n_langs; i++)
 		server_page_free(&c->pages[i]);
 	free(c->pages);
+	free(c->self_url);
 	free(c->feed_base);
 	free(c->feed);
 	free(c->feed_gz);
@@ -89,6 +90,7 @@ server_page_make(struct server_catalog *c, int lang, size_t page,
 	struct index_page_info info = c->page_info;
 
 	info.catalog = c->cat;
+	info.langs = c->langs;	/* C may have been copied since load */
 	info.lang = lang;
 	info.page = page;
 	info.query = query;
@@ -171,7 +173,13 @@ server_catalog_load(struct server_catalog *cur, const char *root,
 	/* The first page in the first language now: it gives the number of
 	 * pages, and most readers ask for it. */
 	c.page_info = *pinfo;
-	l0 = pinfo->n_langs > 0 ? pinfo->langs[0] : 0;
+	if (pinfo->self_url != NULL &&
+	    (c.page_info.self_url = c.self_url = strdup(pinfo->self_url)) == NULL)
+		goto fail;
+	if (c.page_info.n_langs > INDEX_LANGS_MAX)
+		c.page_info.n_langs = INDEX_LANGS_MAX;
+	memcpy(c.langs, pinfo->langs, c.page_info.n_langs * sizeof(c.langs[0]));
+	l0 = c.page_info.n_langs > 0 ? c.langs[0] : 0;
 	if (server_page_make(&c, l0, 1, NULL, &first, &c.n_pages) == -1)
 		goto fail;
 	if ((c.pages = calloc(c.n_pages * index_n_langs,

@@ -28,6 +28,8 @@ struct server_catalog {
 	 * language (index_n_langs x n_pages), each made on first use and
 	 * kept with the catalog: memory bounded by languages x pages. */
 	struct index_page_info page_info;
+	char *self_url;			/* page_info's own copies: a */
+	int langs[INDEX_LANGS_MAX];	/* reloaded config frees its own */
 	struct server_page *pages;
 	size_t n_pages;
 	/* /feed.xml, made on first use for the base URL it was asked with
@@ -41,8 +43,9 @@ struct server_catalog {
  * Load the catalog ROOT/current points at, unless it is the one CUR
  * holds (a TARGET of "" forces it). Reads the files through the resolved
  * folder so that the catalog and its signature always belong together.
- * INFO says what the index page shows besides the catalog (its strings
- * must outlive CUR; catalog, lang, page and query are ignored). The
+ * INFO says what the index page shows besides the catalog (its pubkey
+ * and pin must outlive CUR, the rest is copied; catalog, lang, page and
+ * query are ignored). The
  * first page in INFO's first language is made here. On any error
  * (logged) CUR keeps what it had: the old catalog keeps serving.
  */

@@ -162,9 +162,21 @@ check_lang zh-Hans ltr -H 'Accept-Language: ru, fa' /
 check_lang zh-Hans ltr '/?lang=ru'
 check_lang en ltr -H 'Accept-Language: ru, en;q=0.5' /
 grep -qF 'hreflang="ru"' "$T/body" && fail "a link to a language the mirror does not offer"
+# SIGHUP with another list: the pages are made again in the new order.
+server_config "url = $HTTPS_URL/" 'languages = fa, en'
+kill -HUP "$SERVER_PID"
+for i in $(seq 1 100); do
+	get / >/dev/null
+	[ "$(html_lang)" = '<html lang="fa" dir="rtl">' ] && break
+	sleep 0.1
+done
+[ "$(html_lang)" = '<html lang="fa" dir="rtl">' ] || fail "after SIGHUP with 'languages = fa, en', / is $(html_lang)"
+grep -qF "href=\"?lang=en\"" "$T/body" && grep -qF "$HTTPS_URL/catalog.json" "$T/body" ||
+	fail "after SIGHUP the page lacks the en link or the new [mirror] url"
+check_lang en ltr -H 'Accept-Language: zh-CN, en;q=0.1' /
 stop_server
 printf '[mirror]\nname = x\nlanguages = en, de\n' >"$T/bad.conf"
 expect_exit 2 "$EMBERD" run -c "$T/bad.conf"
 assert_grep "bad.conf:3: bad language 'de' for 'languages' in \[mirror\]" "$T/err"
-pass "[mirror] languages = zh-Hans, zh-Hant, en: zh-Hans the fallback, ru not offered; 'de' a config error naming line 3"
+pass "[mirror] languages = zh-Hans, zh-Hant, en: zh-Hans the fallback, ru not offered; after SIGHUP with fa, en: fa; 'de' a config error naming line 3"
 pass "index page languages, paging and search"
