@@ -29,6 +29,7 @@
 
 #include "config.h"
 #include "config_values.h"
+#include "urls.h"
 
 #include <sys/stat.h>
 
@@ -76,6 +77,7 @@ enum config_type {
 	CONFIG_T_FILE,		/* a path naming a readable file */
 	CONFIG_T_URL,		/* http(s) */
 	CONFIG_T_BASEURL,	/* http(s), '/' appended */
+	CONFIG_T_ONION,		/* a BASEURL on a v3 onion service */
 	CONFIG_T_PROXY,		/* http(s) or socks */
 	CONFIG_T_BOOL,
 	CONFIG_T_DURATION,
@@ -117,6 +119,7 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "key", CONFIG_T_PATH, 0, CF(key), 0 },
 	{ CONFIG_S_MIRROR, "url", CONFIG_T_BASEURL, 0, CF(url), 0 },
 	{ CONFIG_S_MIRROR, "mirror", CONFIG_T_BASEURL, 1, CF(mirrors), CF(n_mirrors) },
+	{ CONFIG_S_MIRROR, "onion", CONFIG_T_ONION, 0, CF(onion), 0 },
 	{ CONFIG_S_MIRROR, "user", CONFIG_T_USER, 0, CF(user), 0 },
 	{ CONFIG_S_MIRROR, "allow_root", CONFIG_T_BOOL, 0, CF(allow_root), 0 },
 	{ CONFIG_S_MIRROR, "log_addresses", CONFIG_T_BOOL, 0,
@@ -362,6 +365,13 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 			return NULL;
 		}
 		break;
+	case CONFIG_T_ONION:
+		if (!url_is_onion(v)) {
+			config_bad(p, kd, v, "onion URL",
+			    "use http://<56 letters and digits>.onion/ as the onion service's hostname file names it");
+			return NULL;
+		}
+		/* FALLTHROUGH */
 	case CONFIG_T_URL:
 	case CONFIG_T_BASEURL:
 		/* A name copied from a file manager: say what to write. */
@@ -375,7 +385,7 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 			    "use http://HOST/... or https://HOST/...");
 			return NULL;
 		}
-		if (kd->type == CONFIG_T_BASEURL) {
+		if (kd->type == CONFIG_T_BASEURL || kd->type == CONFIG_T_ONION) {
 			n = strlen(v);
 			if (asprintf(&s, "%s%s", v,
 			    v[n - 1] == '/' ? "" : "/") == -1)
@@ -1128,6 +1138,7 @@ config_free(struct config *cfg)
 	free(cfg->store);
 	free(cfg->key);
 	free(cfg->url);
+	free(cfg->onion);
 	free(cfg->user);
 	config_free_listen(cfg->https_listen, cfg->n_https_listen);
 	free(cfg->https_cert);

@@ -57,6 +57,7 @@ struct config {
 	char *store;		/* default DIR/store */
 	char *key;		/* default DIR/publisher.key; need not exist */
 	char *url;		/* NULL or an http(s) URL ending in '/' (a missing '/' is added) */
+	char *onion;		/* NULL or this mirror's onion address, as url; sent as Onion-Location */
 	char **mirrors;		/* other mirrors' base URLs, for the catalog (each ends in '/') */
 	size_t n_mirrors;
 	char *user;		/* NULL */

@@ -15,11 +15,11 @@
 #include <jansson.h>
 
 /*
- * The feed of CATALOG (parsed and checked by catalog_parse): malloc'd,
- * NUL-terminated, *LEN its length; NULL when out of memory. SELF_URL:
- * this mirror's base URL ending in '/' ([mirror] url, or what the client
- * asked for), or NULL: the enclosures are then relative ("files/NAME",
- * for a feed served next to its files, as in a static export).
+ * The feed of CATALOG (docs/protocol.md, "The feed"): malloc'd,
+ * NUL-terminated, *LEN its length; NULL when out of memory.
+ * SELF_URL: [mirror] url, or NULL (then enclosure URLs are relative:
+ * "files/NAME", for a feed served next to its files, as the server and a
+ * static export do). CATALOG is one catalog_parse accepted.
  */
 char *feed_xml_render(json_t *catalog, const char *self_url, size_t *len);
 

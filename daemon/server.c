@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
@@ -212,6 +213,25 @@ server_reply_made(struct server *s, struct http_conn *c, const struct http_head 
 	if (use_gz)
 		http_conn_header(c, "Content-Encoding", "gzip");
 	server_reply(s, c, h, 200, type, use_gz ? gz : plain, use_gz ? gz_len : plain_len);
+}
+
+/* Onion-Location: [mirror] onion and the path asked for, so that Tor
+ * Browser offers the onion service's copy of this HTML page. The target
+ * passed the request parser: no blanks or controls to carry over. */
+static void
+server_onion_location(struct server *s, struct http_conn *c, const struct http_head *h)
+{
+	const char *path = h->target;
+	char *v;
+
+	if (s->cfg.onion == NULL)
+		return;
+	while (*path == '/')
+		path++;
+	if (asprintf(&v, "%s%.*s", s->cfg.onion, (int)strcspn(path, "?#"), path) == -1)
+		return;
+	http_conn_header(c, "Onion-Location", v);
+	free(v);
 }
 
 /* The body of an error begun with http_conn_begin(CODE). */
@@ -529,6 +549,9 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 		http_conn_header(c, "Content-Encoding", "gzip");
 	server_headers_content(c, json_string_value(json_object_get(item, "type")),
 	    name != NULL ? name : hex, gzip_out ? m.stored_sha256 : m.sha256);
+	if (json_string_value(json_object_get(item, "type")) != NULL &&
+	    strncasecmp(json_string_value(json_object_get(item, "type")), "text/html", 9) == 0)
+		server_onion_location(s, c, h);
 	len = gzip_out ? m.stored_size : m.size;
 	if (rr == RANGE_SINGLE) {
 		first = r.first;
@@ -678,31 +701,6 @@ out:
 }
 
 /*
- * /feed.xml: enclosures on this mirror ([mirror] url, or the address the
- * client used when that is not set), then on the catalog's mirrors. Made
- * once per catalog and base, like the index page.
- */
-static void
-server_feed(struct server *s, struct http_conn *c, const struct http_head *h)
-{
-	char *self = NULL;
-	const char *base = s->cfg.url;
-
-	if (base == NULL && server_host_ok(h->host) &&
-	    asprintf(&self, "%s://%s/", http_conn_is_tls(c) ? "https" : "http", h->host) != -1)
-		base = self;
-	if (server_catalog_feed(&s->cat, base) == -1) {
-		free(self);
-		server_error(s, c, h, 503, "out of memory");
-		return;
-	}
-	free(self);
-	http_conn_begin(c, 200);
-	server_reply_made(s, c, h, "Accept-Encoding", "application/rss+xml; charset=utf-8", s->cat.feed,
-	    s->cat.feed_len, s->cat.feed_gz, s->cat.feed_gz_len);
-}
-
-/*
  * "/": the index in the language asked for (?lang=, a configured one)
  * or negotiated (Accept-Language), page ?page=, filtered by ?q=. A page
  * past the last is the last and page 0 the first; a page that is not a
@@ -757,6 +755,7 @@ server_index(struct server *s, struct http_conn *c, const struct http_head *h)
 	 * from elsewhere. */
 	http_conn_begin_csp(c, 200, "default-src 'none'; style-src 'unsafe-inline'; "
 	    "img-src 'self'; media-src 'self'");
+	server_onion_location(s, c, h);
 	http_conn_header(c, "Content-Language", index_langs[l]->tag);
 	server_reply_made(s, c, h, "Accept-Encoding, Accept-Language",
 	    "text/html; charset=utf-8", p->html, p->len, p->gz, p->gz_len);
@@ -814,7 +813,11 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		server_index(s, c, h);
 		return;
 	case ROUTE_FEED:
-		server_feed(s, c, h);
+		/* Enclosures on [mirror] url, else relative to the feed: never
+		 * the Host a client sent, which would make a feed per Host. */
+		http_conn_begin(c, 200);
+		server_reply_made(s, c, h, "Accept-Encoding", "application/rss+xml; charset=utf-8",
+		    s->cat.feed, s->cat.feed_len, s->cat.feed_gz, s->cat.feed_gz_len);
 		return;
 	case ROUTE_CATALOG:
 		server_catalog_file(s, c, h, "application/json", s->cat.json, s->cat.json_len);

@@ -39,14 +39,14 @@ server_catalog_free(struct server_catalog *c)
 		server_page_free(&c->pages[i]);
 	free(c->pages);
 	free(c->self_url);
-	free(c->feed_base);
 	free(c->feed);
 	free(c->feed_gz);
 	memset(c, 0, sizeof(*c));
 }
 
 /* DATA gzipped at LEVEL: 9 for what is made once per catalog and sent
- * many times, less for a page made for one request. */
+ * many times (the index's pages, the feed), less for a page made for
+ * one request. */
 static char *
 server_catalog_gzip_level(const char *data, size_t len, size_t *outlen,
     int level)
@@ -188,6 +188,9 @@ server_catalog_load(struct server_catalog *cur, const char *root,
 		goto fail;
 	}
 	c.pages[l0] = first;
+	if ((c.feed = feed_xml_render(c.cat, c.self_url, &c.feed_len)) == NULL ||
+	    (c.feed_gz = server_catalog_gzip(c.feed, c.feed_len, &c.feed_gz_len)) == NULL)
+		goto fail;
 	server_catalog_free(cur);
 	*cur = c;
 	log_info("serving catalog sequence %lld (%zu items)",
@@ -200,25 +203,4 @@ fail:
 	server_catalog_free(&c);
 	free(jp);
 	free(sp);
-}
-
-int
-server_catalog_feed(struct server_catalog *c, const char *base)
-{
-	if (c->feed != NULL && ((base == NULL && c->feed_base == NULL) ||
-	    (base != NULL && c->feed_base != NULL && strcmp(base, c->feed_base) == 0)))
-		return 0;
-	free(c->feed_base);
-	free(c->feed);
-	free(c->feed_gz);
-	c->feed_base = c->feed = c->feed_gz = NULL;
-	if ((base != NULL && (c->feed_base = strdup(base)) == NULL) ||
-	    (c->feed = feed_xml_render(c->cat, base, &c->feed_len)) == NULL ||
-	    (c->feed_gz = server_catalog_gzip(c->feed, c->feed_len, &c->feed_gz_len)) == NULL) {
-		free(c->feed_base);
-		free(c->feed);
-		c->feed_base = c->feed = NULL;
-		return -1;
-	}
-	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * The catalog as `emberd run` serves it: catalog.json and its signature
- * byte for byte, parsed, indexed by object id, and the index page
- * rendered (and gzipped) once per catalog rather than per request.
+ * byte for byte, parsed, indexed by object id, and the index page and
+ * the feed rendered (and gzipped) once per catalog rather than per
+ * request.
  */
 #ifndef EMBERD_SERVER_CATALOG_H
 #define EMBERD_SERVER_CATALOG_H
@@ -32,10 +33,7 @@ struct server_catalog {
 	int langs[INDEX_LANGS_MAX];	/* reloaded config frees its own */
 	struct server_page *pages;
 	size_t n_pages;
-	/* /feed.xml, made on first use for the base URL it was asked with
-	 * (the Host a client used, when [mirror] url is not set) and kept
-	 * while the next request asks for the same */
-	char *feed_base, *feed, *feed_gz;
+	char *feed, *feed_gz;	/* /feed.xml */
 	size_t feed_len, feed_gz_len;
 };
 
@@ -45,9 +43,9 @@ struct server_catalog {
  * folder so that the catalog and its signature always belong together.
  * INFO says what the index page shows besides the catalog (its pubkey
  * and pin must outlive CUR, the rest is copied; catalog, lang, page and
- * query are ignored). The
- * first page in INFO's first language is made here. On any error
- * (logged) CUR keeps what it had: the old catalog keeps serving.
+ * query are ignored); its self_url goes in the feed too. The first page
+ * in INFO's first language is made here. On any error (logged) CUR
+ * keeps what it had: the old catalog keeps serving.
  */
 void server_catalog_load(struct server_catalog *cur, const char *root,
     const struct index_page_info *info);
@@ -62,11 +60,6 @@ void server_catalog_load(struct server_catalog *cur, const char *root,
 const struct server_page *server_catalog_index(struct server_catalog *c,
     int lang, size_t page, const char *query, struct server_page *tmp);
 void server_page_free(struct server_page *p);
-
-/* The feed of C's catalog for BASE (a base URL ending in '/', or NULL:
- * relative links) into C->feed and C->feed_gz. 0, or -1 when out of
- * memory (C keeps no feed). */
-int server_catalog_feed(struct server_catalog *c, const char *base);
 
 void server_catalog_free(struct server_catalog *c);
 

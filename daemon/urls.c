@@ -106,3 +106,36 @@ url_show(const char *url, char *buf, size_t len)
 	}
 	return buf;
 }
+
+int
+url_is_onion(const char *url)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL, *x = NULL;
+	size_t n = 0;
+	int ok = 0;
+
+	if ((u = curl_url()) == NULL)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		goto out;
+	/* Anything that would put a secret or a second meaning in a header
+	 * sent to every reader. */
+	if (curl_url_get(u, CURLUPART_USER, &x, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_QUERY, &x, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_FRAGMENT, &x, 0) == CURLUE_OK)
+		goto out;
+	n = strlen(host);
+	ok = n == 56 + 6 && strcmp(host + 56, ".onion") == 0 &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyz234567") == 56;
+out:
+	curl_free(x);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok;
+}

@@ -38,6 +38,13 @@ char *url_redact(const char *url, enum source_urls mode);
  * shown as "(unparsable URL)". Cut with "…" when longer than BUF.
  * Returns BUF. Costs a parse (an allocation or two): for messages only.
  */
+/*
+ * 1 when URL is an http(s) URL on a v3 onion service (56 base32
+ * characters, then ".onion"), without userinfo, query or fragment: what
+ * `[mirror] onion` may name. Else 0.
+ */
+int url_is_onion(const char *url);
+
 #define URL_SHOW_MAX	512
 const char *url_show(const char *url, char *buf, size_t len);
 

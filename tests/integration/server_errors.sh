@@ -146,7 +146,7 @@ for base in "$HTTPS_URL" "$HTTP_URL"; do
 	for want in 200:/healthz 200:/metrics 200:/pubkey 200:/catalog.json \
 		200:/catalog.json.minisig 200:/files/page.html 200:/files/plenty.bin \
 		"200:/sha256/$PLENTY" 200:/files/plenty.bin.meta4 200:/files/plenty.bin.torrent \
-		404:/files/gone.txt 404:/no/such/route 404:/files/nothing.txt 400:/files/%G1; do
+		200:/feed.xml 404:/files/gone.txt 404:/no/such/route 404:/files/nothing.txt 400:/files/%G1; do
 		code=${want%%:*}
 		path=${want#*:}
 		[ "$(fetch "$base$path" r)" = "$code" ] || server_fail "$base$path: not $code"

@@ -324,6 +324,32 @@ test_defaults(void)
 	    sizeof(err)) == 0);
 	CHECK(cfg.min_free == (uint64_t)512 << 20);
 	config_free(&cfg);
+
+	/* onion: a v3 address, '/' added; nothing else. */
+	CHECK(config_load_string("[mirror]\nonion = http://"
+	    "fvdchz4wzsdxtbnjmjhqwqwodfht37wjgd53f4brdbiwxsprbmhqd5yd.onion\n",
+	    "x.conf", tmpdir, &cfg, err, sizeof(err)) == 0);
+	CHECK_STR(cfg.onion, "http://fvdchz4wzsdxtbnjmjhqwqwodfht37wjgd53f4brdbiwxsprbmhqd5yd.onion/");
+	config_free(&cfg);
+	{
+		static const char *const bad[] = {
+			"http://example.com/",
+			"http://abc.onion/",	/* v2 length */
+			"http://FVDCHZ4WZSDXTBNJMJHQWQWODFHT37WJGD53F4BRDBIWXSPRBMHQD5YD.onion/",
+			"http://u:p@fvdchz4wzsdxtbnjmjhqwqwodfht37wjgd53f4brdbiwxsprbmhqd5yd.onion/",
+			"http://fvdchz4wzsdxtbnjmjhqwqwodfht37wjgd53f4brdbiwxsprbmhqd5yd.onion/?q",
+			"ftp://fvdchz4wzsdxtbnjmjhqwqwodfht37wjgd53f4brdbiwxsprbmhqd5yd.onion/",
+			"http://fvdchz4wzsdxtbnjmjhqwqwodfht37wjgd53f4brdbiwxsprbmhqd5y1.onion/",
+		};
+		size_t i;
+		char text[256];
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(text, sizeof(text), "[mirror]\nonion = %s\n", bad[i]);
+			CHECK(config_load_string(text, "x.conf", tmpdir, &cfg, err,
+			    sizeof(err)) == -1);
+			CHECK(strstr(err, "x.conf:2: bad onion URL") != NULL);
+		}
+	}
 }
 
 static void
