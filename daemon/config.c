@@ -96,7 +96,8 @@ enum config_type {
 	CONFIG_T_RESOLVER,	/* yt-dlp */
 	CONFIG_T_VARIANT,	/* best, smallest, all, a BANDWIDTH */
 	CONFIG_T_ITEMS,		/* 1..CONFIG_MAX_ITEMS_MAX */
-	CONFIG_T_LANG		/* a language tag */
+	CONFIG_T_LANG,		/* a language tag */
+	CONFIG_T_LANGS		/* the index page's languages */
 };
 
 struct config_keydef {
@@ -132,6 +133,8 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_MIRROR, "min_free", CONFIG_T_SIZE0, 0, CF(min_free), 0 },
 	{ CONFIG_S_MIRROR, "source_urls", CONFIG_T_SOURCE_URLS, 0,
 	    CF(source_urls), 0 },
+	{ CONFIG_S_MIRROR, "languages", CONFIG_T_LANGS, 0, CF(languages),
+	    CF(n_languages) },
 	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
 	    CF(n_https_listen) },
 	{ CONFIG_S_HTTPS, "cert", CONFIG_T_FILE, 0, CF(https_cert), 0 },
@@ -509,6 +512,18 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 			return config_bad(p, kd, v, "number",
 			    "use 2 to 1000000");
 		return 0;
+	case CONFIG_T_LANGS: {
+		const char *bad;
+		size_t badlen;
+		char tag[64];
+
+		if (config_parse_languages(v, field, n, &bad, &badlen) == 0)
+			return 0;
+		snprintf(tag, sizeof(tag), "%.*s", (int)badlen, bad);
+		return config_bad(p, kd, tag, "language",
+		    "use a comma-separated list of en, zh-Hans, zh-Hant, ru, "
+		    "fa, each once");
+	}
 	case CONFIG_T_SOURCE_URLS:
 		if (url_source_urls_parse(v, field) == -1)
 			return config_bad(p, kd, v, "value",
@@ -926,6 +941,13 @@ config_parse_text(const char *text, size_t len, const char *file,
 	if (p.failed)
 		return -1;
 
+	if (cfg->n_languages == 0) {
+		size_t i;
+
+		for (i = 0; i < index_n_langs && i < INDEX_LANGS_MAX; i++)
+			cfg->languages[i] = (int)i;
+		cfg->n_languages = i;
+	}
 	if (cfg->name == NULL && (cfg->name = strdup("emberd mirror")) == NULL)
 		goto nomem;
 	if (cfg->store == NULL && (cfg->store = config_path(&p, "store")) == NULL)

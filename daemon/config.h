@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "index_strings.h"
 #include "urls.h"
 
 /* [source] kind: what the URL is taken for (see emberd.conf(5)). */
@@ -68,6 +69,8 @@ struct config {
 	unsigned max_connections;	/* default 4096, 2..1000000 (less if RLIMIT_NOFILE is lower) */
 	uint64_t min_free;	/* default 1G: crawls and syncs pause below this free space; 0 off */
 	enum source_urls source_urls;	/* default origin: what the catalog's "source" keeps */
+	int languages[INDEX_LANGS_MAX];	/* index page, in index_langs[]; first = fallback */
+	size_t n_languages;		/* default: all, in index_langs[] order */
 
 	/* [https] */
 	struct config_listen *https_listen;	/* default none */
@@ -125,6 +128,10 @@ int config_parse_listen(const char *s, struct config_listen *out); /* "host:port
 int config_parse_kind(const char *s, enum source_kind *out);	   /* auto, file, page, feed, hls */
 int config_parse_variant(const char *s, enum source_variant *out, uint64_t *bandwidth); /* best, smallest, all, 1280000 */
 int config_parse_lang(const char *s);	/* a BCP 47 tag's shape: letters, digits, '-', at most 35 */
+/* "en, zh-Hans, fa": the index page's languages into OUT (INDEX_LANGS_MAX)
+ * and *N; on -1, *BAD and *BADLEN name the tag that is wrong. */
+int config_parse_languages(const char *s, int *out, size_t *n,
+    const char **bad, size_t *badlen);
 const char *config_kind_name(enum source_kind k);
 
 #endif

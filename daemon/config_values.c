@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "config_values.h"
+#include "lang_negotiate.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -461,4 +462,16 @@ config_check_source_id(const char *s, size_t len)
 		freelocale(loc);
 	}
 	return why;
+}
+
+int
+config_parse_languages(const char *s, int *out, size_t *n, const char **bad,
+    size_t *badlen)
+{
+	int r = lang_list_parse(s, out, INDEX_LANGS_MAX, bad, badlen);
+
+	if (r <= 0)
+		return -1;
+	*n = (size_t)r;
+	return 0;
 }

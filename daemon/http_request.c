@@ -697,6 +697,9 @@ http_head_parse(char *buf, size_t len, struct http_head *h)
 			h->if_range = h->if_range == NULL ? v : "";
 		} else if (strcasecmp(line, "Accept-Encoding") == 0) {
 			h->accept_encoding = h->accept_encoding == NULL ? v : "";
+		} else if (strcasecmp(line, "Accept-Language") == 0) {
+			/* Repeated: the mirror's first language. */
+			h->accept_language = h->accept_language == NULL ? v : "";
 		} else if (strcasecmp(line, "Host") == 0) {
 			h->host = h->host == NULL ? v : "";
 		}

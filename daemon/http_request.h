@@ -30,7 +30,7 @@ enum http_route {
 
 /*
  * Route a request target (as sent: origin-form "/path?query"; the query
- * is ignored). ARG receives the decoded item name or hex (NUL-terminated,
+ * is left to the route: only "/" reads one, see lang_negotiate.h). ARG receives the decoded item name or hex (NUL-terminated,
  * at most ARGLEN - 1 bytes). A NAME must pass name_check() after
  * percent-decoding once; %2F, %00, "..", backslashes, overlong or invalid
  * UTF-8 make it ROUTE_NOT_FOUND (it can name no catalog item), malformed
@@ -95,6 +95,7 @@ struct http_head {
 	const char *if_none_match;
 	const char *if_range;
 	const char *accept_encoding;
+	const char *accept_language;
 	const char *host;	/* as sent: untrusted, check before use */
 };
 

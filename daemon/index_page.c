@@ -5,11 +5,13 @@
  * by someone hostile (a compromised publisher, or a bug upstream), so every
  * string goes through index_buf_html, and through index_buf_url first when
  * it ends up in a link. The page is built once per catalog change and then
- * served from memory, so plain appends into one growing buffer are enough.
+ * served from memory (per language and page; a search is made per
+ * request), so plain appends into one growing buffer are enough.
  */
 
 #include "index_page.h"
 #include "index_layout.h"
+#include "index_strings.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -214,6 +216,15 @@ out_f(struct index_out *o, const char *fmt, ...)
 		o->failed = 1;
 }
 
+/* A paragraph of our own words (HTML). */
+static void
+out_para(struct index_out *o, const char *html)
+{
+	out_s(o, "<p>");
+	out_s(o, html);
+	out_s(o, "</p>\n");
+}
+
 /* S escaped, cut to at most MAX bytes (MAX <= INDEX_DESC_MAX) at a
  * UTF-8 character boundary, with an ellipsis when cut. */
 static void
@@ -343,30 +354,42 @@ index_type_is(const char *type, const char *want)
 /* "0 B", "1023 B", "1.0 KiB" ... "2.0 GiB"; integer arithmetic so that
  * huge sizes neither overflow nor round into "1024.0 KiB". */
 static void
-index_human_size(struct index_out *o, uint64_t size)
+index_human_size(struct index_out *o, const struct index_strings *t,
+    uint64_t size)
 {
-	static const char *units[] = { "KiB", "MiB", "GiB" };
 	uint64_t unit = 1024, tenths;
-	size_t u = 0;
+	size_t u = 1;
 
 	if (size < 1024) {
-		out_f(o, "%llu B", (unsigned long long)size);
+		out_f(o, "%llu ", (unsigned long long)size);
+		out_s(o, t->unit[0]);
 		return;
 	}
 	for (;;) {
 		tenths = size / unit * 10 +
 		    ((size % unit) * 10 + unit / 2) / unit;
-		if (tenths < 10240 || u == 2)
+		if (tenths < 10240 || u == 3)
 			break;
 		unit *= 1024;
 		u++;
 	}
-	out_f(o, "%llu.%llu %s", (unsigned long long)(tenths / 10),
-	    (unsigned long long)(tenths % 10), units[u]);
+	out_f(o, "%llu", (unsigned long long)(tenths / 10));
+	out_s(o, t->decimal);
+	out_f(o, "%llu ", (unsigned long long)(tenths % 10));
+	out_s(o, t->unit[u]);
 }
 
-/* Quote a name for the shell when it needs it, so the worked example can
- * be pasted even when the name holds spaces or quotes. */
+/* PRE N POST of a count, in the page's language. */
+static void
+index_count(struct index_out *o, const struct index_count *c, size_t n)
+{
+	out_s(o, n == 1 ? c->one_pre : c->many_pre);
+	out_f(o, "%zu", n);
+	out_s(o, n == 1 ? c->one_post : c->many_post);
+}
+
+/* Quote a word for the shell when it needs it, so that a command can be
+ * pasted even when a name holds spaces or quotes. */
 static void
 index_shell_quoted(struct index_out *o, const char *s)
 {
@@ -376,8 +399,8 @@ index_shell_quoted(struct index_out *o, const char *s)
 	if (s[0] == '-')
 		out_s(o, "./");
 	if (s[0] != '\0' && s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789._-+,@%:=")] == '\0') {
-		out_s(o, s);
+	    "abcdefghijklmnopqrstuvwxyz0123456789._-+,@%:=/")] == '\0') {
+		out_h(o, s);
 		return;
 	}
 	out_s(o, "&#39;");
@@ -397,6 +420,9 @@ index_shell_quoted(struct index_out *o, const char *s)
 	out_s(o, "&#39;");
 }
 
+/* Logical (start/end) properties, so that the layout mirrors itself in
+ * a right-to-left language; commands, keys and hashes stay left to
+ * right whatever the page's direction. */
 static const char index_style[] =
     "<style>\n"
     ":root{color-scheme:light dark;--fg:#1d1d1f;--bg:#fbfbf8;--mute:#5f6368;"
@@ -405,7 +431,8 @@ static const char index_style[] =
     "--mute:#a0a0a0;--line:#333;--card:#1f1f1f;--link:#8ab4f8}}\n"
     "*{box-sizing:border-box}\n"
     "body{margin:0;background:var(--bg);color:var(--fg);"
-    "font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}\n"
+    "font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,"
+    "\"Noto Sans\",\"Noto Sans CJK SC\",\"Noto Sans CJK TC\",sans-serif}\n"
     "main{max-width:60rem;margin:0 auto;padding:1rem}\n"
     "a{color:var(--link)}\n"
     "h1{margin:.5rem 0 .25rem;font-size:1.8rem;overflow-wrap:anywhere}\n"
@@ -414,27 +441,31 @@ static const char index_style[] =
     "h3,h4,h5,h6{margin:0 0 .25rem;font-size:1.1rem;"
     "overflow-wrap:anywhere}\n"
     ".mute{color:var(--mute)}\n"
-    "nav a{margin-right:1rem}\n"
+    "nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.5rem 0}\n"
+    "form{display:flex;flex-wrap:wrap;gap:.5rem;margin:1rem 0}\n"
+    "input{flex:1 1 12rem;min-width:0;font:inherit;padding:.25rem .5rem}\n"
+    "button{font:inherit}\n"
     ".item{background:var(--card);border:1px solid var(--line);"
     "border-radius:6px;padding:.75rem 1rem;margin:0 0 1rem}\n"
     ".item p{margin:.25rem 0}\n"
-    ".group{border-left:3px solid var(--line);padding:0 0 0 1rem;"
-    "margin:0 0 1.5rem}\n"
+    ".group{border-inline-start:3px solid var(--line);"
+    "padding-inline-start:1rem;margin:0 0 1.5rem}\n"
     ".group>h3,.group>h4,.group>h5{font-size:1.25rem}\n"
-    ".derived{margin-left:1.5rem;border-left:3px solid var(--link)}\n"
+    ".derived{margin-inline-start:1.5rem;"
+    "border-inline-start:3px solid var(--link)}\n"
     ".desc{white-space:pre-line;overflow-wrap:anywhere}\n"
     ".file{overflow-wrap:anywhere}\n"
-    ".links a{margin-right:1rem}\n"
+    ".links{display:flex;flex-wrap:wrap;gap:.25rem 1rem}\n"
     "code,pre{font:14px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,"
     "monospace}\n"
     "code{overflow-wrap:anywhere}\n"
-    "pre{background:var(--card);border:1px solid var(--line);"
-    "border-radius:6px;padding:.75rem;overflow-x:auto;white-space:pre-wrap;"
-    "overflow-wrap:anywhere}\n"
+    "pre{direction:ltr;text-align:left;background:var(--card);"
+    "border:1px solid var(--line);border-radius:6px;padding:.75rem;"
+    "overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}\n"
     "video,audio,img{display:block;max-width:100%;margin:.5rem 0}\n"
     "video{width:100%;max-height:70vh;background:#000}\n"
     "audio{width:100%}\n"
-    "ul{padding-left:1.25rem}\n"
+    "ul{padding-inline-start:1.25rem}\n"
     "li{overflow-wrap:anywhere}\n"
     "</style>\n";
 
@@ -449,30 +480,30 @@ struct index_entry {
 };
 
 /* What a derived item is for, in the reader's words, then a link to the
- * original's block. */
+ * original's block (on this page or another: the id is the same). */
 static void
-index_derived_note(struct index_out *o, const struct index_entry *e)
+index_derived_note(struct index_out *o, const struct index_strings *t,
+    const struct index_entry *e)
 {
 	const char *type = index_str(e->item, "type");
 
 	out_s(o, "<p class=\"note\">");
 	if (index_type_is(type, "text/html") ||
 	    index_type_is(type, "application/xhtml+xml"))
-		out_s(o, "The page, playing its media from this mirror: "
-		    "a copy of ");
+		out_s(o, t->derived_page);
 	else if (index_type_is(type, "video/mp4") ||
 	    index_type_is(type, "audio/mp4"))
-		out_s(o, "MP4 that plays in every browser, made from ");
+		out_s(o, t->derived_mp4);
 	else
-		out_s(o, "Made from ");
-	out_f(o, "<a href=\"#item-%zu\">", e->orig_idx + 1);
+		out_s(o, t->derived_other);
+	out_f(o, "<a href=\"#item-%zu\" dir=\"auto\">", e->orig_idx + 1);
 	out_h(o, index_str(e->orig, "name"));
 	out_s(o, "</a></p>\n");
 }
 
 static void
-index_item(struct index_out *o, struct index_buf *scratch,
-    const struct index_entry *e)
+index_item(struct index_out *o, const struct index_strings *t,
+    struct index_buf *scratch, const struct index_entry *e)
 {
 	json_t *item = e->item;
 	const char *name = index_str(item, "name");
@@ -515,39 +546,53 @@ index_item(struct index_out *o, struct index_buf *scratch,
 	else
 		out_f(o, "</h%d>\n", e->level);
 	if (e->orig != NULL)
-		index_derived_note(o, e);
+		index_derived_note(o, t, e);
 	if (desc[0] != '\0') {
 		out_s(o, "<p class=\"desc\" dir=\"auto\">");
 		out_h_max(o, desc, INDEX_DESC_MAX);
 		out_s(o, "</p>\n");
 	}
 	out_s(o, "<p class=\"mute\">");
-	out_h(o, type[0] != '\0' ? type : "unknown type");
+	if (type[0] != '\0') {
+		out_s(o, "<bdi>");
+		out_h(o, type);
+		out_s(o, "</bdi>");
+	} else
+		out_s(o, t->unknown_type);
 	out_s(o, " &middot; ");
 	if (json_is_integer(jsize) && json_integer_value(jsize) >= 0) {
 		uint64_t size = (uint64_t)json_integer_value(jsize);
 
-		index_human_size(o, size);
-		if (size >= 1024)
-			out_f(o, " (%llu bytes)", (unsigned long long)size);
+		/* Isolated: "11 B" must not read "B 11" in a right-to-left
+		 * line. */
+		out_s(o, "<bdi>");
+		index_human_size(o, t, size);
+		out_s(o, "</bdi>");
+		if (size >= 1024) {
+			out_s(o, t->bytes_pre);
+			out_f(o, "%llu", (unsigned long long)size);
+			out_s(o, t->bytes_post);
+		}
 	} else
-		out_s(o, "size unknown");
+		out_s(o, t->size_unknown);
 	if (published[0] != '\0') {
-		out_s(o, " &middot; published ");
+		out_s(o, t->published);
 		index_published(o, published);
 	}
-	out_s(o, "</p>\n<p>SHA-256: <code>");
+	out_s(o, "</p>\n<p>SHA-256: <code dir=\"ltr\">");
 	out_h(o, sha);
 	out_s(o, "</code></p>\n");
 
 	/* Players point at the same relative URL as the link; the server
-	 * answers Range requests, so seeking works without downloading. */
+	 * answers Range requests, so seeking works without downloading.
+	 * preload="none": a page of fifty videos must not cost fifty
+	 * requests on a slow or metered link before anything is played. */
 	if (strncasecmp(type, "video/", 6) == 0) {
-		out_s(o, "<video controls preload=\"metadata\" src=\"files/");
+		out_s(o, "<video controls preload=\"none\" src=\"files/");
 		out_s(o, enc);
 		out_s(o, "\"></video>\n");
 	} else if (strncasecmp(type, "audio/", 6) == 0) {
-		out_s(o, "<audio controls preload=\"metadata\" src=\"files/");
+		out_s(o, "<audio controls preload=\"none\" src=\"files/");
 		out_s(o, enc);
 		out_s(o, "\"></audio>\n");
 	} else if (strncasecmp(type, "image/", 6) == 0) {
@@ -558,15 +603,23 @@ index_item(struct index_out *o, struct index_buf *scratch,
 
 	out_s(o, "<p class=\"links\"><a href=\"files/");
 	out_s(o, enc);
-	out_s(o, "\" download>Download</a><a href=\"files/");
+	out_s(o, "\" download>");
+	out_s(o, t->download);
+	out_s(o, "</a><a href=\"files/");
 	out_s(o, enc);
-	out_s(o, ".meta4\">Metalink (.meta4)</a><a href=\"files/");
+	out_s(o, ".meta4\">");
+	out_s(o, t->metalink);
+	out_s(o, "</a><a href=\"files/");
 	out_s(o, enc);
-	out_s(o, ".torrent\">Torrent</a>");
+	out_s(o, ".torrent\">");
+	out_s(o, t->torrent);
+	out_s(o, "</a>");
 	if (index_is_sha256(sha)) {
 		out_s(o, "<a href=\"sha256/");
 		out_s(o, sha);
-		out_s(o, "\">By hash</a>");
+		out_s(o, "\">");
+		out_s(o, t->by_hash);
+		out_s(o, "</a>");
 	}
 	out_s(o, "</p>\n");
 
@@ -575,13 +628,16 @@ index_item(struct index_out *o, struct index_buf *scratch,
 		 * leave the reader's traces where they are least wanted. */
 		out_s(o, "<p class=\"mute\">");
 		if (source[0] != '\0') {
-			out_s(o, "Originally from <code>");
+			out_s(o, t->from);
+			out_s(o, "<code dir=\"ltr\">");
 			out_h(o, source);
 			out_s(o, "</code>");
 		}
 		if (fetched[0] != '\0') {
-			out_s(o, source[0] != '\0' ? ", saved " : "Saved ");
+			out_s(o, source[0] != '\0' ? t->from_saved : t->saved);
+			out_s(o, "<bdi>");
 			out_h(o, fetched);
+			out_s(o, "</bdi>");
 		}
 		out_s(o, "</p>\n");
 	}
@@ -601,7 +657,8 @@ index_is_feed(const char *type)
 /* Open the group of a page or feed ITEM that MEDIA items were found on:
  * its title (else its name) and description head them. */
 static void
-index_group_open(struct index_out *o, json_t *item, size_t media, int level)
+index_group_open(struct index_out *o, const struct index_strings *t,
+    json_t *item, size_t media, int level)
 {
 	const char *title = index_str(item, "title");
 	const char *desc = index_str(item, "description");
@@ -617,16 +674,16 @@ index_group_open(struct index_out *o, json_t *item, size_t media, int level)
 		out_h_max(o, desc, INDEX_DESC_MAX);
 		out_s(o, "</p>\n");
 	}
-	out_f(o, "<p class=\"mute\">%zu %s</p>\n", media,
-	    index_is_feed(index_str(item, "type")) ?
-	    (media == 1 ? "file from this feed" : "files from this feed") :
-	    (media == 1 ? "file found on this page" :
-	    "files found on this page"));
+	out_s(o, "<p class=\"mute\">");
+	index_count(o, index_is_feed(index_str(item, "type")) ?
+	    &t->feed_files : &t->page_files, media);
+	out_s(o, "</p>\n");
 }
 
 /* The walk over index_layout's forest, with the groups it has opened. */
 struct index_walk {
 	struct index_out *o;
+	const struct index_strings *t;
 	struct index_buf scratch;
 	json_t *items;
 	struct index_layout l;
@@ -642,7 +699,8 @@ index_walk_enter(struct index_walk *w, size_t i)
 	    NULL, 0 };
 
 	if (node->media > 0 && w->groups < INDEX_GROUP_DEPTH) {
-		index_group_open(w->o, e.item, node->media, 3 + w->groups);
+		index_group_open(w->o, w->t, e.item, node->media,
+		    3 + w->groups);
 		w->opened[i] = 1;
 		w->groups++;
 		e.head = 1;
@@ -652,7 +710,7 @@ index_walk_enter(struct index_walk *w, size_t i)
 		e.orig = json_array_get(w->items, node->parent);
 		e.orig_idx = node->parent;
 	}
-	index_item(w->o, &w->scratch, &e);
+	index_item(w->o, w->t, &w->scratch, &e);
 }
 
 /* Close what I and the ancestors it finishes opened; the next item of
@@ -673,43 +731,183 @@ index_walk_leave(struct index_walk *w, size_t i, size_t root)
 	}
 }
 
-/* Every item once, in index_layout's order: a pre-order walk of each
- * tree, without recursion (a chain of derived items may be long), so
- * O(n) beyond the layout's sorts. */
-static void
-index_items(struct index_out *o, json_t *items)
+/* How many items the tree at ROOT holds: a pre-order walk without
+ * recursion (a chain of derived items may be long). */
+static size_t
+index_tree_size(const struct index_layout *l, size_t root)
 {
-	struct index_walk w = { o, { NULL, 0, 0 }, items, { NULL, 0 }, NULL,
-	    0 };
-	size_t r, i;
+	size_t i = root, n = 0;
+
+	while (i != INDEX_NONE) {
+		n++;
+		if (l->node[i].first != INDEX_NONE) {
+			i = l->node[i].first;
+			continue;
+		}
+		while (i != root && l->node[i].next == INDEX_NONE)
+			i = l->node[i].parent;
+		i = i == root ? INDEX_NONE : l->node[i].next;
+	}
+	return n;
+}
+
+/*
+ * Simple case folding for the search: ASCII, Latin-1, Greek and
+ * Cyrillic capitals to small letters. Each of these keeps its UTF-8
+ * length, so the folded text is the same size and a byte search in it
+ * (memmem, linear) finds exactly the character matches. Invalid UTF-8
+ * is left as it is.
+ */
+static void
+index_fold(char *s, size_t n)
+{
+	unsigned char *p = (unsigned char *)s;
+	unsigned int cp;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] >= 'A' && p[i] <= 'Z') {
+			p[i] += 'a' - 'A';
+			continue;
+		}
+		if (i + 1 >= n || (p[i] & 0xe0) != 0xc0 ||
+		    (p[i + 1] & 0xc0) != 0x80)
+			continue;
+		cp = (unsigned int)(p[i] & 0x1f) << 6 | (p[i + 1] & 0x3f);
+		if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7) ||
+		    (cp >= 0x391 && cp <= 0x3a9 && cp != 0x3a2) ||
+		    (cp >= 0x410 && cp <= 0x42f))
+			cp += 0x20;
+		else if (cp >= 0x400 && cp <= 0x40f)
+			cp += 0x50;
+		p[i] = (unsigned char)(0xc0 | cp >> 6);
+		p[i + 1] = (unsigned char)(0x80 | (cp & 0x3f));
+		i++;
+	}
+}
+
+/* Whether the folded Q (QLEN > 0 bytes) is in S, folded into SCRATCH. */
+static int
+index_contains(struct index_out *o, struct index_buf *scratch,
+    const char *s, const char *q, size_t qlen)
+{
+	size_t n = strlen(s);
+
+	scratch->len = 0;
+	if (index_buf_add(scratch, s, n) == -1) {
+		o->failed = 1;
+		return 0;
+	}
+	index_fold(scratch->data, n);
+	return memmem(scratch->data, n, q, qlen) != NULL;
+}
+
+/*
+ * The items of the page asked for, and the number of pages. Without a
+ * search, whole trees of the layout (a page or feed with its media and
+ * derived copies) are put on a page while it has room, and a tree is
+ * moved to the next page rather than split, unless it alone is larger
+ * than a page. With a search, the matching items, each on its own, in
+ * the catalog's order.
+ */
+static size_t
+index_items(struct index_out *o, const struct index_page_info *info,
+    json_t *items)
+{
+	const struct index_strings *t = index_langs[info->lang];
+	struct index_walk w = { o, t, { NULL, 0, 0 }, items, { NULL, 0 },
+	    NULL, 0 };
+	struct index_buf fq = { NULL, 0, 0 };
+	size_t r, i, fill, pages = 1, want, size, qlen = 0, matches = 0;
+	int pass;
 
 	if (index_layout_build(&w.l, items) == -1 ||
 	    (w.opened = calloc(w.l.n + 1, 1)) == NULL) {
 		o->failed = 1;
 		goto done;
 	}
-	for (r = 0; r < w.l.n; r++) {
-		if (!w.l.node[r].listed || w.l.node[r].parent != INDEX_NONE)
-			continue;
-		i = r;
-		while (i != INDEX_NONE) {
-			index_walk_enter(&w, i);
-			if (w.l.node[i].first != INDEX_NONE)
-				i = w.l.node[i].first;
-			else
-				i = index_walk_leave(&w, i, r);
+	if (info->query != NULL && info->query[0] != '\0') {
+		qlen = strlen(info->query);
+		if (index_buf_add(&fq, info->query, qlen) == -1) {
+			o->failed = 1;
+			goto done;
 		}
+		index_fold(fq.data, qlen);
 	}
+	want = info->page < 1 ? 1 : info->page;
+	/* Pass 0 counts the pages, pass 1 writes the one asked for (the
+	 * last when asked for one past it). */
+	for (pass = 0; pass < 2 && !o->failed; pass++) {
+		fill = 0;
+		pages = 1;
+		matches = 0;
+		for (r = 0; r < w.l.n && !o->failed; r++) {
+			json_t *item = json_array_get(items, r);
+
+			if (!w.l.node[r].listed)
+				continue;
+			if (qlen > 0) {
+				struct index_entry e = { item, r, 3, 0, NULL,
+				    0 };
+
+				if (!index_contains(o, &w.scratch,
+				    index_str(item, "name"), fq.data, qlen) &&
+				    !index_contains(o, &w.scratch,
+				    index_str(item, "title"), fq.data, qlen))
+					continue;
+				if (fill == INDEX_PAGE_ITEMS) {
+					pages++;
+					fill = 0;
+				}
+				fill++;
+				matches++;
+				if (pass == 0 || pages != want)
+					continue;
+				if (w.l.node[r].role == INDEX_DERIVED) {
+					e.orig = json_array_get(items,
+					    w.l.node[r].parent);
+					e.orig_idx = w.l.node[r].parent;
+				}
+				index_item(o, t, &w.scratch, &e);
+				continue;
+			}
+			if (w.l.node[r].parent != INDEX_NONE)
+				continue;
+			size = index_tree_size(&w.l, r);
+			if (fill > 0 && fill + size > INDEX_PAGE_ITEMS) {
+				pages++;
+				fill = 0;
+			}
+			fill += size;
+			if (pass == 0 || pages != want)
+				continue;
+			i = r;
+			while (i != INDEX_NONE) {
+				index_walk_enter(&w, i);
+				if (w.l.node[i].first != INDEX_NONE)
+					i = w.l.node[i].first;
+				else
+					i = index_walk_leave(&w, i, r);
+			}
+		}
+		if (want > pages)
+			want = pages;
+	}
+	if (qlen > 0 && matches == 0)
+		out_para(o, t->no_match);
 done:
+	free(fq.data);
 	free(w.opened);
 	free(w.scratch.data);
 	index_layout_free(&w.l);
+	return pages;
 }
 
 static void
-index_mirror_link(struct index_out *o, const char *url, int self)
+index_mirror_link(struct index_out *o, const struct index_strings *t,
+    const char *url, int self)
 {
-	out_s(o, "<li>");
+	out_s(o, "<li dir=\"ltr\">");
 	if (index_is_web_url(url)) {
 		out_s(o, "<a href=\"");
 		out_h(o, url);
@@ -721,13 +919,18 @@ index_mirror_link(struct index_out *o, const char *url, int self)
 		out_h(o, url);
 		out_s(o, "</code>");
 	}
-	if (self)
-		out_s(o, " <span class=\"mute\">(this mirror)</span>");
+	if (self) {
+		out_f(o, " <span class=\"mute\" dir=\"%s\">",
+		    t->rtl ? "rtl" : "ltr");
+		out_s(o, t->this_mirror);
+		out_s(o, "</span>");
+	}
 	out_s(o, "</li>\n");
 }
 
 static void
-index_mirrors(struct index_out *o, json_t *mirrors, const char *self_url)
+index_mirrors(struct index_out *o, const struct index_strings *t,
+    json_t *mirrors, const char *self_url)
 {
 	size_t i, n = json_array_size(mirrors);
 	int self_listed = 0;
@@ -742,89 +945,292 @@ index_mirrors(struct index_out *o, json_t *mirrors, const char *self_url)
 	if (n == 0 && self_url == NULL)
 		return;
 
-	out_s(o, "<h2 id=\"mirrors\">Other mirrors</h2>\n"
-	    "<p>The same files, under the same signature, are also served "
-	    "from these addresses. If this one becomes unreachable, try "
-	    "another; everything can be checked the same way wherever it "
-	    "comes from.</p>\n<ul>\n");
+	out_s(o, "<h2 id=\"mirrors\">");
+	out_s(o, t->mirrors_h);
+	out_s(o, "</h2>\n");
+	out_para(o, t->mirrors_p);
+	out_s(o, "<ul>\n");
 	if (self_url != NULL && !self_listed)
-		index_mirror_link(o, self_url, 1);
+		index_mirror_link(o, t, self_url, 1);
 	for (i = 0; i < n; i++) {
 		if ((m = json_string_value(json_array_get(mirrors, i))) == NULL)
 			continue;
-		index_mirror_link(o, m, self_url != NULL &&
+		index_mirror_link(o, t, m, self_url != NULL &&
 		    strcmp(m, self_url) == 0);
 	}
 	out_s(o, "</ul>\n");
+}
+
+/* BASE followed by PATH (already URL-safe), one shell word. */
+static void
+index_url_word(struct index_out *o, const char *base, const char *path)
+{
+	struct index_buf u = { NULL, 0, 0 };
+
+	if (index_buf_add(&u, base, strlen(base)) == -1 ||
+	    index_buf_add(&u, path, strlen(path)) == -1) {
+		free(u.data);
+		o->failed = 1;
+		return;
+	}
+	index_shell_quoted(o, u.data);
+	free(u.data);
+}
+
+/*
+ * The flags a tool needs to reach this mirror: with a self-signed
+ * certificate curl pins its key (and needs -k to get as far as
+ * comparing it), wget and aria2c can only be told not to check; the
+ * signature decides in every case.
+ */
+enum index_tool { TOOL_CURL, TOOL_WGET, TOOL_ARIA2C };
+
+static void
+index_cmd_open(struct index_out *o, const struct index_page_info *info,
+    const char *base, enum index_tool tool)
+{
+	int pin = info->pin != NULL && strncasecmp(base, "https://", 8) == 0;
+
+	out_s(o, "<pre><code class=\"cmd\">");
+	switch (tool) {
+	case TOOL_CURL:
+		out_s(o, "curl -fL ");
+		if (pin) {
+			out_s(o, "--pinnedpubkey sha256//");
+			out_h(o, info->pin);
+			out_s(o, " -k ");
+		}
+		break;
+	case TOOL_WGET:
+		out_s(o, "wget ");
+		if (pin)
+			out_s(o, "--no-check-certificate ");
+		break;
+	case TOOL_ARIA2C:
+		out_s(o, "aria2c ");
+		if (pin)
+			out_s(o, "--check-certificate=false ");
+		break;
+	}
 }
 
 static void
 index_verify(struct index_out *o, const struct index_page_info *info,
     json_t *items)
 {
+	const struct index_strings *t = index_langs[info->lang];
 	const char *pubkey = info->pubkey != NULL ? info->pubkey : "";
 	const char *base = "https://THIS-MIRROR/";
 	json_t *first = json_array_get(items, 0);
+	struct index_buf enc = { NULL, 0, 0 };
+	enum index_tool tool;
 
 	if (info->self_url != NULL && info->self_url[0] != '\0')
 		base = info->self_url;
 
-	out_s(o, "<h2 id=\"verify\">Verify what you download</h2>\n"
-	    "<p>Anyone can run a mirror, so do not trust this page by itself. "
-	    "The list of files, <a href=\"catalog.json\">catalog.json</a>, is "
-	    "signed by the publisher (<a href=\"catalog.json.minisig\">"
-	    "catalog.json.minisig</a>), and it records the SHA-256 of every "
-	    "file. If the signature is valid and a file's SHA-256 matches the "
-	    "one in the signed catalog, you have exactly what the publisher "
-	    "published, no matter which mirror it came from.</p>\n"
-	    "<p>The publisher's public key (also as <a href=\"pubkey\">"
-	    "pubkey</a>):</p>\n<pre><code>");
-	out_h(o, pubkey[0] != '\0' ? pubkey : "(not known to this mirror)");
-	out_s(o, "</code></pre>\n"
-	    "<p>A hostile mirror could show a key of its own here. If you "
-	    "can, compare it with the key you got from the publisher or "
-	    "from another mirror; it must be identical.</p>\n"
-	    "<p>1. Download the catalog and its signature:</p>\n<pre>curl -O ");
-	out_h(o, base);
-	out_s(o, "catalog.json -O ");
-	out_h(o, base);
-	out_s(o, "catalog.json.minisig</pre>\n"
-	    "<p>2. Check the signature with "
-	    "<a href=\"#minisign\">minisign</a>:</p>\n"
-	    "<pre>minisign -Vm catalog.json -P ");
+	out_s(o, "<h2 id=\"verify\">");
+	out_s(o, t->verify_h);
+	out_s(o, "</h2>\n");
+	out_para(o, t->verify_intro);
+	out_para(o, t->key_intro);
+	out_s(o, "<pre><code>");
+	if (pubkey[0] != '\0')
+		out_h(o, pubkey);
+	else
+		out_s(o, t->key_unknown);
+	out_s(o, "</code></pre>\n");
+	out_para(o, t->key_warn);
+	out_para(o, t->step_catalog);
+	for (tool = TOOL_CURL; tool <= TOOL_ARIA2C; tool++) {
+		if (tool == TOOL_WGET)
+			out_para(o, t->step_catalog_alt);
+		index_cmd_open(o, info, base, tool);
+		if (tool == TOOL_CURL)
+			out_s(o, "-O ");
+		else if (tool == TOOL_ARIA2C)
+			out_s(o, "-Z ");	/* two files, not two sources */
+		index_url_word(o, base, "catalog.json");
+		out_s(o, tool == TOOL_CURL ? " -O " : " ");
+		index_url_word(o, base, "catalog.json.minisig");
+		out_s(o, "</code></pre>\n");
+	}
+	if (info->pin != NULL && strncasecmp(base, "https://", 8) == 0)
+		out_para(o, t->pin_note);
+	out_para(o, t->step_check);
+	out_s(o, "<pre><code>minisign -Vm catalog.json -P ");
 	out_h(o, pubkey[0] != '\0' ? pubkey : "PUBLIC-KEY");
-	out_s(o, "</pre>\n"
-	    "<p>It must say <code>Signature and comment signature "
-	    "verified</code>. Anything else means the catalog was changed "
-	    "after it was signed: do not use it.</p>\n"
-	    "<p>3. Compute the SHA-256 of each file you downloaded and find "
-	    "the same value next to its name in catalog.json.");
+	out_s(o, "</code></pre>\n");
+	out_para(o, t->step_check_ok);
+
 	if (json_is_object(first)) {
 		const char *name = index_str(first, "name");
 
-		out_s(o, " For example:</p>\n<pre>sha256sum ");
+		if (index_buf_add(&enc, "files/", 6) == -1 ||
+		    index_buf_url(&enc, name) == -1) {
+			o->failed = 1;
+			free(enc.data);
+			return;
+		}
+		out_para(o, t->step_file);
+		for (tool = TOOL_CURL; tool <= TOOL_ARIA2C; tool++) {
+			index_cmd_open(o, info, base, tool);
+			out_s(o, tool == TOOL_WGET ? "-O " : "-o ");
+			index_shell_quoted(o, name);
+			out_s(o, " ");
+			index_url_word(o, base, enc.data);
+			out_s(o, "</code></pre>\n");
+		}
+		free(enc.data);
+	}
+	out_s(o, "<p>");
+	out_s(o, t->step_hash);
+	if (json_is_object(first)) {
+		const char *name = index_str(first, "name");
+
+		out_s(o, t->for_example);
+		out_s(o, "</p>\n<pre><code>sha256sum ");
 		index_shell_quoted(o, name);
-		out_s(o, "</pre>\n<p>must print</p>\n<pre>");
+		out_s(o, "</code></pre>\n<p>");
+		out_s(o, t->must_print);
+		out_s(o, "</p>\n<pre><code>");
 		out_h(o, index_str(first, "sha256"));
 		out_s(o, "  ");
 		out_h(o, name);
-		out_s(o, "</pre>\n");
+		out_s(o, "</code></pre>\n");
 	} else
-		out_s(o, "</p>\n<pre>sha256sum FILE</pre>\n");
-	out_s(o, "<p>The SHA-256 listed in the signed catalog must match "
-	    "exactly; if it does not, delete the file and fetch it from "
-	    "another mirror. On macOS use <code>shasum -a 256 FILE</code>; "
-	    "on Windows <code>certutil -hashfile FILE SHA256</code>.</p>\n"
-	    "<p id=\"minisign\" class=\"mute\">minisign is a small, "
-	    "widely packaged signature tool: <code>apt install "
-	    "minisign</code>, <code>brew install minisign</code>, or "
-	    "<code>scoop install minisign</code>.</p>\n");
+		out_s(o, "</p>\n<pre><code>sha256sum FILE</code></pre>\n");
+	out_para(o, t->hash_after);
+	out_s(o, "<p id=\"minisign\" class=\"mute\">");
+	out_s(o, t->minisign_note);
+	out_s(o, "</p>\n");
+}
+
+/* "?lang=TAG&page=N&q=Q" for a link to another page or language; the
+ * language is always named, so that a link means the same page
+ * whatever the reader's Accept-Language. */
+static void
+index_self_link(struct index_out *o, const struct index_page_info *info,
+    int lang, size_t page)
+{
+	out_s(o, "?lang=");
+	out_s(o, index_langs[lang]->tag);
+	if (page > 1)
+		out_f(o, "&amp;page=%zu", page);
+	if (info->query != NULL && info->query[0] != '\0') {
+		out_s(o, "&amp;q=");
+		if (!o->failed && index_buf_url(&o->b, info->query) == -1)
+			o->failed = 1;
+	}
+}
+
+static void
+index_languages(struct index_out *o, const struct index_page_info *info,
+    size_t page)
+{
+	const struct index_strings *t = index_langs[info->lang];
+	size_t i;
+	int l;
+
+	if (info->n_langs < 2)
+		return;
+	out_s(o, "<nav class=\"langs\" aria-label=\"");
+	out_s(o, t->languages);
+	out_s(o, "\">");
+	for (i = 0; i < info->n_langs; i++) {
+		l = info->langs[i];
+		if (l < 0 || (size_t)l >= index_n_langs)
+			continue;
+		if (l == info->lang) {
+			out_s(o, "<strong aria-current=\"page\">");
+			out_s(o, index_langs[l]->name);
+			out_s(o, "</strong>");
+			continue;
+		}
+		out_s(o, "<a href=\"");
+		index_self_link(o, info, l, page);
+		out_s(o, "\" hreflang=\"");
+		out_s(o, index_langs[l]->tag);
+		out_s(o, "\" lang=\"");
+		out_s(o, index_langs[l]->tag);
+		out_s(o, index_langs[l]->rtl ? "\" dir=\"rtl\">" :
+		    "\" dir=\"ltr\">");
+		out_s(o, index_langs[l]->name);
+		out_s(o, "</a>");
+	}
+	out_s(o, "</nav>\n");
+}
+
+static void
+index_search(struct index_out *o, const struct index_page_info *info)
+{
+	const struct index_strings *t = index_langs[info->lang];
+
+	out_s(o, "<form method=\"get\" action=\"./\" role=\"search\">"
+	    "<input type=\"hidden\" name=\"lang\" value=\"");
+	out_s(o, t->tag);
+	out_s(o, "\"><input type=\"search\" name=\"q\" dir=\"auto\" "
+	    "aria-label=\"");
+	out_s(o, t->search_label);
+	out_s(o, "\" placeholder=\"");
+	out_s(o, t->search_label);
+	out_f(o, "\" maxlength=\"%d\" value=\"", INDEX_QUERY_MAX);
+	out_h(o, info->query != NULL ? info->query : "");
+	out_s(o, "\"><button>");
+	out_s(o, t->search_button);
+	out_s(o, "</button>");
+	if (info->query != NULL && info->query[0] != '\0') {
+		out_s(o, "<a href=\"?lang=");
+		out_s(o, t->tag);
+		out_s(o, "\">");
+		out_s(o, t->show_all);
+		out_s(o, "</a>");
+	}
+	out_s(o, "</form>\n");
+}
+
+static void
+index_pager_link(struct index_out *o, const struct index_page_info *info,
+    const char *rel, size_t page, const char *text)
+{
+	out_s(o, "<a rel=\"");
+	out_s(o, rel);
+	out_s(o, "\" href=\"");
+	index_self_link(o, info, info->lang, page);
+	out_s(o, "\">");
+	out_s(o, text);
+	out_s(o, "</a>");
+}
+
+static void
+index_pager(struct index_out *o, const struct index_page_info *info,
+    size_t page, size_t pages)
+{
+	const struct index_strings *t = index_langs[info->lang];
+
+	if (pages < 2)
+		return;
+	out_s(o, "<nav class=\"pages\">");
+	if (page > 1)
+		index_pager_link(o, info, "prev", page - 1, t->prev);
+	out_s(o, "<span>");
+	out_s(o, t->page_pre);
+	out_f(o, "%zu", page);
+	out_s(o, t->page_mid);
+	out_f(o, "%zu", pages);
+	out_s(o, t->page_post);
+	out_s(o, "</span>");
+	if (page < pages)
+		index_pager_link(o, info, "next", page + 1, t->next);
+	out_s(o, "</nav>\n");
 }
 
 char *
-index_page_render(const struct index_page_info *info, size_t *len)
+index_page_render(const struct index_page_info *info, size_t *len,
+    size_t *npages)
 {
 	struct index_out o = { { NULL, 0, 0 }, 0 };
+	struct index_out body = { { NULL, 0, 0 }, 0 };
+	const struct index_strings *t;
 	json_t *cat = info->catalog;
 	json_t *items = json_object_get(cat, "items");
 	json_t *mirrors = json_object_get(cat, "mirrors");
@@ -832,30 +1238,38 @@ index_page_render(const struct index_page_info *info, size_t *len)
 	const char *name = index_str(cat, "name");
 	const char *generated = index_str(cat, "generated");
 	const char *desc = index_str(cat, "description");
-	size_t n;
+	size_t n, pages = 1, page;
 
+	if (info->lang < 0 || (size_t)info->lang >= index_n_langs)
+		return NULL;
+	t = index_langs[info->lang];
 	if (!json_is_array(items))
 		items = NULL;
 	if (!json_is_array(mirrors))
 		mirrors = NULL;
 	n = json_array_size(items);
 	if (name[0] == '\0')
-		name = "Archive";
+		name = t->archive;
 
-	/* A guess at the final size: fewer reallocations for big catalogs. */
-	if (n > 0 && n < SIZE_MAX / 2048 &&
-	    index_buf_reserve(&o.b, 8192 + n * 1024) == -1)
-		return NULL;
+	/* The items first, into their own buffer: the pager above them
+	 * needs the page count their layout gives. */
+	if (n > 0)
+		pages = index_items(&body, info, items);
+	page = info->page < 1 ? 1 : info->page > pages ? pages : info->page;
 
-	out_s(&o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-	    "<meta charset=\"utf-8\">\n"
+	out_s(&o, "<!DOCTYPE html>\n<html lang=\"");
+	out_s(&o, t->tag);
+	out_s(&o, t->rtl ? "\" dir=\"rtl\">\n" : "\" dir=\"ltr\">\n");
+	out_s(&o, "<head>\n<meta charset=\"utf-8\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width, "
 	    "initial-scale=1\">\n"
 	    "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
 	out_h(&o, name);
 	out_s(&o, "</title>\n");
 	out_s(&o, index_style);
-	out_s(&o, "</head>\n<body>\n<main>\n<h1 dir=\"auto\">");
+	out_s(&o, "</head>\n<body>\n<main>\n");
+	index_languages(&o, info, page);
+	out_s(&o, "<h1 dir=\"auto\">");
 	out_h(&o, name);
 	out_s(&o, "</h1>\n");
 	if (desc[0] != '\0') {
@@ -864,27 +1278,47 @@ index_page_render(const struct index_page_info *info, size_t *len)
 		out_s(&o, "</p>\n");
 	}
 	out_s(&o, "<p class=\"mute\">");
-	out_f(&o, "%zu %s", n, n == 1 ? "item" : "items");
-	if (json_is_integer(seq))
-		out_f(&o, " &middot; catalog #%lld",
-		    (long long)json_integer_value(seq));
-	if (generated[0] != '\0') {
-		out_s(&o, " &middot; updated ");
-		out_h(&o, generated);
+	index_count(&o, &t->items, n);
+	if (json_is_integer(seq)) {
+		out_s(&o, t->catalog_no);
+		out_f(&o, "%lld", (long long)json_integer_value(seq));
+		out_s(&o, t->catalog_post);
 	}
-	out_s(&o, "</p>\n<nav><a href=\"#verify\">How to verify</a>");
+	if (generated[0] != '\0') {
+		out_s(&o, t->updated);
+		out_s(&o, "<bdi>");
+		out_h(&o, generated);
+		out_s(&o, "</bdi>");
+	}
+	out_s(&o, "</p>\n<nav><a href=\"#verify\">");
+	out_s(&o, t->nav_verify);
+	out_s(&o, "</a>");
 	if (json_array_size(mirrors) > 0 ||
-	    (info->self_url != NULL && info->self_url[0] != '\0'))
-		out_s(&o, "<a href=\"#mirrors\">Other mirrors</a>");
+	    (info->self_url != NULL && info->self_url[0] != '\0')) {
+		out_s(&o, "<a href=\"#mirrors\">");
+		out_s(&o, t->nav_mirrors);
+		out_s(&o, "</a>");
+	}
 	out_s(&o, "<a href=\"catalog.json\">catalog.json</a></nav>\n");
 
-	out_s(&o, "<h2 id=\"items\">Files</h2>\n");
+	out_s(&o, "<h2 id=\"items\">");
+	out_s(&o, t->files_h);
+	out_s(&o, "</h2>\n");
 	if (n == 0)
-		out_s(&o, "<p>No items yet.</p>\n");
-	else
-		index_items(&o, items);
+		out_para(&o, t->no_items);
+	else {
+		index_search(&o, info);
+		index_pager(&o, info, page, pages);
+		if (body.failed)
+			o.failed = 1;
+		else if (body.b.len > 0 && !o.failed &&
+		    index_buf_add(&o.b, body.b.data, body.b.len) == -1)
+			o.failed = 1;
+		index_pager(&o, info, page, pages);
+	}
+	free(body.b.data);
 
-	index_mirrors(&o, mirrors, info->self_url);
+	index_mirrors(&o, t, mirrors, info->self_url);
 	index_verify(&o, info, items);
 	out_s(&o, "</main>\n</body>\n</html>\n");
 
@@ -894,5 +1328,7 @@ index_page_render(const struct index_page_info *info, size_t *len)
 	}
 	if (len != NULL)
 		*len = o.b.len;
+	if (npages != NULL)
+		*npages = pages;
 	return o.b.data;
 }

@@ -32,6 +32,7 @@
 #include "http_conn.h"
 #include "http_request.h"
 #include "keys.h"
+#include "lang_negotiate.h"
 #include "log.h"
 #include "metrics.h"
 #include "names.h"
@@ -96,6 +97,10 @@ struct server {
 	struct schedule *sched;		/* crawl or sync passes; NULL once stopping */
 	struct scrub *scrub;		/* what it sets aside is fetched again */
 	char *pubkey_b64, *pubkey_file;
+	/* the index page: its settings, and the certificate's key pin when
+	 * the certificate is self-signed */
+	struct index_page_info page_info;
+	char pin[64];
 	struct server_catalog cat;
 	int stopping;
 	unsigned streams;
@@ -136,7 +141,12 @@ server_current(struct server *s)
 	if (s->watch_fd != -1 && !s->cat_dirty)
 		return;
 	s->cat_dirty = 0;
-	server_catalog_load(&s->cat, s->st.root, s->pubkey_b64, s->cfg.url);
+	s->page_info.pubkey = s->pubkey_b64;
+	s->page_info.self_url = s->cfg.url;
+	s->page_info.pin = s->pin[0] != '\0' ? s->pin : NULL;
+	s->page_info.langs = s->cfg.languages;
+	s->page_info.n_langs = s->cfg.n_languages;
+	server_catalog_load(&s->cat, s->st.root, &s->page_info);
 }
 
 static void
@@ -193,11 +203,12 @@ server_reply(struct server *s, struct http_conn *c, const struct http_head *h, i
  * clients that take it. */
 static void
 server_reply_made(struct server *s, struct http_conn *c, const struct http_head *h,
-    const char *type, const char *plain, size_t plain_len, const char *gz, size_t gz_len)
+    const char *vary, const char *type, const char *plain, size_t plain_len,
+    const char *gz, size_t gz_len)
 {
 	int use_gz = http_accepts_gzip(h->accept_encoding);
 
-	http_conn_header(c, "Vary", "Accept-Encoding");
+	http_conn_header(c, "Vary", vary);
 	http_conn_header(c, "Cache-Control", "no-cache");
 	if (use_gz)
 		http_conn_header(c, "Content-Encoding", "gzip");
@@ -689,6 +700,68 @@ out:
 	store_meta_free(&m);
 }
 
+/*
+ * "/": the index in the language asked for (?lang=, a configured one)
+ * or negotiated (Accept-Language), page ?page=, filtered by ?q=. A page
+ * past the last is the last and page 0 the first; a page that is not a
+ * number, a search longer than INDEX_QUERY_MAX bytes or a broken
+ * %-escape is a 400: there is no nearest valid answer to guess.
+ */
+static void
+server_index(struct server *s, struct http_conn *c, const struct http_head *h)
+{
+	const char *query = strchr(h->target, '?');
+	char lang[64], q[INDEX_QUERY_MAX + 1], pg[32];
+	const struct server_page *p;
+	struct server_page tmp;
+	size_t page = 1, i;
+	int l = -1, want, has_q;
+
+	if (query != NULL)
+		query++;
+	if (lang_query_get(query, "lang", lang, sizeof(lang)) == 1 &&
+	    (want = lang_lookup(lang, strlen(lang))) != -1)
+		for (i = 0; i < s->cfg.n_languages; i++)
+			if (s->cfg.languages[i] == want)
+				l = want;
+	if (l == -1)
+		l = lang_negotiate(h->accept_language, s->cfg.languages,
+		    s->cfg.n_languages);
+	if ((has_q = lang_query_get(query, "q", q, sizeof(q))) == -1) {
+		server_error(s, c, h, 400, "bad search: too long or malformed");
+		return;
+	}
+	switch (lang_query_get(query, "page", pg, sizeof(pg))) {
+	case 1:
+		if (pg[0] == '\0' || pg[strspn(pg, "0123456789")] != '\0') {
+			server_error(s, c, h, 400, "bad page: use ?page=1, 2, ...");
+			return;
+		}
+		/* Saturates: any huge number is the last page. */
+		for (i = 0, page = 0; pg[i] != '\0'; i++)
+			page = page > SIZE_MAX / 20 ? SIZE_MAX / 2 :
+			    page * 10 + (size_t)(pg[i] - '0');
+		break;
+	case -1:
+		server_error(s, c, h, 400, "bad page: use ?page=1, 2, ...");
+		return;
+	}
+	if ((p = server_catalog_index(&s->cat, l, page, has_q == 1 ? q : NULL,
+	    &tmp)) == NULL) {
+		server_error(s, c, h, 503, "out of memory");
+		return;
+	}
+	/* Our own page: not sandboxed, but nothing runs and nothing loads
+	 * from elsewhere. */
+	http_conn_begin_csp(c, 200, "default-src 'none'; style-src 'unsafe-inline'; "
+	    "img-src 'self'; media-src 'self'");
+	server_onion_location(s, c, h);
+	http_conn_header(c, "Content-Language", index_langs[l]->tag);
+	server_reply_made(s, c, h, "Accept-Encoding, Accept-Language",
+	    "text/html; charset=utf-8", p->html, p->len, p->gz, p->gz_len);
+	server_page_free(&tmp);
+}
+
 static void
 server_request(struct http_conn *c, const struct http_head *h, void *arg)
 {
@@ -737,19 +810,13 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 	}
 	switch (route) {
 	case ROUTE_INDEX:
-		/* Our own page: not sandboxed, but nothing runs and nothing
-		 * loads from elsewhere. */
-		http_conn_begin_csp(c, 200, "default-src 'none'; style-src 'unsafe-inline'; "
-		    "img-src 'self'; media-src 'self'");
-		server_onion_location(s, c, h);
-		server_reply_made(s, c, h, "text/html; charset=utf-8", s->cat.index,
-		    s->cat.index_len, s->cat.index_gz, s->cat.index_gz_len);
+		server_index(s, c, h);
 		return;
 	case ROUTE_FEED:
 		/* Enclosures on [mirror] url, else relative to the feed: never
 		 * the Host a client sent, which would make a feed per Host. */
 		http_conn_begin(c, 200);
-		server_reply_made(s, c, h, "application/rss+xml; charset=utf-8",
+		server_reply_made(s, c, h, "Accept-Encoding", "application/rss+xml; charset=utf-8",
 		    s->cat.feed, s->cat.feed_len, s->cat.feed_gz, s->cat.feed_gz_len);
 		return;
 	case ROUTE_CATALOG:
@@ -984,6 +1051,11 @@ server_setup_tls(struct server *s)
 	if (s->cfg.n_https_listen > 0 && (cert == NULL || key == NULL ||
 	    (s->ssl = tls_server_ctx(cert, key, err, sizeof(err))) == NULL))
 		goto fail;
+	/* Only a certificate no authority vouches for is pinned on the
+	 * index page: one from a CA works with plain commands. */
+	if (s->ssl != NULL && s->cfg.https_cert == NULL &&
+	    tls_ctx_pin(s->ssl, s->pin, sizeof(s->pin)) == -1)
+		s->pin[0] = '\0';
 	rc = 0;
 	goto out;
 fail:

@@ -19,30 +19,44 @@
 #include "log.h"
 
 void
+server_page_free(struct server_page *p)
+{
+	free(p->html);
+	free(p->gz);
+	memset(p, 0, sizeof(*p));
+}
+
+void
 server_catalog_free(struct server_catalog *c)
 {
+	size_t i;
+
 	json_decref(c->cat);
 	json_decref(c->by_hash);
 	free(c->json);
 	free(c->sig);
-	free(c->index);
-	free(c->index_gz);
+	for (i = 0; c->pages != NULL && i < c->n_pages * index_n_langs; i++)
+		server_page_free(&c->pages[i]);
+	free(c->pages);
+	free(c->self_url);
 	free(c->feed);
 	free(c->feed_gz);
 	memset(c, 0, sizeof(*c));
 }
 
-/* DATA gzipped at level 9: the index and the feed are made once per
- * catalog and sent many times. */
+/* DATA gzipped at LEVEL: 9 for what is made once per catalog and sent
+ * many times (the index's pages, the feed), less for a page made for
+ * one request. */
 static char *
-server_catalog_gzip(const char *data, size_t len, size_t *outlen)
+server_catalog_gzip_level(const char *data, size_t len, size_t *outlen,
+    int level)
 {
 	z_stream zs;
 	char *out;
 	size_t cap;
 
 	memset(&zs, 0, sizeof(zs));
-	if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return NULL;
 	cap = deflateBound(&zs, len) + 32;
 	if ((out = malloc(cap)) == NULL) {
@@ -63,15 +77,66 @@ server_catalog_gzip(const char *data, size_t len, size_t *outlen)
 	return out;
 }
 
-void
-server_catalog_load(struct server_catalog *cur, const char *root, const char *pubkey,
-    const char *self_url)
+static char *
+server_catalog_gzip(const char *data, size_t len, size_t *outlen)
 {
+	return server_catalog_gzip_level(data, len, outlen, 9);
+}
+
+static int
+server_page_make(struct server_catalog *c, int lang, size_t page,
+    const char *query, struct server_page *p, size_t *pages)
+{
+	struct index_page_info info = c->page_info;
+
+	info.catalog = c->cat;
+	info.langs = c->langs;	/* C may have been copied since load */
+	info.lang = lang;
+	info.page = page;
+	info.query = query;
+	if ((p->html = index_page_render(&info, &p->len, pages)) == NULL ||
+	    (p->gz = server_catalog_gzip_level(p->html, p->len, &p->gz_len,
+	    query != NULL ? 6 : 9)) == NULL) {
+		server_page_free(p);
+		return -1;
+	}
+	return 0;
+}
+
+const struct server_page *
+server_catalog_index(struct server_catalog *c, int lang, size_t page,
+    const char *query, struct server_page *tmp)
+{
+	struct server_page *p;
+
+	memset(tmp, 0, sizeof(*tmp));
+	if (lang < 0 || (size_t)lang >= index_n_langs || c->cat == NULL)
+		return NULL;
+	if (query != NULL && query[0] != '\0')
+		return server_page_make(c, lang, page, query, tmp, NULL) == 0 ?
+		    tmp : NULL;
+	if (page < 1)
+		page = 1;
+	if (page > c->n_pages)
+		page = c->n_pages;
+	p = &c->pages[(page - 1) * index_n_langs + (size_t)lang];
+	if (p->html == NULL &&
+	    server_page_make(c, lang, page, NULL, p, NULL) == -1)
+		return NULL;
+	return p;
+}
+
+void
+server_catalog_load(struct server_catalog *cur, const char *root,
+    const struct index_page_info *pinfo)
+{
+	struct server_page first;
 	struct server_catalog c;
 	char *lp, link[64], *jp = NULL, *sp = NULL, err[512];
 	ssize_t n;
 	json_t *v;
 	size_t i;
+	int l0;
 
 	if ((lp = fsutil_join(root, "current")) == NULL)
 		return;
@@ -105,18 +170,25 @@ server_catalog_load(struct server_catalog *cur, const char *root, const char *pu
 		if (json_object_get(c.by_hash, hex) == NULL)
 			json_object_set(c.by_hash, hex, v);
 	}
-	{
-		struct index_page_info info = {
-			.catalog = c.cat,
-			.pubkey = pubkey,
-			.self_url = self_url,
-		};
-		if ((c.index = index_page_render(&info, &c.index_len)) == NULL ||
-		    (c.index_gz = server_catalog_gzip(c.index, c.index_len,
-		    &c.index_gz_len)) == NULL)
-			goto fail;
+	/* The first page in the first language now: it gives the number of
+	 * pages, and most readers ask for it. */
+	c.page_info = *pinfo;
+	if (pinfo->self_url != NULL &&
+	    (c.page_info.self_url = c.self_url = strdup(pinfo->self_url)) == NULL)
+		goto fail;
+	if (c.page_info.n_langs > INDEX_LANGS_MAX)
+		c.page_info.n_langs = INDEX_LANGS_MAX;
+	memcpy(c.langs, pinfo->langs, c.page_info.n_langs * sizeof(c.langs[0]));
+	l0 = c.page_info.n_langs > 0 ? c.langs[0] : 0;
+	if (server_page_make(&c, l0, 1, NULL, &first, &c.n_pages) == -1)
+		goto fail;
+	if ((c.pages = calloc(c.n_pages * index_n_langs,
+	    sizeof(*c.pages))) == NULL) {
+		server_page_free(&first);
+		goto fail;
 	}
-	if ((c.feed = feed_xml_render(c.cat, self_url, &c.feed_len)) == NULL ||
+	c.pages[l0] = first;
+	if ((c.feed = feed_xml_render(c.cat, c.self_url, &c.feed_len)) == NULL ||
 	    (c.feed_gz = server_catalog_gzip(c.feed, c.feed_len, &c.feed_gz_len)) == NULL)
 		goto fail;
 	server_catalog_free(cur);

@@ -11,12 +11,28 @@
 
 #include <jansson.h>
 
+#include "index_page.h"
+
+/* A page of the index in one language, and its gzip. */
+struct server_page {
+	char *html, *gz;
+	size_t len, gz_len;
+};
+
 struct server_catalog {
 	char target[64];	/* what `current` pointed at when loaded */
 	json_t *cat;		/* NULL: no catalog yet */
 	json_t *by_hash;	/* sha256 -> the first item with it */
-	char *json, *sig, *index, *index_gz;
-	size_t json_len, sig_len, index_len, index_gz_len;
+	char *json, *sig;
+	size_t json_len, sig_len;
+	/* The index: what it shows besides the catalog, and its pages per
+	 * language (index_n_langs x n_pages), each made on first use and
+	 * kept with the catalog: memory bounded by languages x pages. */
+	struct index_page_info page_info;
+	char *self_url;			/* page_info's own copies: a */
+	int langs[INDEX_LANGS_MAX];	/* reloaded config frees its own */
+	struct server_page *pages;
+	size_t n_pages;
 	char *feed, *feed_gz;	/* /feed.xml */
 	size_t feed_len, feed_gz_len;
 };
@@ -25,11 +41,25 @@ struct server_catalog {
  * Load the catalog ROOT/current points at, unless it is the one CUR
  * holds (a TARGET of "" forces it). Reads the files through the resolved
  * folder so that the catalog and its signature always belong together.
- * PUBKEY and SELF_URL go on the index page, SELF_URL in the feed. On any error (logged) CUR
+ * INFO says what the index page shows besides the catalog (its pubkey
+ * and pin must outlive CUR, the rest is copied; catalog, lang, page and
+ * query are ignored); its self_url goes in the feed too. The first page
+ * in INFO's first language is made here. On any error (logged) CUR
  * keeps what it had: the old catalog keeps serving.
  */
 void server_catalog_load(struct server_catalog *cur, const char *root,
-    const char *pubkey, const char *self_url);
+    const struct index_page_info *info);
+
+/*
+ * Page PAGE (1-based; past the last is the last) of the index in LANG
+ * (index_langs[]), filtered by QUERY (NULL or "": none). Without a query
+ * it is C's cached page, made if need be; with one it is made for this
+ * request into *TMP, which the caller frees with server_page_free. NULL
+ * when out of memory.
+ */
+const struct server_page *server_catalog_index(struct server_catalog *c,
+    int lang, size_t page, const char *query, struct server_page *tmp);
+void server_page_free(struct server_page *p);
 
 void server_catalog_free(struct server_catalog *c);
 

@@ -533,3 +533,19 @@ done:
 	free(dir);
 	return rc;
 }
+
+int
+tls_ctx_pin(SSL_CTX *ctx, char *out, size_t outlen)
+{
+	unsigned char md[32], *der = NULL;
+	X509 *x;
+	int n;
+
+	if (outlen < 45 || (x = SSL_CTX_get0_certificate(ctx)) == NULL ||
+	    (n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der)) <= 0)
+		return -1;
+	EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	EVP_EncodeBlock((unsigned char *)out, md, sizeof(md));
+	return 0;
+}

@@ -29,4 +29,9 @@ SSL_CTX *tls_server_ctx(const char *cert, const char *key, char *err, size_t err
 int tls_selfsigned_ensure(const char *store, const struct config_listen *listen,
     size_t n_listen, char **cert, char **key, char *err, size_t errlen);
 
+/* The base64 SHA-256 of CTX's certificate's public key (its DER
+ * SubjectPublicKeyInfo), as curl's --pinnedpubkey sha256// takes it,
+ * into OUT (at least 45 bytes). 0, or -1 when CTX has no certificate. */
+int tls_ctx_pin(SSL_CTX *ctx, char *out, size_t outlen);
+
 #endif

@@ -174,46 +174,81 @@ class Session:
                 return msg.get("result", {})
 
 
-async def play(port, url, seconds):
+async def page_session(port):
+    """The websocket of chromium's first page target."""
     with urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port, timeout=10) as r:
         targets = json.load(r)
     page = next(t for t in targets if t.get("type") == "page")
-    async with websockets.connect(page["webSocketDebuggerUrl"], max_size=None,
-                                  ping_interval=None) as ws:
+    return websockets.connect(page["webSocketDebuggerUrl"], max_size=None,
+                              ping_interval=None)
+
+
+async def navigate_and_probe(s, url, probe, done, seconds, world_name, **evaluate):
+    """Open URL and evaluate PROBE (an expression giving a JSON string)
+    in an isolated world every 0.25 s until DONE(state) or SECONDS pass;
+    the last state, or None."""
+    await s.send("Page.enable")
+    tree = await s.send("Page.getFrameTree")
+    frame = tree["frameTree"]["frame"]["id"]
+    await s.send("Page.navigate", url=url)
+    deadline = time.monotonic() + seconds
+    state, world, loader = None, None, None
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.25)
+        # A navigation replaces the frame's document, and with it any
+        # isolated world made for the old one.
+        cur = (await s.send("Page.getFrameTree"))["frameTree"]["frame"]
+        if cur.get("loaderId") != loader or world is None:
+            loader = cur.get("loaderId")
+            w = await s.send("Page.createIsolatedWorld", frameId=frame,
+                             worldName=world_name, grantUniveralAccess=True)
+            world = w["executionContextId"]
+        try:
+            r = await s.send("Runtime.evaluate", expression=probe, contextId=world,
+                             returnByValue=True, **evaluate)
+        except RuntimeError:
+            world = None
+            continue
+        val = r.get("result", {}).get("value")
+        if not isinstance(val, str):
+            continue
+        state = json.loads(val)
+        if done(state):
+            break
+    return state
+
+
+async def play(port, url, seconds):
+    async with await page_session(port) as ws:
         s = Session(ws)
-        await s.send("Page.enable")
-        tree = await s.send("Page.getFrameTree")
-        frame = tree["frameTree"]["frame"]["id"]
-        await s.send("Page.navigate", url=url)
-        deadline = time.monotonic() + seconds
-        state, world, loader = None, None, None
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.25)
-            # A navigation replaces the frame's document, and with it any
-            # isolated world made for the old one.
-            cur = (await s.send("Page.getFrameTree"))["frameTree"]["frame"]
-            if cur.get("loaderId") != loader or world is None:
-                loader = cur.get("loaderId")
-                w = await s.send("Page.createIsolatedWorld", frameId=frame,
-                                 worldName="chrome_play", grantUniveralAccess=True)
-                world = w["executionContextId"]
-            try:
-                r = await s.send("Runtime.evaluate", expression=PROBE, contextId=world,
-                                 returnByValue=True, userGesture=True)
-            except RuntimeError:
-                world = None
-                continue
-            val = r.get("result", {}).get("value")
-            if not isinstance(val, str):
-                continue
-            state = json.loads(val)
-            if state.get("found") and (state.get("currentTime") or 0) > 1.0:
-                print("chrome_play: %s plays: currentTime %.2f s of %s (%s)" % (
-                    state["tag"], state["currentTime"], state.get("duration"), state["currentSrc"]))
-                return 0
+        state = await navigate_and_probe(
+            s, url, PROBE, lambda st: st.get("found") and (st.get("currentTime") or 0) > 1.0,
+            seconds, "chrome_play", userGesture=True)
+        if state and state.get("found") and (state.get("currentTime") or 0) > 1.0:
+            print("chrome_play: %s plays: currentTime %.2f s of %s (%s)" % (
+                state["tag"], state["currentTime"], state.get("duration"), state["currentSrc"]))
+            return 0
         print("chrome_play: %s did not play within %d s; last state: %s" % (
             url, seconds, json.dumps(state)))
         return 1
+
+
+def drive(name, run, seconds):
+    """Start chromium, run RUN(port) (a coroutine function) bounded by
+    SECONDS, stop chromium: RUN's exit status, or 2 when chromium could
+    not be driven."""
+    c = Chrome()
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(3))
+    try:
+        port = c.start()
+        return asyncio.run(asyncio.wait_for(run(port), seconds))
+    except (RuntimeError, OSError, asyncio.TimeoutError, StopIteration,
+            websockets.exceptions.WebSocketException) as e:
+        print("%s: cannot drive chromium: %s" % (name, e or type(e).__name__))
+        print(c.stderr_tail())
+        return 2
+    finally:
+        c.stop()
 
 
 def main():
@@ -221,18 +256,7 @@ def main():
         sys.exit("usage: chrome_play.py URL [SECONDS]")
     url = sys.argv[1]
     seconds = int(sys.argv[2]) if len(sys.argv) == 3 else 30
-    c = Chrome()
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(3))
-    try:
-        port = c.start()
-        return asyncio.run(asyncio.wait_for(play(port, url, seconds), seconds + 30))
-    except (RuntimeError, OSError, asyncio.TimeoutError, StopIteration,
-            websockets.exceptions.WebSocketException) as e:
-        print("chrome_play: cannot drive chromium: %s" % (e or type(e).__name__))
-        print(c.stderr_tail())
-        return 2
-    finally:
-        c.stop()
+    return drive("chrome_play", lambda port: play(port, url, seconds), seconds + 30)
 
 
 if __name__ == "__main__":

@@ -245,6 +245,13 @@ test_names_and_urls(void)
 		CHECK(cfg.source_urls == modes[i].want);
 		config_free(&cfg);
 	}
+	CHECK(config_load_string("[mirror]\nlanguages = zh-Hans, ZH-HANT ,en\n",
+	    "t.conf", tmpdir, &cfg, err, sizeof(err)) == 0);
+	CHECK(cfg.n_languages == 3 &&
+	    strcmp(index_langs[cfg.languages[0]]->tag, "zh-Hans") == 0 &&
+	    strcmp(index_langs[cfg.languages[1]]->tag, "zh-Hant") == 0 &&
+	    strcmp(index_langs[cfg.languages[2]]->tag, "en") == 0);
+	config_free(&cfg);
 	/* Han, Latin with an accent, Devanagari with its combining marks. */
 	CHECK(config_load_string("[source \xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9"
 	    "\x8b\xe5\xa3\xb0]\nurl = http://o/a%20b.mp3\n"
@@ -252,6 +259,9 @@ test_names_and_urls(void)
 	    "[source \xe0\xa4\x95\xe0\xa5\x8d\xe0\xa4\xb7]\nurl = http://o/\n",
 	    "t.conf", tmpdir, &cfg, err, sizeof(err)) == 0);
 	CHECK(cfg.n_sources == 3);
+	/* The index page's languages: all five by default, English first. */
+	CHECK(cfg.n_languages == 5 && cfg.languages[0] == 0 &&
+	    cfg.languages[4] == 4);
 	if (cfg.n_sources == 3) {
 		CHECK_STR(cfg.sources[0].id, "\xe5\x9b\x9b\xe6\x9c\x88\xe4\xb9"
 		    "\x8b\xe5\xa3\xb0");
@@ -463,6 +473,13 @@ test_errors(void)
 {
 	char	 cert[PATH_MAX + 64], text[PATH_MAX * 2];
 
+	ERR("[mirror]\nname = x\nlanguages = en, de, fa\n",
+	    "bad.conf:3: bad language 'de' for 'languages' in [mirror]: use a "
+	    "comma-separated list of en, zh-Hans, zh-Hant, ru, fa, each once");
+	ERR("[mirror]\nlanguages = en, en\n",
+	    "bad.conf:2: bad language 'en' for 'languages' in [mirror]");
+	ERR("[mirror]\nlanguages = zh-CN\n",
+	    "bad.conf:2: bad language 'zh-CN' for 'languages'");
 	ERR("[mirror]\nname = x\n[mirorr]\n",
 	    "bad.conf:3: unknown section [mirorr]");
 	ERR("[mirror]\n\n[nope]\n[crawl]\n",

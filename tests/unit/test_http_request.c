@@ -1038,6 +1038,19 @@ test_head_captured(void)
 	CHECK(captured(hh.if_none_match, ""));
 	CHECK(captured(hh.accept_encoding, ""));
 
+	/* Accept-Language, for the index page: trimmed, and "" when sent
+	 * twice (the mirror's first language). */
+	CHECK(head("GET /?lang=fa&page=2 HTTP/1.1\r\n"
+	    "accept-language:  zh-TW,zh;q=0.9 \r\n\r\n") == 0);
+	CHECK(captured(hh.accept_language, "zh-TW,zh;q=0.9"));
+	CHECK(strcmp(hh.target, "/?lang=fa&page=2") == 0);
+	CHECK(http_route(hh.target, NULL, 0) == ROUTE_INDEX);
+	CHECK(head("GET / HTTP/1.1\r\nAccept-Language: fa\r\n"
+	    "Accept-Language: ru\r\n\r\n") == 0);
+	CHECK(hh.accept_language != NULL && hh.accept_language[0] == '\0');
+	CHECK(head("GET / HTTP/1.1\r\nHost: x\r\n\r\n") == 0);
+	CHECK(hh.accept_language == NULL);
+
 	/* Absent: NULL. */
 	CHECK(head("GET / HTTP/1.1\r\nHost: x\r\nX-Range: bytes=0-1\r\n"
 	    "Ranges: bytes=0-1\r\nIf-Range-X: \"a\"\r\n\r\n") == 0);

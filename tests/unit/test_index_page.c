@@ -14,14 +14,20 @@
 #define SHA_B	"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
 #define EVIL	"<script>alert(\"x\")</script>'.mp4"
 
+static const int all_langs[] = { 0, 1, 2, 3, 4 };
+
+/* One page in language LANG (index_langs[]), searched for Q (or NULL);
+ * *PAGES gets the page count. */
 static char *
-render(json_t *cat, const char *pubkey, const char *self_url)
+render_page(json_t *cat, const char *pubkey, const char *self_url,
+    const char *pin, int lang, size_t page, const char *q, size_t *pages)
 {
-	struct index_page_info info = { cat, pubkey, self_url };
+	struct index_page_info info = { cat, pubkey, self_url, pin, lang,
+	    all_langs, 5, page, q };
 	size_t len = 0;
 	char *s;
 
-	s = index_page_render(&info, &len);
+	s = index_page_render(&info, &len, pages);
 	if (s == NULL) {
 		fprintf(stderr, "render failed\n");
 		exit(1);
@@ -31,6 +37,29 @@ render(json_t *cat, const char *pubkey, const char *self_url)
 		exit(1);
 	}
 	return s;
+}
+
+/* Every page in English, one after the other: what the older checks
+ * below look at as one document (each item is on exactly one page). */
+static char *
+render(json_t *cat, const char *pubkey, const char *self_url)
+{
+	size_t pages = 1, p, len = 0, n;
+	char *all = NULL, *s, *t;
+
+	for (p = 1; p <= pages; p++) {
+		s = render_page(cat, pubkey, self_url, NULL, 0, p, NULL, &pages);
+		n = strlen(s);
+		if ((t = realloc(all, len + n + 1)) == NULL) {
+			fprintf(stderr, "out of memory\n");
+			exit(1);
+		}
+		all = t;
+		memcpy(all + len, s, n + 1);
+		len += n;
+		free(s);
+	}
+	return all;
 }
 
 static json_t *
@@ -189,7 +218,9 @@ render_ms(json_t *cat)
 
 	for (i = 0; i < 5; i++) {
 		t0 = cpu_ms();
-		free(render(cat, PUBKEY, NULL));
+		/* The last page: its layout walks the whole catalog. */
+		free(render_page(cat, PUBKEY, NULL, NULL, 0, (size_t)-1, NULL,
+		    NULL));
 		t = cpu_ms() - t0;
 		if (i == 0 || t < best)
 			best = t;
@@ -271,9 +302,9 @@ test_page(void)
 	CHECK(strstr(s, "href=\"sha256/not-a-hash") == NULL);
 
 	/* Players for media only, on relative URLs. */
-	CHECK(count(s, "<video controls preload=\"metadata\" src=\"files/")
+	CHECK(count(s, "<video controls preload=\"none\" src=\"files/")
 	    == 1);
-	CHECK(count(s, "<audio controls preload=\"metadata\" src=\"files/"
+	CHECK(count(s, "<audio controls preload=\"none\" src=\"files/"
 	    "song%20one.ogg\"") == 1);
 	CHECK(count(s, "<img loading=\"lazy\"") == 1);
 	CHECK(count(s, "src=\"files/photo.png\"") == 1);
@@ -285,7 +316,7 @@ test_page(void)
 	CHECK(strstr(s, "href=\"files/notes.txt.meta4\"") != NULL);
 	CHECK(strstr(s, "href=\"files/notes.txt.torrent\"") != NULL);
 	CHECK(strstr(s, "href=\"sha256/" SHA_B "\"") != NULL);
-	CHECK(strstr(s, "<code>" SHA_A "</code>") != NULL);
+	CHECK(strstr(s, "<code dir=\"ltr\">" SHA_A "</code>") != NULL);
 
 	/* Items in catalog order. */
 	p1 = strstr(s, "files/%3Cscript");
@@ -299,11 +330,11 @@ test_page(void)
 	CHECK(strstr(s, "2026-11-28T12:00:00Z") != NULL);
 
 	/* Human sizes. */
-	CHECK(strstr(s, " 0 B</p>") != NULL);
-	CHECK(strstr(s, " 1023 B</p>") != NULL);
-	CHECK(strstr(s, " 1.0 KiB (1024 bytes)") != NULL);
-	CHECK(strstr(s, " 1.5 MiB (1572864 bytes)") != NULL);
-	CHECK(strstr(s, " 2.0 GiB (2147483648 bytes)") != NULL);
+	CHECK(strstr(s, "<bdi>0 B</bdi></p>") != NULL);
+	CHECK(strstr(s, "<bdi>1023 B</bdi></p>") != NULL);
+	CHECK(strstr(s, "<bdi>1.0 KiB</bdi> (1024 bytes)") != NULL);
+	CHECK(strstr(s, "<bdi>1.5 MiB</bdi> (1572864 bytes)") != NULL);
+	CHECK(strstr(s, "<bdi>2.0 GiB</bdi> (2147483648 bytes)") != NULL);
 
 	/* Mirrors, escaped; the non-web one is not a link. */
 	CHECK(strstr(s, "Other mirrors") != NULL);
@@ -321,8 +352,22 @@ test_page(void)
 	CHECK(strstr(s, "href=\"catalog.json\"") != NULL);
 	CHECK(strstr(s, "href=\"catalog.json.minisig\"") != NULL);
 	CHECK(strstr(s, "minisign -Vm catalog.json -P " PUBKEY) != NULL);
-	CHECK(strstr(s, "curl -O https://self.example/mirror/catalog.json "
-	    "-O https://self.example/mirror/catalog.json.minisig") != NULL);
+	CHECK(strstr(s, "<code class=\"cmd\">curl -fL -O "
+	    "https://self.example/mirror/catalog.json "
+	    "-O https://self.example/mirror/catalog.json.minisig</code>")
+	    != NULL);
+	CHECK(strstr(s, "<code class=\"cmd\">wget "
+	    "https://self.example/mirror/catalog.json "
+	    "https://self.example/mirror/catalog.json.minisig</code>")
+	    != NULL);
+	CHECK(strstr(s, "<code class=\"cmd\">aria2c -Z "
+	    "https://self.example/mirror/catalog.json "
+	    "https://self.example/mirror/catalog.json.minisig</code>")
+	    != NULL);
+	/* A CA's certificate (no pin): plain commands. */
+	CHECK(strstr(s, "--pinnedpubkey") == NULL);
+	CHECK(strstr(s, "--no-check-certificate") == NULL);
+	CHECK(strstr(s, "--check-certificate=false") == NULL);
 	CHECK(strstr(s, "sha256sum &#39;&lt;script&gt;alert(&quot;x&quot;)"
 	    "&lt;/script&gt;&#39;\\&#39;&#39;.mp4&#39;") != NULL);
 	CHECK(strstr(s, SHA_A "  &lt;script&gt;") != NULL);
@@ -344,7 +389,7 @@ test_empty(void)
 	CHECK(strstr(s, "0 items") != NULL);
 	CHECK(strstr(s, "class=\"item\"") == NULL);
 	CHECK(strstr(s, "Other mirrors") == NULL);
-	CHECK(strstr(s, "curl -O https://THIS-MIRROR/catalog.json") != NULL);
+	CHECK(strstr(s, "curl -fL -O https://THIS-MIRROR/catalog.json") != NULL);
 	CHECK(strstr(s, "minisign -Vm catalog.json -P " PUBKEY) != NULL);
 	CHECK(strstr(s, "</html>") != NULL);
 	CHECK(!contains_ci(s, "<script"));
@@ -364,14 +409,16 @@ test_empty(void)
 	    item("-rf notes.txt", "text/plain", 5, SHA_A),
 	    item("plain.txt", "text/plain", 5, SHA_B)));
 	s = render(cat, PUBKEY, NULL);
-	CHECK(strstr(s, "sha256sum ./&#39;-rf notes.txt&#39;</pre>") != NULL);
+	CHECK(strstr(s, "sha256sum ./&#39;-rf notes.txt&#39;</code>") != NULL);
+	CHECK(strstr(s, "curl -fL -o ./&#39;-rf notes.txt&#39; "
+	    "https://THIS-MIRROR/files/-rf%20notes.txt</code>") != NULL);
 	free(s);
 	json_decref(cat);
 	cat = catalog(json_array(), json_pack("[o]",
 	    item("plain.txt", "text/plain", 5, SHA_B)));
 	s = render(cat, PUBKEY, NULL);
-	CHECK(strstr(s, "sha256sum plain.txt</pre>") != NULL);
-	CHECK(strstr(s, SHA_B "  plain.txt</pre>") != NULL);
+	CHECK(strstr(s, "sha256sum plain.txt</code>") != NULL);
+	CHECK(strstr(s, SHA_B "  plain.txt</code>") != NULL);
 	free(s);
 	json_decref(cat);
 
@@ -538,7 +585,8 @@ test_groups(void)
 	mirror = strstr(s, "<section class=\"item derived\" id=\"item-11\">\n"
 	    "<h4 dir=\"auto\"><a href=\"files/story.mirror.html\">"
 	    "story.mirror.html</a></h4>\n<p class=\"note\">The page, playing "
-	    "its media from this mirror: a copy of <a href=\"#item-10\">"
+	    "its media from this mirror: a copy of <a href=\"#item-10\" "
+	    "dir=\"auto\">"
 	    "story.html</a></p>");
 	clip2 = strstr(s, "<h4 dir=\"auto\"><a href=\"files/clip-2.mp4\">");
 	clip = strstr(s, "<h4 dir=\"auto\">Clip one</h4>\n<p class=\"file\" "
@@ -576,7 +624,7 @@ test_groups(void)
 	mp4 = strstr(s, "<section class=\"item derived\" id=\"item-12\">\n"
 	    "<h3 dir=\"auto\"><a href=\"files/vid.mp4\">vid.mp4</a></h3>\n"
 	    "<p class=\"note\">MP4 that plays in every browser, made from "
-	    "<a href=\"#item-13\">vid.ts</a></p>");
+	    "<a href=\"#item-13\" dir=\"auto\">vid.ts</a></p>");
 	CHECK(ts != NULL && mp4 != NULL && ts < mp4);
 	/* ... and the last block, after the story's group. */
 	CHECK(mp4 > story && strstr(strstr(mp4, "</section>"), "id=\"item-")
@@ -611,7 +659,8 @@ test_hostile_fields(void)
 	CHECK(!contains_ci(s, "<b>"));
 	CHECK(!contains_ci(s, "onload"));
 	CHECK(check_urls(s, allowed) == 0);
-	CHECK(count(s, " lang=\"") == 1);	/* the page's own */
+	/* The page's own, and the four links to other languages. */
+	CHECK(count(s, " lang=\"") == 5);
 	CHECK(strstr(s, "published &lt;b&gt;2026&lt;/b&gt;</p>") != NULL);
 	CHECK(strstr(s, "published <time datetime=\"2026-11-28\">2026-11-28"
 	    "</time>") != NULL);
@@ -696,6 +745,170 @@ test_big(void)
 	}
 }
 
+
+/* Every language: its lang and dir, its own words, the same commands,
+ * links to the others each named in itself, and no English left over. */
+static void
+test_languages(void)
+{
+	static const struct {
+		const char *html, *files, *verify;
+	} want[] = {
+		{ "<html lang=\"en\" dir=\"ltr\">", "Files", "Verify what" },
+		{ "<html lang=\"zh-Hans\" dir=\"ltr\">", "文件", "验证" },
+		{ "<html lang=\"zh-Hant\" dir=\"ltr\">", "檔案", "驗證" },
+		{ "<html lang=\"ru\" dir=\"ltr\">", "Файлы", "Проверьте" },
+		{ "<html lang=\"fa\" dir=\"rtl\">", "فایل‌ها", "بررسی" },
+	};
+	/* English words of the page that a translation must not keep. */
+	static const char *english[] = { "Download<", "Torrent<", "By hash",
+	    "Originally from", "files from this feed", "How to verify",
+	    "Other mirrors", "Verify what", "must print", "Page ",
+	    "Next page", "this mirror", "Search", "catalog #", "updated " };
+	json_t *cat, *items = json_array();
+	char *s, name[64];
+	size_t i, j, pages;
+
+	for (i = 0; i < 120; i++) {
+		snprintf(name, sizeof(name), "clip %03zu.mp4", i);
+		json_array_append_new(items, item(name, "video/mp4", 2048,
+		    SHA_A));
+	}
+	cat = catalog(json_pack("[s]", "https://other.example/"), items);
+	for (i = 0; i < 5; i++) {
+		s = render_page(cat, PUBKEY, "https://self.example:8443/",
+		    "PIN+/=", (int)i, 2, NULL, &pages);
+		CHECK(pages == 3);
+		CHECK(strncmp(s, "<!DOCTYPE html>\n", 16) == 0 &&
+		    strstr(s, want[i].html) == s + 16);
+		CHECK(strstr(s, want[i].files) != NULL);
+		CHECK(strstr(s, want[i].verify) != NULL);
+		CHECK(strstr(s, "<code class=\"cmd\">curl -fL --pinnedpubkey "
+		    "sha256//PIN+/= -k -O https://self.example:8443/"
+		    "catalog.json -O https://self.example:8443/"
+		    "catalog.json.minisig</code>") != NULL);
+		CHECK(strstr(s, "<code class=\"cmd\">wget "
+		    "--no-check-certificate -O &#39;clip 000.mp4&#39; "
+		    "https://self.example:8443/files/clip%20000.mp4</code>")
+		    != NULL);
+		CHECK(strstr(s, "<code class=\"cmd\">aria2c "
+		    "--check-certificate=false -Z") != NULL);
+		CHECK(count(s, "<code class=\"cmd\">") == 6);
+		CHECK(strstr(s, "minisign -Vm catalog.json -P " PUBKEY) != NULL);
+		CHECK(strstr(s, "sha256sum &#39;clip 000.mp4&#39;") != NULL);
+		/* The pager keeps the language; the language links keep the
+		 * page. */
+		CHECK(strstr(s, "?lang=") != NULL);
+		snprintf(name, sizeof(name), "href=\"?lang=%s&amp;page=3\"",
+		    index_langs[i]->tag);
+		CHECK(strstr(s, name) != NULL);
+		snprintf(name, sizeof(name), "href=\"?lang=%s\"",
+		    index_langs[i]->tag);
+		CHECK(strstr(s, name) != NULL);
+		for (j = 0; j < 5; j++) {
+			snprintf(name, sizeof(name), "?lang=%s&amp;page=2\" "
+			    "hreflang=", index_langs[j]->tag);
+			CHECK((strstr(s, name) != NULL) == (i != j));
+			CHECK(strstr(s, index_langs[j]->name) != NULL);
+		}
+		for (j = 0; i > 0 && j < sizeof(english) / sizeof(english[0]);
+		    j++)
+			if (strstr(s, english[j]) != NULL) {
+				fprintf(stderr, "%s: English \"%s\" left\n",
+				    index_langs[i]->tag, english[j]);
+				CHECK(0);
+			}
+		CHECK(count(s, "<video controls preload=\"none\"") == 50);
+		CHECK(strstr(s, "preload=\"metadata\"") == NULL);
+		CHECK(strstr(s, "clip 050.mp4") != NULL &&
+		    strstr(s, ">clip 049.mp4<") == NULL &&
+		    strstr(s, ">clip 100.mp4<") == NULL);
+		free(s);
+	}
+	/* Russian numbers have a decimal comma; sizes in its units. */
+	s = render_page(cat, PUBKEY, NULL, NULL, 3, 1, NULL, NULL);
+	CHECK(strstr(s, "<bdi>2,0 КиБ</bdi> (байт: 2048)") != NULL);
+	CHECK(strstr(s, "--pinnedpubkey") == NULL);
+	free(s);
+	json_decref(cat);
+}
+
+/* Pages: 50 items each, groups kept whole, out-of-range pages the
+ * nearest; search by name or title, case-insensitive in UTF-8. */
+static void
+test_paging_search(void)
+{
+	json_t *items = json_array(), *cat, *it;
+	char name[64], *s;
+	size_t i, pages;
+
+	/* 45 loose files, then a page with 10 media: the group does not
+	 * fit in what is left of page 1 and starts page 2. */
+	for (i = 0; i < 45; i++) {
+		snprintf(name, sizeof(name), "f%02zu.txt", i);
+		json_array_append_new(items, item(name, "text/plain", 1, SHA_A));
+	}
+	json_array_append_new(items, item_ex("story.html", "text/html", SHA_B,
+	    "Новости ДНЯ", NULL, NULL, NULL, NULL));
+	for (i = 0; i < 10; i++) {
+		snprintf(name, sizeof(name), "m%02zu.mp3", i);
+		it = item_ex(name, "audio/mpeg", SHA_A, i == 3 ?
+		    "Ünïcode Title" : NULL, "story.html", NULL, NULL, NULL);
+		json_array_append_new(items, it);
+	}
+	cat = catalog(json_array(), items);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 1, NULL, &pages);
+	CHECK(pages == 2);
+	CHECK(count(s, "<section class=\"item") == 45);
+	CHECK(strstr(s, "class=\"group\"") == NULL);
+	CHECK(strstr(s, "Page 1 of 2") != NULL);
+	CHECK(strstr(s, "rel=\"next\" href=\"?lang=en&amp;page=2\"") != NULL);
+	CHECK(strstr(s, "rel=\"prev\"") == NULL);
+	free(s);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 2, NULL, NULL);
+	CHECK(count(s, "<section class=\"item") == 11);
+	CHECK(count(s, "<section class=\"group\"") == 1);
+	CHECK(strstr(s, "rel=\"prev\" href=\"?lang=en\"") != NULL);
+	CHECK(strstr(s, "rel=\"next\"") == NULL);
+	free(s);
+	/* Past the end: the last page; 0: the first. */
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 999999, NULL, NULL);
+	CHECK(strstr(s, "Page 2 of 2") != NULL);
+	free(s);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 0, NULL, NULL);
+	CHECK(strstr(s, "Page 1 of 2") != NULL);
+	free(s);
+
+	/* Search: Cyrillic title in another case, Latin-1 too. */
+	s = render_page(cat, PUBKEY, NULL, NULL, 1, 1, "новости дня", &pages);
+	CHECK(pages == 1);
+	CHECK(count(s, "<section class=\"item") == 1);
+	CHECK(strstr(s, "files/story.html") != NULL);
+	CHECK(strstr(s, "value=\"новости дня\"") != NULL);
+	CHECK(strstr(s, "<input type=\"hidden\" name=\"lang\" "
+	    "value=\"zh-Hans\">") != NULL);
+	free(s);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 1, "ÜNÏCODE", NULL);
+	CHECK(count(s, "<section class=\"item") == 1);
+	CHECK(strstr(s, "files/m03.mp3") != NULL);
+	free(s);
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 1, "F1", NULL);
+	CHECK(count(s, "<section class=\"item") == 10);	/* f10..f19 */
+	free(s);
+	/* Hostile search text: escaped in the box, no match, no crash. */
+	s = render_page(cat, PUBKEY, NULL, NULL, 0, 1,
+	    "\"><script>alert(1)</script>\x01", NULL);
+	CHECK(!contains_ci(s, "<script"));
+	CHECK(strstr(s, "value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script"
+	    "&gt;\xef\xbf\xbd\"") != NULL);
+	CHECK(strstr(s, "No file matches") != NULL);
+	/* The language links keep the search, URL-encoded. */
+	CHECK(strstr(s, "&amp;q=%22%3E%3Cscript%3Ealert%281%29%3C%2Fscript"
+	    "%3E%01\" hreflang=\"fa\"") != NULL);
+	free(s);
+	json_decref(cat);
+}
+
 int
 main(void)
 {
@@ -705,6 +918,8 @@ main(void)
 	test_groups();
 	test_hostile_fields();
 	test_chains();
+	test_languages();
+	test_paging_search();
 	test_big();
 	CHECK_DONE();
 }
