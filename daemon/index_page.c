@@ -11,6 +11,7 @@
 
 #include "index_page.h"
 #include "index_layout.h"
+#include "index_out.h"
 #include "index_strings.h"
 
 #include <stdarg.h>
@@ -70,7 +71,7 @@ index_buf_reserve(struct index_buf *b, size_t n)
 	return 0;
 }
 
-static int
+int
 index_buf_add(struct index_buf *b, const char *s, size_t n)
 {
 	if (index_buf_reserve(b, n) == -1)
@@ -171,34 +172,22 @@ index_buf_url(struct index_buf *b, const char *s)
 	return 0;
 }
 
-/*
- * The renderer keeps a sticky error so the page layout below reads as a
- * sequence of writes rather than a ladder of checks; after the first
- * failure every write is a no-op and render returns NULL.
- */
-struct index_out {
-	struct index_buf b;
-	int failed;
-};
 
-static void
+void
 out_s(struct index_out *o, const char *s)
 {
 	if (!o->failed && index_buf_add(&o->b, s, strlen(s)) == -1)
 		o->failed = 1;
 }
 
-static void
+void
 out_h(struct index_out *o, const char *s)
 {
 	if (!o->failed && index_buf_html(&o->b, s) == -1)
 		o->failed = 1;
 }
 
-static void out_f(struct index_out *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
+void
 out_f(struct index_out *o, const char *fmt, ...)
 {
 	char tmp[128];
@@ -217,7 +206,7 @@ out_f(struct index_out *o, const char *fmt, ...)
 }
 
 /* A paragraph of our own words (HTML). */
-static void
+void
 out_para(struct index_out *o, const char *html)
 {
 	out_s(o, "<p>");
@@ -227,7 +216,7 @@ out_para(struct index_out *o, const char *html)
 
 /* S escaped, cut to at most MAX bytes (MAX <= INDEX_DESC_MAX) at a
  * UTF-8 character boundary, with an ellipsis when cut. */
-static void
+void
 out_h_max(struct index_out *o, const char *s, size_t max)
 {
 	char cut[INDEX_DESC_MAX + 1];
@@ -247,7 +236,7 @@ out_h_max(struct index_out *o, const char *s, size_t max)
 }
 
 /* A catalog string, or "" when the field is missing or not a string. */
-static const char *
+const char *
 index_str(json_t *obj, const char *key)
 {
 	const char *s = json_string_value(json_object_get(obj, key));
@@ -388,37 +377,6 @@ index_count(struct index_out *o, const struct index_count *c, size_t n)
 	out_s(o, n == 1 ? c->one_post : c->many_post);
 }
 
-/* Quote a word for the shell when it needs it, so that a command can be
- * pasted even when a name holds spaces or quotes. */
-static void
-index_shell_quoted(struct index_out *o, const char *s)
-{
-	const char *q;
-
-	/* A leading '-' would be read as an option. */
-	if (s[0] == '-')
-		out_s(o, "./");
-	if (s[0] != '\0' && s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789._-+,@%:=/")] == '\0') {
-		out_h(o, s);
-		return;
-	}
-	out_s(o, "&#39;");
-	while ((q = strchr(s, '\'')) != NULL) {
-		struct index_buf tmp = { NULL, 0, 0 };
-
-		if (index_buf_add(&tmp, s, (size_t)(q - s)) == -1) {
-			o->failed = 1;
-			return;
-		}
-		out_h(o, tmp.data);
-		free(tmp.data);
-		out_s(o, "&#39;\\&#39;&#39;");
-		s = q + 1;
-	}
-	out_h(o, s);
-	out_s(o, "&#39;");
-}
 
 /* Logical (start/end) properties, so that the layout mirrors itself in
  * a right-to-left language; commands, keys and hashes stay left to
@@ -501,57 +459,14 @@ index_derived_note(struct index_out *o, const struct index_strings *t,
 	out_s(o, "</a></p>\n");
 }
 
+/* An item's type, size and publication date, on one line. */
 static void
-index_item(struct index_out *o, const struct index_strings *t,
-    struct index_buf *scratch, const struct index_entry *e)
+index_item_facts(struct index_out *o, const struct index_strings *t, json_t *item)
 {
-	json_t *item = e->item;
-	const char *name = index_str(item, "name");
 	const char *type = index_str(item, "type");
-	const char *sha = index_str(item, "sha256");
-	const char *source = index_str(item, "source");
-	const char *fetched = index_str(item, "fetched");
-	const char *title = e->head ? "" : index_str(item, "title");
-	const char *desc = e->head ? "" : index_str(item, "description");
 	const char *published = index_str(item, "published");
 	json_t *jsize = json_object_get(item, "size");
-	const char *enc;
 
-	out_f(o, "<section class=\"item%s\" id=\"item-%zu\"",
-	    e->orig != NULL ? " derived" : "", e->idx + 1);
-	index_lang_attr(o, item);
-	out_s(o, ">\n");
-	/* Encode the name once; it goes into up to five links. */
-	scratch->len = 0;
-	if (!o->failed && index_buf_url(scratch, name) == -1)
-		o->failed = 1;
-	if (o->failed)
-		return;
-	enc = scratch->data;
-
-	/* The title, when there is one, heads the block; the file name
-	 * stays the link, right below it. */
-	out_f(o, "<h%d dir=\"auto\">", e->level);
-	if (title[0] != '\0') {
-		out_h_max(o, title, INDEX_TITLE_MAX);
-		out_f(o, "</h%d>\n<p class=\"file\" dir=\"auto\">", e->level);
-	}
-	out_s(o, "<a href=\"files/");
-	out_s(o, enc);
-	out_s(o, "\">");
-	out_h(o, name);
-	out_s(o, "</a>");
-	if (title[0] != '\0')
-		out_s(o, "</p>\n");
-	else
-		out_f(o, "</h%d>\n", e->level);
-	if (e->orig != NULL)
-		index_derived_note(o, t, e);
-	if (desc[0] != '\0') {
-		out_s(o, "<p class=\"desc\" dir=\"auto\">");
-		out_h_max(o, desc, INDEX_DESC_MAX);
-		out_s(o, "</p>\n");
-	}
 	out_s(o, "<p class=\"mute\">");
 	if (type[0] != '\0') {
 		out_s(o, "<bdi>");
@@ -579,10 +494,15 @@ index_item(struct index_out *o, const struct index_strings *t,
 		out_s(o, t->published);
 		index_published(o, published);
 	}
-	out_s(o, "</p>\n<p>SHA-256: <code dir=\"ltr\">");
-	out_h(o, sha);
-	out_s(o, "</code></p>\n");
+	out_s(o, "</p>\n");
+}
 
+/* An item's player (by type) and its links: the file, its Metalink and
+ * torrent, and the object by hash. ENC: the name, URL-encoded. */
+static void
+index_item_media(struct index_out *o, const struct index_strings *t, const char *enc,
+    const char *type, const char *sha)
+{
 	/* Players point at the same relative URL as the link; the server
 	 * answers Range requests, so seeking works without downloading.
 	 * preload="none": a page of fifty videos must not cost fifty
@@ -622,6 +542,63 @@ index_item(struct index_out *o, const struct index_strings *t,
 		out_s(o, "</a>");
 	}
 	out_s(o, "</p>\n");
+}
+
+static void
+index_item(struct index_out *o, const struct index_strings *t,
+    struct index_buf *scratch, const struct index_entry *e)
+{
+	json_t *item = e->item;
+	const char *name = index_str(item, "name");
+	const char *type = index_str(item, "type");
+	const char *sha = index_str(item, "sha256");
+	const char *source = index_str(item, "source");
+	const char *fetched = index_str(item, "fetched");
+	const char *title = e->head ? "" : index_str(item, "title");
+	const char *desc = e->head ? "" : index_str(item, "description");
+	const char *enc;
+
+	out_f(o, "<section class=\"item%s\" id=\"item-%zu\"",
+	    e->orig != NULL ? " derived" : "", e->idx + 1);
+	index_lang_attr(o, item);
+	out_s(o, ">\n");
+	/* Encode the name once; it goes into up to five links. */
+	scratch->len = 0;
+	if (!o->failed && index_buf_url(scratch, name) == -1)
+		o->failed = 1;
+	if (o->failed)
+		return;
+	enc = scratch->data;
+
+	/* The title, when there is one, heads the block; the file name
+	 * stays the link, right below it. */
+	out_f(o, "<h%d dir=\"auto\">", e->level);
+	if (title[0] != '\0') {
+		out_h_max(o, title, INDEX_TITLE_MAX);
+		out_f(o, "</h%d>\n<p class=\"file\" dir=\"auto\">", e->level);
+	}
+	out_s(o, "<a href=\"files/");
+	out_s(o, enc);
+	out_s(o, "\">");
+	out_h(o, name);
+	out_s(o, "</a>");
+	if (title[0] != '\0')
+		out_s(o, "</p>\n");
+	else
+		out_f(o, "</h%d>\n", e->level);
+	if (e->orig != NULL)
+		index_derived_note(o, t, e);
+	if (desc[0] != '\0') {
+		out_s(o, "<p class=\"desc\" dir=\"auto\">");
+		out_h_max(o, desc, INDEX_DESC_MAX);
+		out_s(o, "</p>\n");
+	}
+	index_item_facts(o, t, item);
+	out_s(o, "<p>SHA-256: <code dir=\"ltr\">");
+	out_h(o, sha);
+	out_s(o, "</code></p>\n");
+
+	index_item_media(o, t, enc, type, sha);
 
 	if (source[0] != '\0' || fetched[0] != '\0') {
 		/* The origin is shown as text, not linked: following it could
@@ -961,149 +938,6 @@ index_mirrors(struct index_out *o, const struct index_strings *t,
 	out_s(o, "</ul>\n");
 }
 
-/* BASE followed by PATH (already URL-safe), one shell word. */
-static void
-index_url_word(struct index_out *o, const char *base, const char *path)
-{
-	struct index_buf u = { NULL, 0, 0 };
-
-	if (index_buf_add(&u, base, strlen(base)) == -1 ||
-	    index_buf_add(&u, path, strlen(path)) == -1) {
-		free(u.data);
-		o->failed = 1;
-		return;
-	}
-	index_shell_quoted(o, u.data);
-	free(u.data);
-}
-
-/*
- * The flags a tool needs to reach this mirror: with a self-signed
- * certificate curl pins its key (and needs -k to get as far as
- * comparing it), wget and aria2c can only be told not to check; the
- * signature decides in every case.
- */
-enum index_tool { TOOL_CURL, TOOL_WGET, TOOL_ARIA2C };
-
-static void
-index_cmd_open(struct index_out *o, const struct index_page_info *info,
-    const char *base, enum index_tool tool)
-{
-	int pin = info->pin != NULL && strncasecmp(base, "https://", 8) == 0;
-
-	out_s(o, "<pre><code class=\"cmd\">");
-	switch (tool) {
-	case TOOL_CURL:
-		out_s(o, "curl -fL ");
-		if (pin) {
-			out_s(o, "--pinnedpubkey sha256//");
-			out_h(o, info->pin);
-			out_s(o, " -k ");
-		}
-		break;
-	case TOOL_WGET:
-		out_s(o, "wget ");
-		if (pin)
-			out_s(o, "--no-check-certificate ");
-		break;
-	case TOOL_ARIA2C:
-		out_s(o, "aria2c ");
-		if (pin)
-			out_s(o, "--check-certificate=false ");
-		break;
-	}
-}
-
-static void
-index_verify(struct index_out *o, const struct index_page_info *info,
-    json_t *items)
-{
-	const struct index_strings *t = index_langs[info->lang];
-	const char *pubkey = info->pubkey != NULL ? info->pubkey : "";
-	const char *base = "https://THIS-MIRROR/";
-	json_t *first = json_array_get(items, 0);
-	struct index_buf enc = { NULL, 0, 0 };
-	enum index_tool tool;
-
-	if (info->self_url != NULL && info->self_url[0] != '\0')
-		base = info->self_url;
-
-	out_s(o, "<h2 id=\"verify\">");
-	out_s(o, t->verify_h);
-	out_s(o, "</h2>\n");
-	out_para(o, t->verify_intro);
-	out_para(o, t->key_intro);
-	out_s(o, "<pre><code>");
-	if (pubkey[0] != '\0')
-		out_h(o, pubkey);
-	else
-		out_s(o, t->key_unknown);
-	out_s(o, "</code></pre>\n");
-	out_para(o, t->key_warn);
-	out_para(o, t->step_catalog);
-	for (tool = TOOL_CURL; tool <= TOOL_ARIA2C; tool++) {
-		if (tool == TOOL_WGET)
-			out_para(o, t->step_catalog_alt);
-		index_cmd_open(o, info, base, tool);
-		if (tool == TOOL_CURL)
-			out_s(o, "-O ");
-		else if (tool == TOOL_ARIA2C)
-			out_s(o, "-Z ");	/* two files, not two sources */
-		index_url_word(o, base, "catalog.json");
-		out_s(o, tool == TOOL_CURL ? " -O " : " ");
-		index_url_word(o, base, "catalog.json.minisig");
-		out_s(o, "</code></pre>\n");
-	}
-	if (info->pin != NULL && strncasecmp(base, "https://", 8) == 0)
-		out_para(o, t->pin_note);
-	out_para(o, t->step_check);
-	out_s(o, "<pre><code>minisign -Vm catalog.json -P ");
-	out_h(o, pubkey[0] != '\0' ? pubkey : "PUBLIC-KEY");
-	out_s(o, "</code></pre>\n");
-	out_para(o, t->step_check_ok);
-
-	if (json_is_object(first)) {
-		const char *name = index_str(first, "name");
-
-		if (index_buf_add(&enc, "files/", 6) == -1 ||
-		    index_buf_url(&enc, name) == -1) {
-			o->failed = 1;
-			free(enc.data);
-			return;
-		}
-		out_para(o, t->step_file);
-		for (tool = TOOL_CURL; tool <= TOOL_ARIA2C; tool++) {
-			index_cmd_open(o, info, base, tool);
-			out_s(o, tool == TOOL_WGET ? "-O " : "-o ");
-			index_shell_quoted(o, name);
-			out_s(o, " ");
-			index_url_word(o, base, enc.data);
-			out_s(o, "</code></pre>\n");
-		}
-		free(enc.data);
-	}
-	out_s(o, "<p>");
-	out_s(o, t->step_hash);
-	if (json_is_object(first)) {
-		const char *name = index_str(first, "name");
-
-		out_s(o, t->for_example);
-		out_s(o, "</p>\n<pre><code>sha256sum ");
-		index_shell_quoted(o, name);
-		out_s(o, "</code></pre>\n<p>");
-		out_s(o, t->must_print);
-		out_s(o, "</p>\n<pre><code>");
-		out_h(o, index_str(first, "sha256"));
-		out_s(o, "  ");
-		out_h(o, name);
-		out_s(o, "</code></pre>\n");
-	} else
-		out_s(o, "</p>\n<pre><code>sha256sum FILE</code></pre>\n");
-	out_para(o, t->hash_after);
-	out_s(o, "<p id=\"minisign\" class=\"mute\">");
-	out_s(o, t->minisign_note);
-	out_s(o, "</p>\n");
-}
 
 /* "?lang=TAG&page=N&q=Q" for a link to another page or language; the
  * language is always named, so that a link means the same page
