@@ -208,15 +208,16 @@ big_catalog(int n, int grouped)
 	return catalog(json_pack("[s]", "https://a.example/"), items);
 }
 
-/* The least CPU time of 5 renderings of CAT (the least is the one least
- * disturbed by caches and interrupts). */
+/* The least CPU time of 15 renderings of CAT (the least is the one least
+ * disturbed by caches and interrupts; a thousand items take a fraction
+ * of a millisecond, where a busy machine's noise is as large). */
 static double
 render_ms(json_t *cat)
 {
 	double best = 0, t0, t;
 	int i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < 15; i++) {
 		t0 = cpu_ms();
 		/* The last page: its layout walks the whole catalog. */
 		free(render_page(cat, PUBKEY, NULL, NULL, 0, (size_t)-1, NULL,
@@ -708,8 +709,8 @@ test_chains(void)
 }
 
 /* A big catalog renders in time linear in its items: 10,000 items cost
- * at most 30 times what 1,000 cost (linear: 10; a pass over the items per
- * item: 100). A ratio of CPU times holds on a slow, busy or sanitized
+ * at most 50 times what 1,000 cost (linear: 10, with the sorts' log and
+ * the caches about 20; a pass over the items per item: 100). A ratio of CPU times holds on a slow, busy or sanitized
  * build alike, where a bound in milliseconds would not. */
 static void
 test_big(void)
@@ -729,7 +730,7 @@ test_big(void)
 		    "in %.2f ms (x%.1f)\n", grouped ? " in groups" : "",
 		    strlen(s), t_big, t_small,
 		    t_small > 0 ? t_big / t_small : 0);
-		CHECK(t_big <= 30 * t_small);
+		CHECK(t_big <= 50 * t_small);
 		CHECK(count(s, "class=\"item") == 10000);
 		CHECK(strstr(s, "src=\"files/item%2009999.mp4\"") != NULL);
 		CHECK(strstr(s, "src=\"files/item%2009998.txt\"") == NULL);
