@@ -836,15 +836,16 @@ crawler_pass_free(struct crawler *cr)
 	struct crawl_job *j, *next;
 	size_t i;
 
-	/* Jobs out in the queue come back first, to end only. */
+	/* Jobs out in the queue come back first, to end only: a page's
+	 * parse or a remux that ended normally here would add commits and
+	 * start a publish job on memory freed below. Ingest jobs first: none
+	 * of them starts another while draining. */
 	cr->draining = 1;
-	if (cr->pooled > 0)
+	if (cr->pooled > 0 || cr->parsing > 0 || cr->deriving > 0)
 		workq_drain(WORKQ_INGEST);
 	if (cr->pub_busy)
 		workq_drain(WORKQ_PUBLISH);
 	cr->draining = 0;
-	if (cr->parsing > 0 || cr->deriving > 0)
-		workq_drain(WORKQ_INGEST);
 	crawler_derive_free(cr);
 	for (i = 0; i < cr->n_commits; i++)
 		crawl_commit_free(&cr->commits[i]);
