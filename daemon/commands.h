@@ -17,6 +17,8 @@ int cmd_crawl(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);	/* fetch.c */
 int cmd_rm(int argc, char **argv);	/* catalog_commands.c */
 int cmd_publish(int argc, char **argv);	/* catalog_commands.c */
+int cmd_export(int argc, char **argv);	/* export.c */
+int cmd_import(int argc, char **argv);	/* import.c */
 
 /* ---- shared by the files of the commands ---- */
 

@@ -424,3 +424,17 @@ dl_infohash(const struct dl_item *it, char out[41])
 	free(info);
 	return rc;
 }
+
+size_t
+dl_bases_add(const char **bases, size_t n, size_t max, const char *url)
+{
+	size_t k;
+
+	if (url == NULL || n >= max)
+		return n;
+	for (k = 0; k < n; k++)
+		if (strcmp(bases[k], url) == 0)
+			return n;
+	bases[n] = url;
+	return n + 1;
+}

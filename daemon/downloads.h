@@ -26,6 +26,11 @@ struct dl_item {
 #define DL_PIECE_MIN		16384
 #define DL_METALINK_MAX_URLS	999999	/* RFC 5854 priority range */
 
+/* Append URL to the N BASES (at most MAX) unless it is NULL or there
+ * already: the mirrors a document lists, each once, in order of
+ * preference. Returns the new count. */
+size_t dl_bases_add(const char **bases, size_t n, size_t max, const char *url);
+
 /*
  * Metalink 4 (RFC 5854): <published> (PUBLISHED, an RFC 3339 UTC time
  * such as "2026-11-28T12:00:00Z"; omitted when NULL), one <file> with

@@ -133,31 +133,29 @@ follower_keep(json_t *set, json_t *cat)
  * purge, else at the next sync (a publisher's mistaken `rm` undone by
  * then costs no download).
  */
-static void
-follower_install(struct follower *f)
+int
+follow_install(struct store *st, const struct peer *b, int purge)
 {
-	const struct peer *b = f->ps.best;
 	char err[ERRLEN], show[URL_SHOW_MAX];
 	json_t *set, *v, *held = NULL;
 	size_t removed = 0;
 	const char *hex;
 	void *tmp;
 
-	if (store_lock(f->st, err, sizeof(err)) == -1) {
+	if (store_lock(st, err, sizeof(err)) == -1) {
 		log_error("sync: %s", err);
-		f->totals.failed++;
-		return;
+		return -1;
 	}
-	if (!f->purge && catalog_load_current(f->st, &held, err, sizeof(err)) == -1)
+	if (!purge && catalog_load_current(st, &held, err, sizeof(err)) == -1)
 		held = NULL;
-	if (b->seq > store_current_seq(f->st)) {
-		if (catalog_install(f->st, b->seq, b->cat, b->cat_len, b->sig, b->sig_len,
+	if (b->seq > store_current_seq(st)) {
+		if (catalog_install(st, b->seq, b->cat, b->cat_len, b->sig, b->sig_len,
 		    err, sizeof(err)) == -1) {
-			store_unlock(f->st);
+			store_unlock(st);
 			log_error("sync: cannot install catalog sequence %llu: %s",
 			    (unsigned long long)b->seq, err);
-			f->totals.failed++;
-			return;
+			json_decref(held);
+			return -1;
 		}
 		log_info("sync: installed catalog sequence %llu from %s (%zu items)",
 		    (unsigned long long)b->seq, url_show(b->base, show, sizeof(show)),
@@ -169,20 +167,28 @@ follower_install(struct follower *f)
 		follower_keep(set, b->json);
 		if (held != NULL)
 			follower_keep(set, held);
-		if (store_foreach_object(f->st, follow_mark_unlisted, set, err,
+		if (store_foreach_object(st, follow_mark_unlisted, set, err,
 		    sizeof(err)) == 0) {
 			json_object_foreach_safe(set, tmp, hex, v) {
-				if (json_is_false(v) && store_remove_object(f->st, hex) == 0)
+				if (json_is_false(v) && store_remove_object(st, hex) == 0)
 					removed++;
 			}
 		}
 		json_decref(set);
 	}
-	store_unlock(f->st);
+	store_unlock(st);
 	json_decref(held);
 	if (removed > 0)
 		log_info("sync: removed %zu objects that left the catalog", removed);
-	catalog_prune(f->st, f->purge ? 1 : 2);
+	catalog_prune(st, purge ? 1 : 2);
+	return 0;
+}
+
+static void
+follower_install(struct follower *f)
+{
+	if (follow_install(f->st, f->ps.best, f->purge) == -1)
+		f->totals.failed++;
 }
 
 static void

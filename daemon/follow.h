@@ -38,6 +38,15 @@ int follower_pass(struct follower *f, const struct config *cfg, crawl_done_fn do
 
 int follower_busy(const struct follower *f);
 
+/*
+ * Install B (a peer's catalog that peers_choose took: verified, not
+ * older, every object in ST) as the publisher signed it, then remove the
+ * objects that neither it nor (without PURGE) the catalog it replaces
+ * lists. Also `emberd import`'s last step. 0, or -1 logged.
+ */
+struct peer;
+int follow_install(struct store *st, const struct peer *b, int purge);
+
 /* Abort a pass (objects fetched so far stay) and free. */
 void follower_free(struct follower *f);
 

@@ -942,10 +942,32 @@ index_mirrors(struct index_out *o, const struct index_strings *t,
 /* "?lang=TAG&page=N&q=Q" for a link to another page or language; the
  * language is always named, so that a link means the same page
  * whatever the reader's Accept-Language. */
+void
+index_static_name(char *buf, size_t len, int first, int lang, size_t page)
+{
+	const char *tag = lang >= 0 && (size_t)lang < index_n_langs ?
+	    index_langs[lang]->tag : "en";
+
+	if (lang == first && page <= 1)
+		snprintf(buf, len, "index.html");
+	else if (page <= 1)
+		snprintf(buf, len, "index.%s.html", tag);
+	else
+		snprintf(buf, len, "index.%s.%zu.html", tag, page);
+}
+
 static void
 index_self_link(struct index_out *o, const struct index_page_info *info,
     int lang, size_t page)
 {
+	char file[64];
+
+	if (info->static_pages) {
+		index_static_name(file, sizeof(file),
+		    info->n_langs > 0 ? info->langs[0] : lang, lang, page);
+		out_s(o, file);
+		return;
+	}
 	out_s(o, "?lang=");
 	out_s(o, index_langs[lang]->tag);
 	if (page > 1)
@@ -999,6 +1021,8 @@ index_search(struct index_out *o, const struct index_page_info *info)
 {
 	const struct index_strings *t = index_langs[info->lang];
 
+	if (info->static_pages)
+		return;
 	out_s(o, "<form method=\"get\" action=\"./\" role=\"search\">"
 	    "<input type=\"hidden\" name=\"lang\" value=\"");
 	out_s(o, t->tag);

@@ -44,7 +44,15 @@ struct index_page_info {
 	size_t n_langs;
 	size_t page;		/* 1-based; past the last is the last */
 	const char *query;	/* NULL or "": every item */
+	/* A static export: the other pages and languages are files named by
+	 * index_static_name, and there is no search (no server to ask). */
+	int static_pages;
 };
+
+/* The file of page PAGE in language LANG of a static export whose first
+ * language is FIRST: "index.html" for the first page in the first
+ * language, else "index.TAG.html" or "index.TAG.N.html". */
+void index_static_name(char *buf, size_t len, int first, int lang, size_t page);
 
 /* The page, malloc'd and NUL-terminated; *len is its length. NULL when
  * out of memory. O(n log n) time in the catalog's items (the grouping's

@@ -27,6 +27,8 @@ static const char usage[] =
     "  gc     -c FILE [--now]        remove objects no catalog item references\n"
     "  rm     -c FILE [--purge] NAME...  take items out of the catalog (takedown)\n"
     "  publish -c FILE               sign the catalog again with the config's settings\n"
+    "  export -c FILE [--url URL] DIR   write a static, signed mirror to DIR\n"
+    "  import -c FILE DIR            one sync from an export (a follower)\n"
     "  keygen -c FILE                create the publisher key; print the public key\n"
     "  run    -c FILE                serve the mirror over HTTPS/HTTP (foreground)\n"
     "  crawl  -c FILE                one crawl, or one sync from peers ([follow]), then exit\n"
@@ -52,6 +54,8 @@ main(int argc, char **argv)
 		{ "fetch", cmd_fetch },
 		{ "rm", cmd_rm },
 		{ "publish", cmd_publish },
+		{ "export", cmd_export },
+		{ "import", cmd_import },
 	};
 	size_t i;
 

@@ -599,7 +599,7 @@ server_download_doc(struct server *s, struct http_conn *c, const struct http_hea
 	struct object_meta m;
 	struct dl_item it;
 	char err[256], *self = NULL, *doc = NULL;
-	size_t i, k, n = 0, len = 0;
+	size_t i, n = 0, len = 0;
 
 	memset(&m, 0, sizeof(m));
 	if (s->cfg.url != NULL)
@@ -609,16 +609,8 @@ server_download_doc(struct server *s, struct http_conn *c, const struct http_hea
 		bases[n++] = self;
 	else
 		self = NULL;
-	json_array_foreach(mirrors, i, v) {
-		const char *u = json_string_value(v);
-		int dup = 0;
-		if (u == NULL || n == DOC_MIRRORS_MAX)
-			continue;
-		for (k = 0; k < n; k++)
-			dup |= strcmp(bases[k], u) == 0;
-		if (!dup)
-			bases[n++] = u;
-	}
+	json_array_foreach(mirrors, i, v)
+		n = dl_bases_add(bases, n, DOC_MIRRORS_MAX, json_string_value(v));
 	if (store_meta_read(&s->st, hex, &m, err, sizeof(err)) == -1) {
 		log_error("%s: %s", hex, err);
 		server_error(s, c, h, 500, "object metadata unreadable");

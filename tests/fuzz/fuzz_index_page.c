@@ -102,7 +102,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int langs[] = { 4, 0, 1, 2, 3 };
 	struct index_page_info info = { NULL, "RWQkey", NULL, NULL, 0, langs,
-	    5, 1, NULL };
+	    5, 1, NULL, 0 };
 	json_t *cat, *items, *v;
 	size_t i, n = 0, blocks = 0, pages = 1;
 	unsigned char *seen;
@@ -116,6 +116,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size % 2)
 		info.pin = "AAAA+/==";
 	info.self_url = size % 3 ? NULL : "https://m.example:8443/";
+	info.static_pages = size % 5 == 0;
 	items = json_object_get(cat, "items");
 	if (json_is_array(items))
 		json_array_foreach(items, i, v)

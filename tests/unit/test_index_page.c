@@ -23,7 +23,7 @@ render_page(json_t *cat, const char *pubkey, const char *self_url,
     const char *pin, int lang, size_t page, const char *q, size_t *pages)
 {
 	struct index_page_info info = { cat, pubkey, self_url, pin, lang,
-	    all_langs, 5, page, q };
+	    all_langs, 5, page, q, 0 };
 	size_t len = 0;
 	char *s;
 

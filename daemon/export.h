@@ -1,0 +1,23 @@
+/*
+ * The static export (docs/protocol.md, "Static export"): the current
+ * catalog and everything the HTTP contract serves from it, as files in a
+ * folder that any static host can serve.
+ */
+#ifndef EMBERD_EXPORT_H
+#define EMBERD_EXPORT_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "store.h"
+
+/*
+ * Write or refresh the export of ST's current catalog in DIR (made when
+ * missing; else empty or an earlier export of the same publisher). URL:
+ * where DIR will be served (ends in '/'), or NULL. 0, or -1 with ERR;
+ * on failure what DIR served before is still whole.
+ */
+int export_run(const struct config *cfg, struct store *st, const char *dir,
+    const char *url, char *err, size_t errlen);
+
+#endif
