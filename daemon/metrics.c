@@ -7,6 +7,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -252,6 +255,16 @@ metrics_text(const struct metrics *m, const struct metrics_now *now, size_t *len
 	    (unsigned long long)m->crawl_fetched, (unsigned long long)m->crawl_unchanged,
 	    (unsigned long long)m->crawl_failed, (unsigned long long)m->quarantined,
 	    (unsigned long long)now->scrub_bad, (unsigned long long)now->scrub_checked);
+#ifdef __GLIBC__
+	{
+		/* What is allocated now, apart from what the allocator keeps
+		 * for reuse: a leak shows here, fragmentation does not. */
+		struct mallinfo2 mi = mallinfo2();
+		metrics_gauge(f, "emberd_heap_in_use_bytes", "Heap bytes allocated "
+		    "and not freed (glibc mallinfo2: arenas and mmapped blocks).",
+		    (long long)(mi.uordblks + mi.hblkhd));
+	}
+#endif
 	fprintf(f, "# HELP emberd_workq_pending Work queue jobs queued or running, by type.\n"
 	    "# TYPE emberd_workq_pending gauge\n");
 	for (t = 0; t < WORKQ_TYPES; t++)
