@@ -1,0 +1,75 @@
+# pebble (Let's Encrypt's test CA) for the ACME tests; sourced after lib.sh
+# and server_lib.sh.
+#
+#   start_pebble [VALIDITY]   pebble-challtestsrv as the DNS server that
+#                             resolves every name to 127.0.0.1, and pebble
+#                             checking http-01 on $HTTP_PORT (emberd's plain
+#                             listener); certificates valid VALIDITY seconds
+#                             (pebble's default: five years). Sets
+#                             $PEBBLE_DIR (the directory URL), $PEBBLE_CA
+#                             (the CA of pebble's own HTTPS listener, for
+#                             [crawl] ca_file and certbot) and $PEBBLE_ROOT
+#                             (the root the certificates it issues chain to).
+#   stop_pebble               stop pebble (the DNS server stays)
+
+PEBBLE_PID=
+pebble_port=$(free_port)
+pebble_mgmt=$(free_port)
+pebble_dns=$(free_port)
+pebble_dns_mgmt=$(free_port)
+PEBBLE_DIR="https://127.0.0.1:$pebble_port/dir"
+PEBBLE_CA="$T/pebble-ca.pem"
+PEBBLE_ROOT="$T/pebble-root.pem"
+
+start_pebble() {
+	local validity=${1:-} i
+	mkdir -p "$T/pebble"
+	if [ ! -f "$PEBBLE_CA" ]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$T/pebble/ca.key" -out "$PEBBLE_CA" -days 2 \
+			-subj /CN=pebble-test-ca 2>/dev/null
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$T/pebble/key.pem" -out "$T/pebble/req.pem" \
+			-subj /CN=127.0.0.1 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/pebble/ext"
+		openssl x509 -req -in "$T/pebble/req.pem" -CA "$PEBBLE_CA" \
+			-CAkey "$T/pebble/ca.key" -CAcreateserial -days 2 \
+			-extfile "$T/pebble/ext" -out "$T/pebble/cert.pem" 2>/dev/null
+		pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
+			-dns01 "127.0.0.1:$pebble_dns" -management "127.0.0.1:$pebble_dns_mgmt" \
+			-http01 "" -https01 "" -tlsalpn01 "" >"$T/challtestsrv.log" 2>&1 &
+		bg $!
+	fi
+	cat >"$T/pebble/config.json" <<JSON
+{"pebble": {
+  "listenAddress": "127.0.0.1:$pebble_port",
+  "managementListenAddress": "127.0.0.1:$pebble_mgmt",
+  "certificate": "$T/pebble/cert.pem",
+  "privateKey": "$T/pebble/key.pem",
+  "httpPort": $HTTP_PORT,
+  "tlsPort": 1,
+  "ocspResponderURL": ""${validity:+,
+  \"certificateValidityPeriod\": $validity}
+}}
+JSON
+	PEBBLE_VA_NOSLEEP=1 pebble -config "$T/pebble/config.json" \
+		-dnsserver "127.0.0.1:$pebble_dns" >>"$T/pebble.log" 2>&1 &
+	PEBBLE_PID=$!
+	bg "$PEBBLE_PID"
+	for i in $(seq 1 200); do
+		curl -sf --max-time 1 --cacert "$PEBBLE_CA" "$PEBBLE_DIR" >/dev/null 2>&1 &&
+			curl -sf --max-time 1 --cacert "$PEBBLE_CA" \
+			"https://127.0.0.1:$pebble_mgmt/roots/0" >"$PEBBLE_ROOT" 2>/dev/null &&
+			return 0
+		kill -0 "$PEBBLE_PID" 2>/dev/null || { cat "$T/pebble.log"; fail "pebble exited"; }
+		sleep 0.05
+	done
+	cat "$T/pebble.log"
+	fail "pebble did not answer on $PEBBLE_DIR within 10 s"
+}
+
+stop_pebble() {
+	kill "$PEBBLE_PID" 2>/dev/null || true
+	wait "$PEBBLE_PID" 2>/dev/null || true
+	PEBBLE_PID=
+}
