@@ -328,13 +328,18 @@ static void
 acme_schedule_renewal(struct acme *a, const char *cert)
 {
 	time_t at, end, now = time(NULL);
+	struct tm tm;
+	char when[32];
 
 	if (acme_cert_renew_at(cert, &at, &end) == -1) {
 		acme_after(a, 0, acme_attempt);
 		return;
 	}
-	log_info("ACME: certificate valid until %lld; renewal in %lld s",
-	    (long long)end, (long long)(at > now ? at - now : 0));
+	if (gmtime_r(&end, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)end);
+	log_info("ACME: certificate valid until %s; renewal in %lld s", when,
+	    (long long)(at > now ? at - now : 0));
 	acme_after(a, at - now, acme_attempt);
 }
 

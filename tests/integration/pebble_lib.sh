@@ -10,6 +10,8 @@
 #                             (the CA of pebble's own HTTPS listener, for
 #                             [crawl] ca_file and certbot) and $PEBBLE_ROOT
 #                             (the root the certificates it issues chain to).
+#   pebble_certs              only the CA and a certificate for 127.0.0.1
+#                             ($T/pebble/cert.pem, key.pem) signed by it
 #   stop_pebble               stop pebble (the DNS server stays)
 
 PEBBLE_PID=
@@ -21,20 +23,28 @@ PEBBLE_DIR="https://127.0.0.1:$pebble_port/dir"
 PEBBLE_CA="$T/pebble-ca.pem"
 PEBBLE_ROOT="$T/pebble-root.pem"
 
+# pebble_certs: the CA $PEBBLE_CA and a certificate for 127.0.0.1 signed
+# by it ($T/pebble/cert.pem, key.pem), for pebble's HTTPS listener or
+# another test CA's.
+pebble_certs() {
+	mkdir -p "$T/pebble"
+	[ ! -f "$PEBBLE_CA" ] || return 0
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/pebble/ca.key" -out "$PEBBLE_CA" -days 2 \
+		-subj /CN=pebble-test-ca 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$T/pebble/key.pem" -out "$T/pebble/req.pem" \
+		-subj /CN=127.0.0.1 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/pebble/ext"
+	openssl x509 -req -in "$T/pebble/req.pem" -CA "$PEBBLE_CA" \
+		-CAkey "$T/pebble/ca.key" -CAcreateserial -days 2 \
+		-extfile "$T/pebble/ext" -out "$T/pebble/cert.pem" 2>/dev/null
+}
+
 start_pebble() {
 	local validity=${1:-} i
-	mkdir -p "$T/pebble"
 	if [ ! -f "$PEBBLE_CA" ]; then
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-keyout "$T/pebble/ca.key" -out "$PEBBLE_CA" -days 2 \
-			-subj /CN=pebble-test-ca 2>/dev/null
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-			-keyout "$T/pebble/key.pem" -out "$T/pebble/req.pem" \
-			-subj /CN=127.0.0.1 2>/dev/null
-		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$T/pebble/ext"
-		openssl x509 -req -in "$T/pebble/req.pem" -CA "$PEBBLE_CA" \
-			-CAkey "$T/pebble/ca.key" -CAcreateserial -days 2 \
-			-extfile "$T/pebble/ext" -out "$T/pebble/cert.pem" 2>/dev/null
+		pebble_certs
 		pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" \
 			-dns01 "127.0.0.1:$pebble_dns" -management "127.0.0.1:$pebble_dns_mgmt" \
 			-http01 "" -https01 "" -tlsalpn01 "" >"$T/challtestsrv.log" 2>&1 &
