@@ -395,13 +395,6 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 			return NULL;
 		}
 		break;
-	case CONFIG_T_ONION:
-		if (!url_is_onion(v)) {
-			config_bad(p, kd, v, "onion URL",
-			    "use http://<56 letters and digits>.onion/ as the onion service's hostname file names it");
-			return NULL;
-		}
-		/* FALLTHROUGH */
 	case CONFIG_T_HTTPS_URL:
 		/* The account key signs what goes over it. */
 		if (strncmp(v, "https://", 8) != 0 || config_check_url(v) == -1) {
@@ -426,6 +419,13 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 			return NULL;
 		}
 		break;
+	case CONFIG_T_ONION:
+		if (!url_is_onion(v)) {
+			config_bad(p, kd, v, "onion URL",
+			    "use http://<56 letters and digits>.onion/ as the onion service's hostname file names it");
+			return NULL;
+		}
+		/* FALLTHROUGH */
 	case CONFIG_T_URL:
 	case CONFIG_T_BASEURL:
 		/* A name copied from a file manager: say what to write. */
@@ -980,14 +980,7 @@ config_check_acme(struct config_parse *p)
 	else if (cfg->n_https_listen == 0)
 		config_error(p, line, "acme = yes needs an [https] listen to serve "
 		    "the certificate on");
-	if (p->failed)
-		return -1;
-	if (cfg->acme_directory == NULL && (cfg->acme_directory =
-	    strdup("https://acme-v02.api.letsencrypt.org/directory")) == NULL) {
-		config_error(p, 0, "out of memory");
-		return -1;
-	}
-	return 0;
+	return p->failed ? -1 : 0;
 }
 
 static int
@@ -1046,6 +1039,9 @@ config_parse_text(const char *text, size_t len, const char *file,
 		goto nomem;
 	if (cfg->key == NULL &&
 	    (cfg->key = config_path(&p, "publisher.key")) == NULL)
+		goto nomem;
+	if (cfg->acme_directory == NULL && (cfg->acme_directory =
+	    strdup("https://acme-v02.api.letsencrypt.org/directory")) == NULL)
 		goto nomem;
 	if (cfg->crawl_user_agent == NULL &&
 	    (cfg->crawl_user_agent = strdup("emberd/" EMBERD_VERSION)) == NULL)

@@ -80,7 +80,7 @@ struct config {
 	int acme;		/* default 0: yes obtains and renews a certificate */
 	char **acme_domains;	/* required with acme: the names asked for */
 	size_t n_acme_domains;
-	char *acme_directory;	/* default Let's Encrypt's; https only */
+	char *acme_directory;	/* default Let's Encrypt's v2; https only */
 	char *acme_email;	/* NULL: an account without contact */
 	char *acme_webroot;	/* NULL: /.well-known/acme-challenge/ from no folder */
 

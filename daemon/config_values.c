@@ -479,7 +479,8 @@ config_parse_languages(const char *s, int *out, size_t *n, const char **bad,
 /*
  * What a CA will issue for: letters, digits and '-' in labels of 1 to 63,
  * at least two labels, no leading or trailing '-', at most 253 bytes.
- * IP addresses and wildcards need other challenges than http-01.
+ * IP addresses and wildcards need other challenges than http-01, and a
+ * last label of digits only is an IPv4 address.
  */
 int
 config_check_domain(const char *s)
@@ -505,7 +506,11 @@ config_check_domain(const char *s)
 	}
 	if (s[len - 1] == '-' || dots == 0)
 		return -1;
-	return 0;
+	/* No top-level domain is all digits: that is an IPv4 address. */
+	for (i = len; i > 0 && s[i - 1] != '.'; i--)
+		if (!isdigit((unsigned char)s[i - 1]))
+			return 0;
+	return -1;
 }
 
 /* It goes into a mailto: URI in JSON: keep to what needs no escaping. */
