@@ -16,6 +16,18 @@
 #define URL_MAX		2048
 #define TEXT_MAX	256
 
+/* Printable ASCII of S, at most OUTLEN - 1 bytes. */
+static void
+acme_show(char *out, size_t outlen, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < outlen; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ?
+		    '?' : s[i];
+	out[i] = '\0';
+}
+
 static json_t *
 acme_load(const char *body, size_t len, char *err, size_t errlen)
 {
@@ -23,7 +35,11 @@ acme_load(const char *body, size_t len, char *err, size_t errlen)
 	json_t *j;
 
 	if ((j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
-		snprintf(err, errlen, "not JSON (%.80s)", je.text);
+		/* jansson quotes the bytes it choked on: they go to a log. */
+		char text[96];
+
+		acme_show(text, sizeof(text), je.text);
+		snprintf(err, errlen, "not JSON (%s)", text);
 		return NULL;
 	}
 	if (!json_is_object(j)) {
@@ -66,18 +82,6 @@ acme_url(json_t *o, const char *name, char **out)
 		return -1;
 	}
 	return 0;
-}
-
-/* Printable ASCII of S, at most OUTLEN - 1 bytes. */
-static void
-acme_show(char *out, size_t outlen, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < outlen; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ?
-		    '?' : s[i];
-	out[i] = '\0';
 }
 
 static char *
