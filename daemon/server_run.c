@@ -319,6 +319,10 @@ server_tls_reload(struct server *s, const char *why)
 	SSL_CTX_free(s->ssl);
 	s->ssl = ctx;
 	server_tls_pin(s, selfsigned);
+	/* The index page's commands pin the self-signed key, or stop
+	 * pinning once a CA's certificate serves: render them again. */
+	s->cat.target[0] = '\0';
+	s->cat_dirty = 1;
 	log_info("%s: serving certificate %s", why, cert);
 out:
 	free(cert);

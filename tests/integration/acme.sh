@@ -45,6 +45,10 @@ for f in account.key cert.pem key.pem; do
 	[ "$(stat -c %a "$STORE/acme/$f")" = 600 ] || fail "$f is $(stat -c %a "$STORE/acme/$f")"
 done
 pass "pebble's http-01 check passed; curl --cacert pebble's root succeeds ($first); files 0600"
+curl_http "$HTTP_URL/" >"$T/index.html"
+assert_grep 'big\.bin' "$T/index.html"
+! grep -q 'pinnedpubkey' "$T/index.html" || server_fail "the index page still pins the self-signed key"
+pass "the index page's commands no longer pin the self-signed key"
 
 # --- renewal while a download runs: the reader takes 64 KiB over the
 # first certificate's connection, stops until the renewal is served to
