@@ -1,8 +1,9 @@
 # The ACME client against a CA that misbehaves: garbage JSON, bodies past
 # the caps (declared and streamed), a redirect to file://, plain-http
 # URLs in the directory, a problem document. Each time emberd logs a clear
-# reason and keeps serving its self-signed certificate. And the config
-# errors of acme = yes.
+# reason and keeps serving its self-signed certificate. A stored
+# certificate serves from the start and is renewed on schedule. And the
+# config errors of acme = yes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/pebble_lib.sh"
@@ -111,6 +112,67 @@ try redirect "$CA/redirect/dir: HTTP 302 redirect to file:///etc/passwd refused 
 try plain "directory $CA/plain/dir: directory without https newNonce, newAccount and newOrder URLs"
 try badnonce "$CA/badnonce/acct: HTTP 403: urn:ietf:params:acme:error:unauthorized: signed with nonce second"
 try problem "$CA/problem/acct: HTTP 403: urn:ietf:params:acme:error:unauthorized: account creation is closed\? today"
+
+# --- a stored certificate valid now serves from the start: one in its
+# last third is renewed at once (here the CA answers garbage: logged, it
+# keeps serving), one with two thirds left waits for its time
+stored() {	# stored FROM_DAYS TO_DAYS: a self-signed pair in STORE/acme, valid
+	# from FROM_DAYS to TO_DAYS from now (python3-cryptography, certbot's)
+	mkdir -p "$STORE/acme"
+	python3 - "$1" "$2" "$STORE/acme" <<'PY' || fail "cannot make the stored certificate"
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+a, b, d = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+key = ec.generate_private_key(ec.SECP256R1())
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mirror.test")])
+cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now + datetime.timedelta(days=a))
+        .not_valid_after(now + datetime.timedelta(days=b))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("mirror.test")]), False)
+        .sign(key, hashes.SHA256()))
+open(d + "/key.pem", "wb").write(key.private_bytes(serialization.Encoding.PEM,
+    serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+open(d + "/cert.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+PY
+	chmod 600 "$STORE/acme/key.pem" "$STORE/acme/cert.pem"
+}
+served_is_stored() {
+	[ "$(openssl s_client -connect "127.0.0.1:$HTTPS_PORT" </dev/null 2>/dev/null |
+		openssl x509 -noout -fingerprint)" = \
+		"$(openssl x509 -in "$STORE/acme/cert.pem" -noout -fingerprint)" ]
+}
+rm -rf "$STORE/acme"
+stored -2 1
+HTTPS_EXTRA=$(printf 'acme = yes\ndomain = mirror.test\nacme_directory = %s/garbage/dir' "$CA")
+: >"$SERVER_LOG"
+start_server "[crawl]" "ca_file = $PEBBLE_CA"
+served_is_stored || server_fail "the stored certificate is not served at start"
+wait_for_file_line "$SERVER_LOG" "ACME: certificate valid until .*; renewal in 0 s" 5 ||
+	server_fail "a certificate in its last third was not renewed at once"
+wait_for_file_line "$SERVER_LOG" "ACME: no certificate from $CA/garbage/dir: .*not JSON" 15 ||
+	server_fail "no failure logged"
+served_is_stored || server_fail "the stored certificate stopped serving after the failure"
+stop_server
+pass "a stored certificate in its last third serves from the start, is renewed at once, and keeps serving when that fails"
+
+stored -1 89
+: >"$SERVER_LOG"
+start_server "[crawl]" "ca_file = $PEBBLE_CA"
+served_is_stored || server_fail "the stored certificate is not served at start"
+wait_for_file_line "$SERVER_LOG" "ACME: certificate valid until .*; renewal in [0-9]+ s" 5 ||
+	server_fail "no renewal scheduled"
+secs=$(grep -oE 'renewal in [0-9]+ s' "$SERVER_LOG" | grep -oE '[0-9]+')
+# 90 days from a day ago: renewal on day 60, 59 days from now.
+[ "$secs" -ge $((59 * 86400 - 120)) ] && [ "$secs" -le $((59 * 86400 + 120)) ] ||
+	server_fail "renewal in $secs s, want 59 days"
+! grep -q 'ACME: asking' "$SERVER_LOG" || server_fail "asked the CA before its time"
+stop_server
+pass "a stored certificate with two thirds left serves, renewal scheduled in $secs s (59 days)"
 
 # --- config errors name the line and say why
 check_bad() {	# check_bad PATTERN <<config
