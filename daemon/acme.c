@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,10 +312,15 @@ acme_fail(struct acme *a, const char *fmt, ...)
 {
 	char why[1024];
 	va_list ap;
+	size_t i;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* A redirect's target or curl's message may carry the CA's bytes. */
+	for (i = 0; why[i] != '\0'; i++)
+		if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f)
+			why[i] = '?';
 	log_error("ACME: no certificate from %s: %s; the current certificate "
 	    "keeps serving, next attempt in %u s", a->dir_url ? a->dir_url : "the CA", why,
 	    a->backoff);
