@@ -96,7 +96,7 @@ struct config {
 	uint64_t crawl_max_size;	/* default 4G */
 	uint64_t crawl_timeout;		/* default 30m */
 	char *crawl_user_agent;		/* default "emberd/VERSION" */
-	char *crawl_ca_file;		/* NULL: extra CAs trusted for the ACME directory */
+	char *crawl_ca_file;		/* NULL; extra CAs for origins, peers, ACME */
 
 	struct config_source *sources;
 	size_t n_sources;
