@@ -12,10 +12,9 @@ pebble_certs
 CA_PORT=$(free_port)
 CA="https://127.0.0.1:$CA_PORT"
 
-python3 - "$CA_PORT" "$T/pebble/cert.pem" "$T/pebble/key.pem" >"$T/ca.log" 2>&1 <<'PY' &
-import base64, http.server, json, ssl, sys
-port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-base = "https://127.0.0.1:%d" % port
+serve_https "$CA_PORT" "$T/ca.log" <<'PY'
+import base64, http.server, json, sys
+base = "https://127.0.0.1:%s" % sys.argv[1]
 
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.0"
@@ -76,15 +75,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.send(404, b"")
     do_GET = do_HEAD = do_POST = answer
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-print("ready", flush=True)
-srv.serve_forever()
 PY
-bg $!
-wait_for_file_line "$T/ca.log" ready 10 || { cat "$T/ca.log"; fail "the test CA did not start"; }
 
 # try CASE PATTERN: emberd with acme_directory CA/CASE/dir logs PATTERN,
 # keeps answering, and serves the self-signed certificate.

@@ -5,23 +5,13 @@
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/pebble_lib.sh"
 setup_publisher
-pebble_certs
 PORT=$(free_port)
 mkdir "$T/www"
 head -c 50000 /dev/urandom >"$T/www/clip.bin"
-python3 - "$PORT" "$T/pebble/cert.pem" "$T/pebble/key.pem" "$T/www" >"$T/origin.log" 2>&1 <<'PY' &
-import functools, http.server, ssl, sys
-port, cert, key, root = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), h)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(cert, key)
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-print("ready", flush=True)
-srv.serve_forever()
+serve_https "$PORT" "$T/origin.log" "$T/www" <<'PY'
+import functools, http.server, sys
+H = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[4])
 PY
-bg $!
-wait_for_file_line "$T/origin.log" ready 10 || { cat "$T/origin.log"; fail "origin did not start"; }
 
 write_config
 printf '[source clip]\nurl = https://127.0.0.1:%s/clip.bin\n' "$PORT" >>"$CONF"

@@ -13,6 +13,12 @@
 #   pebble_certs              only the CA and a certificate for 127.0.0.1
 #                             ($T/pebble/cert.pem, key.pem) signed by it
 #   stop_pebble               stop pebble (the DNS server stays)
+#   serve_https PORT LOG [ARG...] <<PY
+#                             the Python on stdin defines a request handler
+#                             class H; it serves on https://127.0.0.1:PORT
+#                             with that certificate (sys.argv: PORT, cert,
+#                             key, ARG...) until the test ends; waits until
+#                             it listens
 
 PEBBLE_PID=
 pebble_port=$(free_port)
@@ -76,6 +82,23 @@ JSON
 	done
 	cat "$T/pebble.log"
 	fail "pebble did not answer on $PEBBLE_DIR within 10 s"
+}
+
+serve_https() {
+	local port=$1 log=$2 code
+	shift 2
+	pebble_certs
+	code="$(cat)
+import http.server, ssl, sys
+srv = http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print('ready', flush=True)
+srv.serve_forever()"
+	python3 -c "$code" "$port" "$T/pebble/cert.pem" "$T/pebble/key.pem" "$@" >"$log" 2>&1 &
+	bg $!
+	wait_for_file_line "$log" ready 10 || { cat "$log"; fail "the HTTPS server on $port did not start"; }
 }
 
 stop_pebble() {
