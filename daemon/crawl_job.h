@@ -19,6 +19,7 @@
 #include "curl_loop.h"
 #include "ingest.h"
 #include "peers.h"
+#include "provenance.h"
 #include "publish.h"
 #include "config.h"
 
@@ -71,6 +72,7 @@
 #define FOLLOW_MIN_RATE		4096	/* bytes/s, from a peer */
 #define STATE_DIR		"crawl"
 #define HEAD_MAX		512	/* body bytes kept to tell a page, feed or playlist */
+#define PROV_JOB_CAPTURES	32	/* transfers of one job recorded (retries, resumes) */
 #define ERRLEN			512
 struct crawl_src {
 	char *id;		/* in log lines: the [source] id, "ID: NAME" for what it found */
@@ -163,6 +165,11 @@ struct crawl_job {
 	struct crawl_doc_buf *docbuf;	/* a playlist, held whole (capped) */
 	struct crawl_hls *hls;	/* an HLS capture in progress */
 	struct resolver_job *resolving;
+	/* Provenance: the recorder of the current transfer, and what each
+	 * transfer of this job recorded (a resumed download has several),
+	 * made into the item's document when it completes. */
+	struct prov_capture *prov;
+	json_t *prov_caps;
 	struct crawl_job *next;
 };
 
@@ -184,6 +191,8 @@ struct crawl_commit {
 	enum source_kind doc;	/* a page or feed: parsed once published */
 	int changed;		/* the catalog item is new or different */
 	int was_missing;	/* the store lacked the object (quarantined) */
+	struct ingest *prov_in;	/* the provenance document, committed with IN */
+	json_t *provenance;	/* the catalog item's "provenance" */
 };
 
 struct crawler {
@@ -255,6 +264,7 @@ int64_t crawl_now_ms(void);
 char *xstrdup(const char *s);
 
 /* crawl_transfer.c */
+void job_prov_keep(struct crawl_job *j);
 void job_start(struct crawl_job *j);
 void job_transfer(struct crawl_job *j);
 int job_body_start(struct crawl_job *j);

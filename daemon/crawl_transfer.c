@@ -121,7 +121,37 @@ job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 		j->eff_url = strdup(eff);
 	}
 	job_outcome(j, res);
+	job_prov_keep(j);
 	job_finish(j);
+}
+
+/*
+ * Keep what the recorder saw of the transfer that just ended, with the
+ * part of the content it carried (completed with the object's id when
+ * the job completes). A transfer that brought all of the content anew
+ * makes the earlier ones' bytes irrelevant: they stay, as attempts,
+ * without a payload.
+ */
+void
+job_prov_keep(struct crawl_job *j)
+{
+	json_t *cap, *old;
+	size_t i;
+
+	if (j->prov == NULL || prov_hops(j->prov) == 0)
+		return;
+	if (j->prov_caps == NULL && (j->prov_caps = json_array()) == NULL)
+		return;
+	if (json_array_size(j->prov_caps) >= PROV_JOB_CAPTURES ||
+	    (cap = prov_capture_json(j->prov, j->cr->settings.source_urls)) == NULL)
+		return;
+	if (j->body_started && j->offset == 0)
+		json_array_foreach(j->prov_caps, i, old)
+			json_object_del(old, "payload");
+	if (j->body_started && j->received > 0)
+		json_object_set_new(cap, "payload", json_pack("{s:[I, I]}", "range",
+		    (json_int_t)j->offset, (json_int_t)(j->offset + j->received - 1)));
+	json_array_append_new(j->prov_caps, cap);
 }
 
 void
@@ -449,6 +479,17 @@ job_easy(struct crawl_job *j)
 	    !j->src.follow || cr->tls_verify, j->src.follow ? FOLLOW_MIN_RATE : 1) == -1) {
 		curl_easy_cleanup(e);
 		return NULL;
+	}
+	/* What was asked and answered, for the item's provenance; a
+	 * publisher that publishes no source URLs publishes none. */
+	if (!j->src.follow && cr->settings.source_urls != SOURCE_URLS_NONE) {
+		if (j->prov == NULL)
+			j->prov = prov_new(PROV_MEDIA);
+		if (j->prov != NULL && prov_attach(j->prov, e, proxy != NULL &&
+		    proxy[0] != '\0') == -1) {
+			curl_easy_cleanup(e);
+			return NULL;
+		}
 	}
 	/* gzip is taken and decoded: the item is the file itself. A peer's
 	 * objects are taken as identity bytes, so a Range counts them. */

@@ -1,0 +1,108 @@
+# Provenance of a crawled file: the catalog item names a document (an
+# object like any other) that records the request emberd sent and the
+# response heads of every hop (the first request and its redirect), the
+# peer's address and the time, without the URL's user, password or query,
+# nor the Authorization they made; the mirror serves it at /sha256/HEX; a
+# follower fetches the same bytes and refuses altered ones.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/follow_lib.sh"
+. "$(dirname "$0")/crawl_lib.sh"
+setup_publisher
+
+USER_S=alice-p4k
+PASS_S=pw-prov-s3cret
+TOKEN=tok-prov-7731
+start_origin --auth "$USER_S:$PASS_S"
+port=${ORIGIN##*:}
+final="/f/prov.bin?size=5000&seed=prov&auth=1&token=$TOKEN"
+to=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$final")
+url="http://$USER_S:$PASS_S@127.0.0.1:$port/redirect?to=$to&token=$TOKEN"
+B64=$(printf '%s:%s' "$USER_S" "$PASS_S" | base64)
+
+# --- the crawl stores the document and names it in the item ----------------
+server_config "[source prov]" "url = $url" "name = prov.bin"
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_summary prov "fetched prov\.bin \(5000 bytes"
+read -r DOC DOCSIZE < <(python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+p = [i for i in c["items"] if i["name"] == "prov.bin"][0]["provenance"]
+assert p["host"] == "127.0.0.1" and p["ip"] == "127.0.0.1", p
+assert "tls" not in p and "cert_sha256" not in p, p
+assert p["date"].endswith("Z"), p
+print(p["sha256"], p["size"])' "$STORE/current/catalog.json") ||
+	fail "the catalog item has no provenance summary as expected"
+[ -n "$DOC" ] || fail "no provenance id"
+pass "the item names its provenance document ($DOC, $DOCSIZE bytes): host, ip, date, no TLS over http"
+
+# --- the document, as the mirror serves it ---------------------------------
+start_server
+curl_http -o "$T/doc.json" -D "$T/doc.head" "$HTTP_URL/sha256/$DOC" || server_fail "GET /sha256/$DOC failed"
+assert_grep '^[Cc]ontent-[Tt]ype: application/json' "$T/doc.head"
+[ "$(sha256sum <"$T/doc.json" | cut -d' ' -f1)" = "$DOC" ] || fail "the document does not hash to its id"
+python3 - "$T/doc.json" "$STORE/current/catalog.json" "$port" <<'EOF' || fail "the document is not what was sent and received"
+import base64, json, sys
+doc = json.load(open(sys.argv[1]))
+cat = json.load(open(sys.argv[2]))
+port = int(sys.argv[3])
+item = [i for i in cat["items"] if i["name"] == "prov.bin"][0]
+assert doc["version"] == 1
+assert doc["item"] == {"name": "prov.bin", "sha256": item["sha256"], "size": 5000}, doc["item"]
+[cap] = doc["captures"]
+assert cap["role"] == "media", cap["role"]
+assert cap["payload"] == {"sha256": item["sha256"], "size": 5000}, cap["payload"]
+h0, h1 = cap["hops"]
+assert h0["uri"] == "http://127.0.0.1:%d/redirect" % port, h0["uri"]
+assert h1["uri"] == "http://127.0.0.1:%d/f/prov.bin" % port, h1["uri"]
+for h in (h0, h1):
+    assert h["ip"] == "127.0.0.1" and h["port"] == port, h
+    assert "tls" not in h
+req0 = base64.b64decode(h0["request"]).decode()
+req1 = base64.b64decode(h1["request"]).decode()
+res0 = base64.b64decode(h0["response"]).decode()
+res1 = base64.b64decode(h1["response"]).decode()
+assert req0.startswith("GET /redirect HTTP/1.1\r\n"), req0
+assert "\r\nAuthorization: [redacted]\r\n" in req0, req0
+assert req1.startswith("GET /f/prov.bin HTTP/1.1\r\n"), req1
+assert "\r\nAuthorization: [redacted]\r\n" in req1, req1
+assert req1.endswith("\r\n\r\n")
+assert res0.startswith("HTTP/1.1 302 "), res0
+assert "\r\nLocation: /f/prov.bin\r\n" in res0, res0
+assert res1.startswith("HTTP/1.1 200 "), res1
+assert "\r\nContent-Length: 5000\r\n" in res1, res1
+assert res1.endswith("\r\n\r\n")
+print("heads:", repr(req1.splitlines()[0]), repr(res1.splitlines()[0]))
+EOF
+for s in "$USER_S" "$PASS_S" "$TOKEN" "$B64"; do
+	! grep -qF -- "$s" "$T/doc.json" || fail "the document holds the secret '$s'"
+done
+python3 -c 'import base64, json, sys
+d = open(sys.argv[1]).read()
+doc = json.loads(d)
+raw = "".join(base64.b64decode(h[k]).decode("latin-1") for c in doc["captures"]
+    for h in c["hops"] for k in ("request", "response"))
+for s in sys.argv[2:]:
+    assert s not in raw and s not in d, s' "$T/doc.json" "$USER_S" "$PASS_S" "$TOKEN" "$B64" ||
+	fail "a decoded head holds a secret"
+pass "the document: both hops' request and response heads, ip and port, payload; no user, password, token or credentials"
+
+# --- gc keeps it, verify expects it ----------------------------------------
+expect_exit 0 "$EMBERD" gc -c "$CONF" --now
+curl_http -o "$T/doc2.json" "$HTTP_URL/sha256/$DOC" || server_fail "the document is gone after gc"
+cmp -s "$T/doc.json" "$T/doc2.json" || fail "the document changed after gc"
+expect_exit 0 "$EMBERD" verify -c "$CONF"
+pass "gc keeps the document; verify passes"
+
+# --- a follower fetches the same bytes, and refuses altered ones ------------
+peer_start alt "$HTTP_URL" --mode altered
+follower_config f1 "[follow]" "pubkey = $PUBKEY" "peer = ${PEER_URL[alt]}/"
+follower_crawl f1 1
+assert_grep "sha256 mismatch: got [0-9a-f]*, the catalog says $DOC" "$T/err"
+pass "a follower refuses a provenance document altered by its peer"
+follower_config f1 "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/"
+follower_crawl f1 0
+follower_start f1
+curl_http -o "$T/f1doc.json" "$(furl f1)/sha256/$DOC" || fail "the follower does not serve the document"
+follower_stop f1
+cmp -s "$T/doc.json" "$T/f1doc.json" || fail "the follower serves other bytes"
+pass "a follower syncs the document and serves the same bytes"
