@@ -86,6 +86,11 @@ for s in sys.argv[2:]:
 	fail "a decoded head holds a secret"
 pass "the document: both hops' request and response heads, ip and port, payload; no user, password, token or credentials"
 
+# --- the index page says where and when, and links the record --------------
+curl_http -o "$T/index.html" "$HTTP_URL/" || server_fail "GET / failed"
+assert_grep '<p class="mute prov">Fetched from <code dir="ltr">127\.0\.0\.1</code> at <bdi>[0-9-]*T[0-9:]*Z</bdi> &middot; <a href="sha256/'"$DOC"'">provenance record</a></p>' "$T/index.html"
+pass "the index page: fetched from 127.0.0.1 at TIME, and the record's link"
+
 # --- gc keeps it, verify expects it ----------------------------------------
 expect_exit 0 "$EMBERD" gc -c "$CONF" --now
 curl_http -o "$T/doc2.json" "$HTTP_URL/sha256/$DOC" || server_fail "the document is gone after gc"
