@@ -76,6 +76,10 @@ enum config_type {
 	CONFIG_T_PATH,		/* resolved against the config's folder */
 	CONFIG_T_FILE,		/* a path naming a readable file */
 	CONFIG_T_URL,		/* http(s) */
+	CONFIG_T_HTTPS_URL,	/* https only */
+	CONFIG_T_DOMAIN,	/* a DNS name */
+	CONFIG_T_EMAIL,		/* local@domain */
+	CONFIG_T_DIR,		/* a PATH naming an existing folder */
 	CONFIG_T_BASEURL,	/* http(s), '/' appended */
 	CONFIG_T_ONION,		/* a BASEURL on a v3 onion service */
 	CONFIG_T_PROXY,		/* http(s) or socks */
@@ -139,6 +143,13 @@ static const struct config_keydef config_keys[] = {
 	    CF(n_https_listen) },
 	{ CONFIG_S_HTTPS, "cert", CONFIG_T_FILE, 0, CF(https_cert), 0 },
 	{ CONFIG_S_HTTPS, "key", CONFIG_T_FILE, 0, CF(https_key), 0 },
+	{ CONFIG_S_HTTPS, "acme", CONFIG_T_BOOL, 0, CF(acme), 0 },
+	{ CONFIG_S_HTTPS, "domain", CONFIG_T_DOMAIN, 1, CF(acme_domains),
+	    CF(n_acme_domains) },
+	{ CONFIG_S_HTTPS, "acme_directory", CONFIG_T_HTTPS_URL, 0,
+	    CF(acme_directory), 0 },
+	{ CONFIG_S_HTTPS, "acme_email", CONFIG_T_EMAIL, 0, CF(acme_email), 0 },
+	{ CONFIG_S_HTTPS, "acme_webroot", CONFIG_T_DIR, 0, CF(acme_webroot), 0 },
 	{ CONFIG_S_HTTP, "listen", CONFIG_T_LISTEN, 1, CF(http_listen),
 	    CF(n_http_listen) },
 	{ CONFIG_S_CRAWL, "interval", CONFIG_T_DURATION, 0,
@@ -151,6 +162,7 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_CRAWL, "timeout", CONFIG_T_DURATION, 0, CF(crawl_timeout), 0 },
 	{ CONFIG_S_CRAWL, "user_agent", CONFIG_T_TEXT, 0,
 	    CF(crawl_user_agent), 0 },
+	{ CONFIG_S_CRAWL, "ca_file", CONFIG_T_FILE, 0, CF(crawl_ca_file), 0 },
 	{ CONFIG_S_SOURCE, "url", CONFIG_T_URL, 1, SF(urls), SF(n_urls) },
 	{ CONFIG_S_SOURCE, "sha256", CONFIG_T_SHA256, 0, SF(sha256), 0 },
 	{ CONFIG_S_SOURCE, "name", CONFIG_T_FILENAME, 0, SF(name), 0 },
@@ -322,6 +334,24 @@ config_check_file(struct config_parse *p, const char *key, const char *path)
 	return -1;
 }
 
+static int
+config_check_dir(struct config_parse *p, const char *key, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		config_error(p, p->lineno, "cannot use %s '%s': %s", key, path,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		config_error(p, p->lineno, "cannot use %s '%s': not a folder",
+		    key, path);
+		return -1;
+	}
+	return 0;
+}
+
 /* Append s to a string array; takes s, freed on failure. */
 static int
 config_push(char ***arr, size_t *n, char *s)
@@ -362,6 +392,30 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 	case CONFIG_T_USER:
 		if (config_check_user(v) == -1) {
 			config_bad(p, kd, v, "user name", "");
+			return NULL;
+		}
+		break;
+	case CONFIG_T_HTTPS_URL:
+		/* The account key signs what goes over it. */
+		if (strncmp(v, "https://", 8) != 0 || config_check_url(v) == -1) {
+			config_bad(p, kd, v, "URL", "use https://HOST/...");
+			return NULL;
+		}
+		break;
+	case CONFIG_T_DOMAIN:
+		if (config_check_domain(v) == -1) {
+			config_bad(p, kd, v, "domain",
+			    "use a DNS name such as mirror.example");
+			return NULL;
+		}
+		if ((s = strdup(v)) != NULL)
+			for (i = 0; s[i] != '\0'; i++)
+				s[i] = (char)tolower((unsigned char)s[i]);
+		goto done;
+	case CONFIG_T_EMAIL:
+		if (config_check_email(v) == -1) {
+			config_bad(p, kd, v, "e-mail address",
+			    "use e.g. admin@mirror.example");
 			return NULL;
 		}
 		break;
@@ -437,10 +491,13 @@ config_string(struct config_parse *p, const struct config_keydef *kd,
 		break;
 	case CONFIG_T_PATH:
 	case CONFIG_T_FILE:
+	case CONFIG_T_DIR:
 		if ((s = config_path(p, v)) == NULL)
 			goto done;
-		if (kd->type == CONFIG_T_FILE &&
-		    config_check_file(p, kd->name, s) == -1) {
+		if ((kd->type == CONFIG_T_FILE &&
+		    config_check_file(p, kd->name, s) == -1) ||
+		    (kd->type == CONFIG_T_DIR &&
+		    config_check_dir(p, kd->name, s) == -1)) {
 			free(s);
 			return NULL;
 		}
@@ -900,6 +957,32 @@ config_reader(char *buf, int size, void *arg)
 	return NULL;
 }
 
+/*
+ * ACME answers http-01 on the plain listener, and its certificate is the
+ * one served: a configured pair would make one of them pointless.
+ */
+static int
+config_check_acme(struct config_parse *p)
+{
+	struct config *cfg = p->cfg;
+	int line = p->key_seen[config_keyfind(CONFIG_S_HTTPS, "acme")];
+
+	if (!cfg->acme)
+		return 0;
+	if (cfg->n_acme_domains == 0)
+		config_error(p, line, "acme = yes needs at least one domain in [https]");
+	else if (cfg->https_cert != NULL)
+		config_error(p, line, "acme = yes and cert/key in [https]: the ACME "
+		    "certificate is the one served; remove cert and key, or acme");
+	else if (cfg->n_http_listen == 0)
+		config_error(p, line, "acme = yes needs a plain [http] listen: the "
+		    "CA checks http-01 challenges over port 80 there");
+	else if (cfg->n_https_listen == 0)
+		config_error(p, line, "acme = yes needs an [https] listen to serve "
+		    "the certificate on");
+	return p->failed ? -1 : 0;
+}
+
 static int
 config_parse_text(const char *text, size_t len, const char *file,
     struct config *cfg, char *err, size_t errlen)
@@ -940,6 +1023,8 @@ config_parse_text(const char *text, size_t len, const char *file,
 	config_section_close(&p);
 	if (p.failed)
 		return -1;
+	if (config_check_acme(&p) == -1)
+		return -1;
 
 	if (cfg->n_languages == 0) {
 		size_t i;
@@ -954,6 +1039,9 @@ config_parse_text(const char *text, size_t len, const char *file,
 		goto nomem;
 	if (cfg->key == NULL &&
 	    (cfg->key = config_path(&p, "publisher.key")) == NULL)
+		goto nomem;
+	if (cfg->acme_directory == NULL && (cfg->acme_directory =
+	    strdup("https://acme-v02.api.letsencrypt.org/directory")) == NULL)
 		goto nomem;
 	if (cfg->crawl_user_agent == NULL &&
 	    (cfg->crawl_user_agent = strdup("emberd/" EMBERD_VERSION)) == NULL)
@@ -1143,6 +1231,11 @@ config_free(struct config *cfg)
 	config_free_listen(cfg->https_listen, cfg->n_https_listen);
 	free(cfg->https_cert);
 	free(cfg->https_key);
+	config_free_strings(cfg->acme_domains, cfg->n_acme_domains);
+	free(cfg->acme_directory);
+	free(cfg->acme_email);
+	free(cfg->acme_webroot);
+	free(cfg->crawl_ca_file);
 	config_free_listen(cfg->http_listen, cfg->n_http_listen);
 	free(cfg->crawl_proxy);
 	free(cfg->crawl_user_agent);

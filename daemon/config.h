@@ -77,6 +77,12 @@ struct config {
 	size_t n_https_listen;
 	char *https_cert;	/* NULL or an existing file; both or neither */
 	char *https_key;
+	int acme;		/* default 0: yes obtains and renews a certificate */
+	char **acme_domains;	/* required with acme: the names asked for */
+	size_t n_acme_domains;
+	char *acme_directory;	/* default Let's Encrypt's v2; https only */
+	char *acme_email;	/* NULL: an account without contact */
+	char *acme_webroot;	/* NULL: /.well-known/acme-challenge/ from no folder */
 
 	/* [http] */
 	struct config_listen *http_listen;
@@ -90,6 +96,7 @@ struct config {
 	uint64_t crawl_max_size;	/* default 4G */
 	uint64_t crawl_timeout;		/* default 30m */
 	char *crawl_user_agent;		/* default "emberd/VERSION" */
+	char *crawl_ca_file;		/* NULL; extra CAs for origins, peers, ACME */
 
 	struct config_source *sources;
 	size_t n_sources;

@@ -475,3 +475,56 @@ config_parse_languages(const char *s, int *out, size_t *n, const char **bad,
 	*n = (size_t)r;
 	return 0;
 }
+
+/*
+ * What a CA will issue for: letters, digits and '-' in labels of 1 to 63,
+ * at least two labels, no leading or trailing '-', at most 253 bytes.
+ * IP addresses and wildcards need other challenges than http-01, and a
+ * last label of digits only is an IPv4 address.
+ */
+int
+config_check_domain(const char *s)
+{
+	size_t i, len = strlen(s), label = 0, dots = 0;
+
+	if (len == 0 || len > 253 || s[len - 1] == '.')
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return -1;
+			label = 0;
+			dots++;
+			continue;
+		}
+		if (!isalnum(c) && c != '-')
+			return -1;
+		if ((c == '-' && label == 0) || ++label > 63)
+			return -1;
+	}
+	if (s[len - 1] == '-' || dots == 0)
+		return -1;
+	/* No top-level domain is all digits: that is an IPv4 address. */
+	for (i = len; i > 0 && s[i - 1] != '.'; i--)
+		if (!isdigit((unsigned char)s[i - 1]))
+			return 0;
+	return -1;
+}
+
+/* It goes into a mailto: URI in JSON: keep to what needs no escaping. */
+int
+config_check_email(const char *s)
+{
+	const char *at = strchr(s, '@'), *c;
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL ||
+	    config_check_domain(at + 1) == -1)
+		return -1;
+	for (c = s; c < at; c++)
+		if (!isalnum((unsigned char)*c) && strchr(".!#$%&'*+-/=^_`{|}~",
+		    *c) == NULL)
+			return -1;
+	return 0;
+}

@@ -26,6 +26,8 @@ int config_check_url(const char *s);	  /* http:// or https://, a host */
 int config_check_proxy(const char *s);	  /* also socks4(a)://, socks5(h):// */
 int config_check_user(const char *s);	  /* a user name, at most 64 */
 int config_check_filename(const char *s); /* one path component */
+int config_check_domain(const char *s);	  /* a DNS name with a dot, no wildcard */
+int config_check_email(const char *s);	  /* local@domain, nothing an URI would quote */
 /*
  * A [source ID]: letters and digits of any script (a UTF-8 locale's
  * classes) with their combining marks, '.', '_' and '-', not '.' first:

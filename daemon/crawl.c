@@ -953,7 +953,8 @@ crawler_pass_free(struct crawler *cr)
 	cr->found = NULL;
 	free(cr->user_agent);
 	free(cr->proxy);
-	cr->user_agent = cr->proxy = NULL;
+	free(cr->ca_file);
+	cr->user_agent = cr->proxy = cr->ca_file = NULL;
 	publish_settings_free(&cr->settings);
 	cr->settings_due = 0;
 	if (cr->lock_fd != -1) {
@@ -1046,6 +1047,7 @@ crawler_start(struct crawler *cr, const struct crawl_options *opt, int follow,
 	cr->timeout = opt->timeout > 0 ? opt->timeout : 1;
 	cr->user_agent = xstrdup(opt->user_agent);
 	cr->proxy = xstrdup(opt->proxy);
+	cr->ca_file = xstrdup(opt->ca_file);
 	/* A changed name or mirror list is published by this pass even when
 	 * no item changes. */
 	cr->settings_due = !follow;
@@ -1057,7 +1059,8 @@ crawler_start(struct crawler *cr, const struct crawl_options *opt, int follow,
 	cr->pub = calloc(cr->cap_pub, sizeof(*cr->pub));
 	if (cr->commits == NULL || cr->pub == NULL ||
 	    (opt->user_agent != NULL && cr->user_agent == NULL) ||
-	    (opt->proxy != NULL && cr->proxy == NULL)) {
+	    (opt->proxy != NULL && cr->proxy == NULL) ||
+	    (opt->ca_file != NULL && cr->ca_file == NULL)) {
 		crawler_pass_free(cr);
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -42,6 +42,7 @@ struct crawl_options {
 	const char *proxy;		/* NULL: none */
 	const char *user_agent;		/* NULL: libcurl's */
 	int tls_verify;			/* 0: accept a peer's self-signed certificate */
+	const char *ca_file;		/* NULL: the system's trust store only */
 };
 
 /* The options CFG asks for (pointing into CFG). */

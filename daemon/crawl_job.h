@@ -213,6 +213,7 @@ struct crawler {
 	uint64_t max_size;
 	long timeout;
 	char *user_agent, *proxy;
+	char *ca_file;		/* [crawl] ca_file: extra CAs, or NULL */
 	struct publish_settings settings;	/* a publisher's catalog */
 	int settings_due;	/* no batch went out yet: the settings alone may have changed */
 	struct crawl_commit *commits;	/* complete, not yet handed over */
@@ -272,7 +273,7 @@ void crawler_pool_push(struct crawler *cr, struct crawl_job *j);
 void crawler_turn_cb(evutil_socket_t fd, short what, void *arg);
 void crawler_turn_used(struct crawler *cr, size_t n);
 int crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeout,
-    int tls_verify, long min_rate);
+    int tls_verify, long min_rate, const char *ca_file);
 
 /* crawl_media.c: pages, feeds, resolvers; what they find joins the pass */
 void crawl_media_init(void);

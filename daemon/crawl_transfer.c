@@ -28,7 +28,7 @@
  * follower's peers a minimum rate. */
 int
 crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeout,
-    int tls_verify, long min_rate)
+    int tls_verify, long min_rate, const char *ca_file)
 {
 	struct http_client_opts o = {
 		.proxy = proxy,
@@ -40,6 +40,7 @@ crawl_easy_common(CURL *e, const char *proxy, const char *user_agent, long timeo
 		.low_speed = min_rate,
 		.low_speed_time = timeout,
 		.tls_verify = tls_verify,
+		.ca_file = ca_file,
 	};
 
 	return http_client_setup(e, &o);
@@ -164,6 +165,7 @@ crawl_options_init(struct crawl_options *o, const struct config *cfg)
 	o->proxy = cfg->crawl_proxy;
 	o->user_agent = cfg->crawl_user_agent;
 	o->tls_verify = cfg->follow_tls_verify;
+	o->ca_file = cfg->crawl_ca_file;
 }
 
 int
@@ -176,7 +178,7 @@ crawler_get(struct crawler *cr, const struct crawl_options *opt, const char *url
 	if (e == NULL)
 		return -1;
 	if (crawl_easy_common(e, opt->proxy, opt->user_agent, timeout, opt->tls_verify,
-	    1) == -1) {
+	    1, opt->ca_file) == -1) {
 		curl_easy_cleanup(e);
 		return -1;
 	}
@@ -476,7 +478,8 @@ job_easy(struct crawl_job *j)
 	 * others could serve it: slower than FOLLOW_MIN_RATE for `timeout`,
 	 * and the next peer gets its turn, resuming where this one stopped. */
 	if (crawl_easy_common(e, proxy, cr->user_agent, cr->timeout,
-	    !j->src.follow || cr->tls_verify, j->src.follow ? FOLLOW_MIN_RATE : 1) == -1) {
+	    !j->src.follow || cr->tls_verify, j->src.follow ? FOLLOW_MIN_RATE : 1,
+	    cr->ca_file) == -1) {
 		curl_easy_cleanup(e);
 		return NULL;
 	}

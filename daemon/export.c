@@ -401,6 +401,11 @@ export_docs(struct export *x, json_t *item, const char **bases, size_t nb)
 		    json_string_value(json_object_get(x->cat, "generated")), &len) :
 		    dl_torrent(&it, bases, nb, &len);
 		snprintf(rel, sizeof(rel), "files/%s%s", name, t == 0 ? ".meta4" : ".torrent");
+		/* An item of that name wins, as on the server. */
+		if (json_object_get(x->files, rel) != NULL) {
+			free(doc);
+			continue;
+		}
 		if (doc == NULL)
 			log_warn("export: %s: the name cannot go in a %s; left out", name,
 			    t == 0 ? "Metalink" : "torrent");

@@ -41,7 +41,7 @@ struct follower {
 	void *done_arg;
 	struct crawl_totals totals;
 	struct crawl_options opt;	/* of this pass: the strings below */
-	char *proxy, *user_agent;
+	char *proxy, *user_agent, *ca_file;
 	struct minisign_pubkey pk;
 	struct peers ps;
 	struct follow_get *gets;
@@ -66,7 +66,8 @@ follower_pass_free(struct follower *f)
 	f->gets = NULL;
 	free(f->proxy);
 	free(f->user_agent);
-	f->proxy = f->user_agent = NULL;
+	free(f->ca_file);
+	f->proxy = f->user_agent = f->ca_file = NULL;
 	memset(&f->opt, 0, sizeof(f->opt));
 	f->running = 0;
 }
@@ -440,10 +441,12 @@ follower_pass(struct follower *f, const struct config *cfg, crawl_done_fn done,
 	f->purge = cfg->follow_purge;
 	f->opt.proxy = f->proxy = xstrdup(cfg->crawl_proxy);
 	f->opt.user_agent = f->user_agent = xstrdup(cfg->crawl_user_agent);
+	f->opt.ca_file = f->ca_file = xstrdup(cfg->crawl_ca_file);
 	f->gets = calloc(2 * n + 1, sizeof(*f->gets));
 	if (f->gets == NULL || peers_init(&f->ps, cfg->follow_peers, n) == -1 ||
 	    (cfg->crawl_user_agent != NULL && f->user_agent == NULL) ||
-	    (cfg->crawl_proxy != NULL && f->proxy == NULL))
+	    (cfg->crawl_proxy != NULL && f->proxy == NULL) ||
+	    (cfg->crawl_ca_file != NULL && f->ca_file == NULL))
 		goto oom;
 	log_info("sync: asking %zu peer%s for the catalog", n, n == 1 ? "" : "s");
 	for (i = 0; i < 2 * n; i++) {

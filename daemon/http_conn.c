@@ -824,6 +824,12 @@ http_server_new(struct event_base *base, SSL_CTX *tls,
 	return srv;
 }
 
+void
+http_server_set_tls(struct http_server *srv, SSL_CTX *tls)
+{
+	srv->tls = tls;
+}
+
 int
 http_server_listen(struct http_server *srv, const char *host, int port)
 {

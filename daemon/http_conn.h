@@ -55,6 +55,10 @@ void http_server_drain(struct http_server *srv);
 unsigned http_server_connections(const struct http_server *srv);
 /* Close every connection and listener and free SRV. */
 void http_server_free(struct http_server *srv);
+/* New TLS connections use TLS from now on (a certificate reloaded or
+ * renewed); connections open now keep the context they began with, as
+ * each SSL holds a reference to it. The caller owns TLS. */
+void http_server_set_tls(struct http_server *srv, SSL_CTX *tls);
 /* Called with ARG whenever the number of connections falls to zero. */
 void http_server_on_idle(struct http_server *srv, void (*cb)(void *), void *arg);
 

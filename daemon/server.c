@@ -28,6 +28,7 @@
 #include <openssl/ssl.h>
 #include <zlib.h>
 
+#include "acme.h"
 #include "catalog.h"
 #include "config.h"
 #include "downloads.h"
@@ -709,6 +710,55 @@ server_index(struct server *s, struct http_conn *c, const struct http_head *h)
 	server_page_free(&tmp);
 }
 
+#define ACME_PREFIX	"/.well-known/acme-challenge/"
+#define ACME_FILE_MAX	4096
+
+/*
+ * http-01: the key authorization for TOKEN, from the built-in client's
+ * pending challenges or from [https] acme_webroot (certbot --webroot
+ * writes it there). The token is checked before it makes a path, and
+ * O_NOFOLLOW keeps a link planted in the webroot from reading elsewhere.
+ */
+static void
+server_acme_challenge(struct server *s, struct http_conn *c, const struct http_head *h,
+    const char *token)
+{
+	const char *ka = NULL;
+	char *path = NULL, *body = NULL;
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd = -1;
+
+	if (!acme_token_ok(token))
+		goto none;
+	if (s->acme != NULL && (ka = acme_challenge(s->acme, token)) != NULL) {
+		http_conn_begin(c, 200);
+		http_conn_header(c, "Cache-Control", "no-store");
+		server_reply(s, c, h, 200, "text/plain", ka, strlen(ka));
+		return;
+	}
+	if (s->cfg.acme_webroot == NULL ||
+	    asprintf(&path, "%s" ACME_PREFIX "%s", s->cfg.acme_webroot, token) == -1 ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) == -1 ||
+	    (body = malloc(ACME_FILE_MAX)) == NULL)
+		goto none;
+	while (len < ACME_FILE_MAX && (n = read(fd, body + len, ACME_FILE_MAX - len)) > 0)
+		len += (size_t)n;
+	if (n == -1 || len == ACME_FILE_MAX)
+		goto none;
+	http_conn_begin(c, 200);
+	http_conn_header(c, "Cache-Control", "no-store");
+	server_reply(s, c, h, 200, "text/plain", body, len);
+	goto out;
+none:
+	server_error(s, c, h, 404, "not found");
+out:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	free(body);
+}
+
 void
 server_request(struct http_conn *c, const struct http_head *h, void *arg)
 {
@@ -726,6 +776,10 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		return;
 	}
 	server_current(s);
+	if (strncmp(target, ACME_PREFIX, sizeof(ACME_PREFIX) - 1) == 0) {
+		server_acme_challenge(s, c, h, target + sizeof(ACME_PREFIX) - 1);
+		return;
+	}
 
 	switch ((route = http_route(target, name, sizeof(name)))) {
 	case ROUTE_BAD:

@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <openssl/ssl.h>
 
+#include "acme.h"
 #include "catalog.h"
 #include "config.h"
 #include "http_conn.h"
@@ -57,6 +58,8 @@
 #define SHUTDOWN_GRACE	10
 #define HEADER_TIMEOUT	10
 #define FD_RESERVE	64
+
+static void server_tls_reload(struct server *, const char *);
 
 /* ---- listening ---- */
 
@@ -177,6 +180,7 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	s->cat_dirty = 1;
 	server_current(s);
 	log_info("SIGHUP: config %s reloaded", s->config_path);
+	server_tls_reload(s, "SIGHUP");
 	schedule_reload(s->sched);
 }
 
@@ -230,32 +234,56 @@ server_setup_store(struct server *s)
 	return 0;
 }
 
-/* The certificate: configured, or self-signed in the store. Ends as
- * root again: a configured key may be readable by root only. */
+/*
+ * The certificate's files: configured, ACME's in the store once it has
+ * one that is valid now, or self-signed in the store. Paths malloc'd.
+ */
+static int
+server_tls_paths(struct server *s, char **cert, char **key, int *selfsigned,
+    char *err, size_t errlen)
+{
+	*cert = *key = NULL;
+	*selfsigned = 0;
+	snprintf(err, errlen, "out of memory");
+	if (s->cfg.https_cert != NULL) {
+		*cert = strdup(s->cfg.https_cert);
+		*key = strdup(s->cfg.https_key);
+		return *cert != NULL && *key != NULL ? 0 : -1;
+	}
+	if (s->cfg.acme && acme_stored_cert(s->cfg.store, cert, key) == 0)
+		return 0;
+	*selfsigned = 1;
+	return tls_selfsigned_ensure(s->cfg.store, s->cfg.https_listen,
+	    s->cfg.n_https_listen, cert, key, err, errlen);
+}
+
+/* Only a certificate no authority vouches for is pinned on the index
+ * page: one from a CA works with plain commands. */
+static void
+server_tls_pin(struct server *s, int selfsigned)
+{
+	if (!selfsigned || tls_ctx_pin(s->ssl, s->pin, sizeof(s->pin)) == -1)
+		s->pin[0] = '\0';
+}
+
+/* The certificate: configured, or from the store. Ends as root again: a
+ * configured key may be readable by root only. */
 static int
 server_setup_tls(struct server *s)
 {
 	char err[1024], *cert = NULL, *key = NULL;
-	int rc = -1;
+	int selfsigned = 0, rc = -1;
 
-	snprintf(err, sizeof(err), "out of memory");
-	if (s->cfg.n_https_listen > 0 && s->cfg.https_cert != NULL) {
-		cert = strdup(s->cfg.https_cert);
-		key = strdup(s->cfg.https_key);
-	} else if (s->cfg.n_https_listen > 0 && tls_selfsigned_ensure(s->cfg.store,
-	    s->cfg.https_listen, s->cfg.n_https_listen, &cert, &key, err,
-	    sizeof(err)) == -1)
+	if (s->cfg.n_https_listen > 0 && server_tls_paths(s, &cert, &key,
+	    &selfsigned, err, sizeof(err)) == -1)
 		goto fail;
 	if (priv_leave(err, sizeof(err)) == -1)
 		goto fail;
-	if (s->cfg.n_https_listen > 0 && (cert == NULL || key == NULL ||
-	    (s->ssl = tls_server_ctx(cert, key, err, sizeof(err))) == NULL))
+	if (s->cfg.n_https_listen > 0 &&
+	    (s->ssl = tls_server_ctx(cert, key, err, sizeof(err))) == NULL)
 		goto fail;
-	/* Only a certificate no authority vouches for is pinned on the
-	 * index page: one from a CA works with plain commands. */
-	if (s->ssl != NULL && s->cfg.https_cert == NULL &&
-	    tls_ctx_pin(s->ssl, s->pin, sizeof(s->pin)) == -1)
-		s->pin[0] = '\0';
+	if (s->ssl != NULL)
+		server_tls_pin(s, selfsigned);
 	rc = 0;
 	goto out;
 fail:
@@ -264,6 +292,48 @@ out:
 	free(cert);
 	free(key);
 	return rc;
+}
+
+/*
+ * SIGHUP or a renewed ACME certificate: a new context for new
+ * connections. Those in flight keep the old one (each SSL holds a
+ * reference), so nothing is dropped; a certificate that does not load
+ * leaves the old one serving.
+ */
+static void
+server_tls_reload(struct server *s, const char *why)
+{
+	char err[1024], *cert = NULL, *key = NULL;
+	SSL_CTX *ctx;
+	int selfsigned;
+
+	if (s->https == NULL)
+		return;
+	if (server_tls_paths(s, &cert, &key, &selfsigned, err, sizeof(err)) == -1 ||
+	    (ctx = tls_server_ctx(cert, key, err, sizeof(err))) == NULL) {
+		log_error("%s: certificate not reloaded, the old one keeps serving: %s",
+		    why, err);
+		goto out;
+	}
+	http_server_set_tls(s->https, ctx);
+	SSL_CTX_free(s->ssl);
+	s->ssl = ctx;
+	server_tls_pin(s, selfsigned);
+	/* The index page's commands pin the self-signed key, or stop
+	 * pinning once a CA's certificate serves: render them again. */
+	s->cat.target[0] = '\0';
+	s->cat_dirty = 1;
+	log_info("%s: serving certificate %s", why, cert);
+out:
+	free(cert);
+	free(key);
+}
+
+/* The ACME client stored a new certificate. */
+static void
+server_acme_installed(void *arg)
+{
+	server_tls_reload(arg, "ACME");
 }
 
 /* Idle readers cost a descriptor each: take what we may, and hold the
@@ -389,6 +459,9 @@ server_setup_passes(struct server *s)
 		log_error("cannot set up the crawler: %s", err);
 		return -1;
 	}
+	if (s->cfg.acme && (s->acme = acme_start(s->base, &s->cfg,
+	    server_acme_installed, s)) == NULL)
+		return -1;
 	s->scrub = scrub_start(s->base, &s->st, s->cfg.scrub_interval, server_scrub_bad, s);
 	schedule_start(s->sched, server_pass_done, s);
 	if (s->cat.cat == NULL && mode == SCHEDULE_FOLLOW)
@@ -432,6 +505,7 @@ server_free(struct server *s)
 	char err[256];
 
 	scrub_stop(s->scrub);
+	acme_free(s->acme);
 	schedule_free(s->sched);
 	/* Each owner took back its own jobs; what is left (unlinks) ends here. */
 	workq_stop();

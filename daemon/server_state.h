@@ -17,6 +17,7 @@
 #include "server_catalog.h"
 #include "store.h"
 
+struct acme;
 struct schedule;
 struct scrub;
 struct server_meta;
@@ -29,6 +30,7 @@ struct server {
 	SSL_CTX *ssl;
 	struct http_server *https, *http;
 	struct event *ev_term, *ev_int, *ev_hup, *ev_grace;
+	struct acme *acme;		/* [https] acme = yes: the client */
 	struct schedule *sched;		/* crawl or sync passes; NULL once stopping */
 	struct scrub *scrub;		/* what it sets aside is fetched again */
 	char *pubkey_b64, *pubkey_file;

@@ -24,6 +24,10 @@ PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromi
  python3-feedparser microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget
  ffmpeg yt-dlp python3-websockets tor fonts-noto-cjk nginx"
 
+# pebble (Let's Encrypt's test CA, with pebble-challtestsrv for DNS) and
+# certbot: the ACME tests.
+PKGS_TEST="$PKGS_TEST pebble certbot"
+
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
 }

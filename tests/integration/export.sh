@@ -100,7 +100,8 @@ fi
 
 # --- a refresh: a new item, one taken out; its files stay one refresh
 head -c 100000 /dev/urandom >"$T/in/new.bin"
-expect_exit 0 "$EMBERD" add -c "$CONF" "$T/in/new.bin"
+printf 'an item whose name is another item plus .meta4\n' >"$T/in/new.bin.meta4"
+expect_exit 0 "$EMBERD" add -c "$CONF" "$T/in/new.bin" "$T/in/new.bin.meta4"
 expect_exit 0 "$EMBERD" rm -c "$CONF" data.bin
 old_hex=$(sha256_of "$T/in/data.bin")
 ino=$(stat -c %i "$X/files/clip.mp4")
@@ -110,6 +111,7 @@ grep -q '"new.bin"' "$X/catalog.json" || fail "the refresh did not export the ne
 [ -f "$X/files/data.bin" ] && [ -f "$X/sha256/$old_hex" ] ||
 	fail "a file of the previous catalog went at the first refresh (a reader holding it gets 404)"
 [ "$(stat -c %i "$X/files/clip.mp4")" = "$ino" ] || fail "an unchanged file was written again"
+cmp -s "$X/files/new.bin.meta4" "$T/in/new.bin.meta4" || fail "the Metalink of new.bin overwrote the item new.bin.meta4"
 # The same catalog again: the grace holds; the next catalog ends it.
 expect_exit 0 "$EMBERD" export -c "$CONF" --url "$NGINX_URL/" "$X"
 [ -f "$X/files/data.bin" ] || fail "a refresh of the same catalog cut the previous one's grace"

@@ -6,6 +6,7 @@
  */
 
 #include "config.h"
+#include "config_values.h"
 
 #include <sys/stat.h>
 
@@ -835,6 +836,52 @@ test_media_keys(void)
 	CHECK(strcmp(config_kind_name(SOURCE_FEED), "feed") == 0);
 }
 
+static void
+test_acme_keys(void)
+{
+	struct config cfg;
+	char err[512], want[PATH_MAX + 16];
+	int rc;
+
+	CHECK(config_load_string("", "a.conf", tmpdir, &cfg, err, sizeof(err)) == 0);
+	CHECK(cfg.acme == 0 && cfg.n_acme_domains == 0 && cfg.acme_email == NULL &&
+	    cfg.acme_webroot == NULL && cfg.crawl_ca_file == NULL);
+	CHECK_STR(cfg.acme_directory, "https://acme-v02.api.letsencrypt.org/directory");
+	config_free(&cfg);
+
+	rc = config_load_string("[https]\nlisten = 127.0.0.1:8443\nacme = yes\n"
+	    "domain = Mirror.Example\ndomain = www.mirror.example\n"
+	    "acme_directory = https://ca.test/dir\nacme_email = ops+acme@mirror.example\n"
+	    "acme_webroot = tls\n[http]\nlisten = 127.0.0.1:8080\n"
+	    "[crawl]\nca_file = tls/cert.pem\n", "a.conf", tmpdir, &cfg, err, sizeof(err));
+	CHECK(rc == 0);
+	if (rc == 0) {
+		CHECK(cfg.acme == 1 && cfg.n_acme_domains == 2);
+		if (cfg.n_acme_domains == 2) {
+			CHECK_STR(cfg.acme_domains[0], "mirror.example");
+			CHECK_STR(cfg.acme_domains[1], "www.mirror.example");
+		}
+		CHECK_STR(cfg.acme_directory, "https://ca.test/dir");
+		CHECK_STR(cfg.acme_email, "ops+acme@mirror.example");
+		snprintf(want, sizeof(want), "%s/tls", tmpdir);
+		CHECK_STR(cfg.acme_webroot, want);
+		snprintf(want, sizeof(want), "%s/tls/cert.pem", tmpdir);
+		CHECK_STR(cfg.crawl_ca_file, want);
+	} else
+		printf("  %s\n", err);
+	config_free(&cfg);
+
+	CHECK(config_check_domain("a.b") == 0 && config_check_domain("xn--p1ai.example") == 0);
+	CHECK(config_check_domain("localhost") == -1 && config_check_domain("*.a.b") == -1 &&
+	    config_check_domain("a..b") == -1 && config_check_domain("-a.b") == -1 &&
+	    config_check_domain("a-.b") == -1 && config_check_domain("a.b.") == -1 &&
+	    config_check_domain("a_b.c") == -1 && config_check_domain("1.2.3.4") == -1 &&
+	    config_check_domain("1a.example") == 0 && config_check_domain("a.b2") == 0);
+	CHECK(config_check_email("a@b.c") == 0 && config_check_email("a b@c.d") == -1 &&
+	    config_check_email("a@b") == -1 && config_check_email("@b.c") == -1 &&
+	    config_check_email("a@b@c.d") == -1 && config_check_email("a\"@b.c") == -1);
+}
+
 int
 main(void)
 {
@@ -863,6 +910,7 @@ main(void)
 
 	test_full();
 	test_media_keys();
+	test_acme_keys();
 	test_defaults();
 	test_paths();
 	test_layout();
