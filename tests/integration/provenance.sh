@@ -3,9 +3,13 @@
 # response heads of every hop (the first request and its redirect), the
 # peer's address and the time, without the URL's user, password or query,
 # nor the Authorization they made; the mirror serves it at /sha256/HEX; a
-# follower fetches the same bytes and refuses altered ones.
+# follower fetches the same bytes and refuses altered ones. Over HTTPS
+# from an origin a private CA signed ([crawl] ca_file), the TLS version,
+# cipher and the chain the server showed, whose SHA-256 is that of the
+# DER certificates `openssl s_client -showcerts` prints.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
+. "$(dirname "$0")/pebble_lib.sh"
 . "$(dirname "$0")/follow_lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
 setup_publisher
@@ -111,3 +115,47 @@ curl_http -o "$T/f1doc.json" "$(furl f1)/sha256/$DOC" || fail "the follower does
 follower_stop f1
 cmp -s "$T/doc.json" "$T/f1doc.json" || fail "the follower serves other bytes"
 pass "a follower syncs the document and serves the same bytes"
+
+# --- HTTPS, a private CA: the session and the chain shown -------------------
+PORT=$(free_port)
+mkdir "$T/www"
+head -c 30000 /dev/urandom >"$T/www/tls.bin"
+serve_https "$PORT" "$T/https.log" "$T/www" <<'PY'
+import functools, http.server, sys
+H = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[4])
+PY
+stop_server
+server_config "[crawl]" "ca_file = $PEBBLE_CA" "[source tls]" "url = https://127.0.0.1:$PORT/tls.bin"
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_summary tls "fetched tls\.bin \(30000 bytes"
+openssl s_client -connect "127.0.0.1:$PORT" -showcerts </dev/null >"$T/s_client.txt" 2>/dev/null ||
+	fail "openssl s_client failed"
+chain=$(python3 -c 'import hashlib, re, ssl, sys
+pems = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", open(sys.argv[1]).read(), re.S)
+assert pems, "no certificate"
+print(hashlib.sha256(b"".join(ssl.PEM_cert_to_DER_cert(p) for p in pems)).hexdigest())' "$T/s_client.txt") ||
+	fail "no chain in the s_client output"
+read -r TDOC TLSV < <(python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+p = [i for i in c["items"] if i["name"] == "tls.bin"][0]["provenance"]
+assert p["cert_sha256"] == sys.argv[2], (p, sys.argv[2])
+assert p["tls"].startswith("TLSv1."), p
+print(p["sha256"], p["tls"])' "$STORE/current/catalog.json" "$chain") ||
+	fail "the summary has not the chain s_client saw ($chain)"
+start_server
+curl_http -o "$T/tdoc.json" "$HTTP_URL/sha256/$TDOC" || server_fail "GET /sha256/$TDOC failed"
+python3 - "$T/tdoc.json" "$chain" "$PORT" "$T/s_client.txt" <<'EOF2' || fail "the HTTPS document is not right"
+import base64, hashlib, json, re, ssl, sys
+doc = json.load(open(sys.argv[1]))
+[h] = doc["captures"][0]["hops"]
+t = h["tls"]
+assert h["uri"] == "https://127.0.0.1:%s/tls.bin" % sys.argv[3], h["uri"]
+assert t["chain_sha256"] == sys.argv[2], t
+pems = re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", open(sys.argv[4]).read(), re.S)
+assert [base64.b64decode(c) for c in t["chain"]] == [ssl.PEM_cert_to_DER_cert(p) for p in pems]
+assert t["version"].startswith("TLSv1.") and len(t["cipher"]) > 3, t
+print("tls:", t["version"], t["cipher"], len(t["chain"]), "certificate(s)")
+EOF2
+curl_http -o "$T/index2.html" "$HTTP_URL/" || server_fail "GET / failed"
+assert_grep "<bdi>$TLSV</bdi>, certificate SHA-256 <code dir=\"ltr\">${chain:0:16}&hellip;</code>" "$T/index2.html"
+pass "https with [crawl] ca_file: $TLSV, the chain s_client shows ($chain), on the index page"
