@@ -109,6 +109,7 @@ src_copy(struct crawl_src *d, const struct config_source *s)
 	d->title = xstrdup(s->title);
 	d->description = xstrdup(s->description);
 	d->lang = xstrdup(s->lang);
+	d->insecure = !s->tls_verify;
 	d->remux = 1;
 	return d->id == NULL || d->key == NULL || d->source == NULL ? -1 : 0;
 }

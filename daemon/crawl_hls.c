@@ -849,7 +849,7 @@ hls_transfer(struct crawl_job *j, enum hls_what what, const char *url, int has_r
 		h->mem.max = what == HX_KEY ? KEY_MAX : what == HX_MAP ? MAP_MAX : HLS_PLAYLIST_MAX;
 	}
 	if ((e = curl_easy_init()) == NULL ||
-	    crawl_easy_common(e, proxy, cr->user_agent, cr->timeout, 1, 1,
+	    crawl_easy_common(e, proxy, cr->user_agent, cr->timeout, !j->src.insecure, 1,
 	    cr->ca_file) == -1) {
 		if (e != NULL)
 			curl_easy_cleanup(e);

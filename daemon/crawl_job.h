@@ -93,6 +93,8 @@ struct crawl_src {
 	char *title, *description, *lang, *page, *published;
 	char **headers;		/* extra request headers (a resolver's) */
 	size_t n_headers;
+	int insecure;		/* [source] tls_verify = no: any certificate, and
+				 * what it found inherits it */
 	int remux;		/* an HLS capture of MPEG-TS: derive STEM.mp4 */
 	char *stem;		/* an HLS capture's name without .ts/.mp4 (NULL: from
 				 * name, else the key) */

@@ -478,7 +478,8 @@ job_easy(struct crawl_job *j)
 	 * others could serve it: slower than FOLLOW_MIN_RATE for `timeout`,
 	 * and the next peer gets its turn, resuming where this one stopped. */
 	if (crawl_easy_common(e, proxy, cr->user_agent, cr->timeout,
-	    !j->src.follow || cr->tls_verify, j->src.follow ? FOLLOW_MIN_RATE : 1,
+	    j->src.follow ? cr->tls_verify : !j->src.insecure,
+	    j->src.follow ? FOLLOW_MIN_RATE : 1,
 	    cr->ca_file) == -1) {
 		curl_easy_cleanup(e);
 		return NULL;

@@ -6,7 +6,8 @@
 # follower fetches the same bytes and refuses altered ones. Over HTTPS
 # from an origin a private CA signed ([crawl] ca_file), the TLS version,
 # cipher and the chain the server showed, whose SHA-256 is that of the
-# DER certificates `openssl s_client -showcerts` prints.
+# DER certificates `openssl s_client -showcerts` prints; the same chain is
+# recorded from an untrusted origin with [source] tls_verify = no.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/pebble_lib.sh"
@@ -159,3 +160,19 @@ EOF2
 curl_http -o "$T/index2.html" "$HTTP_URL/" || server_fail "GET / failed"
 assert_grep "<bdi>$TLSV</bdi>, certificate SHA-256 <code dir=\"ltr\">${chain:0:16}&hellip;</code>" "$T/index2.html"
 pass "https with [crawl] ca_file: $TLSV, the chain s_client shows ($chain), on the index page"
+
+# --- HTTPS, an untrusted certificate taken with [source] tls_verify = no -----
+stop_server
+server_config "[source insecure]" "url = https://127.0.0.1:$PORT/tls.bin" "name = insecure.bin" \
+	"tls_verify = no"
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_summary insecure "fetched insecure\.bin \(30000 bytes"
+python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+p = [i for i in c["items"] if i["name"] == "insecure.bin"][0]["provenance"]
+assert p["cert_sha256"] == sys.argv[2], (p, sys.argv[2])' "$STORE/current/catalog.json" "$chain" ||
+	fail "tls_verify = no: the chain shown is not recorded"
+server_config "[source insecure]" "url = https://127.0.0.1:$PORT/tls.bin" "name = insecure.bin"
+expect_exit 1 "$EMBERD" crawl -c "$CONF"
+grep -qi 'certificate' "$T/err" || { cat "$T/err"; fail "no certificate error without tls_verify = no"; }
+pass "[source] tls_verify = no takes the untrusted certificate and records its chain; without it, refused"
