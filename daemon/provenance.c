@@ -372,7 +372,7 @@ prov_redact_head(const unsigned char *head, size_t len, int request, enum source
 	    "www-authenticate", NULL };
 	static const char *const urls_resp[] = { "location", "content-location", NULL };
 	struct prov_buf b = { NULL, 0, 0 };
-	const char *s = (const char *)head, *end = s + len;
+	const char *s = (const char *)head, *end = len > 0 ? s + len : s;
 	int first = 1, hidden = 0;
 
 	while (s < end) {
