@@ -392,7 +392,10 @@ job_provenance(struct crawl_job *j, const char *name, const struct object_meta *
 		json_t *p = json_object_get(cap, "payload"), *r = json_object_get(p, "range");
 		json_int_t a = json_integer_value(json_array_get(r, 0));
 		json_int_t b = json_integer_value(json_array_get(r, 1));
-		json_object_set_new(cap, "role", json_string(role));
+		/* A capture of an HLS job knows its role; the others learn
+		 * what they were only now. */
+		if (strcmp(json_string_value(json_object_get(cap, "role")), "media") == 0)
+			json_object_set_new(cap, "role", json_string(role));
 		if (p != NULL) {
 			json_t *np = NULL;
 			if (b < (json_int_t)m->size)
@@ -409,8 +412,15 @@ job_provenance(struct crawl_job *j, const char *name, const struct object_meta *
 		if (prov_doc_add(doc, json_incref(cap)) == -1)
 			goto out;
 	}
-	if ((s = prov_doc_dump(doc, &len)) == NULL ||
-	    (*in = ingest_new(j->cr->st, len, err, sizeof(err))) == NULL)
+	if (prov_doc_compact(doc) == -1 || (s = prov_doc_dump(doc, &len)) == NULL)
+		goto out;
+	if (len > PROV_DOC_MAX) {
+		/* No reader would take it, and the catalog would be refused. */
+		log_warn("%s %s: provenance not kept: %zu bytes, more than %u", j->cr->tag,
+		    j->src.id, len, PROV_DOC_MAX);
+		goto out;
+	}
+	if ((*in = ingest_new(j->cr->st, len, err, sizeof(err))) == NULL)
 		goto out;
 	if (ingest_write(*in, s, len) == -1 || ingest_finish(*in) == -1 ||
 	    (*sum = json_pack("{s:s, s:I}", "sha256", ingest_meta(*in)->sha256, "size",

@@ -573,6 +573,31 @@ prov_doc_add(json_t *doc, json_t *capture)
 	return json_array_append_new(a, capture);
 }
 
+int
+prov_doc_compact(json_t *doc)
+{
+	json_t *seen = json_object(), *cap, *h, *t;
+	size_t i, k;
+	const char *hash;
+
+	if (seen == NULL)
+		return -1;
+	json_array_foreach(json_object_get(doc, "captures"), i, cap) {
+		json_array_foreach(json_object_get(cap, "hops"), k, h) {
+			t = json_object_get(h, "tls");
+			if ((hash = json_string_value(json_object_get(t, "chain_sha256"))) == NULL ||
+			    json_object_get(t, "chain") == NULL)
+				continue;
+			if (json_object_get(seen, hash) != NULL)
+				json_object_del(t, "chain");
+			else
+				json_object_set_new(seen, hash, json_true());
+		}
+	}
+	json_decref(seen);
+	return 0;
+}
+
 char *
 prov_doc_dump(const json_t *doc, size_t *len)
 {
@@ -588,6 +613,7 @@ prov_doc_dump(const json_t *doc, size_t *len)
 struct prov_check {
 	char *err;
 	size_t errlen;
+	json_t *chains;		/* chain_sha256 of the chains given so far */
 };
 
 static int
@@ -695,24 +721,63 @@ check_tls(struct prov_check *k, json_t *t)
 	    NULL };
 	json_t *chain = json_object_get(t, "chain"), *v;
 	size_t i;
+	const char *hash;
+	EVP_MD_CTX *md;
+	unsigned char *der, dig[EVP_MAX_MD_SIZE];
+	unsigned int diglen = 0;
+	char hex[65];
+	int ok;
 
 	if (only_keys(k, t, keys, "tls") == -1)
 		return -1;
 	if (!is_str(json_object_get(t, "version"), 32) ||
 	    !is_str(json_object_get(t, "cipher"), 127))
 		return bad(k, "version or cipher", "tls");
-	if ((chain == NULL) != (json_object_get(t, "chain_sha256") == NULL))
-		return bad(k, "chain without its hash, or the reverse", "tls");
-	if (chain == NULL)
+	if (chain != NULL && json_object_get(t, "chain_sha256") == NULL)
+		return bad(k, "chain without its hash", "tls");
+	if (json_object_get(t, "chain_sha256") == NULL)
 		return 0;
 	if (!is_hex64(json_object_get(t, "chain_sha256")))
 		return bad(k, "chain_sha256", "tls");
+	hash = json_string_value(json_object_get(t, "chain_sha256"));
+	if (chain == NULL) {
+		/* The same chain as an earlier hop's: given once a document. */
+		if (json_object_get(k->chains, hash) == NULL)
+			return bad(k, "chain_sha256 of no chain given before", "tls");
+		return 0;
+	}
 	if (!json_is_array(chain) || json_array_size(chain) == 0 ||
 	    json_array_size(chain) > PROV_CHAIN_MAX)
 		return bad(k, "chain", "tls");
-	json_array_foreach(chain, i, v)
-		if (!is_b64(v, PROV_CERT_MAX))
-			return bad(k, "certificate", "tls");
+	if ((md = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+	    (der = malloc(PROV_CERT_MAX + 3)) == NULL) {
+		EVP_MD_CTX_free(md);
+		return bad(k, "out of memory", "tls");
+	}
+	json_array_foreach(chain, i, v) {
+		const char *s = json_string_value(v);
+		size_t n = json_string_length(v);
+		int dl;
+		if (!is_b64(v, PROV_CERT_MAX) ||
+		    (dl = EVP_DecodeBlock(der, (const unsigned char *)s, (int)n)) < 0)
+			break;
+		dl -= (n > 0 && s[n - 1] == '=') + (n > 1 && s[n - 2] == '=');
+		EVP_DigestUpdate(md, der, (size_t)dl);
+	}
+	free(der);
+	if (i < json_array_size(chain)) {
+		EVP_MD_CTX_free(md);
+		return bad(k, "certificate", "tls");
+	}
+	ok = EVP_DigestFinal_ex(md, dig, &diglen) == 1 && diglen == 32;
+	EVP_MD_CTX_free(md);
+	if (ok) {
+		hex_encode(dig, 32, hex);
+		ok = strcmp(hex, hash) == 0;
+	}
+	if (!ok)
+		return bad(k, "chain_sha256 is not the chain's", "tls");
+	json_object_set_new(k->chains, hash, json_true());
 	return 0;
 }
 
@@ -797,7 +862,7 @@ prov_doc_read(const char *buf, size_t len, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "version", "item", "captures", NULL };
 	static const char *const ikeys[] = { "name", "sha256", "size", NULL };
-	struct prov_check k = { err, errlen };
+	struct prov_check k = { err, errlen, NULL };
 	json_error_t je;
 	json_t *doc, *item, *caps, *v;
 	size_t i;
@@ -809,6 +874,10 @@ prov_doc_read(const char *buf, size_t len, char *err, size_t errlen)
 	if ((doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		snprintf(err, errlen, "provenance: not JSON (%s)", je.text);
 		return NULL;
+	}
+	if ((k.chains = json_object()) == NULL) {
+		bad(&k, "out of memory", "");
+		goto fail;
 	}
 	if (only_keys(&k, doc, keys, "") == -1)
 		goto fail;
@@ -835,8 +904,10 @@ prov_doc_read(const char *buf, size_t len, char *err, size_t errlen)
 	json_array_foreach(caps, i, v)
 		if (check_capture(&k, v) == -1)
 			goto fail;
+	json_decref(k.chains);
 	return doc;
 fail:
+	json_decref(k.chains);
 	json_decref(doc);
 	return NULL;
 }

@@ -121,13 +121,20 @@ json_t *prov_doc_new(const char *name, const char *sha256, uint64_t size);
 /* Append CAPTURE (reference stolen). 0, or -1. */
 int prov_doc_add(json_t *doc, json_t *capture);
 
+/* Give each certificate chain once: a hop whose chain an earlier hop of
+ * DOC gave keeps only its chain_sha256 (an HLS capture's thousand
+ * segments come over one connection). 0, or -1 out of memory. */
+int prov_doc_compact(json_t *doc);
+
 /* The bytes that are stored (compact, keys in order): heap, *LEN set. */
 char *prov_doc_dump(const json_t *doc, size_t *len);
 
 /*
  * Read a stored or received document, strictly: at most PROV_DOC_MAX
  * bytes, version 1, only the keys above with their types, hex digests,
- * valid base64 within the caps. The document, or NULL with ERR set.
+ * valid base64 within the caps, each chain_sha256 the SHA-256 of its
+ * chain, or of one an earlier hop gave. The document, or NULL with ERR
+ * set.
  */
 json_t *prov_doc_read(const char *buf, size_t len, char *err, size_t errlen);
 

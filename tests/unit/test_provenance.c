@@ -146,6 +146,8 @@ test_limits(void)
 }
 
 #define HEX "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+/* SHA-256 of the chain "AAAA": three zero bytes. */
+#define CHAIN "709e80c88487a2411e1ee4dfb9f22a861492d20c4765150c0c794abd70f8147c"
 
 static int
 reads(const char *doc)
@@ -185,7 +187,7 @@ test_document(void)
 
 #define HOP "{\"uri\":\"https://origin.test/a\",\"date\":\"2026-12-04T15:00:00.000001Z\"," \
 	"\"ip\":\"127.0.0.1\",\"port\":443,\"tls\":{\"version\":\"TLSv1.3\",\"cipher\":" \
-	"\"TLS_AES_256_GCM_SHA384\",\"chain_sha256\":\"" HEX "\",\"chain\":[\"AAAA\"]}," \
+	"\"TLS_AES_256_GCM_SHA384\",\"chain_sha256\":\"" CHAIN "\",\"chain\":[\"AAAA\"]}," \
 	"\"request\":\"R0VU\",\"response\":\"\"}"
 #define DOC(item, cap) "{\"version\":1,\"item\":" item ",\"captures\":[" cap "]}"
 #define ITEM "{\"name\":\"a\",\"sha256\":\"" HEX "\",\"size\":3}"
@@ -201,11 +203,42 @@ test_document(void)
 		CHECK(strcmp(json_string_value(json_object_get(sum, "host")), "origin.test") == 0);
 		CHECK(strcmp(json_string_value(json_object_get(sum, "ip")), "127.0.0.1") == 0);
 		CHECK(strcmp(json_string_value(json_object_get(sum, "tls")), "TLSv1.3") == 0);
-		CHECK(strcmp(json_string_value(json_object_get(sum, "cert_sha256")), HEX) == 0);
+		CHECK(strcmp(json_string_value(json_object_get(sum, "cert_sha256")), CHAIN) == 0);
 		json_decref(sum);
 		json_decref(d);
 	}
+	/* A chain given once, then named by its hash only. */
+#define HOP_SAME "{\"date\":\"2026-12-04T15:00:00Z\",\"tls\":{\"version\":\"TLSv1.3\"," \
+	"\"cipher\":\"x\",\"chain_sha256\":\"" CHAIN "\"},\"request\":\"\",\"response\":\"\"}"
+	CHECK(reads(DOC(ITEM, "{\"role\":\"playlist\",\"date\":\"2026-12-04T15:00:00Z\","
+	    "\"hops\":[" HOP "," HOP_SAME "]}")));
+	CHECK(!reads(DOC(ITEM, "{\"role\":\"playlist\",\"date\":\"2026-12-04T15:00:00Z\","
+	    "\"hops\":[" HOP_SAME "," HOP "]}")));
+	{
+		/* prov_doc_compact leaves the first of each chain. */
+		char *d2 = NULL;
+		size_t l2;
+		json_t *d = prov_doc_read(DOC(ITEM, CAP("") "," CAP("")),
+		    strlen(DOC(ITEM, CAP("") "," CAP(""))), err, sizeof(err)), *back2;
+		CHECK(d != NULL && prov_doc_compact(d) == 0);
+		CHECK(json_object_get(json_object_get(json_array_get(json_object_get(
+		    json_array_get(json_object_get(d, "captures"), 1), "hops"), 0), "tls"),
+		    "chain") == NULL);
+		CHECK(json_object_get(json_object_get(json_array_get(json_object_get(
+		    json_array_get(json_object_get(d, "captures"), 0), "hops"), 0), "tls"),
+		    "chain") != NULL);
+		d2 = prov_doc_dump(d, &l2);
+		back2 = prov_doc_read(d2, l2, err, sizeof(err));
+		CHECK(back2 != NULL);
+		json_decref(back2);
+		free(d2);
+		json_decref(d);
+	}
 	/* Refused: */
+	CHECK(!reads(DOC(ITEM, "{\"role\":\"media\",\"date\":\"2026-12-04T15:00:00Z\","
+	    "\"hops\":[{\"date\":\"2026-12-04T15:00:00Z\",\"tls\":{\"version\":\"v\","
+	    "\"cipher\":\"x\",\"chain_sha256\":\"" HEX "\",\"chain\":[\"AAAA\"]},"
+	    "\"request\":\"\",\"response\":\"\"}]}")));
 	CHECK(!reads("not json"));
 	CHECK(!reads("{\"version\":2,\"item\":" ITEM ",\"captures\":[" CAP("") "]}"));
 	CHECK(!reads(DOC(ITEM, "")));
