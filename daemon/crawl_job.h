@@ -73,6 +73,7 @@
 #define STATE_DIR		"crawl"
 #define HEAD_MAX		512	/* body bytes kept to tell a page, feed or playlist */
 #define PROV_JOB_CAPTURES	32	/* transfers of one job recorded (retries, resumes) */
+#define PROV_HLS_CAPTURES	8192	/* ...of an HLS capture: playlists, keys, segments */
 #define ERRLEN			512
 struct crawl_src {
 	char *id;		/* in log lines: the [source] id, "ID: NAME" for what it found */
@@ -267,6 +268,7 @@ int64_t crawl_now_ms(void);
 char *xstrdup(const char *s);
 
 /* crawl_transfer.c */
+int job_prov_attach(struct crawl_job *j, CURL *e, const char *proxy);
 void job_prov_keep(struct crawl_job *j);
 void job_start(struct crawl_job *j);
 void job_transfer(struct crawl_job *j);

@@ -126,6 +126,19 @@ job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 	job_finish(j);
 }
 
+/* What E asks and gets is recorded for the item's provenance; a
+ * publisher that publishes no source URLs publishes none. 0, or -1 when
+ * curl refuses the options. */
+int
+job_prov_attach(struct crawl_job *j, CURL *e, const char *proxy)
+{
+	if (j->src.follow || j->cr->settings.source_urls == SOURCE_URLS_NONE)
+		return 0;
+	if (j->prov == NULL && (j->prov = prov_new(PROV_MEDIA)) == NULL)
+		return 0;	/* provenance is a record, not a reason to fail */
+	return prov_attach(j->prov, e, proxy != NULL && proxy[0] != '\0');
+}
+
 /*
  * Keep what the recorder saw of the transfer that just ended, with the
  * part of the content it carried (completed with the object's id when
@@ -143,9 +156,19 @@ job_prov_keep(struct crawl_job *j)
 		return;
 	if (j->prov_caps == NULL && (j->prov_caps = json_array()) == NULL)
 		return;
-	if (json_array_size(j->prov_caps) >= PROV_JOB_CAPTURES ||
-	    (cap = prov_capture_json(j->prov, j->cr->settings.source_urls)) == NULL)
+	if (json_array_size(j->prov_caps) >= PROV_JOB_CAPTURES)
 		return;
+	/* A playlist, held whole, is never the item's bytes: kept inline. */
+	if (j->docbuf != NULL)
+		(void)prov_body(j->prov, j->docbuf->p != NULL ? j->docbuf->p : "",
+		    j->docbuf->len);
+	if ((cap = prov_capture_json(j->prov, j->cr->settings.source_urls)) == NULL)
+		return;
+	if (j->docbuf != NULL) {
+		json_object_set_new(cap, "role", json_string("playlist"));
+		json_array_append_new(j->prov_caps, cap);
+		return;
+	}
 	if (j->body_started && j->offset == 0)
 		json_array_foreach(j->prov_caps, i, old)
 			json_object_del(old, "payload");
@@ -484,16 +507,9 @@ job_easy(struct crawl_job *j)
 		curl_easy_cleanup(e);
 		return NULL;
 	}
-	/* What was asked and answered, for the item's provenance; a
-	 * publisher that publishes no source URLs publishes none. */
-	if (!j->src.follow && cr->settings.source_urls != SOURCE_URLS_NONE) {
-		if (j->prov == NULL)
-			j->prov = prov_new(PROV_MEDIA);
-		if (j->prov != NULL && prov_attach(j->prov, e, proxy != NULL &&
-		    proxy[0] != '\0') == -1) {
-			curl_easy_cleanup(e);
-			return NULL;
-		}
+	if (job_prov_attach(j, e, proxy) == -1) {
+		curl_easy_cleanup(e);
+		return NULL;
 	}
 	/* gzip is taken and decoded: the item is the file itself. A peer's
 	 * objects are taken as identity bytes, so a Range counts them. */

@@ -92,6 +92,11 @@ prov_reset(struct prov_capture *c)
 	c->n = 0;
 	c->tunnel = 0;
 	c->dropping = 0;
+	c->has_payload = 0;
+	c->has_offset = 0;
+	free(c->body);
+	c->body = NULL;
+	c->body_len = 0;
 }
 
 void
@@ -100,7 +105,6 @@ prov_free(struct prov_capture *c)
 	if (c == NULL)
 		return;
 	prov_reset(c);
-	free(c->body);
 	free(c);
 }
 

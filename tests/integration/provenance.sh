@@ -18,7 +18,17 @@ setup_publisher
 USER_S=alice-p4k
 PASS_S=pw-prov-s3cret
 TOKEN=tok-prov-7731
-start_origin --auth "$USER_S:$PASS_S"
+# An HLS stream of two AES-128 segments (IV: the media sequence number).
+mkdir "$T/o"
+KEYHEX=00112233445566778899aabbccddeeff
+printf '%s' "$KEYHEX" | xxd -r -p >"$T/o/k.key"
+for i in 0 1; do
+	head -c $((3000 + i * 1000)) /dev/urandom >"$T/plain$i"
+	openssl enc -aes-128-cbc -K "$KEYHEX" -iv "$(printf '%032x' "$i")" -in "$T/plain$i" \
+		-out "$T/o/s$i.aac" || fail "openssl enc failed"
+done
+printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-KEY:METHOD=AES-128,URI="k.key"\n#EXTINF:2.0,\ns0.aac\n#EXTINF:2.0,\ns1.aac\n#EXT-X-ENDLIST\n' >"$T/o/live.m3u8"
+start_origin --root "$T/o" --auth "$USER_S:$PASS_S"
 port=${ORIGIN##*:}
 final="/f/prov.bin?size=5000&seed=prov&auth=1&token=$TOKEN"
 to=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$final")
@@ -116,6 +126,39 @@ curl_http -o "$T/f1doc.json" "$(furl f1)/sha256/$DOC" || fail "the follower does
 follower_stop f1
 cmp -s "$T/doc.json" "$T/f1doc.json" || fail "the follower serves other bytes"
 pass "a follower syncs the document and serves the same bytes"
+
+# --- HLS: the playlist and key inline, each segment and where it went -------
+stop_server
+server_config "[source radio]" "url = $ORIGIN/r/live.m3u8" "kind = hls"
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_summary radio "fetched radio\.aac \(7..."
+python3 - "$STORE/current/catalog.json" "$T/o" <<'EOF2' >"$T/hls.doc" || fail "the HLS item has no provenance"
+import json, sys
+c = json.load(open(sys.argv[1]))
+print([i for i in c["items"] if i["name"] == "radio.aac"][0]["provenance"]["sha256"])
+EOF2
+start_server
+curl_http -o "$T/hdoc.json" "$HTTP_URL/sha256/$(cat "$T/hls.doc")" || server_fail "GET the HLS document failed"
+python3 - "$T/hdoc.json" "$T/o" "$T/plain0" <<'EOF2' || fail "the HLS document is not what was fetched"
+import base64, json, os, sys
+doc = json.load(open(sys.argv[1]))
+caps = doc["captures"]
+roles = [c["role"] for c in caps]
+assert roles == ["playlist", "key", "segment", "segment"], roles
+body = lambda c: base64.b64decode(c["body"])
+assert body(caps[0]) == open(os.path.join(sys.argv[2], "live.m3u8"), "rb").read()
+assert body(caps[1]) == open(os.path.join(sys.argv[2], "k.key"), "rb").read()
+assert caps[2]["offset"] == 0 and "body" not in caps[2], caps[2]
+# The second segment's bytes begin where the first's decrypted ones end.
+first = os.path.getsize(sys.argv[3])
+assert caps[3]["offset"] == first, (caps[3]["offset"], first)
+for c in caps:
+    [h] = c["hops"]
+    assert base64.b64decode(h["response"]).startswith(b"HTTP/1.1 200 "), h
+assert base64.b64decode(caps[3]["hops"][0]["request"]).startswith(b"GET /r/s1.aac HTTP/1.1\r\n")
+print("hls:", roles, [c.get("offset") for c in caps])
+EOF2
+pass "HLS: playlist and key with their bytes, each segment with its request, response and offset"
 
 # --- HTTPS, a private CA: the session and the chain shown -------------------
 PORT=$(free_port)
