@@ -127,6 +127,16 @@ follower_stop f1
 cmp -s "$T/doc.json" "$T/f1doc.json" || fail "the follower serves other bytes"
 pass "a follower syncs the document and serves the same bytes"
 
+# --- a static export carries it, an import takes it -------------------------
+expect_exit 0 "$EMBERD" export -c "$CONF" "$T/exp"
+cmp -s "$T/doc.json" "$T/exp/sha256/$DOC" || fail "the export lacks the provenance document"
+follower_config f2 "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/"
+expect_exit 0 "$EMBERD" import -c "$(fconf f2)" "$T/exp"
+expect_exit 0 "$EMBERD" verify -c "$(fconf f2)"
+[ -n "$(find "$(fstore f2)/objects" -maxdepth 1 -name "$DOC*" | head -n 1)" ] ||
+	fail "the import did not take the provenance document"
+pass "a static export has the document at sha256/HEX; an import takes it, verify passes"
+
 # --- HLS: the playlist and key inline, each segment and where it went -------
 stop_server
 server_config "[source radio]" "url = $ORIGIN/r/live.m3u8" "kind = hls"
