@@ -229,3 +229,11 @@ server_config "[source insecure]" "url = https://127.0.0.1:$PORT/tls.bin" "name 
 expect_exit 1 "$EMBERD" crawl -c "$CONF"
 grep -qi 'certificate' "$T/err" || { cat "$T/err"; fail "no certificate error without tls_verify = no"; }
 pass "[source] tls_verify = no takes the untrusted certificate and records its chain; without it, refused"
+
+# --- rm --purge takes the document with the item -----------------------------
+[ -n "$(find "$STORE/objects" -maxdepth 1 -name "$DOC*" | head -n 1)" ] || fail "no document before rm"
+expect_exit 0 "$EMBERD" rm -c "$CONF" --purge prov.bin
+[ -z "$(find "$STORE/objects" -maxdepth 1 -name "$DOC*" | head -n 1)" ] ||
+	fail "rm --purge left the provenance document"
+expect_exit 0 "$EMBERD" verify -c "$CONF"
+pass "rm --purge removes the item's provenance document too; verify passes"
