@@ -211,7 +211,7 @@ catalog_check_chain(json_t *cat, char *err, size_t errlen)
 static const char *
 catalog_check_provenance(json_t *p)
 {
-	static const char *const text[] = { "host", "date", "ip", "tls" };
+	static const char *const text[] = { "host", "date", "ip", "tls", "source_urls" };
 	const char *s;
 	json_t *v;
 	size_t k;
@@ -577,6 +577,16 @@ catalog_redact_sources(json_t *cat, enum source_urls mode)
 	int changed = 0;
 
 	json_array_foreach(json_object_get(cat, "items"), i, item) {
+		/* A provenance document cannot be rewritten: one made under a
+		 * mode that published more than MODE does goes (its object
+		 * with the next gc). */
+		const char *made = json_string_value(json_object_get(json_object_get(item,
+		    "provenance"), "source_urls"));
+		if (json_object_get(item, "provenance") != NULL && (mode == SOURCE_URLS_NONE ||
+		    (mode == SOURCE_URLS_ORIGIN && (made == NULL || strcmp(made, "origin") != 0)))) {
+			json_object_del(item, "provenance");
+			changed = 1;
+		}
 		have = json_string_value(json_object_get(item, "source"));
 		if (mode == SOURCE_URLS_NONE) {
 			if (json_object_get(item, "source") != NULL) {

@@ -83,7 +83,8 @@ int catalog_put(json_t *cat, const struct catalog_item *it);
 /*
  * Make every item's "source" what MODE publishes (urls.h): userinfo,
  * fragment and (but with SOURCE_URLS_FULL) the query removed, or with
- * SOURCE_URLS_NONE the key itself. Every item, not only those a publish
+ * SOURCE_URLS_NONE the key itself; an item's "provenance" goes when it
+ * was made under a mode that publishes more. Every item, not only those a publish
  * touches, so that a catalog made under another mode is cleaned by the
  * next one. 1 changed, 0 same, -1 out of memory. O(items) URL parses.
  */

@@ -423,8 +423,9 @@ job_provenance(struct crawl_job *j, const char *name, const struct object_meta *
 	if ((*in = ingest_new(j->cr->st, len, err, sizeof(err))) == NULL)
 		goto out;
 	if (ingest_write(*in, s, len) == -1 || ingest_finish(*in) == -1 ||
-	    (*sum = json_pack("{s:s, s:I}", "sha256", ingest_meta(*in)->sha256, "size",
-	    (json_int_t)ingest_meta(*in)->size)) == NULL) {
+	    (*sum = json_pack("{s:s, s:I, s:s}", "sha256", ingest_meta(*in)->sha256, "size",
+	    (json_int_t)ingest_meta(*in)->size, "source_urls",
+	    j->cr->settings.source_urls == SOURCE_URLS_FULL ? "full" : "origin")) == NULL) {
 		log_warn("%s %s: provenance not kept: %s", j->cr->tag, j->src.id,
 		    ingest_error(*in));
 		ingest_free(*in);

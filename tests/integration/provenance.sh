@@ -237,3 +237,19 @@ expect_exit 0 "$EMBERD" rm -c "$CONF" --purge prov.bin
 	fail "rm --purge left the provenance document"
 expect_exit 0 "$EMBERD" verify -c "$CONF"
 pass "rm --purge removes the item's provenance document too; verify passes"
+
+# --- source_urls = none: no record at all ------------------------------------
+before=$(find "$STORE/objects" -maxdepth 1 -type f | wc -l)
+server_config "source_urls = none" "[source hidden]" "url = $ORIGIN/f/hidden.bin?size=2000&seed=h"
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_summary hidden "fetched hidden\.bin \(2000 bytes"
+python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+i = [i for i in c["items"] if i["name"] == "hidden.bin"][0]
+assert "provenance" not in i and "source" not in i, i
+# Those made before under "origin" go too: they name their origins.
+assert not [i for i in c["items"] if "provenance" in i], c["items"]' "$STORE/current/catalog.json" ||
+	fail "source_urls = none: an item has a source or a provenance"
+[ "$(find "$STORE/objects" -maxdepth 1 -type f | wc -l)" = $((before + 1)) ] ||
+	fail "source_urls = none: more than the content was stored"
+pass "source_urls = none: no provenance document, no summary, only the content stored; earlier items lose theirs"
