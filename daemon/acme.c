@@ -643,7 +643,48 @@ acme_finalize(struct acme *a)
 	free(payload);
 }
 
-/* The next authorization, or on to finalize when all are done. */
+static void acme_step_ready(struct acme *, long, const char *, size_t);
+
+static void
+acme_poll_ready(struct acme *a)
+{
+	acme_send(a, a->order_url, "", JSON_MAX, acme_step_ready);
+}
+
+/* The order once its authorizations are valid: finalized only when the
+ * CA says it is "ready" (RFC 8555 7.4; a CA may lag behind its
+ * authorizations). */
+static void
+acme_step_ready(struct acme *a, long code, const char *body, size_t len)
+{
+	char err[256];
+
+	acme_order_free(&a->order);
+	if (acme_parse_order(body, len, &a->order, err, sizeof(err)) == -1) {
+		acme_fail(a, "order %s: %s", a->order_url, err);
+		return;
+	}
+	if (strcmp(a->order.status, "ready") == 0) {
+		acme_finalize(a);
+		return;
+	}
+	if (strcmp(a->order.status, "valid") == 0 && a->order.certificate != NULL) {
+		acme_send(a, a->order.certificate, "", CHAIN_MAX, acme_step_cert);
+		return;
+	}
+	if (strcmp(a->order.status, "pending") != 0) {
+		acme_fail(a, "order %s is %s: %s", a->order_url, a->order.status,
+		    a->order.error ? a->order.error : "the CA gave no reason");
+		return;
+	}
+	if (++a->polls > POLLS) {
+		acme_fail(a, "order %s still pending after %d polls", a->order_url, POLLS);
+		return;
+	}
+	acme_after(a, acme_poll_delay(a), acme_poll_ready);
+}
+
+/* The next authorization, or on to the order when all are done. */
 static void
 acme_next_authz(struct acme *a)
 {
@@ -651,7 +692,8 @@ acme_next_authz(struct acme *a)
 		acme_poll_authz(a);
 		return;
 	}
-	acme_finalize(a);
+	a->polls = 0;
+	acme_poll_ready(a);
 }
 
 static void
