@@ -24,6 +24,7 @@
 #include "fsutil.h"
 #include "hexutil.h"
 #include "names.h"
+#include "provenance.h"
 
 void
 catalog_time(int64_t t, char out[32])
@@ -203,6 +204,72 @@ catalog_check_chain(json_t *cat, char *err, size_t errlen)
 }
 
 /*
+ * An item's "provenance": the document's object (sha256, size within the
+ * reader's cap) and the summary the index shows, short UTF-8 strings
+ * and a hex digest. Unknown keys are left to newer readers.
+ */
+static const char *
+catalog_check_provenance(json_t *p)
+{
+	static const char *const text[] = { "host", "date", "ip", "tls", "source_urls" };
+	const char *s;
+	json_t *v;
+	size_t k;
+
+	if (!json_is_object(p))
+		return "provenance is not an object";
+	s = json_string_value(json_object_get(p, "sha256"));
+	v = json_object_get(p, "size");
+	if (s == NULL || !name_is_sha256_hex(s, strlen(s)) || !json_is_integer(v) ||
+	    json_integer_value(v) <= 0 || json_integer_value(v) > PROV_DOC_MAX)
+		return "bad provenance sha256 or size";
+	if ((v = json_object_get(p, "cert_sha256")) != NULL && ((s = json_string_value(v)) ==
+	    NULL || !name_is_sha256_hex(s, strlen(s))))
+		return "bad provenance cert_sha256";
+	for (k = 0; k < sizeof(text) / sizeof(text[0]); k++) {
+		if ((v = json_object_get(p, text[k])) == NULL)
+			continue;
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > 255 ||
+		    memchr(json_string_value(v), '\0', json_string_length(v)) != NULL ||
+		    !name_utf8_valid(json_string_value(v), json_string_length(v)))
+			return "a provenance field is empty, too long or not UTF-8";
+	}
+	return NULL;
+}
+
+int
+catalog_item_provenance(json_t *item, const char **sha256, uint64_t *size)
+{
+	json_t *p = json_object_get(item, "provenance");
+	const char *s = json_string_value(json_object_get(p, "sha256"));
+
+	if (s == NULL)
+		return -1;
+	*sha256 = s;
+	*size = (uint64_t)json_integer_value(json_object_get(p, "size"));
+	return 0;
+}
+
+int
+catalog_objects(json_t *cat, json_t *set)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(cat, "items"), i, v) {
+		const char *h = json_string_value(json_object_get(v, "sha256")), *p;
+		uint64_t psize;
+		if (h != NULL && json_object_set_new(set, h, json_true()) == -1)
+			return -1;
+		if (catalog_item_provenance(v, &p, &psize) == 0 &&
+		    json_object_set_new(set, p, json_true()) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * The optional item fields, when present: strings of bounded length and
  * valid UTF-8 (the index page shows them), "page" an item name,
  * "derived_from" a SHA-256, "published" a time. NULL when good.
@@ -239,6 +306,8 @@ catalog_check_optional(json_t *item)
 	if ((s = json_string_value(json_object_get(item, "published"))) != NULL &&
 	    catalog_time_parse(s, &t) == -1)
 		return "bad published time";
+	if ((v = json_object_get(item, "provenance")) != NULL)
+		return catalog_check_provenance(v);
 	return NULL;
 }
 
@@ -428,6 +497,7 @@ catalog_put(json_t *cat, const struct catalog_item *it)
 	size_t k, nk = sizeof(catalog_optional) / sizeof(catalog_optional[0]);
 	const char *type, *source, *fetched;
 	json_int_t size;
+	json_t *prov;
 	int same = 0;
 
 	if (i >= 0) {
@@ -441,6 +511,9 @@ catalog_put(json_t *cat, const struct catalog_item *it)
 		if (want[k] != NULL && want[k][0] == '\0')
 			want[k] = NULL;
 	}
+	prov = it->provenance;
+	if (prov == NULL && same)
+		prov = json_object_get(old, "provenance");
 	/* Fields only, for content the item no longer has: nothing to do. */
 	if (!same && it->type == NULL && it->size == 0)
 		return 0;
@@ -462,7 +535,8 @@ catalog_put(json_t *cat, const struct catalog_item *it)
 			    (have != NULL && strcmp(have, want[k]) != 0))
 				break;
 		}
-		if (k == nk)
+		if (k == nk && json_equal(prov, json_object_get(old, "provenance")) ==
+		    (prov != NULL))
 			return 0;
 	}
 	if (same && it->size == 0)
@@ -484,6 +558,10 @@ catalog_put(json_t *cat, const struct catalog_item *it)
 			json_decref(item);
 			return -1;
 		}
+	if (prov != NULL && json_object_set(item, "provenance", prov) == -1) {
+		json_decref(item);
+		return -1;
+	}
 	if (i >= 0)
 		return json_array_set_new(items, (size_t)i, item) == 0 ? 1 : -1;
 	return json_array_insert_new(items, (size_t)(-i - 1), item) == 0 ? 1 : -1;
@@ -499,6 +577,16 @@ catalog_redact_sources(json_t *cat, enum source_urls mode)
 	int changed = 0;
 
 	json_array_foreach(json_object_get(cat, "items"), i, item) {
+		/* A provenance document cannot be rewritten: one made under a
+		 * mode that published more than MODE does goes (its object
+		 * with the next gc). */
+		const char *made = json_string_value(json_object_get(json_object_get(item,
+		    "provenance"), "source_urls"));
+		if (json_object_get(item, "provenance") != NULL && (mode == SOURCE_URLS_NONE ||
+		    (mode == SOURCE_URLS_ORIGIN && (made == NULL || strcmp(made, "origin") != 0)))) {
+			json_object_del(item, "provenance");
+			changed = 1;
+		}
 		have = json_string_value(json_object_get(item, "source"));
 		if (mode == SOURCE_URLS_NONE) {
 			if (json_object_get(item, "source") != NULL) {

@@ -60,10 +60,22 @@ struct catalog_item {
 	const char *name, *sha256, *type, *source, *fetched;
 	uint64_t size;
 	const char *title, *description, *lang, *page, *derived_from, *published;
+	json_t *provenance;	/* {"sha256","size",summary...} (provenance.h); NULL
+				 * keeps what the same content had */
 };
 
 #define CATALOG_TITLE_MAX	512
 #define CATALOG_TEXT_MAX	4096
+
+/*
+ * Every object CAT names, as keys of SET (values true): each item's
+ * content and its provenance document. What a follower fetches and
+ * keeps, what gc keeps and verify and scrub expect. -1 out of memory.
+ */
+int catalog_objects(json_t *cat, json_t *set);
+
+/* The provenance object of ITEM: its id and size, or -1 when it has none. */
+int catalog_item_provenance(json_t *item, const char **sha256, uint64_t *size);
 
 /* catalog_put_item with the optional fields. 1 changed, 0 same, -1. */
 int catalog_put(json_t *cat, const struct catalog_item *it);
@@ -71,7 +83,8 @@ int catalog_put(json_t *cat, const struct catalog_item *it);
 /*
  * Make every item's "source" what MODE publishes (urls.h): userinfo,
  * fragment and (but with SOURCE_URLS_FULL) the query removed, or with
- * SOURCE_URLS_NONE the key itself. Every item, not only those a publish
+ * SOURCE_URLS_NONE the key itself; an item's "provenance" goes when it
+ * was made under a mode that publishes more. Every item, not only those a publish
  * touches, so that a catalog made under another mode is cleaned by the
  * next one. 1 changed, 0 same, -1 out of memory. O(items) URL parses.
  */

@@ -726,8 +726,15 @@ verify_catalog(struct cmd_ctx *c, size_t *missing)
 	}
 	json_array_foreach(json_object_get(cat, "items"), i, v) {
 		const char *hex = json_string_value(json_object_get(v, "sha256"));
+		uint64_t psize;
 		if (!store_has_object(&c->st, hex)) {
 			log_error("item '%s': object %s is missing",
+			    json_string_value(json_object_get(v, "name")), hex);
+			(*missing)++;
+		}
+		if (catalog_item_provenance(v, &hex, &psize) == 0 &&
+		    !store_has_object(&c->st, hex)) {
+			log_error("item '%s': provenance object %s is missing",
 			    json_string_value(json_object_get(v, "name")), hex);
 			(*missing)++;
 		}
@@ -854,8 +861,7 @@ cmd_gc(int argc, char **argv)
 	int now = 0;
 	const char *cfgpath = NULL;
 	char err[ERRLEN];
-	json_t *cat = NULL, *v;
-	size_t i;
+	json_t *cat = NULL;
 	int ch, rc;
 
 	optind = 1;
@@ -886,9 +892,8 @@ cmd_gc(int argc, char **argv)
 	if ((gs.keep = json_object()) == NULL)
 		goto out;
 	if (cat != NULL) {
-		json_array_foreach(json_object_get(cat, "items"), i, v)
-			json_object_set(gs.keep, json_string_value(json_object_get(v, "sha256")),
-			    json_true());
+		if (catalog_objects(cat, gs.keep) == -1)
+			goto out;
 	}
 	if (store_foreach_object(&c.st, gc_one, &gs, err, sizeof(err)) == -1) {
 		log_error("%s", err);

@@ -175,6 +175,7 @@ static const struct config_keydef config_keys[] = {
 	{ CONFIG_S_SOURCE, "title", CONFIG_T_TEXT, 0, SF(title), 0 },
 	{ CONFIG_S_SOURCE, "description", CONFIG_T_TEXT, 0, SF(description), 0 },
 	{ CONFIG_S_SOURCE, "lang", CONFIG_T_LANG, 0, SF(lang), 0 },
+	{ CONFIG_S_SOURCE, "tls_verify", CONFIG_T_BOOL, 0, SF(tls_verify), 0 },
 	{ CONFIG_S_FOLLOW, "pubkey", CONFIG_T_PUBKEY, 0, CF(follow_pubkey), 0 },
 	{ CONFIG_S_FOLLOW, "peer", CONFIG_T_URL, 1, CF(follow_peers),
 	    CF(n_follow_peers) },
@@ -799,6 +800,7 @@ config_source_open(struct config_parse *p, const char *id, size_t len)
 	}
 	src->line = p->lineno;
 	src->max_items = CONFIG_MAX_ITEMS_DEFAULT;
+	src->tls_verify = 1;
 	p->source = cfg->n_sources++;
 
 	/* Keys may repeat from one source to the next. */

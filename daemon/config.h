@@ -38,6 +38,8 @@ struct config_source {
 	unsigned max_items;	/* default 50, 1..10000: media per page or feed */
 	char *title, *description;	/* NULL: from the page, feed or resolver */
 	char *lang;		/* NULL, or a language tag (zh-Hans, en) */
+	int tls_verify;		/* default 1; 0: an origin's broken certificate is
+				 * accepted (provenance records it) */
 	int line;		/* line of the section header, for messages */
 };
 

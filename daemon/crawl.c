@@ -109,6 +109,7 @@ src_copy(struct crawl_src *d, const struct config_source *s)
 	d->title = xstrdup(s->title);
 	d->description = xstrdup(s->description);
 	d->lang = xstrdup(s->lang);
+	d->insecure = !s->tls_verify;
 	d->remux = 1;
 	return d->id == NULL || d->key == NULL || d->source == NULL ? -1 : 0;
 }
@@ -177,6 +178,10 @@ job_release(struct crawl_job *j)
 	}
 	curl_slist_free_all(j->hdrs);
 	j->hdrs = NULL;
+	prov_free(j->prov);
+	j->prov = NULL;
+	json_decref(j->prov_caps);
+	j->prov_caps = NULL;
 	if (j->timer != NULL) {
 		event_free(j->timer);
 		j->timer = NULL;
@@ -361,6 +366,84 @@ job_item_type(struct crawl_job *j, const char *name)
 	return strdup(mime_from_name(name));
 }
 
+/*
+ * The item's provenance document from the transfers of J, each payload
+ * completed with the object (M) it went into; stored as an object (*IN,
+ * finished, committed with the item's) and summed up for the catalog
+ * (*SUM). Nothing when nothing was recorded (source_urls = none) or on
+ * failure: provenance is a record, never a reason to lose an item.
+ */
+static void
+job_provenance(struct crawl_job *j, const char *name, const struct object_meta *m,
+    struct ingest **in, json_t **sum)
+{
+	const char *role = j->doc == SOURCE_PAGE ? "page" : j->doc == SOURCE_FEED ? "feed" :
+	    "media";
+	json_t *doc = NULL, *cap;
+	char *s = NULL, err[ERRLEN];
+	size_t i, len = 0;
+
+	*in = NULL;
+	*sum = NULL;
+	if (j->prov_caps == NULL || json_array_size(j->prov_caps) == 0 ||
+	    (doc = prov_doc_new(name, m->sha256, m->size)) == NULL)
+		goto out;
+	json_array_foreach(j->prov_caps, i, cap) {
+		json_t *p = json_object_get(cap, "payload"), *r = json_object_get(p, "range");
+		json_int_t a = json_integer_value(json_array_get(r, 0));
+		json_int_t b = json_integer_value(json_array_get(r, 1));
+		/* A capture of an HLS job knows its role; the others learn
+		 * what they were only now. */
+		if (strcmp(json_string_value(json_object_get(cap, "role")), "media") == 0)
+			json_object_set_new(cap, "role", json_string(role));
+		if (p != NULL) {
+			json_t *np = NULL;
+			if (b < (json_int_t)m->size)
+				np = a == 0 && b == (json_int_t)m->size - 1 ?
+				    json_pack("{s:s, s:I}", "sha256", m->sha256, "size",
+				    (json_int_t)m->size) :
+				    json_pack("{s:s, s:I, s:[I, I]}", "sha256", m->sha256,
+				    "size", (json_int_t)m->size, "range", a, b);
+			if (np != NULL)
+				json_object_set_new(cap, "payload", np);
+			else
+				json_object_del(cap, "payload");
+		}
+		if (prov_doc_add(doc, json_incref(cap)) == -1)
+			goto out;
+	}
+	if (prov_doc_compact(doc) == -1 || (s = prov_doc_dump(doc, &len)) == NULL)
+		goto out;
+	if (len > PROV_DOC_MAX) {
+		/* No reader would take it, and the catalog would be refused. */
+		log_warn("%s %s: provenance not kept: %zu bytes, more than %u", j->cr->tag,
+		    j->src.id, len, PROV_DOC_MAX);
+		goto out;
+	}
+	if ((*in = ingest_new(j->cr->st, len, err, sizeof(err))) == NULL)
+		goto out;
+	if (ingest_write(*in, s, len) == -1 || ingest_finish(*in) == -1 ||
+	    (*sum = json_pack("{s:s, s:I, s:s}", "sha256", ingest_meta(*in)->sha256, "size",
+	    (json_int_t)ingest_meta(*in)->size, "source_urls",
+	    j->cr->settings.source_urls == SOURCE_URLS_FULL ? "full" : "origin")) == NULL) {
+		log_warn("%s %s: provenance not kept: %s", j->cr->tag, j->src.id,
+		    ingest_error(*in));
+		ingest_free(*in);
+		*in = NULL;
+		goto out;
+	}
+	{
+		json_t *summary = prov_summary(doc);
+		json_object_update(*sum, summary);
+		json_decref(summary);
+	}
+out:
+	free(s);
+	json_decref(doc);
+	json_decref(j->prov_caps);
+	j->prov_caps = NULL;
+}
+
 /* Content is complete: check it, and queue it for the catalog. */
 void
 job_complete(struct crawl_job *j)
@@ -455,7 +538,11 @@ job_complete(struct crawl_job *j)
 		return;
 	}
 	{
+		struct ingest *pin;
+		json_t *psum;
+		job_provenance(j, name, m, &pin, &psum);
 		struct crawl_commit c = {
+			.prov_in = pin, .provenance = psum,
 			.in = j->in, .job = j, .name = name, .type = type,
 			.source = strdup(j->src.urls[j->url_i]),
 			.title = xstrdup(j->src.title), .description = xstrdup(j->src.description),
@@ -480,6 +567,8 @@ static void
 crawl_commit_free(struct crawl_commit *c)
 {
 	ingest_free(c->in);
+	ingest_free(c->prov_in);
+	json_decref(c->provenance);
 	free(c->name);
 	free(c->type);
 	free(c->source);
@@ -660,8 +749,8 @@ job_finish(struct crawl_job *j)
 static void
 crawler_publish_batch(struct crawler *cr)
 {
-	struct ingest *v[COMMIT_MAX];
-	struct ingest **vv = cr->pub_n <= COMMIT_MAX ? v : malloc(cr->pub_n * sizeof(*vv));
+	struct ingest *v[2 * COMMIT_MAX];
+	struct ingest **vv = cr->pub_n <= COMMIT_MAX ? v : malloc(2 * cr->pub_n * sizeof(*vv));
 	struct publish_item pi[COMMIT_MAX];
 	struct publish_item *pp = cr->pub_n <= COMMIT_MAX ? pi : calloc(cr->pub_n, sizeof(*pp));
 	struct publish_result res;
@@ -674,9 +763,12 @@ crawler_publish_batch(struct crawler *cr)
 		snprintf(cr->pub_err, sizeof(cr->pub_err), "out of memory");
 		goto out;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (cr->pub[i].in != NULL)
 			vv[nin++] = cr->pub[i].in;
+		if (cr->pub[i].prov_in != NULL)
+			vv[nin++] = cr->pub[i].prov_in;
+	}
 	if (cr->follow) {
 		/* Objects only: the publisher's catalog comes at the end. */
 		if (store_lock(cr->st, cr->pub_err, sizeof(cr->pub_err)) == -1)
@@ -695,7 +787,7 @@ crawler_publish_batch(struct crawler *cr)
 		    .source = c->source, .sha256 = c->sha256, .size = c->size,
 		    .title = c->title, .description = c->description, .lang = c->lang,
 		    .page = c->page, .derived_from = c->derived_from,
-		    .published = c->published };
+		    .published = c->published, .provenance = c->provenance };
 	}
 	if (publish_apply(cr->st, &cr->settings, vv, nin, pp, n, &res, cr->pub_err,
 	    sizeof(cr->pub_err)) == -1)

@@ -81,6 +81,7 @@ struct crawl_hls {
 	int rehash_fd;
 	uint64_t rehash_to, rehashed;
 	unsigned char *buf;		/* SEG_BUF: decrypted bytes */
+	uint64_t prov_start;		/* bytes of the capture when this request began */
 };
 
 static void hls_next(struct crawl_job *j);
@@ -849,7 +850,7 @@ hls_transfer(struct crawl_job *j, enum hls_what what, const char *url, int has_r
 		h->mem.max = what == HX_KEY ? KEY_MAX : what == HX_MAP ? MAP_MAX : HLS_PLAYLIST_MAX;
 	}
 	if ((e = curl_easy_init()) == NULL ||
-	    crawl_easy_common(e, proxy, cr->user_agent, cr->timeout, 1, 1,
+	    crawl_easy_common(e, proxy, cr->user_agent, cr->timeout, !j->src.insecure, 1,
 	    cr->ca_file) == -1) {
 		if (e != NULL)
 			curl_easy_cleanup(e);
@@ -857,6 +858,11 @@ hls_transfer(struct crawl_job *j, enum hls_what what, const char *url, int has_r
 		return;
 	}
 	j->easy = e;
+	if (job_prov_attach(j, e, proxy) == -1) {
+		hls_fail(j, "out of memory");
+		return;
+	}
+	h->prov_start = j->ingested;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, hls_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
@@ -919,6 +925,36 @@ hls_segment_end(struct crawl_job *j)
 	return 0;
 }
 
+/*
+ * Keep what the recorder saw of this request for the capture's
+ * provenance: a playlist or key with its bytes inline, a segment or init
+ * section with the place in the capture where its bytes begin (of the
+ * decrypted bytes, for AES-128). Failed attempts stay too.
+ */
+static void
+hls_prov_keep(struct crawl_job *j)
+{
+	static const char *const roles[] = { [HX_PLAYLIST] = "playlist", [HX_KEY] = "key",
+	    [HX_MAP] = "segment", [HX_SEGMENT] = "segment" };
+	struct crawl_hls *h = j->hls;
+	json_t *cap;
+
+	if (j->prov == NULL || prov_hops(j->prov) == 0)
+		return;
+	if (j->prov_caps == NULL && (j->prov_caps = json_array()) == NULL)
+		return;
+	if (json_array_size(j->prov_caps) >= PROV_HLS_CAPTURES)
+		return;
+	if (h->what == HX_PLAYLIST || h->what == HX_KEY)
+		(void)prov_body(j->prov, h->mem.p != NULL ? h->mem.p : "", h->mem.len);
+	else
+		prov_offset(j->prov, h->prov_start);
+	if ((cap = prov_capture_json(j->prov, j->cr->settings.source_urls)) == NULL)
+		return;
+	json_object_set_new(cap, "role", json_string(roles[h->what]));
+	json_array_append_new(j->prov_caps, cap);
+}
+
 static void
 hls_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 {
@@ -932,6 +968,7 @@ hls_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &eff);
+	hls_prov_keep(j);
 	ok = res == CURLE_OK && j->reason[0] == '\0' &&
 	    (status == 200 || (status == 206 && h->range));
 	j->why[0] = '\0';

@@ -19,6 +19,7 @@
 #include "curl_loop.h"
 #include "ingest.h"
 #include "peers.h"
+#include "provenance.h"
 #include "publish.h"
 #include "config.h"
 
@@ -71,6 +72,8 @@
 #define FOLLOW_MIN_RATE		4096	/* bytes/s, from a peer */
 #define STATE_DIR		"crawl"
 #define HEAD_MAX		512	/* body bytes kept to tell a page, feed or playlist */
+#define PROV_JOB_CAPTURES	32	/* transfers of one job recorded (retries, resumes) */
+#define PROV_HLS_CAPTURES	8192	/* ...of an HLS capture: playlists, keys, segments */
 #define ERRLEN			512
 struct crawl_src {
 	char *id;		/* in log lines: the [source] id, "ID: NAME" for what it found */
@@ -91,6 +94,8 @@ struct crawl_src {
 	char *title, *description, *lang, *page, *published;
 	char **headers;		/* extra request headers (a resolver's) */
 	size_t n_headers;
+	int insecure;		/* [source] tls_verify = no: any certificate, and
+				 * what it found inherits it */
 	int remux;		/* an HLS capture of MPEG-TS: derive STEM.mp4 */
 	char *stem;		/* an HLS capture's name without .ts/.mp4 (NULL: from
 				 * name, else the key) */
@@ -163,6 +168,11 @@ struct crawl_job {
 	struct crawl_doc_buf *docbuf;	/* a playlist, held whole (capped) */
 	struct crawl_hls *hls;	/* an HLS capture in progress */
 	struct resolver_job *resolving;
+	/* Provenance: the recorder of the current transfer, and what each
+	 * transfer of this job recorded (a resumed download has several),
+	 * made into the item's document when it completes. */
+	struct prov_capture *prov;
+	json_t *prov_caps;
 	struct crawl_job *next;
 };
 
@@ -184,6 +194,8 @@ struct crawl_commit {
 	enum source_kind doc;	/* a page or feed: parsed once published */
 	int changed;		/* the catalog item is new or different */
 	int was_missing;	/* the store lacked the object (quarantined) */
+	struct ingest *prov_in;	/* the provenance document, committed with IN */
+	json_t *provenance;	/* the catalog item's "provenance" */
 };
 
 struct crawler {
@@ -256,6 +268,8 @@ int64_t crawl_now_ms(void);
 char *xstrdup(const char *s);
 
 /* crawl_transfer.c */
+int job_prov_attach(struct crawl_job *j, CURL *e, const char *proxy);
+void job_prov_keep(struct crawl_job *j);
 void job_start(struct crawl_job *j);
 void job_transfer(struct crawl_job *j);
 int job_body_start(struct crawl_job *j);

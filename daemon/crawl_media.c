@@ -656,6 +656,7 @@ crawler_add_found(struct crawler *cr, const struct crawl_job *parent, const char
 		j->src.n_urls = 1;
 	j->src.name = xstrdup(name);
 	j->src.proxy = xstrdup(parent->src.proxy);
+	j->src.insecure = parent->src.insecure;
 	j->src.kind = SOURCE_FILE;
 	j->src.depth = parent->src.depth + 1;
 	j->src.child = 1;

@@ -122,7 +122,60 @@ job_transfer_done(struct curl_loop_xfer *x, CURL *e, CURLcode res)
 		j->eff_url = strdup(eff);
 	}
 	job_outcome(j, res);
+	job_prov_keep(j);
 	job_finish(j);
+}
+
+/* What E asks and gets is recorded for the item's provenance; a
+ * publisher that publishes no source URLs publishes none. 0, or -1 when
+ * curl refuses the options. */
+int
+job_prov_attach(struct crawl_job *j, CURL *e, const char *proxy)
+{
+	if (j->src.follow || j->cr->settings.source_urls == SOURCE_URLS_NONE)
+		return 0;
+	if (j->prov == NULL && (j->prov = prov_new(PROV_MEDIA)) == NULL)
+		return 0;	/* provenance is a record, not a reason to fail */
+	return prov_attach(j->prov, e, proxy != NULL && proxy[0] != '\0');
+}
+
+/*
+ * Keep what the recorder saw of the transfer that just ended, with the
+ * part of the content it carried (completed with the object's id when
+ * the job completes). A transfer that brought all of the content anew
+ * makes the earlier ones' bytes irrelevant: they stay, as attempts,
+ * without a payload.
+ */
+void
+job_prov_keep(struct crawl_job *j)
+{
+	json_t *cap, *old;
+	size_t i;
+
+	if (j->prov == NULL || prov_hops(j->prov) == 0)
+		return;
+	if (j->prov_caps == NULL && (j->prov_caps = json_array()) == NULL)
+		return;
+	if (json_array_size(j->prov_caps) >= PROV_JOB_CAPTURES)
+		return;
+	/* A playlist, held whole, is never the item's bytes: kept inline. */
+	if (j->docbuf != NULL)
+		(void)prov_body(j->prov, j->docbuf->p != NULL ? j->docbuf->p : "",
+		    j->docbuf->len);
+	if ((cap = prov_capture_json(j->prov, j->cr->settings.source_urls)) == NULL)
+		return;
+	if (j->docbuf != NULL) {
+		json_object_set_new(cap, "role", json_string("playlist"));
+		json_array_append_new(j->prov_caps, cap);
+		return;
+	}
+	if (j->body_started && j->offset == 0)
+		json_array_foreach(j->prov_caps, i, old)
+			json_object_del(old, "payload");
+	if (j->body_started && j->received > 0)
+		json_object_set_new(cap, "payload", json_pack("{s:[I, I]}", "range",
+		    (json_int_t)j->offset, (json_int_t)(j->offset + j->received - 1)));
+	json_array_append_new(j->prov_caps, cap);
 }
 
 void
@@ -448,8 +501,13 @@ job_easy(struct crawl_job *j)
 	 * others could serve it: slower than FOLLOW_MIN_RATE for `timeout`,
 	 * and the next peer gets its turn, resuming where this one stopped. */
 	if (crawl_easy_common(e, proxy, cr->user_agent, cr->timeout,
-	    !j->src.follow || cr->tls_verify, j->src.follow ? FOLLOW_MIN_RATE : 1,
+	    j->src.follow ? cr->tls_verify : !j->src.insecure,
+	    j->src.follow ? FOLLOW_MIN_RATE : 1,
 	    cr->ca_file) == -1) {
+		curl_easy_cleanup(e);
+		return NULL;
+	}
+	if (job_prov_attach(j, e, proxy) == -1) {
 		curl_easy_cleanup(e);
 		return NULL;
 	}

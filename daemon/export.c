@@ -682,8 +682,14 @@ export_run(const struct config *cfg, struct store *st, const char *dir,
 		const char *hex = json_string_value(json_object_get(v, "sha256"));
 		const char *name = json_string_value(json_object_get(v, "name"));
 		uint64_t size = (uint64_t)json_integer_value(json_object_get(v, "size"));
+		const char *phex;
+		uint64_t psize;
 		if (export_object(&x, hex, size) == -1 ||
 		    export_named(&x, name, hex, size) == -1)
+			goto out;
+		/* Its provenance document: by hash only, as a peer serves it. */
+		if (catalog_item_provenance(v, &phex, &psize) == 0 &&
+		    export_object(&x, phex, psize) == -1)
 			goto out;
 	}
 	/* 2. What names them. */

@@ -101,29 +101,26 @@ follow_mark_unlisted(const char *hex, void *arg)
 static size_t
 follower_missing(struct follower *f)
 {
-	size_t i, missing = 0;
-	json_t *v;
+	size_t missing = 0;
+	json_t *set = json_object(), *v;
+	const char *h;
 
-	json_array_foreach(json_object_get(f->ps.best->json, "items"), i, v) {
-		const char *h = json_string_value(json_object_get(v, "sha256"));
-		if (h == NULL || !store_has_object(f->st, h))
-			missing++;
+	if (set == NULL || catalog_objects(f->ps.best->json, set) == -1) {
+		json_decref(set);
+		return 1;
 	}
+	json_object_foreach(set, h, v)
+		if (!store_has_object(f->st, h))
+			missing++;
+	json_decref(set);
 	return missing;
 }
 
-/* Add the object ids of CAT's items to SET. */
+/* Add the objects CAT names (contents, provenance) to SET. */
 static void
 follower_keep(json_t *set, json_t *cat)
 {
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(cat, "items"), i, v) {
-		const char *h = json_string_value(json_object_get(v, "sha256"));
-		if (h != NULL)
-			json_object_set_new(set, h, json_true());
-	}
+	(void)catalog_objects(cat, set);
 }
 
 /*
@@ -222,7 +219,7 @@ follower_objects(struct follower *f)
 	size_t i, n = 0;
 
 	if ((seen = json_object()) == NULL ||
-	    (objs = calloc(json_array_size(items) + 1, sizeof(*objs))) == NULL) {
+	    (objs = calloc(2 * json_array_size(items) + 1, sizeof(*objs))) == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
@@ -236,6 +233,21 @@ follower_objects(struct follower *f)
 		objs[n].name = json_string_value(json_object_get(v, "name"));
 		objs[n].type = json_string_value(json_object_get(v, "type"));
 		objs[n].size = (uint64_t)json_integer_value(json_object_get(v, "size"));
+		n++;
+	}
+	/* Provenance documents: objects like any other, named by the signed
+	 * catalog, so a peer can neither make one up nor alter it. */
+	json_array_foreach(items, i, v) {
+		const char *h;
+		uint64_t size;
+		if (catalog_item_provenance(v, &h, &size) == -1 ||
+		    store_has_object(f->st, h) || json_object_get(seen, h) != NULL)
+			continue;
+		json_object_set_new(seen, h, json_true());
+		objs[n].sha256 = h;
+		objs[n].name = json_string_value(json_object_get(v, "name"));
+		objs[n].type = "application/json";
+		objs[n].size = size;
 		n++;
 	}
 	if (n == 0) {

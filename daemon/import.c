@@ -277,6 +277,20 @@ import_run(struct cmd_ctx *c, const char *dir)
 		}
 		json_object_set_new(added, hex, json_true());
 	}
+	/* Provenance documents: objects the signed catalog names too. */
+	json_array_foreach(json_object_get(ps.best->json, "items"), i, v) {
+		const char *hex;
+		uint64_t size;
+		if (catalog_item_provenance(v, &hex, &size) == -1 ||
+		    store_has_object(&c->st, hex) || json_object_get(added, hex) != NULL)
+			continue;
+		if (import_object(&c->st, dir, hex, size, err, sizeof(err)) == -1) {
+			log_error("import: %s; nothing changed", err);
+			import_undo(&c->st, added);
+			goto out;
+		}
+		json_object_set_new(added, hex, json_true());
+	}
 	if (follow_install(&c->st, ps.best, c->cfg.follow_purge) == -1) {
 		import_undo(&c->st, added);
 		goto out;

@@ -13,6 +13,7 @@
 #include "index_layout.h"
 #include "index_out.h"
 #include "index_strings.h"
+#include "provenance.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -544,6 +545,72 @@ index_item_media(struct index_out *o, const struct index_strings *t, const char 
 	out_s(o, "</p>\n");
 }
 
+/*
+ * How the item was fetched, from the catalog's summary of its provenance
+ * (no document is read to make the page): host, address, time, TLS
+ * version, the start of the certificate chain's SHA-256, and the link to
+ * the whole record. Every value is the publisher's: escaped.
+ */
+static void
+index_item_provenance(struct index_out *o, const struct index_strings *t, json_t *item)
+{
+	json_t *p = json_object_get(item, "provenance");
+	const char *doc = index_str(p, "sha256"), *host = index_str(p, "host");
+	const char *ip = index_str(p, "ip"), *date = index_str(p, "date");
+	const char *tls = index_str(p, "tls"), *cert = index_str(p, "cert_sha256");
+
+	if (doc[0] == '\0')
+		return;
+	out_s(o, "<p class=\"mute prov\">");
+	if (host[0] != '\0') {
+		out_s(o, t->prov_from);
+		out_s(o, "<code dir=\"ltr\">");
+		out_h(o, host);
+		out_s(o, "</code>");
+		if (ip[0] != '\0' && strcmp(ip, host) != 0) {
+			out_s(o, " (");
+			if (strcmp(ip, PROV_VIA_PROXY) == 0)
+				out_s(o, t->prov_via_proxy);
+			else {
+				out_s(o, "<code dir=\"ltr\">");
+				out_h(o, ip);
+				out_s(o, "</code>");
+			}
+			out_s(o, ")");
+		}
+	}
+	if (date[0] != '\0') {
+		/* To the second: the record has the microseconds. */
+		char d[32];
+		if (strlen(date) > 20 && date[19] == '.')
+			snprintf(d, sizeof(d), "%.19sZ", date);
+		else
+			snprintf(d, sizeof(d), "%s", date);
+		out_s(o, t->prov_at);
+		out_s(o, "<bdi>");
+		out_h(o, d);
+		out_s(o, "</bdi>");
+	}
+	if (tls[0] != '\0') {
+		out_s(o, ", <bdi>");
+		out_h(o, tls);
+		out_s(o, "</bdi>");
+	}
+	if (cert[0] != '\0') {
+		out_s(o, t->prov_cert);
+		char c16[17];
+		snprintf(c16, sizeof(c16), "%s", cert);
+		out_s(o, "<code dir=\"ltr\">");
+		out_h(o, c16);
+		out_s(o, "&hellip;</code>");
+	}
+	out_s(o, " &middot; <a href=\"sha256/");
+	out_h(o, doc);
+	out_s(o, "\">");
+	out_s(o, t->prov_record);
+	out_s(o, "</a></p>\n");
+}
+
 static void
 index_item(struct index_out *o, const struct index_strings *t,
     struct index_buf *scratch, const struct index_entry *e)
@@ -618,6 +685,7 @@ index_item(struct index_out *o, const struct index_strings *t,
 		}
 		out_s(o, "</p>\n");
 	}
+	index_item_provenance(o, t, item);
 	out_s(o, "</section>\n");
 }
 

@@ -40,6 +40,9 @@ struct index_strings {
 	const char *published;		/* " · published " */
 	const char *download, *metalink, *torrent, *by_hash;
 	const char *from, *from_saved, *saved;	/* origin and when */
+	/* Provenance: "Fetched from HOST (IP) at TIME, TLSv1.3, certificate
+	 * SHA-256 0123…" and the link to the record. */
+	const char *prov_from, *prov_at, *prov_cert, *prov_via_proxy, *prov_record;
 	const char *derived_page, *derived_mp4, *derived_other;
 	struct index_count feed_files, page_files;
 	const char *mirrors_h, *mirrors_p, *this_mirror;

@@ -39,6 +39,11 @@ const struct index_strings lang_fa = {
 	.from = "منبع اصلی: ",
 	.from_saved = "، ذخیره‌شده در ",
 	.saved = "ذخیره‌شده در ",
+	.prov_from = "دریافت‌شده از ",
+	.prov_at = " در ",
+	.prov_cert = "، SHA-256 گواهی ",
+	.prov_via_proxy = "از راه پراکسی",
+	.prov_record = "سابقهٔ دریافت",
 	.derived_page = "همان صفحه که رسانه‌هایش را از این آینه پخش می‌کند؛ "
 	    "نسخه‌ای از ",
 	.derived_mp4 = "فایل MP4 که در همهٔ مرورگرها پخش می‌شود، ساخته‌شده از ",

@@ -127,7 +127,8 @@ publish_change(json_t **cat, const struct minisign_key *key,
 		    .source = items[i].source, .fetched = when,
 		    .title = items[i].title, .description = items[i].description,
 		    .lang = items[i].lang, .page = items[i].page,
-		    .derived_from = items[i].derived_from, .published = items[i].published };
+		    .derived_from = items[i].derived_from, .published = items[i].published,
+		    .provenance = items[i].provenance };
 		int r = catalog_put(*cat, &it);
 		if (r == -1)
 			return -1;
@@ -178,6 +179,9 @@ publish_remove(json_t *cat, const struct publish_edit *e, json_t **gone, char *e
 		if (k == e->n_remove)
 			continue;
 		json_array_append(*gone, json_object_get(v, "sha256"));
+		if (json_object_get(json_object_get(v, "provenance"), "sha256") != NULL)
+			json_array_append(*gone, json_object_get(json_object_get(v,
+			    "provenance"), "sha256"));
 		json_array_remove(items, i);
 	}
 	if (json_array_size(items) == 0) {
@@ -193,19 +197,19 @@ publish_remove(json_t *cat, const struct publish_edit *e, json_t **gone, char *e
 static void
 publish_purge(struct store *st, json_t *cat, json_t *gone, struct publish_result *res)
 {
-	json_t *v, *w;
-	size_t i, k;
+	json_t *v, *named;
+	size_t i;
 	char *path;
 	struct stat sb;
 
-	if ((res->purged = json_array()) == NULL)
+	if ((named = json_object()) == NULL || catalog_objects(cat, named) == -1 ||
+	    (res->purged = json_array()) == NULL) {
+		json_decref(named);
 		return;
+	}
 	json_array_foreach(gone, i, v) {
 		const char *hex = json_string_value(v);
-		int named = 0;
-		json_array_foreach(json_object_get(cat, "items"), k, w)
-			named |= strcmp(json_string_value(json_object_get(w, "sha256")), hex) == 0;
-		if (named || !store_has_object(st, hex))
+		if (json_object_get(named, hex) != NULL || !store_has_object(st, hex))
 			continue;
 		if ((path = store_object_path(st, hex)) != NULL && stat(path, &sb) == 0)
 			res->purged_bytes += (uint64_t)sb.st_size;
@@ -213,6 +217,7 @@ publish_purge(struct store *st, json_t *cat, json_t *gone, struct publish_result
 		if (store_remove_object(st, hex) == 0)
 			json_array_append(res->purged, v);
 	}
+	json_decref(named);
 }
 
 void

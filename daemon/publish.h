@@ -56,6 +56,7 @@ struct publish_item {
 	uint64_t size;
 	/* Optional (catalog_put): NULL keeps what the same content had. */
 	const char *title, *description, *lang, *page, *derived_from, *published;
+	json_t *provenance;	/* catalog_item's */
 	int changed;		/* out: the catalog item is new or different */
 };
 

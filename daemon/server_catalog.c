@@ -170,6 +170,17 @@ server_catalog_load(struct server_catalog *cur, const char *root,
 		if (json_object_get(c.by_hash, hex) == NULL)
 			json_object_set(c.by_hash, hex, v);
 	}
+	/* Provenance documents are served by hash only, as JSON, named by
+	 * their id (an item of the same content wins). */
+	json_array_foreach(json_object_get(c.cat, "items"), i, v) {
+		const char *hex;
+		uint64_t psize;
+		if (catalog_item_provenance(v, &hex, &psize) == 0 &&
+		    json_object_get(c.by_hash, hex) == NULL &&
+		    json_object_set_new(c.by_hash, hex, json_pack("{s:s, s:s}", "sha256", hex,
+		    "type", "application/json")) == -1)
+			goto fail;
+	}
 	/* The first page in the first language now: it gives the number of
 	 * pages, and most readers ask for it. */
 	c.page_info = *pinfo;

@@ -173,7 +173,8 @@ assert_summary named "unchanged voice-of-april.mp4$"
 assert_total 8 1 7 0
 [ "$(catalog_field article.txt sha256)" = "$new" ] || fail "catalog still lists the old article"
 [ "$(catalog_seq)" = $((seq1 + 1)) ] || fail "sequence $(catalog_seq) after one change, want $((seq1 + 1))"
-[ "$(n_objects)" = $((objs + 1)) ] || fail "want exactly one new object"
+# The new content, and the provenance document of its capture.
+[ "$(n_objects)" = $((objs + 2)) ] || fail "want exactly two new objects (content, provenance)"
 [ -e "$STORE/objects/$new" ] || fail "no object for the new article"
 [ -e "$STORE/objects/$old" ] || fail "the old article's object vanished before gc"
 cp "$STORE/current/catalog.json" "$STORE/current/catalog.json.minisig" "$T/"

@@ -144,7 +144,7 @@ crawl_config() {
 }
 
 # assert_fetched NAME ID: the summary names the right sha256, and so does
-# the catalog of NAME-store.
+# the catalog of NAME-store, whose provenance says "via proxy".
 assert_fetched() {
 	local name=$1 id=$2
 	assert_grep "^emberd: crawl $id: fetched april\.bin \(262144 bytes, sha256 $want\)" "$T/err"
@@ -155,7 +155,9 @@ import json, sys
 cat = json.load(open(sys.argv[1]))
 items = cat["items"] if isinstance(cat, dict) else cat
 ok = [i for i in items if i["name"] == "april.bin" and i["sha256"] == sys.argv[2]
-      and i.get("size") == 262144 and i.get("source", sys.argv[3]) == sys.argv[3]]
+      and i.get("size") == 262144 and i.get("source", sys.argv[3]) == sys.argv[3]
+      # Provenance names no proxy: the peer is only "via proxy".
+      and i["provenance"].get("ip") == "via proxy"]
 sys.exit(0 if len(ok) == 1 else 1)
 PY
 }

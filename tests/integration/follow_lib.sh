@@ -32,6 +32,8 @@
 #   check_served URL CATFILE   every item of CATFILE, fetched from
 #                              URL/sha256/HEX and URL/files/NAME, hashes to
 #                              its sha256 and has its size
+#   objects_of FILE            the object ids a catalog names (contents,
+#                              provenance documents), one a line
 #   check_objects NAME         the follower's store holds every object
 #                              its catalog lists and none that neither it
 #                              nor the one before it lists, `emberd verify`
@@ -219,6 +221,16 @@ for i in json.load(open(sys.argv[1]))["items"]:
     print(i["sha256"], i["size"], i["name"])' "$1"
 }
 
+# objects_of FILE: the object ids a catalog names, one a line: each
+# item's content and its provenance document.
+objects_of() {
+	python3 -c 'import json, sys
+for i in json.load(open(sys.argv[1]))["items"]:
+    print(i["sha256"])
+    if "provenance" in i:
+        print(i["provenance"]["sha256"])' "$1"
+}
+
 check_served() {
 	local url=$1 cat=$2 sha size name got
 	while read -r sha size name; do
@@ -234,12 +246,12 @@ check_served() {
 check_objects() {
 	local name=$1 st want have may c
 	st=$(fstore "$1")
-	want=$(items_of "$st/current/catalog.json" | cut -d' ' -f1 | sort -u)
+	want=$(objects_of "$st/current/catalog.json" | sort -u)
 	# Without [follow] purge, what the catalog before it listed may stay
 	# until the next sync.
 	may=$want
 	for c in "$st"/catalogs/*/catalog.json; do
-		may=$(printf '%s\n%s\n' "$may" "$(items_of "$c" | cut -d' ' -f1)" | sort -u | sed '/^$/d')
+		may=$(printf '%s\n%s\n' "$may" "$(objects_of "$c")" | sort -u | sed '/^$/d')
 	done
 	have=$(find "$st/objects" -maxdepth 1 -type f -printf '%f\n' | sort)
 	[ -z "$(comm -23 <(echo "$want") <(echo "$have"))" ] &&

@@ -600,6 +600,7 @@ test_errors(void)
 	ERR("[source a]\nurl = http://a/\nvariant = biggest\n", "bad.conf:3: bad variant "
 	    "'biggest' for 'variant' in [source a]: use best, smallest, all or a BANDWIDTH");
 	ERR("[source a]\nurl = http://a/\nmax_items = 0\n", "bad.conf:3: bad number '0'");
+	ERR("[source a]\nurl = http://a/\ntls_verify = maybe\n", "bad.conf:3:");
 	ERR("[source a]\nurl = http://a/\nmax_items = 10001\n", "bad.conf:3: bad number");
 	ERR("[source a]\nurl = http://a/\nlang = zh_Hans\n",
 	    "bad.conf:3: bad language tag 'zh_Hans'");
@@ -811,7 +812,8 @@ test_media_keys(void)
 
 	rc = config_load_string("[source a]\nurl = http://a/\n[source b]\nurl = http://b/\n"
 	    "kind = hls\nvariant = 1280000\nmax_items = 7\ntitle = \xe5\x9b\x9b\xe6\x9c\x88\n"
-	    "description = d\nlang = zh-Hans\n[source c]\nurl = http://c/\nresolver = yt-dlp\n"
+	    "description = d\nlang = zh-Hans\ntls_verify = no\n[source c]\nurl = http://c/\n"
+	    "resolver = yt-dlp\n"
 	    "variant = all\nkind = page\n",
 	    "media.conf", tmpdir, &cfg, err, sizeof(err));
 	CHECK(rc == 0);
@@ -824,6 +826,8 @@ test_media_keys(void)
 		CHECK(cfg.sources[1].variant == VARIANT_BANDWIDTH &&
 		    cfg.sources[1].bandwidth == 1280000);
 		CHECK(cfg.sources[1].max_items == 7);
+		CHECK(cfg.sources[0].tls_verify && !cfg.sources[1].tls_verify &&
+		    cfg.sources[2].tls_verify);
 		CHECK(strcmp(cfg.sources[1].title, "\xe5\x9b\x9b\xe6\x9c\x88") == 0);
 		CHECK(strcmp(cfg.sources[1].lang, "zh-Hans") == 0);
 		CHECK(cfg.sources[2].resolver && cfg.sources[2].variant == VARIANT_ALL &&

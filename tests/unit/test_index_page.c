@@ -910,9 +910,48 @@ test_paging_search(void)
 	json_decref(cat);
 }
 
+/* The provenance line, from the catalog's summary, escaped, in every
+ * language; nothing for an item without provenance. */
+static void
+test_provenance(void)
+{
+	json_t *a = item("a.mp4", "video/mp4", 10, SHA_A), *b = item("b.mp4", "video/mp4", 10,
+	    SHA_A), *c = item("c.mp4", "video/mp4", 10, SHA_A), *cat;
+	char *s;
+	size_t pages;
+
+	json_object_set_new(a, "provenance", json_pack("{s:s, s:i, s:s, s:s, s:s, s:s, s:s}",
+	    "sha256", SHA_B, "size", 900, "host", "origin.example", "ip", "192.0.2.1",
+	    "date", "2026-12-04T15:00:00.123456Z", "tls", "TLSv1.3<b>", "cert_sha256", SHA_A));
+	json_object_set_new(b, "provenance", json_pack("{s:s, s:i, s:s, s:s, s:s}",
+	    "sha256", SHA_B, "size", 900, "host", "h.example", "ip", "via proxy",
+	    "date", "2026-12-04T15:00:00Z"));
+	cat = catalog(json_array(), json_pack("[o, o, o]", a, b, c));
+	s = render(cat, PUBKEY, NULL);
+	CHECK(strstr(s, "<p class=\"mute prov\">Fetched from <code dir=\"ltr\">origin.example"
+	    "</code> (<code dir=\"ltr\">192.0.2.1</code>) at <bdi>2026-12-04T15:00:00Z</bdi>, "
+	    "<bdi>TLSv1.3&lt;b&gt;</bdi>, certificate SHA-256 <code dir=\"ltr\">e3b0c44298fc1c14"
+	    "&hellip;</code> &middot; <a href=\"sha256/" SHA_B "\">provenance record</a></p>")
+	    != NULL);
+	CHECK(strstr(s, "Fetched from <code dir=\"ltr\">h.example</code> (via a proxy) at "
+	    "<bdi>2026-12-04T15:00:00Z</bdi> &middot; <a href=\"sha256/" SHA_B "\">") != NULL);
+	CHECK(count(s, "class=\"mute prov\"") == 2);
+	free(s);
+	for (int l = 1; l < 5; l++) {
+		s = render_page(cat, PUBKEY, NULL, NULL, l, 1, NULL, &pages);
+		CHECK(count(s, "class=\"mute prov\"") == 2);
+		CHECK(strstr(s, "Fetched from") == NULL && strstr(s, "provenance record") == NULL &&
+		    strstr(s, "via a proxy") == NULL && strstr(s, "certificate") == NULL);
+		CHECK(strstr(s, "origin.example") != NULL);
+		free(s);
+	}
+	json_decref(cat);
+}
+
 int
 main(void)
 {
+	test_provenance();
 	test_buf();
 	test_page();
 	test_empty();

@@ -142,9 +142,43 @@ test_catalog(void)
 	json_decref(cat);
 }
 
+/* A provenance document cannot be redacted after the fact: the item
+ * loses it when the mode publishes less than the one it was made under. */
+static void
+test_provenance(void)
+{
+	static const char *const made[] = { "full", "origin", NULL };
+	json_t *cat = catalog_new("n", "0123456789ABCDEF");
+	struct catalog_item it = { .sha256 =
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	    .size = 1, .type = "text/plain", .source = "http://h/x",
+	    .fetched = "2026-11-28T11:59:00Z" };
+	char name[8];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		it.name = name;
+		it.provenance = json_pack("{s:s, s:i}", "sha256", it.sha256, "size", 10);
+		if (made[i] != NULL)
+			json_object_set_new(it.provenance, "source_urls", json_string(made[i]));
+		CHECK(catalog_put(cat, &it) == 1);
+		json_decref(it.provenance);
+	}
+	CHECK(catalog_redact_sources(cat, SOURCE_URLS_FULL) == 0);
+	CHECK(catalog_redact_sources(cat, SOURCE_URLS_ORIGIN) == 1);
+	CHECK(json_object_get(catalog_find_item(cat, "0"), "provenance") == NULL);
+	CHECK(json_object_get(catalog_find_item(cat, "1"), "provenance") != NULL);
+	CHECK(json_object_get(catalog_find_item(cat, "2"), "provenance") == NULL);
+	CHECK(catalog_redact_sources(cat, SOURCE_URLS_ORIGIN) == 0);
+	CHECK(catalog_redact_sources(cat, SOURCE_URLS_NONE) == 1);
+	CHECK(json_object_get(catalog_find_item(cat, "1"), "provenance") == NULL);
+	json_decref(cat);
+}
+
 int
 main(void)
 {
+	test_provenance();
 	test_modes();
 	test_redact();
 	test_show();
