@@ -20,4 +20,12 @@
 int export_run(const struct config *cfg, struct store *st, const char *dir,
     const char *url, char *err, size_t errlen);
 
+/*
+ * Write ST's current catalog as WARC 1.1 to OUT (a .warc.gz file, or a
+ * folder of them: warc.h), under OUT.partial until whole. URL as above,
+ * for the target URIs of items added from files. 0, or -1 with ERR.
+ */
+int export_warc(struct store *st, const char *out, const char *url, char *err,
+    size_t errlen);
+
 #endif
