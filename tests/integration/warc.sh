@@ -5,7 +5,8 @@
 # block and payload digest matches the bytes; wget --warc-file fetches
 # the same URLs and both archives agree on target URIs, status lines and
 # payload SHA-256; request records name their response; the joined HLS
-# capture is a conversion record that refers to the playlist's response;
+# capture is a conversion record that refers to the playlist's response,
+# and so is the page's mirror copy to the page's;
 # each item's catalog entry and the signed catalog are metadata records.
 # Folder mode writes emberd-00000.warc.gz; nothing .partial stays.
 . "$(dirname "$0")/lib.sh"
@@ -85,9 +86,12 @@ assert pl["sha256"] == sha(o + "/live.m3u8"), pl
 for s in ("s0.aac", "s1.aac"):
     assert resp(origin + "/r/" + s)["sha256"] == sha(o + "/" + s), s
 joined = hashlib.sha256(open(o + "/s0.aac", "rb").read() + open(o + "/s1.aac", "rb").read()).hexdigest()
-conv = [r for r in recs if r["type"] == "conversion"]
-assert [c["sha256"] for c in conv] == [joined], conv
-assert conv[0]["refers_to"] == pl["id"], conv
+[conv] = by[("conversion", origin + "/r/live.m3u8")]
+assert conv["sha256"] == joined and conv["refers_to"] == pl["id"], conv
+# The page's mirror copy (links rewritten) is a conversion of the page.
+[pc] = by[("conversion", origin + "/r/page.html")]
+assert pc["refers_to"] in ids and ids[pc["refers_to"]]["uri"] == pg["uri"], pc
+assert len([r for r in recs if r["type"] == "conversion"]) == 2
 # The added file: a resource record.
 res = [r for r in recs if r["type"] == "resource"]
 assert [r["sha256"] for r in res] == [sha(local)], res
@@ -98,7 +102,7 @@ assert len(meta) == len(cat["items"]) + 2, (len(meta), len(cat["items"]))
 assert meta[-2]["sha256"] == hashlib.sha256(cat_raw).hexdigest(), meta[-2]
 for m in meta[:-2]:
     assert m["content_type"] == "application/json" and m["refers_to"] in ids, m
-print("ok: records: redirect %s then 200 (%s), a revisit of it, page + video, playlist + 2 segments + conversion, a resource, %d metadata" % (r0["status"].split()[1], r1["sha256"][:12], len(meta)))
+print("ok: records: redirect %s then 200 (%s), a revisit of it, page + video, playlist + 2 segments + conversion, the page's copy a conversion, a resource, %d metadata" % (r0["status"].split()[1], r1["sha256"][:12], len(meta)))
 PY
 	fail "the WARC's records are not what was crawled"
 
