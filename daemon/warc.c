@@ -103,12 +103,15 @@ warc_deflate(struct warc *w, const void *p, size_t n)
 	return 0;
 }
 
+/* A large record is media, compressed already: the fastest level costs
+ * a fraction of the time for the same size. */
 static int
-warc_member_begin(struct warc *w)
+warc_member_begin(struct warc *w, uint64_t len)
 {
 	memset(&w->z, 0, sizeof(w->z));
 	/* windowBits 31: a gzip wrapper, one member a record. */
-	if (deflateInit2(&w->z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&w->z, len > (1u << 20) ? Z_BEST_SPEED : Z_DEFAULT_COMPRESSION,
+	    Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -359,7 +362,8 @@ warc_pass_fn(void *arg, const unsigned char *p, size_t n)
 	to = b > ps->end ? n - (size_t)(b - ps->end) : n;
 	if (to > from) {
 		EVP_DigestUpdate(ps->block, p + from, to - from);
-		EVP_DigestUpdate(ps->payload, p + from, to - from);
+		if (ps->payload != NULL)
+			EVP_DigestUpdate(ps->payload, p + from, to - from);
 		if (ps->write && warc_deflate(ps->w, p + from, to - from) == -1) {
 			ps->werr = errno;
 			return -1;
@@ -384,8 +388,9 @@ warc_payload(struct warc *w, const struct warc_payload *p, EVP_MD_CTX *block,
 	if (p->buf != NULL || p->len == 0) {
 		EVP_DigestUpdate(block, p->buf != NULL ? p->buf : (const unsigned char *)"",
 		    (size_t)p->len);
-		EVP_DigestUpdate(payload, p->buf != NULL ? p->buf : (const unsigned char *)"",
-		    (size_t)p->len);
+		if (payload != NULL)
+			EVP_DigestUpdate(payload, p->buf != NULL ? p->buf :
+			    (const unsigned char *)"", (size_t)p->len);
 		if (write && p->len > 0 && warc_deflate(w, p->buf, (size_t)p->len) == -1) {
 			snprintf(err, errlen, "%s", strerror(errno));
 			return -1;
@@ -417,16 +422,23 @@ warc_payload(struct warc *w, const struct warc_payload *p, EVP_MD_CTX *block,
 	return 0;
 }
 
+/*
+ * The block's digest into BHEX and the payload's into PHEX; with WRITE,
+ * the block to the file and no payload digest (PHEX NULL: the first
+ * pass made it). A block that is all payload is hashed once.
+ */
 static int
 warc_digests(struct warc *w, const struct warc_rec *r, int write, char bhex[65],
-    char phex[65], char *err, size_t errlen)
+    char *phex, char *err, size_t errlen)
 {
-	EVP_MD_CTX *b = EVP_MD_CTX_new(), *p = EVP_MD_CTX_new();
+	int same = r->head_len == 0;
+	EVP_MD_CTX *b = EVP_MD_CTX_new(), *p = phex != NULL && !same ? EVP_MD_CTX_new() : NULL;
 	unsigned char d[32];
 	int rc = -1;
 
-	if (b == NULL || p == NULL || EVP_DigestInit_ex(b, EVP_sha256(), NULL) != 1 ||
-	    EVP_DigestInit_ex(p, EVP_sha256(), NULL) != 1) {
+	if (b == NULL || (phex != NULL && !same && p == NULL) ||
+	    EVP_DigestInit_ex(b, EVP_sha256(), NULL) != 1 ||
+	    (p != NULL && EVP_DigestInit_ex(p, EVP_sha256(), NULL) != 1)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -440,8 +452,11 @@ warc_digests(struct warc *w, const struct warc_rec *r, int write, char bhex[65],
 		goto out;
 	EVP_DigestFinal_ex(b, d, NULL);
 	hex_encode(d, 32, bhex);
-	EVP_DigestFinal_ex(p, d, NULL);
-	hex_encode(d, 32, phex);
+	if (p != NULL) {
+		EVP_DigestFinal_ex(p, d, NULL);
+		hex_encode(d, 32, phex);
+	} else if (phex != NULL)
+		memcpy(phex, bhex, 65);	/* no head: the block is the payload */
 	rc = 0;
 out:
 	EVP_MD_CTX_free(b);
@@ -452,7 +467,7 @@ out:
 static int
 warc_put(struct warc *w, struct warc_rec *r, char *err, size_t errlen)
 {
-	char *hdr, date[40], bhex[65], phex[65], b2[65], p2[65];
+	char *hdr, date[40], bhex[65], phex[65], b2[65];
 	uint64_t len = r->head_len + (r->payload != NULL ? r->payload->len : 0);
 	int n;
 
@@ -483,7 +498,7 @@ warc_put(struct warc *w, struct warc_rec *r, char *err, size_t errlen)
 		snprintf(err, errlen, "a WARC header of more than %d bytes", WARC_HEAD_MAX);
 		return -1;
 	}
-	if (warc_member_begin(w) == -1) {
+	if (warc_member_begin(w, len) == -1) {
 		free(hdr);
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -495,7 +510,7 @@ warc_put(struct warc *w, struct warc_rec *r, char *err, size_t errlen)
 		return -1;
 	}
 	free(hdr);
-	if (warc_digests(w, r, 1, b2, p2, err, errlen) == -1) {
+	if (warc_digests(w, r, 1, b2, NULL, err, errlen) == -1) {
 		deflateEnd(&w->z);
 		return -1;
 	}
