@@ -152,7 +152,11 @@ head_rewrite(const unsigned char *head, size_t len, uint64_t n, struct buf *out)
 				return -1;
 		first = 0;
 	}
-	return -1;
+	/* A head cut short (or without its end): ended here. */
+	if (out->len > 0 && out->p[out->len - 1] != '\n' && buf_add(out, "\r\n", 2) == -1)
+		return -1;
+	snprintf(cl, sizeof(cl), "Content-Length: %llu\r\n\r\n", (unsigned long long)n);
+	return buf_add(out, cl, strlen(cl));
 }
 
 /* The last head of RESP (an interim 1xx may come first). */
@@ -176,6 +180,49 @@ last_head(const unsigned char *resp, size_t len, size_t *off, size_t *hlen)
 		*hlen = i + 4 - at;
 		at = i + 4;
 	}
+}
+
+int
+export_warc_head(const unsigned char *resp, size_t len, int have_payload, uint64_t plen,
+    unsigned char **out, size_t *outlen, const unsigned char **head, size_t *hlen,
+    const char **note)
+{
+	struct buf b = { 0 };
+	const char *v;
+	size_t off, n, vl;
+	int cut, coded = 0, chunked;
+
+	*out = NULL;
+	*outlen = 0;
+	*note = NULL;
+	last_head(resp, len, &off, &n);
+	*head = resp + off;
+	*hlen = n;
+	cut = n < 4 || memcmp(resp + off + n - 4, "\r\n\r\n", 4) != 0;
+	if ((v = head_get(*head, n, "Content-Encoding", &vl)) != NULL)
+		coded = !(vl == 8 && strncasecmp(v, "identity", 8) == 0);
+	chunked = head_get(*head, n, "Transfer-Encoding", &vl) != NULL;
+	/* curl hands over the content decoded (and de-chunked): the head
+	 * must then say what the block holds. */
+	if (have_payload && coded)
+		*note = "content decoded by the crawler; Content-Encoding, "
+		    "Transfer-Encoding and Content-Length of the head rewritten";
+	else if (have_payload && chunked)
+		*note = "transfer coding removed by the crawler; Transfer-Encoding and "
+		    "Content-Length of the head rewritten";
+	else if (cut)
+		*note = "head cut by the crawler; Content-Length rewritten";
+	else
+		return 0;
+	if (head_rewrite(*head, n, have_payload ? plen : 0, &b) == -1) {
+		free(b.p);
+		return -1;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	*head = b.p;
+	*hlen = b.len;
+	return 0;
 }
 
 static int
@@ -259,7 +306,8 @@ write_hop(struct xw *x, json_t *hop, const struct payload_of *po, const char *ro
 	const char *rq = json_string_value(json_object_get(hop, "request"));
 	const char *rs = json_string_value(json_object_get(hop, "response"));
 	unsigned char *req = NULL, *resp = NULL;
-	size_t reqlen = 0, resplen = 0, hoff, hlen, vl;
+	size_t reqlen = 0, resplen = 0, hlen, vl;
+	const char *note = NULL;
 	struct buf fixed = { 0 }, fields = { 0 };
 	struct warc_rec r;
 	const char *v;
@@ -282,34 +330,19 @@ write_hop(struct xw *x, json_t *hop, const struct payload_of *po, const char *ro
 		size_t head_len;
 		size_t flen0 = fields.len;
 
-		last_head(resp, resplen, &hoff, &hlen);
-		head = resp + hoff;
-		head_len = hlen;
+		if (export_warc_head(resp, resplen, po != NULL, po != NULL ? po->p.len : 0,
+		    &fixed.p, &fixed.len, &head, &head_len, &note) == -1)
+			goto mem;
+		hlen = head_len;
 		code = status_code(head, hlen);
+		rewrite = note != NULL;
 		memset(&r, 0, sizeof(r));
 		r.type = "response";
 		r.uri = uri;
 		r.date = date;
 		r.content_type = "application/http;msgtype=response";
-		/* curl hands over the content decoded (and de-chunked): the
-		 * head must then say what the block holds. */
-		if (po != NULL && ((v = head_get(head, hlen, "Content-Encoding", &vl)) != NULL ||
-		    head_get(head, hlen, "Transfer-Encoding", &vl) != NULL)) {
-			if (v != NULL && !(vl == 8 && strncasecmp(v, "identity", 8) == 0))
-				rewrite = 1;
-			else if (head_get(head, hlen, "Transfer-Encoding", &vl) != NULL)
-				rewrite = 2;
-		}
-		if (rewrite) {
-			if (head_rewrite(head, hlen, po->p.len, &fixed) == -1)
-				goto mem;
-			head = fixed.p;
-			head_len = fixed.len;
-			snprintf(line, sizeof(line), "WARC-Emberd-Note: %s\r\n", rewrite == 1 ?
-			    "content decoded by the crawler; Content-Encoding, Transfer-Encoding "
-			    "and Content-Length of the head rewritten" :
-			    "transfer coding removed by the crawler; Transfer-Encoding and "
-			    "Content-Length of the head rewritten");
+		if (note != NULL) {
+			snprintf(line, sizeof(line), "WARC-Emberd-Note: %s\r\n", note);
 			if (buf_add(&fields, line, strlen(line)) == -1)
 				goto mem;
 		}
