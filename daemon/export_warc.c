@@ -139,7 +139,7 @@ head_rewrite(const unsigned char *head, size_t len, uint64_t n, struct buf *out)
 	for (l = s; l < e; l = nl) {
 		nl = memchr(l, '\n', (size_t)(e - l));
 		nl = nl == NULL ? e : nl + 1;
-		if (!first && (nl - l <= 2)) {
+		if (!first && ((nl - l == 1 && l[0] == '\n') || (nl - l == 2 && l[0] == '\r'))) {
 			snprintf(cl, sizeof(cl), "Content-Length: %llu\r\n", (unsigned long long)n);
 			if (buf_add(out, cl, strlen(cl)) == -1 || buf_add(out, "\r\n", 2) == -1)
 				return -1;
