@@ -127,6 +127,15 @@ head_get(const unsigned char *head, size_t len, const char *name, size_t *vlen)
 	return NULL;
 }
 
+/* The line [L, E) begins with NAME (any case). */
+static int
+line_is(const char *l, const char *e, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)(e - l) >= n && strncasecmp(l, name, n) == 0;
+}
+
 /* A copy of HEAD without the lines naming Content-Encoding,
  * Transfer-Encoding and Content-Length, and with Content-Length: N. */
 static int
@@ -145,9 +154,9 @@ head_rewrite(const unsigned char *head, size_t len, uint64_t n, struct buf *out)
 				return -1;
 			return 0;
 		}
-		if (first || (strncasecmp(l, "Content-Encoding:", 17) != 0 &&
-		    strncasecmp(l, "Transfer-Encoding:", 18) != 0 &&
-		    strncasecmp(l, "Content-Length:", 15) != 0))
+		if (first || (!line_is(l, nl, "Content-Encoding:") &&
+		    !line_is(l, nl, "Transfer-Encoding:") &&
+		    !line_is(l, nl, "Content-Length:")))
 			if (buf_add(out, l, (size_t)(nl - l)) == -1)
 				return -1;
 		first = 0;
@@ -198,6 +207,8 @@ export_warc_head(const unsigned char *resp, size_t len, int have_payload, uint64
 	last_head(resp, len, &off, &n);
 	*head = resp + off;
 	*hlen = n;
+	if (n == 0)
+		return 0;	/* nothing received: nothing to say */
 	cut = n < 4 || memcmp(resp + off + n - 4, "\r\n\r\n", 4) != 0;
 	if ((v = head_get(*head, n, "Content-Encoding", &vl)) != NULL)
 		coded = !(vl == 8 && strncasecmp(v, "identity", 8) == 0);
@@ -298,7 +309,7 @@ capture_payload(json_t *cap, json_t *caps, const char *item_hex, uint64_t item_s
 /* One hop's response and request records; *RESP_ID the response's. */
 static int
 write_hop(struct xw *x, json_t *hop, const struct payload_of *po, const char *role,
-    char resp_id[WARC_ID_LEN])
+    int decrypted, char resp_id[WARC_ID_LEN])
 {
 	const char *uri = json_string_value(json_object_get(hop, "uri"));
 	const char *date = json_string_value(json_object_get(hop, "date"));
@@ -341,6 +352,10 @@ write_hop(struct xw *x, json_t *hop, const struct payload_of *po, const char *ro
 		r.uri = uri;
 		r.date = date;
 		r.content_type = "application/http;msgtype=response";
+		/* An AES-128 stream's segments are kept decrypted. */
+		if (note == NULL && decrypted && po != NULL && strcmp(role, "segment") == 0)
+			note = "segment stored decrypted (AES-128): the payload is not the "
+			    "bytes on the wire";
 		if (note != NULL) {
 			snprintf(line, sizeof(line), "WARC-Emberd-Note: %s\r\n", note);
 			if (buf_add(&fields, line, strlen(line)) == -1)
@@ -445,7 +460,11 @@ write_doc(struct xw *x, json_t *doc, const char *hex, uint64_t size, char main_i
 	json_t *caps = json_object_get(doc, "captures"), *cap, *hops, *hop;
 	size_t i, j;
 	char id[WARC_ID_LEN];
+	int decrypted = 0;
 
+	json_array_foreach(caps, i, cap)
+		if (strcmp(json_string_value(json_object_get(cap, "role")), "key") == 0)
+			decrypted = 1;
 	main_id[0] = '\0';
 	*main_uri = NULL;
 	*hls = 0;
@@ -462,7 +481,7 @@ write_doc(struct xw *x, json_t *doc, const char *hex, uint64_t size, char main_i
 		hops = json_object_get(cap, "hops");
 		json_array_foreach(hops, j, hop) {
 			int last = j + 1 == json_array_size(hops);
-			if (write_hop(x, hop, last && po.have ? &po : NULL, role, id) == -1) {
+			if (write_hop(x, hop, last && po.have ? &po : NULL, role, decrypted, id) == -1) {
 				free(po.body);
 				return -1;
 			}
