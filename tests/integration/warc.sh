@@ -8,7 +8,8 @@
 # capture is a conversion record that refers to the playlist's response,
 # and so is the page's mirror copy to the page's;
 # each item's catalog entry and the signed catalog are metadata records.
-# Folder mode writes emberd-00000.warc.gz; nothing .partial stays.
+# Folder mode writes emberd-00000.warc.gz; nothing .partial stays; a
+# static export and a WARC in one run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
@@ -134,3 +135,9 @@ expect_exit 0 "$EMBERD" export -c "$CONF" --warc "$T/dir/"
 warc_check "$T/dir/emberd-00000.warc.gz" >"$T/d.jsonl" || fail "warcio: the folder's file"
 [ "$(wc -l <"$T/d.jsonl")" = "$(wc -l <"$T/e.jsonl")" ] || fail "the folder's file has other records"
 pass "--warc DIR/: emberd-00000.warc.gz with the same $(wc -l <"$T/d.jsonl") records, nothing .partial"
+
+# --- with a static export in one run; neither is bad usage ---------------
+expect_exit 0 "$EMBERD" export -c "$CONF" --warc "$T/both.warc.gz" "$T/static"
+[ -s "$T/both.warc.gz" ] && [ -s "$T/static/catalog.json" ] || fail "--warc with DIR: not both written"
+expect_exit 2 "$EMBERD" export -c "$CONF"
+pass "--warc OUT DIR writes both; export with neither is refused (2)"
