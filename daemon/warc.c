@@ -32,6 +32,7 @@ struct warc {
 	int fd;
 	unsigned nfiles, nrecords;
 	uint64_t bytes;			/* of the current file */
+	uint64_t cap;			/* a file's size at most, in folder mode */
 	char **parts;			/* .partial names, written so far */
 	z_stream z;
 	unsigned char out[WARC_OUT];
@@ -63,6 +64,12 @@ warc_now(char *buf, size_t len)
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf + n, len - n, ".%06uZ", (unsigned)(ts.tv_nsec / 1000) % 1000000u);
+}
+
+void
+warc_set_cap(struct warc *w, uint64_t cap)
+{
+	w->cap = cap;
 }
 
 unsigned
@@ -239,6 +246,7 @@ warc_open(const char *path, const struct store *st, const char *info, char *err,
 	}
 	w->st = st;
 	w->fd = -1;
+	w->cap = WARC_FILE_CAP;
 	w->folder = path[n - 1] == '/' || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
 	if ((w->path = strdup(path)) == NULL || (w->info = strdup(info)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -537,7 +545,7 @@ warc_write(struct warc *w, struct warc_rec *r, char *err, size_t errlen)
 
 	/* Deflate may grow incompressible bytes a little. */
 	est += est / 1000;
-	if (w->folder && w->bytes > 0 && w->bytes + est > WARC_FILE_CAP) {
+	if (w->folder && w->bytes > 0 && w->bytes + est > w->cap) {
 		if (warc_file_end(w) == -1) {
 			snprintf(err, errlen, "%s: %s", w->parts[w->nfiles - 1], strerror(errno));
 			return -1;

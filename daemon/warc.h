@@ -67,6 +67,9 @@ void warc_abort(struct warc *w);
 unsigned warc_files(const struct warc *w);
 unsigned warc_records(const struct warc *w);
 
+/* Files of at most CAP bytes instead of WARC_FILE_CAP (for tests). */
+void warc_set_cap(struct warc *w, uint64_t cap);
+
 /* A new "<urn:uuid:...>" (random, version 4) into ID. */
 void warc_new_id(char id[WARC_ID_LEN]);
 
