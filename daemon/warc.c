@@ -1,6 +1,7 @@
 /*
  * WARC 1.1 records, one gzip member each (warc.h).
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -30,6 +31,7 @@ struct warc {
 	int folder;
 	char *info;
 	int fd;
+	int dirfd;			/* folder mode: the folder, locked */
 	unsigned nfiles, nrecords;
 	uint64_t bytes;			/* of the current file */
 	uint64_t cap;			/* a file's size at most, in folder mode */
@@ -205,8 +207,17 @@ warc_file_begin(struct warc *w, char *err, size_t errlen)
 	}
 	w->parts = np;
 	w->parts[w->nfiles++] = name;
-	if ((w->fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1) {
-		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+	/* Locked before it is emptied: a second export to the same OUT is
+	 * refused rather than mixing its records into this one's. */
+	if ((w->fd = open(name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == -1 ||
+	    flock(w->fd, LOCK_EX | LOCK_NB) == -1 || ftruncate(w->fd, 0) == -1) {
+		snprintf(err, errlen, "%s: %s", name, errno == EWOULDBLOCK ?
+		    "another export to this name is running" : strerror(errno));
+		if (w->fd != -1)
+			close(w->fd);
+		w->fd = -1;
+		/* Not ours to remove. */
+		free(w->parts[--w->nfiles]);
 		return -1;
 	}
 	w->bytes = 0;
@@ -246,6 +257,7 @@ warc_open(const char *path, const struct store *st, const char *info, char *err,
 	}
 	w->st = st;
 	w->fd = -1;
+	w->dirfd = -1;
 	w->cap = WARC_FILE_CAP;
 	w->folder = path[n - 1] == '/' || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
 	if ((w->path = strdup(path)) == NULL || (w->info = strdup(info)) == NULL) {
@@ -256,6 +268,13 @@ warc_open(const char *path, const struct store *st, const char *info, char *err,
 		w->path[--n] = '\0';
 	if (w->folder && mkdir(w->path, 0755) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "%s: %s", w->path, strerror(errno));
+		goto fail;
+	}
+	/* Two exports into one folder would overwrite each other's files. */
+	if (w->folder && ((w->dirfd = open(w->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    flock(w->dirfd, LOCK_EX | LOCK_NB) == -1)) {
+		snprintf(err, errlen, "%s: %s", w->path, errno == EWOULDBLOCK ?
+		    "another export into this folder is running" : strerror(errno));
 		goto fail;
 	}
 	if (warc_file_begin(w, err, errlen) == -1)
@@ -275,6 +294,8 @@ warc_abort(struct warc *w)
 		return;
 	if (w->fd != -1)
 		close(w->fd);
+	if (w->dirfd != -1)
+		close(w->dirfd);
 	for (i = 0; i < w->nfiles; i++) {
 		unlink(w->parts[i]);
 		free(w->parts[i]);
@@ -292,7 +313,8 @@ warc_close(struct warc *w, char *err, size_t errlen)
 	unsigned i;
 	size_t n;
 
-	if (warc_file_end(w) == -1) {
+	/* Synced, and kept open (so locked) until renamed. */
+	if (w->fd != -1 && fsync(w->fd) == -1) {
 		snprintf(err, errlen, "%s: %s", w->parts[w->nfiles - 1], strerror(errno));
 		warc_abort(w);
 		return -1;
@@ -336,6 +358,10 @@ warc_close(struct warc *w, char *err, size_t errlen)
 	for (i = 0; i < w->nfiles; i++)
 		free(w->parts[i]);
 	w->nfiles = 0;
+	if (w->fd != -1)
+		close(w->fd);
+	if (w->dirfd != -1)
+		close(w->dirfd);
 	free(w->parts);
 	w->parts = NULL;
 	free(w->path);

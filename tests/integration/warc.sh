@@ -141,3 +141,10 @@ expect_exit 0 "$EMBERD" export -c "$CONF" --warc "$T/both.warc.gz" "$T/static"
 [ -s "$T/both.warc.gz" ] && [ -s "$T/static/catalog.json" ] || fail "--warc with DIR: not both written"
 expect_exit 2 "$EMBERD" export -c "$CONF"
 pass "--warc OUT DIR writes both; export with neither is refused (2)"
+
+# --- a second export to the same name is refused while one runs ----------
+flock "$T/busy.warc.gz.partial" "$EMBERD" export -c "$CONF" --warc "$T/busy.warc.gz" \
+	2>"$T/busy.err" && fail "an export to a name another export holds succeeded"
+assert_grep "another export to this name is running" "$T/busy.err"
+[ ! -e "$T/busy.warc.gz" ] || fail "the refused export wrote busy.warc.gz"
+pass "a second export to the same OUT is refused while the first holds OUT.partial"
