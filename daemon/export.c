@@ -734,7 +734,7 @@ out:
 /* ---- the command ---- */
 
 static const char export_usage[] =
-    "usage: emberd export -c FILE [--url URL] DIR\n"
+    "usage: emberd export -c FILE [--url URL] [--warc OUT] [DIR]\n"
     "\n"
     "Write this mirror's current catalog as a static mirror into DIR: index\n"
     "pages, catalog.json and its signature, pubkey, feed.xml, files/NAME,\n"
@@ -745,7 +745,10 @@ static const char export_usage[] =
     "  -c, --config FILE  the config file\n"
     "  -u, --url URL      where DIR will be served: the first URL in the\n"
     "                     Metalinks and torrents, the base of the page's\n"
-    "                     commands and the feed's enclosures\n";
+    "                     commands and the feed's enclosures\n"
+    "  -w, --warc OUT     also (or, without DIR, only) write the catalog's\n"
+    "                     items with their provenance as WARC 1.1: OUT.warc.gz,\n"
+    "                     or OUT/ a folder of emberd-NNNNN.warc.gz of <= 1 GB\n";
 
 int
 cmd_export(int argc, char **argv)
@@ -757,25 +760,23 @@ cmd_export(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cfgpath = NULL, *url = NULL;
+	const char *cfgpath = NULL, *url = NULL, *warc = NULL;
 	char err[1024], *u = NULL;
 	struct cmd_ctx c;
 	size_t n;
 	int ch, rc;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+c:u:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:u:w:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cfgpath = optarg; break;
 		case 'u': url = optarg; break;
-		case 'w':
-			log_error("export --warc: WARC export is not built yet");
-			return 2;
+		case 'w': warc = optarg; break;
 		case 'h': return cmd_usage(stdout, export_usage, 0);
 		default: return cmd_usage(stderr, export_usage, 2);
 		}
 	}
-	if (optind + 1 != argc)
+	if (optind + (warc == NULL) > argc || optind + 1 < argc)
 		return cmd_usage(stderr, export_usage, 2);
 	if (url != NULL) {
 		n = strlen(url);
@@ -792,7 +793,14 @@ cmd_export(int argc, char **argv)
 		free(u);
 		return rc;
 	}
-	rc = export_run(&c.cfg, &c.st, argv[optind], u, err, sizeof(err)) == 0 ? 0 : 1;
+	rc = 0;
+	if (optind < argc &&
+	    export_run(&c.cfg, &c.st, argv[optind], u, err, sizeof(err)) != 0)
+		rc = 1;
+	/* The static export's URL, if any, names the WARC's added files. */
+	if (rc == 0 && warc != NULL &&
+	    export_warc(&c.st, warc, u != NULL ? u : c.cfg.url, err, sizeof(err)) != 0)
+		rc = 1;
 	if (rc != 0)
 		log_error("export: %s", err);
 	cmd_ctx_free(&c);

@@ -19,10 +19,10 @@ PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
 # python3-feedparser: reads /feed.xml as feed readers do; tor: a private
 # Tor network for the onion service test; fonts-noto-cjk: the index page
 # in Chinese is screenshot-tested; nginx: the static host that serves
-# an export.
+# an export; nodejs, npm: warcio (from npm) reads the WARC exports back.
 PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
  python3-feedparser microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget
- ffmpeg yt-dlp python3-websockets tor fonts-noto-cjk nginx"
+ ffmpeg yt-dlp python3-websockets tor fonts-noto-cjk nginx nodejs npm"
 
 # pebble (Let's Encrypt's test CA, with pebble-challtestsrv for DNS) and
 # certbot: the ACME tests.
