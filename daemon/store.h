@@ -114,4 +114,10 @@ typedef int (*store_read_fn)(void *arg, const unsigned char *p, size_t n);
 int store_read_object(const struct store *st, const char *hex, store_read_fn fn, void *arg,
     char *err, size_t errlen);
 
+/* LEN identity bytes from OFF of object HEX through FN, not checked
+ * against the id (store.c says why); a raw object is read at OFF
+ * directly. 0, or -1 with ERR. */
+int store_read_slice(const struct store *st, const char *hex, uint64_t off, uint64_t len,
+    store_read_fn fn, void *arg, char *err, size_t errlen);
+
 #endif

@@ -438,6 +438,25 @@ warc_payload(struct warc *w, const struct warc_payload *p, EVP_MD_CTX *block,
 	ps.off = p->off;
 	ps.end = p->off + p->len;
 	ps.write = write;
+	if (p->off > 0) {
+		/* A slice (an HLS segment, a resumed range): read where it is,
+		 * not from the start, or N segments cost N times the capture.
+		 * The whole object is checked by the record that carries it
+		 * (the conversion of the segments). */
+		ps.at = p->off;
+		rc = store_read_slice(w->st, p->hex, p->off, p->len, warc_pass_fn, &ps,
+		    why, sizeof(why));
+		if (ps.werr != 0) {
+			snprintf(err, errlen, "%s", strerror(ps.werr));
+			return -1;
+		}
+		if (rc == -1 || !ps.done) {
+			snprintf(err, errlen, "object %s: %s", p->hex, rc == -1 ? why :
+			    "shorter than a capture says");
+			return -1;
+		}
+		return 0;
+	}
 	rc = store_read_object(w->st, p->hex, warc_pass_fn, &ps, why, sizeof(why));
 	if (ps.werr != 0) {
 		snprintf(err, errlen, "%s", strerror(ps.werr));
