@@ -366,28 +366,16 @@ job_item_type(struct crawl_job *j, const char *name)
 	return strdup(mime_from_name(name));
 }
 
-/*
- * The item's provenance document from the transfers of J, each payload
- * completed with the object (M) it went into; stored as an object (*IN,
- * finished, committed with the item's) and summed up for the catalog
- * (*SUM). Nothing when nothing was recorded (source_urls = none) or on
- * failure: provenance is a record, never a reason to lose an item.
- */
+/* J's captures completed: each payload with the object (M) it went
+ * into, each role with what the source turned out to be. */
 static void
-job_provenance(struct crawl_job *j, const char *name, const struct object_meta *m,
-    struct ingest **in, json_t **sum)
+job_prov_fix(struct crawl_job *j, const struct object_meta *m)
 {
 	const char *role = j->doc == SOURCE_PAGE ? "page" : j->doc == SOURCE_FEED ? "feed" :
 	    "media";
-	json_t *doc = NULL, *cap;
-	char *s = NULL, err[ERRLEN];
-	size_t i, len = 0;
+	json_t *cap;
+	size_t i;
 
-	*in = NULL;
-	*sum = NULL;
-	if (j->prov_caps == NULL || json_array_size(j->prov_caps) == 0 ||
-	    (doc = prov_doc_new(name, m->sha256, m->size)) == NULL)
-		goto out;
 	json_array_foreach(j->prov_caps, i, cap) {
 		json_t *p = json_object_get(cap, "payload"), *r = json_object_get(p, "range");
 		json_int_t a = json_integer_value(json_array_get(r, 0));
@@ -409,9 +397,54 @@ job_provenance(struct crawl_job *j, const char *name, const struct object_meta *
 			else
 				json_object_del(cap, "payload");
 		}
+	}
+}
+
+/*
+ * A re-crawl that fetched the same bytes from the same URL: its captures
+ * kept as re-captures (provenance.h), for revisit records; the catalog
+ * is left alone, as for any unchanged source.
+ */
+static void
+job_recapture(struct crawl_job *j, const char *name, const struct object_meta *m)
+{
+	char err[ERRLEN];
+
+	if (j->prov_caps == NULL || json_array_size(j->prov_caps) == 0)
+		return;
+	job_prov_fix(j, m);
+	if (prov_recapture_add(j->cr->st->root, name, m->sha256, m->size,
+	    j->cr->settings.source_urls == SOURCE_URLS_FULL ? "full" : "origin",
+	    j->prov_caps, err, sizeof(err)) == -1)
+		log_warn("%s %s: re-capture not kept: %s", j->cr->tag, j->src.id, err);
+	json_decref(j->prov_caps);
+	j->prov_caps = NULL;
+}
+
+/*
+ * The item's provenance document from the transfers of J, each payload
+ * completed with the object (M) it went into; stored as an object (*IN,
+ * finished, committed with the item's) and summed up for the catalog
+ * (*SUM). Nothing when nothing was recorded (source_urls = none) or on
+ * failure: provenance is a record, never a reason to lose an item.
+ */
+static void
+job_provenance(struct crawl_job *j, const char *name, const struct object_meta *m,
+    struct ingest **in, json_t **sum)
+{
+	json_t *doc = NULL, *cap;
+	char *s = NULL, err[ERRLEN];
+	size_t i, len = 0;
+
+	*in = NULL;
+	*sum = NULL;
+	if (j->prov_caps == NULL || json_array_size(j->prov_caps) == 0 ||
+	    (doc = prov_doc_new(name, m->sha256, m->size)) == NULL)
+		goto out;
+	job_prov_fix(j, m);
+	json_array_foreach(j->prov_caps, i, cap)
 		if (prov_doc_add(doc, json_incref(cap)) == -1)
 			goto out;
-	}
 	if (prov_doc_compact(doc) == -1 || (s = prov_doc_dump(doc, &len)) == NULL)
 		goto out;
 	if (len > PROV_DOC_MAX) {
@@ -533,6 +566,7 @@ job_complete(struct crawl_job *j)
 		job_save_state(j);
 	if (same) {
 		free(type);
+		job_recapture(j, name, m);
 		job_unchanged(j, name);
 		free(name);
 		return;

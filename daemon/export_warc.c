@@ -544,6 +544,24 @@ fail:
 	return NULL;
 }
 
+/*
+ * The re-captures of the item's bytes (provenance.h) after the signed
+ * captures, redacted for the same source_urls as the signed document:
+ * the same URL and payload again, they become revisit records.
+ */
+static void
+add_recaptures(struct xw *x, json_t *item, json_t *doc, const char *hex)
+{
+	const char *mode = json_string_value(json_object_get(json_object_get(item,
+	    "provenance"), "source_urls"));
+	json_t *re;
+
+	if (mode == NULL || (re = prov_recaptures_read(x->st->root, hex, mode)) == NULL)
+		return;
+	json_array_extend(json_object_get(doc, "captures"), json_object_get(re, "captures"));
+	json_decref(re);
+}
+
 static int
 write_item(struct xw *x, json_t *item)
 {
@@ -564,8 +582,10 @@ write_item(struct xw *x, json_t *item)
 	if (type == NULL)
 		type = "application/octet-stream";
 	if (catalog_item_provenance(item, &phex, &psize) == 0) {
-		if ((doc = read_doc(x, phex)) == NULL ||
-		    write_doc(x, doc, hex, size, main_id, &uri, &hls) == -1)
+		if ((doc = read_doc(x, phex)) == NULL)
+			goto out;
+		add_recaptures(x, item, doc, hex);
+		if (write_doc(x, doc, hex, size, main_id, &uri, &hls) == -1)
 			goto out;
 	}
 	memset(&r, 0, sizeof(r));

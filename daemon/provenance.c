@@ -5,17 +5,22 @@
  */
 #include "provenance.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "fsutil.h"
 #include "hexutil.h"
 
 #define PROV_URI_MAX		8192
@@ -948,3 +953,92 @@ prov_summary(const json_t *doc)
 		json_object_set_new(o, "cert_sha256", json_string(s));
 	return o;
 }
+
+/* ---- re-captures ---- */
+
+static char *
+prov_recapture_path(const char *root, const char *hex, const char *mode)
+{
+	char *p;
+
+	return asprintf(&p, "%s/" PROV_RECAPTURE_DIR "/%s.%s.json", root, hex, mode) == -1 ?
+	    NULL : p;
+}
+
+int
+prov_recapture_add(const char *root, const char *name, const char *hex, uint64_t size,
+    const char *mode, json_t *caps, char *err, size_t errlen)
+{
+	char *dir = NULL, *path = NULL, *buf = NULL, *s = NULL, fname[96], why[256];
+	json_t *doc = NULL, *a, *v;
+	size_t len, i;
+	int rc = -1;
+
+	if (asprintf(&dir, "%s/" PROV_RECAPTURE_DIR, root) == -1) {
+		dir = NULL;
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((path = prov_recapture_path(root, hex, mode)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	/* A file that does not read back (a disk error) is started over. */
+	if (fsutil_read_file(path, PROV_DOC_MAX, &buf, &len) == 0)
+		doc = prov_doc_read(buf, len, why, sizeof(why));
+	if (doc == NULL && (doc = prov_doc_new(name, hex, size)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	a = json_object_get(doc, "captures");
+	json_array_foreach(caps, i, v)
+		if (json_array_append(a, v) == -1) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	while (json_array_size(a) > PROV_RECAPTURES_MAX)
+		json_array_remove(a, 0);
+	while ((s = prov_doc_dump(doc, &len)) != NULL && len > PROV_DOC_MAX &&
+	    json_array_size(a) > 1) {
+		free(s);
+		json_array_remove(a, 0);
+	}
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	snprintf(fname, sizeof(fname), "%s.%s.json", hex, mode);
+	if (fsutil_write_atomic(dir, fname, s, len, 0644) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(doc);
+	free(s);
+	free(buf);
+	free(path);
+	free(dir);
+	return rc;
+}
+
+json_t *
+prov_recaptures_read(const char *root, const char *hex, const char *mode)
+{
+	char *path, *buf = NULL, why[256];
+	json_t *doc = NULL;
+	size_t len;
+
+	if ((path = prov_recapture_path(root, hex, mode)) == NULL)
+		return NULL;
+	if (fsutil_read_file(path, PROV_DOC_MAX, &buf, &len) == 0)
+		doc = prov_doc_read(buf, len, why, sizeof(why));
+	free(buf);
+	free(path);
+	return doc;
+}
+

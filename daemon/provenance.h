@@ -146,4 +146,22 @@ json_t *prov_doc_read(const char *buf, size_t len, char *err, size_t errlen);
  */
 json_t *prov_summary(const json_t *doc);
 
+/*
+ * Re-captures: the transfers of a re-crawl that found the same bytes at
+ * the same URL. An unchanged pass publishes nothing (no new signature),
+ * so they are kept beside the store's objects, unsigned and not
+ * replicated, in STORE/recaptures/HEX.MODE.json (a document of this
+ * format holding only them, the latest PROV_RECAPTURES_MAX, written
+ * atomically; MODE "origin" or "full", the source_urls they were
+ * redacted for), for the publisher's own WARC export (revisit records).
+ */
+#define PROV_RECAPTURE_DIR	"recaptures"
+#define PROV_RECAPTURES_MAX	32
+int prov_recapture_add(const char *root, const char *name, const char *hex, uint64_t size,
+    const char *mode, json_t *caps, char *err, size_t errlen);
+/* (store_remove_object removes them with their object.) The document
+ * of HEX's re-captures redacted for MODE, or NULL (none, or
+ * one that does not read back strictly). */
+json_t *prov_recaptures_read(const char *root, const char *hex, const char *mode);
+
 #endif

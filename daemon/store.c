@@ -508,12 +508,21 @@ store_quarantine(struct store *st, const char *hex)
 int
 store_remove_object(struct store *st, const char *hex)
 {
-	char *data = store_object_path(st, hex);
+	static const char *const modes[] = { "origin", "full" };
+	char *data = store_object_path(st, hex), *re;
+	size_t i;
 	int rc = -1;
 
 	if (data != NULL && (unlink(data) == 0 || errno == ENOENT))
 		rc = 0;
 	free(data);
+	/* Its re-captures (provenance.h) name where it came from: a
+	 * takedown takes them too. */
+	for (i = 0; rc == 0 && i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (asprintf(&re, "%s/recaptures/%s.%s.json", st->root, hex, modes[i]) != -1) {
+			unlink(re);
+			free(re);
+		}
 	return rc;
 }
 

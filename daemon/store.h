@@ -6,6 +6,9 @@
  *   STORE/catalogs/SEQ/      catalog.json + catalog.json.minisig
  *   STORE/current            symlink to catalogs/SEQ: the one served
  *   STORE/quarantine/        objects that failed a re-hash
+ *   STORE/recaptures/        HEX.MODE.json: re-crawls of object HEX that
+ *                            found the same bytes (provenance.h); removed
+ *                            with the object
  *   STORE/lock               serialises writers (flock)
  *   STORE/run.lock           held by the one `emberd run` of the store
  *

@@ -9,7 +9,9 @@
 # and so is the page's mirror copy to the page's;
 # each item's catalog entry and the signed catalog are metadata records.
 # Folder mode writes emberd-00000.warc.gz; nothing .partial stays; a
-# static export and a WARC in one run.
+# static export and a WARC in one run. A re-crawl of an origin without
+# validators (same bytes again) publishes nothing, and its capture is a
+# revisit record; rm --purge takes it with the item.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/crawl_lib.sh"
@@ -148,3 +150,40 @@ flock "$T/busy.warc.gz.partial" "$EMBERD" export -c "$CONF" --warc "$T/busy.warc
 assert_grep "another export to this name is running" "$T/busy.err"
 [ ! -e "$T/busy.warc.gz" ] || fail "the refused export wrote busy.warc.gz"
 pass "a second export to the same OUT is refused while the first holds OUT.partial"
+
+# --- a re-crawl that fetches the same bytes again: a revisit ---------------
+# An origin without validators is fetched whole at every pass; the second
+# pass publishes nothing (same catalog) but keeps its capture, which the
+# export writes as a revisit of the first.
+NV=$T/nv
+mkdir "$NV"
+cp "$T/publisher.key" "$NV/"
+NV_URL="$ORIGIN/f/nv.bin?size=4000&seed=nv&etag=0"
+printf '[mirror]\nname = nv\nstore = store\nkey = publisher.key\nallow_root = yes\nsource_urls = full\n[source nv]\nurl = %s\n' \
+	"$NV_URL" >"$NV/e.conf"
+expect_exit 0 "$EMBERD" crawl -c "$NV/e.conf"
+cp "$NV/store/current/catalog.json" "$T/nv.before"
+expect_exit 0 "$EMBERD" crawl -c "$NV/e.conf"
+assert_grep "unchanged nv.bin" "$T/err"
+cmp -s "$T/nv.before" "$NV/store/current/catalog.json" || fail "an unchanged re-crawl re-signed the catalog"
+NV_HEX=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items"][0]["sha256"])' "$T/nv.before")
+[ -s "$NV/store/recaptures/$NV_HEX.full.json" ] || fail "the re-crawl's capture was not kept"
+expect_exit 0 "$EMBERD" export -c "$NV/e.conf" --warc "$T/nv.warc.gz"
+warc_check "$T/nv.warc.gz" >"$T/nv.jsonl" || { cat "$T/nv.jsonl"; fail "warcio: a digest of the re-crawl's WARC"; }
+python3 - "$T/nv.jsonl" "$NV_URL" "$NV_HEX" <<'PY' || fail "no revisit record for the re-crawl"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+url, hexd = sys.argv[2], sys.argv[3]
+resp = [r for r in recs if r["type"] == "response" and r["uri"] == url]
+rev = [r for r in recs if r["type"] == "revisit" and r["uri"] == url]
+assert len(resp) == 1 and resp[0]["sha256"] == hexd, resp
+assert len(rev) == 1 and rev[0]["refers_to"] == resp[0]["id"], rev
+assert rev[0]["payload_digest"] == resp[0]["payload_digest"] == "sha256:" + hexd, rev
+print("ok: an unchanged re-crawl publishes nothing, and its capture is a revisit record of the first (identical payload)")
+PY
+# The source out of the config first (rm refuses what a source publishes).
+printf '[mirror]\nname = nv\nstore = store\nkey = publisher.key\nallow_root = yes\nsource_urls = full\n' >"$NV/e.conf"
+expect_exit 0 "$EMBERD" add -c "$NV/e.conf" "$T/local.bin"
+expect_exit 0 "$EMBERD" rm -c "$NV/e.conf" --purge nv.bin
+[ ! -e "$NV/store/recaptures/$NV_HEX.full.json" ] || fail "rm --purge left the re-captures of the item"
+pass "rm --purge takes the item's re-captures with it"
