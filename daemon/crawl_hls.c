@@ -203,6 +203,13 @@ hls_found(struct crawl_job *j, const char *url, const char *stem, int remux)
 		if ((v[f->src.n_headers] = strdup(j->src.headers[k])) != NULL)
 			f->src.n_headers++;
 	}
+	/* The master playlist is where the variant was found: its capture
+	 * opens the variant's record (each variant's, so each record holds
+	 * the whole path from the source's URL). */
+	if (j->prov_caps != NULL && json_array_size(j->prov_caps) > 0 &&
+	    (f->prov_caps = json_deep_copy(j->prov_caps)) == NULL)
+		log_warn("%s %s: the master playlist's capture is not in the variant's "
+		    "record: out of memory", j->cr->tag, f->src.id);
 	return f;
 }
 

@@ -28,6 +28,7 @@ for i in 0 1; do
 		-out "$T/o/s$i.aac" || fail "openssl enc failed"
 done
 printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-KEY:METHOD=AES-128,URI="k.key"\n#EXTINF:2.0,\ns0.aac\n#EXTINF:2.0,\ns1.aac\n#EXT-X-ENDLIST\n' >"$T/o/live.m3u8"
+printf '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=64000,CODECS="mp4a.40.2"\nlive.m3u8\n' >"$T/o/master.m3u8"
 start_origin --root "$T/o" --auth "$USER_S:$PASS_S"
 port=${ORIGIN##*:}
 final="/f/prov.bin?size=5000&seed=prov&auth=1&token=$TOKEN"
@@ -139,7 +140,8 @@ pass "a static export has the document at sha256/HEX; an import takes it, verify
 
 # --- HLS: the playlist and key inline, each segment and where it went -------
 stop_server
-server_config "[source radio]" "url = $ORIGIN/r/live.m3u8" "kind = hls"
+server_config "[source radio]" "url = $ORIGIN/r/live.m3u8" "kind = hls" \
+	"[source tv]" "url = $ORIGIN/r/master.m3u8" "kind = hls"
 expect_exit 0 "$EMBERD" crawl -c "$CONF"
 assert_summary radio "fetched radio\.aac \(7..."
 python3 - "$STORE/current/catalog.json" "$T/o" <<'EOF2' >"$T/hls.doc" || fail "the HLS item has no provenance"
@@ -169,6 +171,29 @@ assert base64.b64decode(caps[3]["hops"][0]["request"]).startswith(b"GET /r/s1.aa
 print("hls:", roles, [c.get("offset") for c in caps])
 EOF2
 pass "HLS: playlist and key with their bytes, each segment with its request, response and offset"
+# A variant found on a master playlist: the master's capture opens its record.
+python3 - "$STORE/current/catalog.json" "$STORE/objects" "$T/o" <<'EOF2' || fail "the variant's record does not start with its master playlist"
+import base64, gzip, json, os, struct, sys, zlib
+c = json.load(open(sys.argv[1]))
+master = open(os.path.join(sys.argv[3], "master.m3u8"), "rb").read()
+def doc(hexd):
+    raw = open(os.path.join(sys.argv[2], hexd), "rb").read()
+    n = struct.unpack("<Q", raw[-16:-8])[0]
+    meta = json.loads(raw[-16 - n:-16])
+    body = raw[:-16 - n]
+    return json.loads(zlib.decompress(body, 31) if meta.get("encoding") == "gzip" or meta.get("gzip") else body)
+found = []
+for i in c["items"]:
+    if "provenance" not in i:
+        continue
+    caps = doc(i["provenance"]["sha256"])["captures"]
+    if caps[0]["role"] == "playlist" and base64.b64decode(caps[0].get("body", "")) == master:
+        found.append((i["name"], [x["role"] for x in caps]))
+assert len(found) == 1, found
+name, roles = found[0]
+assert roles == ["playlist", "playlist", "key", "segment", "segment"], roles
+print("ok: the variant %s found on a master playlist: its record holds %s" % (name, roles))
+EOF2
 
 # --- HTTPS, a private CA: the session and the chain shown -------------------
 PORT=$(free_port)
