@@ -133,6 +133,12 @@ job_drop_part_save(struct crawl_job *j, int save)
 	if (bounds != NULL)
 		unlink(bounds);
 	free(bounds);
+	if ((bounds = crawl_state_path(j->cr->dir, j->src.key, ".prov")) != NULL)
+		unlink(bounds);
+	free(bounds);
+	if ((bounds = crawl_state_path(j->cr->dir, j->src.key, ".hlsprov")) != NULL)
+		unlink(bounds);
+	free(bounds);
 	if (j->part_fd != -1) {
 		close(j->part_fd);
 		j->part_fd = -1;

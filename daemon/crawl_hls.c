@@ -86,6 +86,7 @@ struct crawl_hls {
 
 static void hls_next(struct crawl_job *j);
 static int hls_capture_begin(struct crawl_job *j);
+static void hls_prov_load(struct crawl_job *j, uint64_t bytes);
 static void hls_transfer(struct crawl_job *j, enum hls_what what, const char *url,
     int has_range, uint64_t off, uint64_t len);
 
@@ -435,8 +436,14 @@ hls_capture_begin(struct crawl_job *j)
 		h->bounds_fd = open(bp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	free(path);
 	free(bp);
-	if (!resume)
+	if (!resume) {
+		char *pv = crawl_state_path(cr->dir, j->src.key, ".hlsprov");
+		if (pv != NULL)
+			unlink(pv);
+		free(pv);
 		return 0;
+	}
+	hls_prov_load(j, bytes);
 	h->next_seq = seq + 1;
 	h->bytes = bytes;
 	h->rehash_to = bytes;
@@ -960,6 +967,78 @@ hls_prov_keep(struct crawl_job *j)
 		return;
 	json_object_set_new(cap, "role", json_string(roles[h->what]));
 	json_array_append_new(j->prov_caps, cap);
+	/* While the capture can be resumed, each capture is appended to
+	 * KEY.hlsprov too (one line, no rewrite: a capture of thousands of
+	 * segments costs its own size), for a resume by a later process. */
+	if (h->bounds_fd != -1) {
+		char *path = crawl_state_path(j->cr->dir, j->src.key, ".hlsprov");
+		char *line = json_dumps(cap, JSON_COMPACT);
+		int fd = path != NULL && line != NULL ?
+		    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
+		if (fd != -1) {
+			if (fsutil_write_all(fd, line, strlen(line)) == -1 ||
+			    fsutil_write_all(fd, "\n", 1) == -1)
+				log_warn("%s %s: the record of the kept capture not saved: %s",
+				    j->cr->tag, j->src.id, strerror(errno));
+			close(fd);
+		}
+		free(line);
+		free(path);
+	}
+}
+
+/*
+ * Resuming a capture cut after BYTES: the records of KEY.hlsprov that
+ * the kept bytes account for (playlists and keys, and the segments
+ * that begin before BYTES: a segment is in the bounds file only once
+ * whole), if they read back as a document. Else nothing: a record that
+ * says less is better than one that says something wrong.
+ */
+static void
+hls_prov_load(struct crawl_job *j, uint64_t bytes)
+{
+	char *path = crawl_state_path(j->cr->dir, j->src.key, ".hlsprov"), *buf = NULL;
+	char *line, *nl, *s = NULL, why[256];
+	json_t *caps = json_array(), *cap, *doc = NULL;
+	size_t len;
+
+	if (path == NULL || caps == NULL || fsutil_read_file(path, PROV_DOC_MAX, &buf, &len) == -1)
+		goto out;
+	for (line = buf; line < buf + len && (nl = memchr(line, '\n',
+	    (size_t)(buf + len - line))) != NULL; line = nl + 1) {
+		json_t *o;
+		if ((cap = json_loadb(line, (size_t)(nl - line), 0, NULL)) == NULL)
+			continue;	/* a line cut by the end of a process */
+		o = json_object_get(cap, "offset");
+		if (o != NULL && (!json_is_integer(o) || json_integer_value(o) < 0 ||
+		    (uint64_t)json_integer_value(o) >= bytes)) {
+			json_decref(cap);
+			continue;
+		}
+		json_array_append_new(caps, cap);
+	}
+	if (json_array_size(caps) == 0 ||
+	    (doc = prov_doc_new("kept", "0000000000000000000000000000000000000000000000000000000000000000",
+	    bytes)) == NULL)
+		goto out;
+	json_array_extend(json_object_get(doc, "captures"), caps);
+	if ((s = prov_doc_dump(doc, &len)) == NULL)
+		goto out;
+	json_decref(doc);
+	if ((doc = prov_doc_read(s, len, why, sizeof(why))) == NULL) {
+		log_warn("%s %s: the record of the kept capture is not kept: %s", j->cr->tag,
+		    j->src.id, why);
+		goto out;
+	}
+	json_decref(j->prov_caps);
+	j->prov_caps = caps;
+	caps = NULL;
+out:
+	json_decref(caps);
+	json_decref(doc);
+	free(s);
+	free(buf);
+	free(path);
 }
 
 static void

@@ -140,6 +140,109 @@ job_prov_attach(struct crawl_job *j, CURL *e, const char *proxy)
 }
 
 /*
+ * ID.prov: the captures of the transfers whose bytes the kept prefix
+ * (ID.part) holds, so that a resume after the process ended still
+ * records them. Written atomically beside the state when a transfer's
+ * body starts (with its own capture, its range left open: its end is
+ * where the prefix ends) and when it ends; removed with the prefix.
+ */
+static void
+job_prov_save(struct crawl_job *j, int in_flight)
+{
+	json_t *all = NULL, *cap;
+	char *name = NULL, *s = NULL;
+
+	if (j->cr->settings.source_urls == SOURCE_URLS_NONE ||
+	    (all = j->prov_caps != NULL ? json_deep_copy(j->prov_caps) : json_array()) == NULL)
+		goto out;
+	if (in_flight && j->prov != NULL && prov_hops(j->prov) > 0 &&
+	    (cap = prov_capture_json(j->prov, j->cr->settings.source_urls)) != NULL) {
+		json_object_set_new(cap, "payload", json_pack("{s:[I, I]}", "range",
+		    (json_int_t)j->offset, (json_int_t)-1));
+		json_array_append_new(all, cap);
+	}
+	if (asprintf(&name, "%s.prov", j->src.key) == -1) {
+		name = NULL;
+		goto out;
+	}
+	if ((s = json_dumps(all, JSON_COMPACT)) == NULL ||
+	    fsutil_write_atomic(j->cr->dir, name, s, strlen(s), 0600) == -1)
+		log_warn("%s %s: the record of the kept bytes not saved: %s", j->cr->tag,
+		    j->src.id, s == NULL ? "out of memory" : strerror(errno));
+out:
+	free(s);
+	free(name);
+	json_decref(all);
+}
+
+/*
+ * Resuming from a prefix of KEPT bytes kept by an earlier process: the
+ * captures of ID.prov, if they read back and account for exactly those
+ * bytes (the open range of the transfer cut off ends where they end).
+ * Anything else is dropped: a record that says less is better than one
+ * that says something wrong.
+ */
+static void
+job_prov_load(struct crawl_job *j, uint64_t kept)
+{
+	char *path = crawl_state_path(j->cr->dir, j->src.key, ".prov"), *buf = NULL, *s = NULL;
+	char why[256];
+	json_t *caps = NULL, *cap, *doc = NULL, *test = NULL, *p, *r;
+	uint64_t next = 0;
+	size_t len, i;
+
+	if (path == NULL || fsutil_read_file(path, PROV_DOC_MAX, &buf, &len) == -1 ||
+	    (caps = json_loadb(buf, len, 0, NULL)) == NULL || !json_is_array(caps))
+		goto out;
+	json_array_foreach(caps, i, cap) {
+		if ((p = json_object_get(cap, "payload")) == NULL)
+			continue;
+		r = json_object_get(p, "range");
+		json_int_t a = json_integer_value(json_array_get(r, 0));
+		json_int_t b = json_integer_value(json_array_get(r, 1));
+		if (b == -1 && i + 1 == json_array_size(caps))
+			b = (json_int_t)kept - 1;
+		if ((uint64_t)a != next || b < a)
+			goto out;	/* not the kept bytes, in order */
+		json_array_set_new(r, 1, json_integer(b));
+		next = (uint64_t)b + 1;
+	}
+	if (next != kept)
+		goto out;
+	/* Checked as the document they will be part of. */
+	if ((test = json_deep_copy(caps)) == NULL)
+		goto out;
+	json_array_foreach(test, i, cap)
+		if ((p = json_object_get(cap, "payload")) != NULL) {
+			json_object_set_new(p, "sha256", json_string(
+			    "0000000000000000000000000000000000000000000000000000000000000000"));
+			json_object_set_new(p, "size", json_integer((json_int_t)kept));
+		}
+	if ((doc = prov_doc_new("kept", "0000000000000000000000000000000000000000000000000000000000000000",
+	    kept)) == NULL)
+		goto out;
+	json_array_extend(json_object_get(doc, "captures"), test);
+	if ((s = prov_doc_dump(doc, &len)) == NULL)
+		goto out;
+	json_decref(doc);
+	if ((doc = prov_doc_read(s, len, why, sizeof(why))) == NULL) {
+		log_warn("%s %s: the record of the kept bytes is not kept: %s", j->cr->tag,
+		    j->src.id, why);
+		goto out;
+	}
+	json_decref(j->prov_caps);
+	j->prov_caps = caps;
+	caps = NULL;
+out:
+	json_decref(caps);
+	json_decref(test);
+	json_decref(doc);
+	free(s);
+	free(buf);
+	free(path);
+}
+
+/*
  * Keep what the recorder saw of the transfer that just ended, with the
  * part of the content it carried (completed with the object's id when
  * the job completes). A transfer that brought all of the content anew
@@ -176,6 +279,8 @@ job_prov_keep(struct crawl_job *j)
 		json_object_set_new(cap, "payload", json_pack("{s:[I, I]}", "range",
 		    (json_int_t)j->offset, (json_int_t)(j->offset + j->received - 1)));
 	json_array_append_new(j->prov_caps, cap);
+	if (j->part_ok && j->state.part_url != NULL)
+		job_prov_save(j, 0);
 }
 
 void
@@ -358,6 +463,7 @@ job_body_start(struct crawl_job *j)
 			crawl_state_set(&j->state.part_url, j->src.urls[j->url_i]);
 			crawl_state_set(&j->state.part_validator, val);
 			job_save_state(j);
+			job_prov_save(j, 1);
 		}
 	}
 	j->body_started = 1;
@@ -676,6 +782,7 @@ job_start(struct crawl_job *j)
 		if ((j->in = ingest_new(cr->st, 0, err, sizeof(err))) != NULL) {
 			j->offset = (uint64_t)sb.st_size;
 			j->ingested = 0;
+			job_prov_load(j, j->offset);
 			j->phase = J_REHASH;
 			free(path);
 			j->timer = evtimer_new(cr->base, job_rehash_cb, j);

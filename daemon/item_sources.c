@@ -190,6 +190,14 @@ item_sources_forget_one(const char *dir, const char *id, void *arg)
 		part = crawl_state_path(dir, id, ".hls");
 		if (part != NULL)
 			unlink(part);
+		free(part);
+		part = crawl_state_path(dir, id, ".prov");
+		if (part != NULL)
+			unlink(part);
+		free(part);
+		part = crawl_state_path(dir, id, ".hlsprov");
+		if (part != NULL)
+			unlink(part);
 		if (json != NULL && unlink(json) == 0)
 			f->removed++;
 		free(json);

@@ -202,6 +202,13 @@ if [ "$REMUX" = 1 ]; then
 	[ "$(catalog_field slow.mp4 derived_from)" = "$(sha256_of "$R/ts.ts.ref")" ] ||
 		fail "the resumed capture has no slow.mp4 derived from slow.ts"
 fi
+# The record holds every segment, those fetched before the kill too.
+prov_doc slow.ts | python3 -c '
+import json, sys
+caps = json.load(sys.stdin)["captures"]
+offs = sorted({c["offset"] for c in caps if c["role"] == "segment"})
+assert len(offs) == 12 and offs[0] == 0, offs' ||
+	fail "the provenance of the resumed slow.ts lacks the segments fetched before the kill"
 assert_no_partial
 start_server
 probe_copy slow.ts "$CLIP_DUR" "$AV"

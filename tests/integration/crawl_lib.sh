@@ -143,6 +143,21 @@ for i in c["items"]:
         break' "$STORE/current/catalog.json" "$1" "$2"
 }
 
+# prov_doc NAME: the provenance document of catalog item NAME, read from
+# its object in the store (stored raw or as one gzip member, then the
+# metadata trailer), as JSON on stdout.
+prov_doc() {
+	python3 - "$STORE/current/catalog.json" "$STORE/objects" "$1" <<'PY'
+import json, os, struct, sys, zlib
+c = json.load(open(sys.argv[1]))
+[item] = [i for i in c["items"] if i["name"] == sys.argv[3]]
+raw = open(os.path.join(sys.argv[2], item["provenance"]["sha256"]), "rb").read()
+n = struct.unpack("<Q", raw[-16:-8])[0]
+meta, body = json.loads(raw[-16 - n:-16]), raw[:-16 - n]
+print(zlib.decompress(body, 31).decode() if meta.get("gzip") or meta.get("encoding") == "gzip" else body.decode())
+PY
+}
+
 catalog_has() {
 	[ -e "$STORE/current/catalog.json" ] || return 1
 	python3 -c 'import json, sys

@@ -162,6 +162,17 @@ assert_result slow slow.bin "$INFO_SHA" 12000000
 assert_resumed "raw content" "$t"
 expect_exit 0 "$EMBERD" verify -c "$CONF"
 pass "SIGKILL at $PART bytes; the next run resumed with Range: $RANGE and verified"
+# The record holds both transfers: the killed one for the kept bytes,
+# the resumed one for the rest.
+prov_doc slow.bin | python3 -c '
+import json, sys
+caps = json.load(sys.stdin)["captures"]
+rs = [c["payload"].get("range") for c in caps if "payload" in c]
+part = int(sys.argv[1])
+assert rs == [[0, part - 1], [part, 11999999]], rs
+assert all(c["hops"] for c in caps), caps' "$PART" ||
+	fail "the provenance of slow.bin does not hold the transfer cut by SIGKILL and the resumed one"
+pass "provenance after a SIGKILL: the killed transfer for bytes 0-$((PART - 1)) and the resumed one for the rest"
 # Random bytes are stored raw: the kept prefix is the store's own temp file
 # (a second name for it), so the bytes were written once, not twice.
 [ "$LINKS" = 2 ] || fail "raw content: crawl/slow.part had $LINKS link(s), want 2 (the store's temp file)"
