@@ -976,8 +976,9 @@ hls_prov_keep(struct crawl_job *j)
 		int fd = path != NULL && line != NULL ?
 		    open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600) : -1;
 		if (fd != -1) {
-			if (fsutil_write_all(fd, line, strlen(line)) == -1 ||
-			    fsutil_write_all(fd, "\n", 1) == -1)
+			if ((fsutil_write_all(fd, line, strlen(line)) == -1 ||
+			    fsutil_write_all(fd, "\n", 1) == -1) &&
+			    errno != ENOSPC && errno != EDQUOT)
 				log_warn("%s %s: the record of the kept capture not saved: %s",
 				    j->cr->tag, j->src.id, strerror(errno));
 			close(fd);

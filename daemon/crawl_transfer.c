@@ -165,8 +165,10 @@ job_prov_save(struct crawl_job *j, int in_flight)
 		name = NULL;
 		goto out;
 	}
-	if ((s = json_dumps(all, JSON_COMPACT)) == NULL ||
-	    fsutil_write_atomic(j->cr->dir, name, s, strlen(s), 0600) == -1)
+	/* A full disk is said once, by the transfer that meets it. */
+	if (((s = json_dumps(all, JSON_COMPACT)) == NULL ||
+	    fsutil_write_atomic(j->cr->dir, name, s, strlen(s), 0600) == -1) &&
+	    (s == NULL || (errno != ENOSPC && errno != EDQUOT)))
 		log_warn("%s %s: the record of the kept bytes not saved: %s", j->cr->tag,
 		    j->src.id, s == NULL ? "out of memory" : strerror(errno));
 out:
