@@ -999,8 +999,8 @@ static void
 hls_prov_load(struct crawl_job *j, uint64_t bytes)
 {
 	char *path = crawl_state_path(j->cr->dir, j->src.key, ".hlsprov"), *buf = NULL;
-	char *line, *nl, *s = NULL, why[256];
-	json_t *caps = json_array(), *cap, *doc = NULL;
+	char *line, *nl, why[256];
+	json_t *caps = json_array(), *cap;
 	size_t len;
 
 	if (path == NULL || caps == NULL || fsutil_read_file(path, PROV_DOC_MAX, &buf, &len) == -1)
@@ -1018,15 +1018,9 @@ hls_prov_load(struct crawl_job *j, uint64_t bytes)
 		}
 		json_array_append_new(caps, cap);
 	}
-	if (json_array_size(caps) == 0 ||
-	    (doc = prov_doc_new("kept", "0000000000000000000000000000000000000000000000000000000000000000",
-	    bytes)) == NULL)
+	if (json_array_size(caps) == 0)
 		goto out;
-	json_array_extend(json_object_get(doc, "captures"), caps);
-	if ((s = prov_doc_dump(doc, &len)) == NULL)
-		goto out;
-	json_decref(doc);
-	if ((doc = prov_doc_read(s, len, why, sizeof(why))) == NULL) {
+	if (prov_caps_check(caps, bytes, why, sizeof(why)) == -1) {
 		log_warn("%s %s: the record of the kept capture is not kept: %s", j->cr->tag,
 		    j->src.id, why);
 		goto out;
@@ -1036,8 +1030,6 @@ hls_prov_load(struct crawl_job *j, uint64_t bytes)
 	caps = NULL;
 out:
 	json_decref(caps);
-	json_decref(doc);
-	free(s);
 	free(buf);
 	free(path);
 }

@@ -270,6 +270,12 @@ char *xstrdup(const char *s);
 /* crawl_transfer.c */
 int job_prov_attach(struct crawl_job *j, CURL *e, const char *proxy);
 void job_prov_keep(struct crawl_job *j);
+/* crawl_prov.c */
+void job_provenance(struct crawl_job *j, const char *name, const struct object_meta *m,
+    struct ingest **in, json_t **sum);
+void job_recapture(struct crawl_job *j, const char *name, const struct object_meta *m);
+void job_prov_save(struct crawl_job *j, int in_flight);
+void job_prov_load(struct crawl_job *j, uint64_t kept);
 void job_start(struct crawl_job *j);
 void job_transfer(struct crawl_job *j);
 int job_body_start(struct crawl_job *j);

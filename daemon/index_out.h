@@ -43,4 +43,12 @@ const char *index_str(json_t *obj, const char *key);
 void index_verify(struct index_out *o, const struct index_page_info *info,
     json_t *items);
 
+/* index_nav.c: the language links, the search form, the pager (PAGE of
+ * PAGES) of the page INFO describes. */
+void index_languages(struct index_out *o, const struct index_page_info *info,
+    size_t page);
+void index_search(struct index_out *o, const struct index_page_info *info);
+void index_pager(struct index_out *o, const struct index_page_info *info,
+    size_t page, size_t pages);
+
 #endif

@@ -1042,3 +1042,38 @@ prov_recaptures_read(const char *root, const char *hex, const char *mode)
 	return doc;
 }
 
+
+int
+prov_caps_check(json_t *caps, uint64_t size, char *err, size_t errlen)
+{
+	static const char zero[] =
+	    "0000000000000000000000000000000000000000000000000000000000000000";
+	json_t *test, *doc, *cap, *p;
+	char *s;
+	size_t i, len;
+
+	if ((test = json_deep_copy(caps)) == NULL ||
+	    (doc = prov_doc_new("kept", zero, size)) == NULL) {
+		json_decref(test);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Payloads as the item's completion will write them. */
+	json_array_foreach(test, i, cap)
+		if ((p = json_object_get(cap, "payload")) != NULL) {
+			json_object_set_new(p, "sha256", json_string(zero));
+			json_object_set_new(p, "size", json_integer((json_int_t)size));
+		}
+	json_array_extend(json_object_get(doc, "captures"), test);
+	json_decref(test);
+	s = prov_doc_dump(doc, &len);
+	json_decref(doc);
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	doc = prov_doc_read(s, len, err, errlen);
+	free(s);
+	json_decref(doc);
+	return doc != NULL ? 0 : -1;
+}

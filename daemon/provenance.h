@@ -146,6 +146,10 @@ json_t *prov_doc_read(const char *buf, size_t len, char *err, size_t errlen);
  */
 json_t *prov_summary(const json_t *doc);
 
+/* CAPS (captures of an item of SIZE bytes whose payloads carry only a
+ * range so far) read back as a document would? 0, or -1 with ERR. */
+int prov_caps_check(json_t *caps, uint64_t size, char *err, size_t errlen);
+
 /*
  * Re-captures: the transfers of a re-crawl that found the same bytes at
  * the same URL. An unchanged pass publishes nothing (no new signature),
