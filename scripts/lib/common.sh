@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # (optional feature `remux`) turns HLS captures into MP4.
 PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
  libssl-dev zlib1g-dev libjansson-dev libinih-dev openssl ca-certificates
- libxml2-dev libavformat-dev libavcodec-dev libavutil-dev"
+ libxml2-dev libavformat-dev libavcodec-dev libavutil-dev libnghttp2-dev"
 # What the test suite drives: real clients and tools, and clang's fuzzer.
 # microsocks and tinyproxy: the crawler is tested through real SOCKS5 and HTTP proxies.
 # aria2 and transmission-cli: Metalink and BitTorrent web-seed clients;
@@ -22,7 +22,7 @@ PKGS_BUILD="gcc meson ninja-build pkg-config libevent-dev libcurl4-openssl-dev
 # an export; nodejs, npm: warcio (from npm) reads the WARC exports back.
 PKGS_TEST="python3 minisign curl clang libclang-rt-14-dev time util-linux chromium
  python3-feedparser microsocks tinyproxy aria2 transmission-cli libxml2-dev wrk testssl.sh systemd passwd mandoc wget
- ffmpeg yt-dlp python3-websockets tor fonts-noto-cjk nginx nodejs npm"
+ ffmpeg yt-dlp python3-websockets tor fonts-noto-cjk nginx nodejs npm nghttp2-client python3-h2"
 
 # pebble (Let's Encrypt's test CA, with pebble-challtestsrv for DNS) and
 # certbot: the ACME tests.
