@@ -154,6 +154,24 @@ http_listeners_enable(struct http_server *srv, int on)
 			evconnlistener_disable(l->l);
 }
 
+/*
+ * The bufferevents are made without BEV_OPT_CLOSE_ON_FREE: with it,
+ * libevent closes the socket (and frees the SSL) in a finalizer that can
+ * run after the listener, resumed by this very close, has accepted
+ * again; under a crowd at the connection cap that held a hundred
+ * descriptors beyond it. bufferevent_free has taken the socket out of
+ * epoll when it returns, and the finalizer touches neither the SSL nor
+ * the socket without that option.
+ */
+static void
+http_conn_release(struct bufferevent *bev, SSL *ssl, evutil_socket_t fd)
+{
+	bufferevent_free(bev);
+	if (ssl != NULL)
+		SSL_free(ssl);
+	close(fd);
+}
+
 static void
 http_conn_free(struct http_conn *c)
 {
@@ -172,8 +190,7 @@ http_conn_free(struct http_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	event_free(c->timer);
-	/* Frees the SSL and closes the socket (BEV_OPT_CLOSE_ON_FREE). */
-	bufferevent_free(c->bev);
+	http_conn_release(c->bev, c->ssl, c->fd);
 	free(c);
 	srv->n_conns--;
 	if (srv->paused && !srv->draining && srv->n_conns < srv->lim.conn_max) {
@@ -733,16 +750,15 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 		if ((c->ssl = SSL_new(srv->tls)) == NULL)
 			goto fail;
 		c->bev = bufferevent_openssl_socket_new(srv->base, fd, c->ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		    BUFFEREVENT_SSL_ACCEPTING, 0);
 		if (c->bev == NULL) {
 			SSL_free(c->ssl);
 			goto fail;
 		}
-	} else if ((c->bev = bufferevent_socket_new(srv->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+	} else if ((c->bev = bufferevent_socket_new(srv->base, fd, 0)) == NULL)
 		goto fail;
 	if ((c->timer = evtimer_new(srv->base, http_timer_cb, c)) == NULL) {
-		bufferevent_free(c->bev);
+		http_conn_release(c->bev, c->ssl, fd);
 		free(c);
 		return;
 	}
