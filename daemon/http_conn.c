@@ -359,6 +359,9 @@ http_conn_alpn(struct http_conn *c)
 	c->state = C_H2;
 	/* Frames are small: several to a TLS record, as one write. */
 	bufferevent_setwatermark(c->bev, EV_WRITE, H2_OUT_LOW, 0);
+	/* Its handshake ended after SIGTERM: GOAWAY at once. */
+	if (srv->draining)
+		http2_session_drain(c->h2);
 	http_conn_h2_after(c, http2_session_send(c->h2));
 }
 
