@@ -4,8 +4,9 @@
  * it goes into a server session (http2.c, the daemon's own) whose
  * requests are answered through the real http_conn_* calls by a
  * handler that takes every path a response can take: a body in one
- * piece, in place, streamed by FILL (to its end, or failing midway),
- * 304 without a body, an abort, a head too large, no answer at all.
+ * piece (small, or large enough that requests wait for room), in
+ * place, streamed by FILL (to its end, or failing midway), 304 without
+ * a body, an abort, a head too large, no answer at all.
  * The first input byte chooses how the rest is cut into reads. After
  * the input, the client reads everything the server has to say, then
  * the server drains (GOAWAY) and is freed: every stream's DONE must
@@ -25,6 +26,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+static const char big[256 * 1024];
 
 struct fuzz_body {
 	uint64_t left;
@@ -127,6 +129,10 @@ fuzz_handler(struct http_conn *c, const struct http_head *h, void *arg)
 	case 'h':
 		http_conn_begin(c, 200);
 		http_conn_reply(c, NULL, 12345);
+		return;
+	case 'b':	/* a small reply at its largest: a few fill HELD_MAX */
+		http_conn_begin(c, 200);
+		http_conn_reply(c, big, sizeof(big));
 		return;
 	default:
 		http_conn_begin_csp(c, 404, "default-src 'none'");
