@@ -26,7 +26,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-static const char big[256 * 1024];
+static const char big[64 * 1024];
 
 struct fuzz_body {
 	uint64_t left;
