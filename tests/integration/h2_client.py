@@ -5,16 +5,18 @@ they can send what h2 itself refuses to).
     h2_client.py PORT CERT MODE ARGS...
 
 MODE:
-  ranges PATH FILE N      N concurrent single ranges of PATH on one
-                          connection, each compared with FILE's bytes
-  held PATH N PIDFILE OUT N streams of PATH on one connection with a
-                          16 KiB window never reopened: the daemon must
-                          hold them without buffering their bodies; when
-                          OUT.go appears, 2 are read to the end (and
-                          compared with the size), the rest reset
-  settings | ping | reset | continuation | streams | headers | idle
+  ranges PATH FILE N      N single ranges of PATH on one connection, as
+                          many at once as the server allows, each
+                          compared with FILE's bytes
+  held PATH N OUT         N streams of PATH on one connection, 16 KiB
+                          windows never reopened: once each has its
+                          16 KiB, OUT says "N SIZE" and the streams are
+                          held; when OUT.go appears, 2 are read to the
+                          end (the first into OUT.body), the rest reset
+  settings | ping | reset | continuation | streams PATH | headers
                           an attack; prints how the connection ended:
-                          "goaway CODE" or "closed", with what was seen
+                          "goaway CODE" or "closed", with the frames seen
+  idle SECS               connect, then nothing: how it ended, and when
 Exit status 0 unless the client itself failed.
 """
 import os
@@ -29,8 +31,7 @@ import h2.events
 import h2.settings
 import hpack
 from hyperframe.frame import (ContinuationFrame, Frame, GoAwayFrame, HeadersFrame,
-                              PingFrame, RstStreamFrame, SettingsFrame,
-                              WindowUpdateFrame)
+                              PingFrame, RstStreamFrame, SettingsFrame)
 
 PORT, CERT, MODE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ARGS = sys.argv[4:]
@@ -201,6 +202,8 @@ class Raw:
         self.seen = {}
         self.end = None
         self.enc = hpack.Encoder()
+        self.dec = hpack.Decoder()
+        self.statuses = []
 
     def send(self, data):
         """Send, reading meanwhile; False once the server has ended."""
@@ -213,7 +216,7 @@ class Raw:
                     view = view[k:]
                 except (ssl.SSLWantWriteError, BlockingIOError):
                     self.poll(0.05)
-                except (BrokenPipeError, ConnectionResetError):
+                except OSError:	# reset, broken pipe, TLS closed
                     self.end = self.end or "closed"
                 self.poll(0)
         finally:
@@ -239,7 +242,14 @@ class Raw:
             name = type(f).__name__
             self.seen[name] = self.seen.get(name, 0) + 1
             if isinstance(f, SettingsFrame) and "ACK" not in f.flags:
-                self.s.sendall(SettingsFrame(0, flags=["ACK"]).serialize())
+                try:
+                    self.s.sendall(SettingsFrame(0, flags=["ACK"]).serialize())
+                except OSError:
+                    self.end = self.end or "closed"
+            if isinstance(f, HeadersFrame):
+                for k, v in self.dec.decode(f.data):
+                    if k == ":status":
+                        self.statuses.append(v)
             if isinstance(f, GoAwayFrame) and self.end is None:
                 self.end = "goaway %d" % f.error_code
 
@@ -247,17 +257,6 @@ class Raw:
         t0 = time.time()
         while self.end is None and time.time() - t0 < secs:
             self.poll(0.2)
-        # After a GOAWAY the connection must close too.
-        while self.end is not None and self.end != "closed" and time.time() - t0 < secs:
-            before = self.end
-            self.poll(0.2)
-            if self.end != before:
-                break
-            try:
-                if self.s.recv(1, socket.MSG_PEEK) == b"":
-                    break
-            except Exception:
-                break
         return self.end
 
     def headers(self, sid, path, end_stream=True, extra=()):
@@ -268,8 +267,9 @@ class Raw:
 
 
 def report(r, what):
-    print("%s: %s (%s)" % (what, r.wait_end() or "open",
-          " ".join("%s=%d" % kv for kv in sorted(r.seen.items()))))
+    end = r.wait_end() or "open"
+    print("%s: %s (%s%s)" % (what, end, " ".join("%s=%d" % kv for kv in sorted(r.seen.items())),
+          "; status " + ",".join(r.statuses) if r.statuses else ""))
 
 
 def mode_settings():
