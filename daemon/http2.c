@@ -16,14 +16,16 @@
  * Limits, and why:
  * - MAX_STREAMS (SETTINGS_MAX_CONCURRENT_STREAMS): 100, the least RFC
  *   9113 6.5.2 recommends; a browser loading a page asks for a few
- *   tens at once. nghttp2 refuses the streams over it (RST_STREAM).
+ *   tens at once. nghttp2 refuses the streams over it (RST_STREAM),
+ *   and ends a connection that goes on opening them once it has
+ *   acknowledged the limit (GOAWAY PROTOCOL_ERROR).
  * - headers_max (SETTINGS_MAX_HEADER_LIST_SIZE): the same bytes as an
  *   HTTP/1.1 request head may have, counted as RFC 9113 counts them
  *   (name, value and 32 a field). Over it the request is answered 431,
  *   and the connection ends (GOAWAY), as an HTTP/1.1 one does.
  * - MAX_CONTINUATIONS: CONTINUATION frames after a HEADERS frame; more
- *   is a flood (CVE-2024-27983 and its kin: a header block that never
- *   ends), and the connection ends with GOAWAY. With frames of at most
+ *   is a flood (the CONTINUATION flood of 2024, VU#421644: a header
+ *   block that never ends), and the connection ends with GOAWAY. With frames of at most
  *   16 KiB (we do not raise SETTINGS_MAX_FRAME_SIZE) a header block is
  *   some 144 KiB of input at most.
  * - RESET_BURST, RESET_RATE: streams the reader cancels (RST_STREAM),
@@ -38,7 +40,8 @@
  * - OUT_MARK: frames are made while the connection's output holds less;
  *   input is not read while it holds more.
  * - HELD_MAX: bytes of bodies held in memory by a connection's streams
- *   (a small reply is made whole, up to 256 KiB); a new request waits
+ *   (a reply the handler makes in memory: an object of up to 256 KiB,
+ *   the index, the catalog); a new request waits
  *   while more is held, as pipelined HTTP/1.1 requests wait.
  * - BODY_IN_MAX: a request body is dropped as it comes, this much; then
  *   the stream is reset (nothing here takes uploads).
