@@ -12,6 +12,7 @@ the file appearing means "ready") and prints it on stdout.
 
 ROUTES RELAYED (anything else 404; GET, and HEAD like GET without a body)
   /catalog.json  /catalog.json.minisig  /pubkey  /sha256/HEX
+  /files/NAME.meta4 (relayed as is in every mode but error)
   The request's Range, If-Range, If-None-Match and If-Modified-Since are
   passed upstream; the upstream's status, Content-Type, Content-Length,
   Content-Range, ETag, Accept-Ranges, Last-Modified and Cache-Control are
@@ -63,6 +64,8 @@ ADMIN (not logged)
                  /_mode alone answers the current mode.
   /_log          the log lines so far (text/plain)
   /_reset        clear the log (and truncate --log FILE); the mode stays
+  /_rate?r=N     object bodies at most N bytes a second per connection
+                 (0: no limit, the default); answers "N\\n"
 """
 
 import argparse
@@ -89,7 +92,7 @@ UPSTREAM_TIMEOUT = 30
 PIECE = 65536
 
 STATE_LOCK = threading.Lock()
-STATE = {"mode": "good"}
+STATE = {"mode": "good", "rate": 0}
 LOG = []
 LOG_PATH = None
 UPSTREAM = None
@@ -203,10 +206,13 @@ class Handler(BaseHTTPRequestHandler):
         mode = current_mode()
         is_obj = path.startswith("/sha256/") and len(path) > len("/sha256/") \
             and "/" not in path[len("/sha256/"):]
-        if path not in CATALOG_ROUTES and not is_obj:
+        is_meta4 = path.startswith("/files/") and path.endswith(".meta4")
+        if path not in CATALOG_ROUTES and not is_obj and not is_meta4:
             return self.simple(404, b"no such thing\n")
         if mode == "error":
             return self.simple(500, b"planned failure\n")
+        if is_meta4:
+            return self.relay(path, "good")
         if is_obj:
             if mode == "notfound":
                 return self.simple(404, b"planned: no such object\n")
@@ -245,6 +251,12 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_log":
             with STATE_LOCK:
                 body = "".join(line + "\n" for line in LOG).encode()
+            return self.admin_answer(200, body)
+        if path == "/_rate":
+            with STATE_LOCK:
+                if "r" in q:
+                    STATE["rate"] = int(q["r"])
+                body = ("%d\n" % STATE["rate"]).encode()
             return self.admin_answer(200, body)
         if path == "/_reset":
             with STATE_LOCK:
@@ -321,6 +333,8 @@ class Handler(BaseHTTPRequestHandler):
                 limit = clen // 2
             self.start(status, headers, close=(body_mode == "truncated"))
             flip = clen // 2 if body_mode == "altered" and clen > 0 else None
+            with STATE_LOCK:
+                rate = STATE["rate"] if path.startswith("/sha256/") else 0
             off = 0
             while off < limit:
                 chunk = src.read(min(PIECE, limit - off))
@@ -334,6 +348,8 @@ class Handler(BaseHTTPRequestHandler):
                     chunk = bytes(b)
                 self.wfile.write(chunk)
                 off += len(chunk)
+                if rate > 0:
+                    time.sleep(len(chunk) / rate)
             self.wfile.flush()
             if body_mode == "truncated":
                 self.hard_close()
