@@ -914,6 +914,13 @@ fr_rounds(struct fr *r)
 	size_t li, k;
 	int rv, bad_pieces;
 
+	/* Longer than the item (not this item's, or a torn write): what is
+	 * past the end would survive every piece check. */
+	if (f->have > f->size && ftruncate(f->fd, (off_t)f->size) == -1) {
+		log_error("fetch: %s: %s", f->part, strerror(errno));
+		f->rc = 2;
+		return -1;
+	}
 	fr_state_load(r, &hv);
 	for (li = 0; li == 0 || li < r->nlists; li++) {
 		const struct fr_list *L = li < r->nlists ? &r->lists[li] : NULL;

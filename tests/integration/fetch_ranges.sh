@@ -70,6 +70,22 @@ nb=$(grep -c "^GET /sha256/$BIG " "$T/b.log" || true)
 pass "B alters a byte of every range: named as dropped, $nb range(s) asked of it in all, the file right ($(grep dropped "$T/err" | cut -c1-90)...)"
 peer_mode b good
 
+# ------------------------------------------------------------------ a lying piece list
+# A and B serve a Metalink whose first piece hash is false (the majority),
+# C the true one: every mirror's piece 0 fails the list, all are dropped,
+# then the pieces are checked against C's list and the file ends right.
+for p in a b c; do peer_rate $p 0; done
+peer_mode a badmeta4
+peer_mode b badmeta4
+resets
+expect_exit 0 "${F[@]}" --connections 4 -o "$T/lie.bin" big.bin
+got_file "$T/lie.bin"
+assert_grep "^emberd: warning: fetch: big\.bin: every mirror was dropped; checking against another Metalink's pieces$" "$T/err"
+assert_grep "piece 0 \(bytes 0-262143\) does not match its SHA-1" "$T/err"
+pass "a false piece list from two of three mirrors: $(grep -c 'mirror dropped' "$T/err") mirrors dropped on piece 0, then C's list: the file right"
+peer_mode a good
+peer_mode b good
+
 # ------------------------------------------------------------------ a mirror dies midway
 for p in a b c; do peer_rate $p 2097152; done
 resets

@@ -47,6 +47,8 @@ MODES (--mode, default good; changeable at runtime with /_mode?m=MODE)
   slow        objects (200/206): headers as relayed, then one body byte per
               second; the last byte is never sent, so the answer never ends
               until the client hangs up. Catalog relayed.
+  badmeta4    /files/NAME.meta4 with the first piece hash of <pieces>
+              changed (one hex digit): a lying piece list; objects relayed
   error       every route (not the /_ admin ones) answers 500
   notfound    objects answer 404; catalog, signature and pubkey relayed
   Object answers that are not 200/206 (404, 416, 304) are always relayed.
@@ -81,7 +83,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("good", "badsig", "otherkey", "bigcatalog", "biglength", "altered",
-         "truncated", "slow", "error", "notfound")
+         "truncated", "slow", "error", "notfound", "badmeta4")
 CATALOG_ROUTES = ("/catalog.json", "/catalog.json.minisig", "/pubkey")
 RELAY_HEADERS = ("Content-Type", "Content-Length", "Content-Range", "ETag",
                  "Accept-Ranges", "Last-Modified", "Cache-Control")
@@ -212,7 +214,7 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "error":
             return self.simple(500, b"planned failure\n")
         if is_meta4:
-            return self.relay(path, "good")
+            return self.relay(path, "badmeta4" if mode == "badmeta4" else "good")
         if is_obj:
             if mode == "notfound":
                 return self.simple(404, b"planned: no such object\n")
@@ -308,6 +310,15 @@ class Handler(BaseHTTPRequestHandler):
                 clen = None
             if self.command == "HEAD" or status == 304:
                 return self.start(status, headers)
+            if how == "badmeta4" and status == 200:
+                data = resp.read()
+                at = data.find(b"<hash>", data.find(b"<pieces"))
+                if at != -1:
+                    at += len(b"<hash>")
+                    data = data[:at] + (b"0" if data[at:at + 1] != b"0" else b"1") + \
+                        data[at + 1:]
+                headers = [(k, v) for k, v in headers if k != "Content-Length"]
+                return self.simple(200, data, headers, ctype=None)
             if how == "badsig" and status == 200:
                 data = resp.read()
                 bad = corrupt_minisig(data)
