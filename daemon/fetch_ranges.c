@@ -114,6 +114,7 @@ struct fr {
 	uint64_t posted;
 	struct fetch_hash *h;
 	double last_save;
+	int write_err;		/* errno of a failed pwrite: the disk, not a mirror */
 	char socks_pass[33];
 	int socks_own;		/* per-connection SOCKS credentials */
 };
@@ -416,8 +417,7 @@ fr_write_cb(char *buf, size_t size, size_t n, void *arg)
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			snprintf(c->why, sizeof(c->why), "writing %s: %s", r->f->part,
-			    strerror(errno));
+			r->write_err = w == 0 ? EIO : errno;
 			return 0;
 		}
 		done += (size_t)w;
@@ -744,6 +744,11 @@ fr_run(struct fr *r)
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
 			if (c != NULL && c->busy)
 				fr_done(r, c, msg->data.result);
+		}
+		if (r->write_err) {
+			log_error("fetch: writing %s: %s", f->part, strerror(r->write_err));
+			f->rc = 2;
+			return -1;
 		}
 		fr_state_save(r, 0);
 		fr_progress(r);
