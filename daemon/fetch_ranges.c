@@ -52,6 +52,7 @@
 #define FR_FAILS	3		/* broken transfers before a mirror is dropped */
 #define FR_STATE_EVERY	1.0		/* seconds between OUT.part.state writes */
 #define FR_NONE		((size_t)-1)
+#define FR_WBUF		(256u << 10)	/* bytes gathered per write call */
 
 enum { P_MISSING, P_FLIGHT, P_WRITTEN, P_GOOD };
 
@@ -82,6 +83,8 @@ struct fr_conn {
 	char errbuf[CURL_ERROR_SIZE];
 	char content_range[96];
 	struct curl_slist *hdrs;
+	unsigned char *wbuf;		/* FR_WBUF bytes not yet written, ending at off */
+	size_t wlen;
 };
 
 /* What is on disk already, in some piece length: a bitmap or a prefix. */
@@ -394,13 +397,43 @@ fr_post(struct fr *r, size_t i, size_t m)
 	fetch_hash_push(r->h, i);
 }
 
+/* The buffered bytes into OUT.part, and the pieces they complete to the
+ * hashing thread. -1 the disk failed. */
+static int
+fr_flush(struct fr *r, struct fr_conn *c)
+{
+	uint64_t at = c->off - c->wlen;
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < c->wlen) {
+		w = pwrite(r->f->fd, c->wbuf + done, c->wlen - done, (off_t)(at + done));
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			r->write_err = w == 0 ? EIO : errno;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	c->wlen = 0;
+	while (c->piece < c->endp && fr_pend(r, c->piece) <= c->off)
+		fr_post(r, c->piece++, c->m);
+	return 0;
+}
+
+/*
+ * libcurl hands the body over 16 KiB at a time: gathered into FR_WBUF
+ * (never across a piece's end), so that a write call moves a piece or a
+ * large part of one, not 16 KiB.
+ */
 static size_t
 fr_write_cb(char *buf, size_t size, size_t n, void *arg)
 {
 	struct fr_conn *c = arg;
 	struct fr *r = c->r;
-	size_t len = size * n, take, done = 0;
-	ssize_t w;
+	size_t len = size * n, take, done = 0, k;
+	uint64_t stop;
 
 	if (!c->started) {
 		c->started = 1;
@@ -413,18 +446,19 @@ fr_write_cb(char *buf, size_t size, size_t n, void *arg)
 	}
 	take = len < c->end - c->off ? len : (size_t)(c->end - c->off);
 	while (done < take) {
-		w = pwrite(r->f->fd, buf + done, take - done, (off_t)(c->off + done));
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			r->write_err = w == 0 ? EIO : errno;
+		stop = fr_pend(r, c->piece);
+		k = take - done;
+		if (k > FR_WBUF - c->wlen)
+			k = FR_WBUF - c->wlen;
+		if (k > stop - c->off)
+			k = (size_t)(stop - c->off);
+		memcpy(c->wbuf + c->wlen, buf + done, k);
+		c->wlen += k;
+		c->off += k;
+		done += k;
+		if ((c->wlen == FR_WBUF || c->off == stop) && fr_flush(r, c) == -1)
 			return 0;
-		}
-		done += (size_t)w;
 	}
-	c->off += take;
-	while (c->piece < c->endp && fr_pend(r, c->piece) <= c->off)
-		fr_post(r, c->piece++, c->m);
 	if (take < len) {
 		c->cut = 1;
 		return 0;
@@ -442,6 +476,7 @@ fr_release(struct fr *r, struct fr_conn *c)
 		if (r->st[i] == P_FLIGHT)
 			r->st[i] = P_MISSING;
 	c->piece = c->endp;
+	c->wlen = 0;
 }
 
 static void
@@ -480,7 +515,8 @@ fr_conn_init(struct fr *r, struct fr_conn *c, size_t slot)
 
 	c->r = r;
 	c->slot = slot;
-	if ((c->e = curl_easy_init()) == NULL || fetch_setup(r->f, c->e) == -1)
+	if ((c->wbuf = malloc(FR_WBUF)) == NULL || (c->e = curl_easy_init()) == NULL ||
+	    fetch_setup(r->f, c->e) == -1)
 		return -1;
 	snprintf(hdr, sizeof(hdr), "If-Range: \"%s\"", r->f->hex);
 	if ((c->hdrs = curl_slist_append(NULL, hdr)) == NULL)
@@ -581,6 +617,7 @@ fr_start(struct fr *r, struct fr_conn *c, size_t m, size_t p0, size_t p1)
 	c->piece = p0;
 	c->endp = p1;
 	c->started = c->cut = 0;
+	c->wlen = 0;
 	c->why[0] = c->errbuf[0] = c->content_range[0] = '\0';
 	for (i = p0; i < p1; i++)
 		r->st[i] = P_FLIGHT;
@@ -884,6 +921,7 @@ fr_free(struct fr *r)
 		if (r->c[k].e != NULL)
 			curl_easy_cleanup(r->c[k].e);
 		curl_slist_free_all(r->c[k].hdrs);
+		free(r->c[k].wbuf);
 	}
 	for (k = 0; r->lists != NULL && k < r->nlists; k++)
 		meta4_pieces_free(&r->lists[k].p);
