@@ -111,8 +111,8 @@ meta4_length(const xmlNode *pcs)
 }
 
 static int
-meta4_read_pieces(const xmlNode *pcs, uint64_t size, struct meta4_pieces *out,
-    char *err, size_t errlen)
+meta4_read_pieces(const xmlNode *pcs, uint64_t size, size_t doclen,
+    struct meta4_pieces *out, char *err, size_t errlen)
 {
 	const xmlNode *h;
 	char text[64];
@@ -125,6 +125,13 @@ meta4_read_pieces(const xmlNode *pcs, uint64_t size, struct meta4_pieces *out,
 		return -1;
 	}
 	want = pieces_count(size, out->length);
+	/* Each piece takes 40 hex digits of the document: no allocation for
+	 * pieces a document this short cannot hold. */
+	if (want > doclen / 40) {
+		snprintf(err, errlen, "too short for the %llu pieces its size makes",
+		    (unsigned long long)want);
+		return -1;
+	}
 	if ((out->sha1 = malloc((size_t)want * PIECES_SHA1_LEN)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -211,7 +218,7 @@ meta4_parse_pieces(const char *doc, size_t len, const char *hex, uint64_t size,
 		snprintf(err, errlen, "no sha-1 pieces");
 		goto out;
 	}
-	rc = meta4_read_pieces(pcs, size, out, err, errlen);
+	rc = meta4_read_pieces(pcs, size, len, out, err, errlen);
 out:
 	if (rc == -1)
 		meta4_pieces_free(out);

@@ -51,10 +51,9 @@ round_trip(const uint8_t *data, size_t size, uint64_t osize)
 	check(meta4_parse_pieces(doc, len, SHA_OK, it.size, &p, err, sizeof(err)) == 0);
 	check(p.length == it.piece_length && p.n == it.n_pieces &&
 	    memcmp(p.sha1, pieces, p.n * PIECES_SHA1_LEN) == 0);
-	/* Another size is another object: refused. */
-	check(meta4_parse_pieces(doc, len, SHA_OK, it.size + 1, &p, err, sizeof(err)) == -1 ||
-	    p.n == pieces_count(it.size + 1, p.length));
 	meta4_pieces_free(&p);
+	/* Another size is another object: refused. */
+	check(meta4_parse_pieces(doc, len, SHA_OK, it.size + 1, &p, err, sizeof(err)) == -1);
 	free(doc);
 }
 
