@@ -142,6 +142,7 @@ fr_pend(const struct fr *r, size_t i)
 struct fr_doc {
 	CURL *e;
 	struct http_client_buf buf;
+	int ok;
 };
 
 static void
@@ -233,13 +234,18 @@ fr_metalinks(struct fr *r)
 			curl_multi_poll(multi, NULL, 0, 1000, NULL);
 	} while (running > 0);
 	while ((msg = curl_multi_info_read(multi, &left)) != NULL) {
-		struct meta4_pieces p;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		for (i = 0; i < r->nm && d[i].e != msg->easy_handle; i++)
 			;
+		if (i < r->nm)
+			d[i].ok = msg->data.result == CURLE_OK;
+	}
+	/* In the mirrors' order, so that a tie goes to the first. */
+	for (i = 0; i < r->nm; i++) {
+		struct meta4_pieces p;
 		/* No Metalink (an older mirror, a plain copy): quietly none. */
-		if (i == r->nm || msg->data.result != CURLE_OK || d[i].buf.data == NULL)
+		if (!d[i].ok || d[i].buf.data == NULL)
 			continue;
 		if (meta4_parse_pieces(d[i].buf.data, d[i].buf.len, f->hex, f->size, &p, err,
 		    sizeof(err)) == -1) {
