@@ -1058,7 +1058,10 @@ fetch_ranges(struct fetch *f)
 		f->rc = 2;
 		return -1;
 	}
-	fr_metalinks(&r);
+	/* One mirror: piece hashes could only say that it lied, which the
+	 * SHA-256 says too; no Metalink, no SHA-1 pass. */
+	if (r.nm > 1)
+		fr_metalinks(&r);
 	rv = fr_rounds(&r);
 	fr_free(&r);
 	if (rv != 1)

@@ -53,6 +53,15 @@ total=$(( $(served a) + $(served b) + $(served c) ))
 [ "$total" = "$SIZE" ] || fail "the mirrors served $total bytes in ranges, want $SIZE"
 pass "--connections 4 over 3 mirrors: ranges from each (a $(ranges a), b $(ranges b), c $(ranges c)), $total bytes in all, verified"
 
+# One mirror: ranges over 3 connections, no Metalink asked (piece hashes
+# from the only mirror could say nothing the SHA-256 does not).
+resets
+expect_exit 0 timeout 120 "$EMBERD" fetch --pubkey "$PUBKEY" -m "$A" --connections 3 -o "$T/one.bin" big.bin
+got_file "$T/one.bin"
+[ "$(ranges a)" -gt 1 ] || { peer_log a; fail "one mirror: no ranges"; }
+grep -q 'meta4' "$T/a.log" && fail "one mirror: its Metalink was asked for"
+pass "one mirror, --connections 3: $(ranges a) ranges, no Metalink, the file right"
+
 # ------------------------------------------------------------------ a mirror alters bytes
 # Paced (4 MiB/s a connection), so that the fetch lasts about a second and
 # a half: left alone, B would answer about a third of the ~33 ranges.
