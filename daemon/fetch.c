@@ -86,8 +86,10 @@ fetch_setup(const struct fetch *f, CURL *e)
 {
 	struct http_client_opts o = {
 		.proxy = f->a->proxy,
-		.proxy_env = 1,
-		.user_agent = "emberd-fetch/" EMBERD_VERSION,
+		.proxy_env = !f->a->no_proxy_env,
+		.user_agent = f->a->user_agent != NULL ? f->a->user_agent :
+		    "emberd-fetch/" EMBERD_VERSION,
+		.ca_file = f->a->ca_file,
 		.max_redirs = 5,
 		.connect_timeout = 30,
 		.low_speed = 1,

@@ -19,6 +19,7 @@
 #define FETCH_ERRLEN		512
 #define FETCH_CONNECTIONS	4	/* --connections default */
 #define FETCH_CONNECTIONS_MAX	64
+#define FETCH_RANGES_MIN	(8u << 20)	/* smaller: one mirror at a time */
 
 /* What the command line asks for. */
 struct fetch_args {
@@ -27,6 +28,11 @@ struct fetch_args {
 	const char *pubkey, *out, *want, *proxy;
 	int insecure;
 	int connections;	/* --connections */
+	/* A follower's sync uses fetch_ranges too: */
+	const char *tag;	/* log lines start "TAG: " (NULL: "fetch") */
+	const char *ca_file;	/* extra CAs, or NULL */
+	const char *user_agent;	/* NULL: emberd-fetch */
+	int no_proxy_env;	/* 1: curl's proxy variables do not apply */
 	char *keytext;
 	struct minisign_pubkey pk;
 	char keyid[17];
@@ -56,6 +62,7 @@ struct fetch {
 	char content_range[96];
 	char etag[200];
 	uint64_t kept;		/* ranges: verified bytes left in OUT.part */
+	volatile int *cancel;	/* ranges: stop when it turns non-zero */
 };
 
 double fetch_now(void);

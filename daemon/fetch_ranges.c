@@ -27,6 +27,7 @@
  * leaves it) are taken the same way.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,6 @@
 #include "pieces.h"
 #include "urls.h"
 
-#define FR_MIN_SIZE	(8u << 20)	/* smaller: one mirror at a time */
 #define FR_PLEN		(1u << 20)	/* pieces when no mirror has a Metalink */
 #define FR_CHUNK_MAX	(16u << 20)	/* the longest range asked for at once */
 #define FR_FAILS	3		/* broken transfers before a mirror is dropped */
@@ -122,10 +122,28 @@ struct fr {
 	int socks_own;		/* per-connection SOCKS credentials */
 };
 
+/* A line of the log, with the caller's tag ("fetch", or "sync" for a
+ * follower). */
+static void __attribute__((format(printf, 3, 4)))
+fr_log(const struct fetch *f, int warn, const char *fmt, ...)
+{
+	const char *tag = f->a->tag != NULL ? f->a->tag : "fetch";
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (warn)
+		log_warn("%s: %s", tag, msg);
+	else
+		log_error("%s: %s", tag, msg);
+}
+
 int
 fetch_ranges_wanted(const struct fetch *f)
 {
-	return f->size >= FR_MIN_SIZE &&
+	return f->size >= FETCH_RANGES_MIN &&
 	    (f->a->connections > 1 || access(f->state, F_OK) == 0);
 }
 
@@ -249,7 +267,7 @@ fr_metalinks(struct fr *r)
 			continue;
 		if (meta4_parse_pieces(d[i].buf.data, d[i].buf.len, f->hex, f->size, &p, err,
 		    sizeof(err)) == -1) {
-			log_warn("fetch: %s: its Metalink for %s: %s; not used", r->m[i].show,
+			fr_log(f, 1, "%s: its Metalink for %s: %s; not used", r->m[i].show,
 			    f->name, err);
 			continue;
 		}
@@ -506,7 +524,7 @@ fr_drop(struct fr *r, size_t m, const char *why)
 	if (r->m[m].dead)
 		return;
 	r->m[m].dead = 1;
-	log_warn("fetch: %s: %s; mirror dropped, its ranges fetched elsewhere", r->m[m].show,
+	fr_log(r->f, 1, "%s: %s; mirror dropped, its ranges fetched elsewhere", r->m[m].show,
 	    why);
 	for (k = 0; k < r->nc; k++)
 		if (r->c[k].busy && r->c[k].m == m)
@@ -704,7 +722,7 @@ fr_done(struct fr *r, struct fr_conn *c, CURLcode res)
 		snprintf(w2, sizeof(w2), "%s (%u times in a row)", why, m->fails);
 		fr_drop(r, mi, w2);
 	} else
-		log_warn("fetch: %s: %s; the range is fetched again", m->show, why);
+		fr_log(r->f, 1, "%s: %s; the range is fetched again", m->show, why);
 }
 
 static void
@@ -745,6 +763,11 @@ fr_run(struct fr *r)
 	CURLMsg *msg;
 
 	for (;;) {
+		if (f->cancel != NULL && *f->cancel) {
+			fr_log(f, 0, "%s: stopped", f->name);
+			f->rc = 1;
+			return -1;
+		}
 		while ((rc = fetch_hash_result(r->h, &i, &good)) == 1) {
 			if (r->st[i] != P_WRITTEN)
 				continue;
@@ -764,14 +787,14 @@ fr_run(struct fr *r)
 			}
 		}
 		if (rc == -1) {
-			log_error("fetch: reading back %s: %s", f->part, strerror(errno));
+			fr_log(f, 0, "reading back %s: %s", f->part, strerror(errno));
 			f->rc = 2;
 			return -1;
 		}
 		if (r->good == r->n)
 			return 1;
 		if (fr_assign(r) == -1) {
-			log_error("fetch: out of memory");
+			fr_log(f, 0, "out of memory");
 			f->rc = 2;
 			return -1;
 		}
@@ -789,7 +812,7 @@ fr_run(struct fr *r)
 				fr_done(r, c, msg->data.result);
 		}
 		if (r->write_err) {
-			log_error("fetch: writing %s: %s", f->part, strerror(r->write_err));
+			fr_log(f, 0, "writing %s: %s", f->part, strerror(r->write_err));
 			f->rc = 2;
 			return -1;
 		}
@@ -966,7 +989,7 @@ fr_rounds(struct fr *r)
 	/* Longer than the item (not this item's, or a torn write): what is
 	 * past the end would survive every piece check. */
 	if (f->have > f->size && ftruncate(f->fd, (off_t)f->size) == -1) {
-		log_error("fetch: %s: %s", f->part, strerror(errno));
+		fr_log(f, 0, "%s: %s", f->part, strerror(errno));
 		f->rc = 2;
 		return -1;
 	}
@@ -974,7 +997,7 @@ fr_rounds(struct fr *r)
 	for (li = 0; li == 0 || li < r->nlists; li++) {
 		const struct fr_list *L = li < r->nlists ? &r->lists[li] : NULL;
 		if (fr_round_setup(r, L, &hv) == -1) {
-			log_error("fetch: out of memory");
+			fr_log(f, 0, "out of memory");
 			free(hv.bits);
 			f->rc = 2;
 			return -1;
@@ -997,13 +1020,13 @@ fr_rounds(struct fr *r)
 			}
 			/* Every piece matched this list, the file is wrong: the
 			 * list is a lie, and whoever served it. */
-			log_warn("fetch: %s: every piece matched the Metalink's pieces, yet the "
+			fr_log(f, 1, "%s: every piece matched the Metalink's pieces, yet the "
 			    "file's sha256 is %s, not the catalog's%s", f->name, got,
 			    L != NULL ? "; the mirrors that served that Metalink are dropped" : "");
 			for (k = 0; L != NULL && k < r->nm; k++)
 				if (r->m[k].list == li) {
 					r->m[k].liar = 1;
-					log_warn("fetch: %s: its Metalink lied; dropped", r->m[k].show);
+					fr_log(f, 1, "%s: its Metalink lied; dropped", r->m[k].show);
 				}
 			if (fr_have_round(r, &hv) == -1)
 				break;
@@ -1019,7 +1042,7 @@ fr_rounds(struct fr *r)
 			bad_pieces |= r->m[k].bad_piece;
 		fr_state_save(r, 1);
 		if (bad_pieces && li + 1 < r->nlists) {
-			log_warn("fetch: %s: every mirror was dropped; checking against another "
+			fr_log(f, 1, "%s: every mirror was dropped; checking against another "
 			    "Metalink's pieces", f->name);
 			if (fr_have_round(r, &hv) == -1)
 				break;
@@ -1030,12 +1053,12 @@ fr_rounds(struct fr *r)
 		if (f->progress)
 			fputc('\n', stderr);
 		if (f->kept > 0)
-			log_error("fetch: no mirror had a good copy of %s (sha256 %s); %llu bytes of "
+			fr_log(f, 0, "no mirror had a good copy of %s (sha256 %s); %llu bytes of "
 			    "checked pieces kept in %s for a later run", f->name, f->hex,
 			    (unsigned long long)f->kept, f->part);
 		else {
 			unlink(f->state);
-			log_error("fetch: no mirror had a good copy of %s (sha256 %s)", f->name,
+			fr_log(f, 0, "no mirror had a good copy of %s (sha256 %s)", f->name,
 			    f->hex);
 		}
 		f->have = f->kept;
@@ -1054,7 +1077,7 @@ fetch_ranges(struct fetch *f)
 
 	if (fr_init(&r, f) == -1) {
 		fr_free(&r);
-		log_error("fetch: out of memory");
+		fr_log(f, 0, "out of memory");
 		f->rc = 2;
 		return -1;
 	}
@@ -1067,11 +1090,11 @@ fetch_ranges(struct fetch *f)
 	if (rv != 1)
 		return rv;
 	/* No verified copy by ranges: one mirror at a time, from the start. */
-	log_warn("fetch: %s: no verified copy from ranges; one mirror at a time from the start",
+	fr_log(f, 1, "%s: no verified copy from ranges; one mirror at a time from the start",
 	    f->name);
 	unlink(f->state);
 	if (fetch_reset(f) == -1) {
-		log_error("fetch: %s: %s", f->part, strerror(errno));
+		fr_log(f, 0, "%s: %s", f->part, strerror(errno));
 		f->rc = 2;
 		return -1;
 	}

@@ -198,4 +198,42 @@ users=$(grep -E '^emberd-[0-9]+-[0-9]+ ' "$T/socks.log" | cut -d' ' -f1 | sort -
 [ "$(ranges a)" -gt 0 ] && [ "$(ranges b)" -gt 0 ] || fail "not both mirrors used through the proxy"
 pass "socks5h:// proxy: $users SOCKS usernames over $(wc -l <"$T/socks.log") CONNECTs (stream isolation), the file right"
 
+# ------------------------------------------------------------------ the follower
+# A follower of A, B and C syncs the item in ranges from more than one of
+# them; B alters a byte of every range: dropped, the object right.
+for p in a b; do peer_rate $p 2097152; done
+peer_mode b altered
+resets() { peer_reset a; peer_reset b; }
+resets
+follower_config f "[follow]" "pubkey = $PUBKEY" "peer = $A/" "peer = $B/" "peer = $C/"
+sed -i "s|^peer = $(q "$C")/\$||" "$T/f/emberd.conf"	# C is dead by now
+follower_crawl f 0
+assert_grep "^emberd: sync $BIG: [0-9]+ bytes in ranges from 2 peers at once" "$T/err"
+assert_grep "^emberd: warning: sync: $(q "$B")/: piece [0-9]+ .* does not match its SHA-1; mirror dropped" "$T/err"
+[ "$(ranges a)" -gt 0 ] && [ "$(ranges b)" -gt 0 ] || { cat "$T/err"; fail "the follower did not take ranges from A and B"; }
+expect_exit 0 "$EMBERD" verify -c "$(fconf f)"
+cmp -s "$T/f/store/current/catalog.json" "$STORE/current/catalog.json" || fail "the follower's catalog is not the publisher's"
+[ -z "$(ls "$T/f/store/crawl" | grep ranges)" ] || fail "ranges files left: $(ls "$T/f/store/crawl")"
+pass "follower: big.bin in ranges from A ($(ranges a)) and B ($(ranges b)); B's altered bytes dropped it; verify passes"
+
+# `emberd run` stopped (SIGTERM) while a sync takes ranges: it ends within
+# the bound, keeping ID.ranges.part and its state; the next pass finishes.
+peer_mode b good
+for p in a b; do peer_rate $p 1048576; done
+follower_config g "[follow]" "pubkey = $PUBKEY" "peer = $A/" "peer = $B/" "interval = 1h"
+follower_start g
+for i in $(seq 1 400); do
+	n=$( (sed -n 2p "$T/g/store/crawl/$BIG.ranges.part.state" 2>/dev/null || true) | tr -cd 1 | wc -c)
+	[ "$n" -ge 4 ] && break
+	follower_alive g
+	sleep 0.05
+done
+[ "$n" -ge 4 ] || { tail "$T/g/run.log"; fail "no ranges state within 20 s"; }
+follower_stop g
+[ -s "$T/g/store/crawl/$BIG.ranges.part.state" ] || fail "the ranges state was not kept"
+for p in a b; do peer_rate $p 0; done
+follower_crawl g 0
+expect_exit 0 "$EMBERD" verify -c "$(fconf g)"
+pass "follower stopped by SIGTERM during ranges ($n pieces checked): exit 0 within 10 s, state kept; the next pass ends right"
+
 stop_server
