@@ -701,8 +701,9 @@ job_start(struct crawl_job *j)
 void
 job_go(struct crawl_job *j)
 {
-	if (j->timer == NULL)
-		j->timer = evtimer_new(j->cr->base, job_retry_cb, j);
+	if (j->timer != NULL)
+		event_free(j->timer);
+	j->timer = evtimer_new(j->cr->base, job_retry_cb, j);
 	job_transfer(j);
 }
 
