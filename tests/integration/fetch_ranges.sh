@@ -1,4 +1,4 @@
-# emberd fetch --connections: a large item in ranges from three mirrors
+# emberd fetch --connections and a follower: a large item in ranges from three mirrors
 # at once (peer.py relays A, B, C in front of one publisher; each logs the
 # Range it answered). Ranges from all three, the right bytes; a mirror
 # altering bytes is named as dropped and not asked again; a mirror that
