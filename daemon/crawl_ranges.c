@@ -58,7 +58,6 @@ cr_ingest(struct crawl_ranges *c)
 			snprintf(c->err, sizeof(c->err), "%s: %s", c->out, strerror(errno));
 		goto fail;
 	}
-	ingest_store_raw(c->in);
 	while (done < c->f.size && (n = read(fd, buf, CR_READ)) > 0) {
 		if (ingest_write(c->in, buf, (size_t)n) == -1) {
 			snprintf(c->err, sizeof(c->err), "%s", ingest_error(c->in));

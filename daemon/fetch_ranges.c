@@ -246,7 +246,8 @@ fr_metalinks(struct fr *r)
 		curl_multi_add_handle(multi, d[i].e);
 	}
 	do {
-		if (curl_multi_perform(multi, &running) != CURLM_OK)
+		if (curl_multi_perform(multi, &running) != CURLM_OK ||
+		    (f->cancel != NULL && *f->cancel))
 			break;
 		if (running > 0)
 			curl_multi_poll(multi, NULL, 0, 1000, NULL);

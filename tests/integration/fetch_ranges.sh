@@ -5,7 +5,9 @@
 # dies midway leaves its ranges to the others; a SIGKILLed fetch resumes
 # from FILE.part and FILE.part.state without asking for the checked
 # pieces again; through a SOCKS5 proxy each connection gives its own
-# username (Tor's stream isolation).
+# username (Tor's stream isolation). Then a follower of A and B syncs the
+# item in ranges from both, B altering bytes dropped; a follower's
+# `emberd run` stopped during its ranges keeps the state for the next pass.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/follow_lib.sh"
