@@ -2,7 +2,9 @@
  * `emberd fetch`, the reader's client, in three parts: fetch.c (the
  * command line, the catalogs, one mirror at a time), fetch_ranges.c
  * (a large object in ranges from several mirrors at once) and
- * fetch_hash.c (the thread that hashes the bytes as they land).
+ * fetch_hash.c (the thread that hashes the bytes as they land). A
+ * follower's sync runs fetch_ranges too, on a worker (crawl_ranges.c),
+ * with the fields of fetch_args marked for it.
  */
 #ifndef EMBERD_FETCH_H
 #define EMBERD_FETCH_H

@@ -1,5 +1,6 @@
 /*
- * A large object from several mirrors at once (fetch.h): the object is
+ * A large object from several mirrors at once (fetch.h), for `emberd
+ * fetch --connections` and a follower's sync (crawl_ranges.c): the object is
  * cut into ranges of whole pieces (the Metalink's piece length), and N
  * connections, spread over the mirrors that have the newest catalog,
  * each take the next missing range when their last one is done, so a
