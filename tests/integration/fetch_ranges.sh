@@ -63,6 +63,14 @@ got_file "$T/one.bin"
 [ "$(ranges a)" -gt 1 ] || { peer_log a; fail "one mirror: no ranges"; }
 grep -q 'meta4' "$T/a.log" && fail "one mirror: its Metalink was asked for"
 pass "one mirror, --connections 3: $(ranges a) ranges, no Metalink, the file right"
+# The publisher's own HTTPS listener (self-signed: --insecure) and A.
+resets
+expect_exit 0 timeout 120 "$EMBERD" fetch --pubkey "$PUBKEY" --insecure -m "$HTTPS_URL" -m "$A" \
+	--connections 4 -o "$T/tls.bin" big.bin
+got_file "$T/tls.bin"
+sa=$(served a)
+[ "$sa" -gt 0 ] && [ "$sa" -lt "$SIZE" ] || fail "A served $sa of $SIZE bytes: want some, not all"
+pass "HTTPS (--insecure) and HTTP mirrors together, --connections 4: A served $sa bytes, HTTPS the rest, the file right"
 
 # ------------------------------------------------------------------ a mirror alters bytes
 # Paced (4 MiB/s a connection), so that the fetch lasts about a second and
