@@ -1,6 +1,9 @@
 /*
  * HTTP/1.1 connections (see http_conn.h): accept, read heads, frame
- * responses, keep-alive and pipelining, deadlines and limits.
+ * responses, keep-alive and pipelining, deadlines and limits. A TLS
+ * connection whose reader chose "h2" by ALPN is handed to http2.c
+ * after the handshake; its requests are answered through handles of
+ * their own (a struct http_conn per stream, whose calls go to http2.c).
  */
 #include "http_conn.h"
 
@@ -22,6 +25,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "http2.h"
 #include "log.h"
 
 /*
@@ -61,6 +65,9 @@
 #define LINGER		2
 #define LISTEN_BACKLOG	1024
 #define ACCEPT_PAUSE	1
+/* HTTP/2: the write callback runs when this little is left to send, so
+ * that the next frames are made before the output runs dry. */
+#define H2_OUT_LOW	(16u * 1024)
 
 enum conn_state {
 	C_WAIT,		/* for (the rest of) a request head */
@@ -68,6 +75,7 @@ enum conn_state {
 	C_STREAM,	/* a body is being streamed */
 	C_CLOSING,	/* the last response is being sent */
 	C_LINGER,	/* sent; reading what is left before the close */
+	C_H2,		/* HTTP/2: the session has it (http2.c) */
 };
 
 struct http_listener {
@@ -97,6 +105,12 @@ struct http_server {
 
 struct http_conn {
 	struct http_server *srv;
+	/* A stream's handle (http2.c): its calls go to S, its reader is
+	 * PARENT's (NULL in the fuzz target). Nothing below is used. */
+	struct http2_stream *h2s;
+	struct http_conn *parent;
+	struct http2_session *h2;	/* the connection speaks HTTP/2 */
+	int alpn_done;			/* ALPN looked at (TLS) */
 	struct bufferevent *bev;
 	SSL *ssl;
 	evutil_socket_t fd;
@@ -114,8 +128,7 @@ struct http_conn {
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_text[INET6_ADDRSTRLEN + 8];
-	/* the response head being built */
-	char head[HEAD_MAX];
+	/* the response head being built (in head, at the end) */
 	size_t head_len;
 	int head_overflow;
 	/* reply_reserve */
@@ -125,6 +138,7 @@ struct http_conn {
 	http_fill_fn fill;
 	http_done_fn done;
 	void *stream_arg;
+	char head[];	/* HEAD_MAX bytes; none in a stream's handle */
 };
 
 static void http_conn_process(struct http_conn *c);
@@ -154,6 +168,24 @@ http_listeners_enable(struct http_server *srv, int on)
 			evconnlistener_disable(l->l);
 }
 
+/*
+ * The bufferevents are made without BEV_OPT_CLOSE_ON_FREE: with it,
+ * libevent closes the socket (and frees the SSL) in a finalizer that can
+ * run after the listener, resumed by this very close, has accepted
+ * again; under a crowd at the connection cap that held a hundred
+ * descriptors beyond it. bufferevent_free has taken the socket out of
+ * epoll when it returns, and the finalizer touches neither the SSL nor
+ * the socket without that option.
+ */
+static void
+http_conn_release(struct bufferevent *bev, SSL *ssl, evutil_socket_t fd)
+{
+	bufferevent_free(bev);
+	if (ssl != NULL)
+		SSL_free(ssl);
+	close(fd);
+}
+
 static void
 http_conn_free(struct http_conn *c)
 {
@@ -171,9 +203,9 @@ http_conn_free(struct http_conn *c)
 		srv->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	http2_session_free(c->h2);
 	event_free(c->timer);
-	/* Frees the SSL and closes the socket (BEV_OPT_CLOSE_ON_FREE). */
-	bufferevent_free(c->bev);
+	http_conn_release(c->bev, c->ssl, c->fd);
 	free(c);
 	srv->n_conns--;
 	if (srv->paused && !srv->draining && srv->n_conns < srv->lim.conn_max) {
@@ -279,6 +311,80 @@ http_conn_cork(struct http_conn *c, int on)
 	setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof(v));
 }
 
+/* ---- HTTP/2 ---- */
+
+/*
+ * After the session has had its say (RC -1: it is broken): the close
+ * once it has nothing more to send or hear, else send what it queued.
+ */
+static void
+http_conn_h2_after(struct http_conn *c, int rc)
+{
+	if (c->state != C_H2)
+		return;
+	if (rc == -1 || http2_session_finished(c->h2)) {
+		c->state = C_CLOSING;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+			http_conn_linger(c);
+			return;
+		}
+	}
+	http_conn_kick(c);
+}
+
+/* The handshake is done: HTTP/2 when the reader chose it by ALPN. */
+static void
+http_conn_alpn(struct http_conn *c)
+{
+	struct http_server *srv = c->srv;
+	struct http2_params p = {
+		.headers_max = srv->lim.headers_max,
+		.header_timeout = srv->lim.header_timeout,
+		.io_timeout = srv->lim.io_timeout,
+		.handler = srv->handler,
+		.arg = srv->arg,
+	};
+	const unsigned char *proto = NULL;
+	unsigned int len = 0;
+
+	c->alpn_done = 1;
+	SSL_get0_alpn_selected(c->ssl, &proto, &len);
+	if (len != 2 || memcmp(proto, "h2", 2) != 0 || c->state != C_WAIT)
+		return;
+	if ((c->h2 = http2_session_new(c, bufferevent_get_output(c->bev), &p)) == NULL) {
+		log_error("out of memory");
+		http_conn_close(c);
+		return;
+	}
+	c->state = C_H2;
+	/* Frames are small: several to a TLS record, as one write. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, H2_OUT_LOW, 0);
+	/* Its handshake ended after SIGTERM: GOAWAY at once. */
+	if (srv->draining)
+		http2_session_drain(c->h2);
+	http_conn_h2_after(c, http2_session_send(c->h2));
+}
+
+struct http_conn *
+http_conn_stream_handle(struct http_conn *conn, struct http2_stream *s)
+{
+	struct http_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->srv = conn != NULL ? conn->srv : NULL;
+	c->parent = conn;
+	c->h2s = s;
+	c->fd = -1;
+	return c;
+}
+
+void
+http_conn_stream_handle_free(struct http_conn *c)
+{
+	free(c);
+}
+
 /* ---- callbacks ---- */
 
 static void
@@ -291,6 +397,19 @@ http_timer_cb(evutil_socket_t unused, short what, void *arg)
 	case C_LINGER:
 		http_conn_close(c);
 		return;
+	case C_H2: {
+		int next = (int)timeout;
+		http_conn_enter(c);
+		if (http2_session_tick(c->h2, http_now(), &next) == -1)
+			http_conn_close(c);	/* a reader that takes nothing */
+		else {
+			http_conn_h2_after(c, http2_session_send(c->h2));
+			if (!c->dead)
+				http_timer_arm(c, next > 0 ? next : 1);
+		}
+		http_conn_leave(c);
+		return;
+	}
 	case C_WAIT:
 		/*
 		 * The deadline is for the reader's request, not for our
@@ -342,9 +461,17 @@ http_read_cb(struct bufferevent *bev, void *arg)
 	struct http_conn *c = arg;
 
 	http_conn_enter(c);
-	if (c->state == C_LINGER) {
-		struct evbuffer *in = bufferevent_get_input(bev);
-		evbuffer_drain(in, evbuffer_get_length(in));
+	if (c->ssl != NULL && !c->alpn_done)
+		http_conn_alpn(c);
+	if (c->state == C_LINGER || c->state == C_CLOSING) {
+		/* What comes after the last HTTP/1.1 answer waits unread;
+		 * an HTTP/2 session that has ended hears no more. */
+		if (c->state == C_LINGER || c->h2 != NULL) {
+			struct evbuffer *in = bufferevent_get_input(bev);
+			evbuffer_drain(in, evbuffer_get_length(in));
+		}
+	} else if (c->state == C_H2) {
+		http_conn_h2_after(c, http2_session_recv(c->h2, bufferevent_get_input(bev)));
 	} else if (c->state == C_WAIT) {
 		http_conn_process(c);
 		if (!c->dead)
@@ -363,6 +490,15 @@ http_write_cb(struct bufferevent *bev, void *arg)
 	if (c->corked && c->state != C_STREAM && evbuffer_get_length(out) == 0)
 		http_conn_cork(c, 0);
 	switch (c->state) {
+	case C_H2:
+		/* Frames wait for room in the output, and input for the
+		 * frames to go: both go on now. */
+		if (http2_session_send(c->h2) == -1)
+			http_conn_h2_after(c, -1);
+		else
+			http_conn_h2_after(c, http2_session_recv(c->h2,
+			    bufferevent_get_input(bev)));
+		break;
 	case C_STREAM:
 		http_conn_pump(c);
 		/* Libevent calls this once the output has gone out: what the
@@ -401,6 +537,13 @@ http_event_cb(struct bufferevent *bev, short what, void *arg)
 		http_conn_close(c);
 		return;
 	}
+	if (what & BEV_EVENT_CONNECTED) {
+		http_conn_enter(c);
+		if (c->ssl != NULL && !c->alpn_done)
+			http_conn_alpn(c);
+		http_conn_leave(c);
+		return;
+	}
 	if (!(what & BEV_EVENT_EOF))
 		return;
 	/*
@@ -411,7 +554,10 @@ http_event_cb(struct bufferevent *bev, short what, void *arg)
 	http_conn_enter(c);
 	c->eof = 1;
 	c->keep_alive = 0;
-	if (c->state == C_WAIT) {
+	if (c->state == C_H2) {
+		http2_session_eof(c->h2);
+		http_conn_h2_after(c, 0);
+	} else if (c->state == C_WAIT) {
 		if (evbuffer_get_length(out) == 0)
 			http_conn_close(c);
 		else
@@ -444,7 +590,7 @@ http_reason(int code)
 static void
 http_head_add(struct http_conn *c, const char *s, size_t n)
 {
-	if (c->head_len + n > sizeof(c->head)) {
+	if (c->head_len + n > HEAD_MAX) {
 		c->head_overflow = 1;
 		return;
 	}
@@ -460,6 +606,12 @@ http_conn_begin_csp(struct http_conn *c, int code, const char *csp)
 	char line[64];
 	int n;
 
+	if (srv == NULL) {
+		/* A stream with no connection: the fuzz target. */
+		http2_stream_begin(c->h2s, code);
+		http_conn_header(c, "Date", "Thu, 01 Jan 1970 00:00:00 GMT");
+		goto policy;
+	}
 	if (now != srv->date_at) {
 		struct tm tm;
 		srv->date_at = now;
@@ -467,11 +619,21 @@ http_conn_begin_csp(struct http_conn *c, int code, const char *csp)
 		strftime(srv->date, sizeof(srv->date),
 		    "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
 	}
+	if (c->h2s != NULL) {
+		/* The value only: "Date: " and the CRLF are HTTP/1.1's. */
+		char date[sizeof(srv->date)];
+		size_t dl = strlen(srv->date);
+		snprintf(date, sizeof(date), "%.*s", dl > 8 ? (int)(dl - 8) : 0, srv->date + 6);
+		http2_stream_begin(c->h2s, code);
+		http_conn_header(c, "Date", date);
+		goto policy;
+	}
 	c->head_len = 0;
 	c->head_overflow = 0;
 	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", code, http_reason(code));
 	http_head_add(c, line, (size_t)n);
 	http_head_add(c, srv->date, strlen(srv->date));
+policy:
 	/*
 	 * The response policy, here so that no answer can go without it,
 	 * whichever route or error made it: a mirror serves bytes from
@@ -491,6 +653,10 @@ http_conn_begin(struct http_conn *c, int code)
 void
 http_conn_header(struct http_conn *c, const char *name, const char *value)
 {
+	if (c->h2s != NULL) {
+		http2_stream_header(c->h2s, name, value);
+		return;
+	}
 	http_head_add(c, name, strlen(name));
 	http_head_add(c, ": ", 2);
 	http_head_add(c, value, strlen(value));
@@ -542,8 +708,11 @@ http_conn_response_end(struct http_conn *c)
 void *
 http_conn_reply_reserve(struct http_conn *c, size_t len)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out;
 
+	if (c->h2s != NULL)
+		return http2_stream_reply_reserve(c->h2s, len);
+	out = bufferevent_get_output(c->bev);
 	if (http_head_finish(c, len) == -1 ||
 	    evbuffer_reserve_space(out, c->head_len + len, &c->iov, 1) < 1) {
 		c->iov.iov_base = NULL;
@@ -560,8 +729,13 @@ http_conn_reply_reserve(struct http_conn *c, size_t len)
 void
 http_conn_reply_commit(struct http_conn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *out;
 
+	if (c->h2s != NULL) {
+		http2_stream_reply_commit(c->h2s);
+		return;
+	}
+	out = bufferevent_get_output(c->bev);
 	c->iov.iov_len = c->head_len + c->iov_body;
 	evbuffer_commit_space(out, &c->iov, 1);
 	http_conn_response_end(c);
@@ -572,6 +746,10 @@ http_conn_reply(struct http_conn *c, const void *body, size_t len)
 {
 	char *p;
 
+	if (c->h2s != NULL) {
+		http2_stream_reply(c->h2s, body, len);
+		return;
+	}
 	if (body == NULL) {
 		/* The head of a HEAD answer (or of an empty body). */
 		if (http_head_finish(c, len) == -1 ||
@@ -594,6 +772,10 @@ http_conn_reply(struct http_conn *c, const void *body, size_t len)
 void
 http_conn_reply_empty(struct http_conn *c)
 {
+	if (c->h2s != NULL) {
+		http2_stream_reply_empty(c->h2s);
+		return;
+	}
 	if (c->srv->draining)
 		c->keep_alive = 0;
 	if (!c->keep_alive)
@@ -610,6 +792,10 @@ void
 http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
     http_done_fn done, void *arg)
 {
+	if (c->h2s != NULL) {
+		http2_stream_stream(c->h2s, len, fill, done, arg);
+		return;
+	}
 	if (http_head_finish(c, len) == -1 ||
 	    bufferevent_write(c->bev, c->head, c->head_len) == -1) {
 		done(arg, 0);
@@ -629,6 +815,10 @@ http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
 void
 http_conn_abort(struct http_conn *c)
 {
+	if (c->h2s != NULL) {
+		http2_stream_abort(c->h2s);
+		return;
+	}
 	c->state = C_CLOSING;
 	http_conn_close(c);
 }
@@ -717,7 +907,7 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	struct http_conn *c;
 	int one = 1;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = calloc(1, sizeof(*c) + HEAD_MAX)) == NULL) {
 		close(fd);
 		return;
 	}
@@ -733,16 +923,15 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 		if ((c->ssl = SSL_new(srv->tls)) == NULL)
 			goto fail;
 		c->bev = bufferevent_openssl_socket_new(srv->base, fd, c->ssl,
-		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		    BUFFEREVENT_SSL_ACCEPTING, 0);
 		if (c->bev == NULL) {
 			SSL_free(c->ssl);
 			goto fail;
 		}
-	} else if ((c->bev = bufferevent_socket_new(srv->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+	} else if ((c->bev = bufferevent_socket_new(srv->base, fd, 0)) == NULL)
 		goto fail;
 	if ((c->timer = evtimer_new(srv->base, http_timer_cb, c)) == NULL) {
-		bufferevent_free(c->bev);
+		http_conn_release(c->bev, c->ssl, fd);
 		free(c);
 		return;
 	}
@@ -894,6 +1083,14 @@ http_server_drain(struct http_server *srv)
 	http_listeners_enable(srv, 0);
 	for (c = srv->conns; c != NULL; c = next) {
 		next = c->next;
+		if (c->state == C_H2) {
+			/* GOAWAY: the streams begun are answered, then the end. */
+			http_conn_enter(c);
+			http2_session_drain(c->h2);
+			http_conn_h2_after(c, http2_session_send(c->h2));
+			http_conn_leave(c);
+			continue;
+		}
 		if (c->state != C_WAIT)
 			continue;	/* answering: Connection: close follows */
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
@@ -931,6 +1128,9 @@ http_conn_peer(const struct http_conn *c)
 	struct http_conn *m = (struct http_conn *)c;
 	const void *a = NULL;
 
+	if (c->h2s != NULL)
+		return c->parent != NULL ? http_conn_peer(c->parent) : "-";
+
 	if (m->peer_text[0] != '\0')
 		return m->peer_text;
 	if (c->peer.ss_family == AF_INET)
@@ -946,12 +1146,16 @@ http_conn_peer(const struct http_conn *c)
 int
 http_conn_is_tls(const struct http_conn *c)
 {
+	if (c->h2s != NULL)
+		return 1;	/* HTTP/2 is offered on TLS only */
 	return c->ssl != NULL;
 }
 
 int
 http_conn_is_loopback(const struct http_conn *c)
 {
+	if (c->h2s != NULL)
+		return c->parent != NULL && http_conn_is_loopback(c->parent);
 	if (c->peer.ss_family == AF_INET) {
 		const struct sockaddr_in *s = (const struct sockaddr_in *)&c->peer;
 		return (ntohl(s->sin_addr.s_addr) >> 24) == 127;

@@ -15,6 +15,10 @@
  * socket bufferevent for plain HTTP): accepting, reading request heads,
  * keep-alive and pipelining, deadlines, limits and a lingering close.
  * What to answer is the handler's business; how to frame it is ours.
+ * A TLS reader that chose HTTP/2 by ALPN has its connection handed to
+ * http2.c after the handshake; each of its requests reaches the handler
+ * with a struct http_conn of its own (a stream), answered with the same
+ * calls, which are framed by libnghttp2 instead.
  *
  * A handler answers every request exactly once, with http_conn_reply()
  * or http_conn_stream(), after http_conn_begin() and any number of

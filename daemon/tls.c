@@ -116,6 +116,27 @@ tls_no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
+/*
+ * ALPN: HTTP/2 for clients that offer it, HTTP/1.1 for the others; in
+ * our order, not theirs. A client that offers neither (or no ALPN at
+ * all, as old ones) gets no answer, and speaks HTTP/1.1.
+ */
+static int
+tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char ours[] = "\x02h2\x08http/1.1";
+	unsigned char *sel = NULL;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in,
+	    inlen) != OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
 SSL_CTX *
 tls_server_ctx(const char *cert, const char *key, char *err, size_t errlen)
 {
@@ -169,6 +190,7 @@ tls_server_ctx(const char *cert, const char *key, char *err, size_t errlen)
 	SSL_CTX_sess_set_cache_size(ctx, TLS_SESS_CACHE_SIZE);
 
 	SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
 
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		tls_err(err, errlen, "cannot load certificate '%s': %s", cert,

@@ -112,15 +112,22 @@ warc_deflate(struct warc *w, const void *p, size_t n)
 	return 0;
 }
 
-/* A large record is media, compressed already: the fastest level costs
- * a fraction of the time for the same size. */
+/*
+ * A large record is media, compressed already: the fastest level costs a
+ * fraction of the time for the same size. One whose object the store
+ * keeps raw is known not to shrink by a tenth (the store's own test), so
+ * it is stored in its gzip member: the same archive, read the same way,
+ * written at the speed of the disk.
+ */
 static int
-warc_member_begin(struct warc *w, uint64_t len)
+warc_member_begin(struct warc *w, uint64_t len, int raw)
 {
+	int level = len <= (1u << 20) ? Z_DEFAULT_COMPRESSION :
+	    raw ? Z_NO_COMPRESSION : Z_BEST_SPEED;
+
 	memset(&w->z, 0, sizeof(w->z));
 	/* windowBits 31: a gzip wrapper, one member a record. */
-	if (deflateInit2(&w->z, len > (1u << 20) ? Z_BEST_SPEED : Z_DEFAULT_COMPRESSION,
-	    Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&w->z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		errno = ENOMEM;
 		return -1;
 	}
@@ -517,6 +524,22 @@ out:
 	return rc;
 }
 
+/* 1 when P is a slice of an object the store keeps raw (not deflated). */
+static int
+warc_payload_raw(const struct warc *w, const struct warc_payload *p)
+{
+	struct object_meta m;
+	char err[256];
+	int raw;
+
+	if (p == NULL || p->hex == NULL || w->st == NULL ||
+	    store_meta_read(w->st, p->hex, &m, err, sizeof(err)) == -1)
+		return 0;
+	raw = !m.gzip;
+	store_meta_free(&m);
+	return raw;
+}
+
 static int
 warc_put(struct warc *w, struct warc_rec *r, char *err, size_t errlen)
 {
@@ -551,7 +574,7 @@ warc_put(struct warc *w, struct warc_rec *r, char *err, size_t errlen)
 		snprintf(err, errlen, "a WARC header of more than %d bytes", WARC_HEAD_MAX);
 		return -1;
 	}
-	if (warc_member_begin(w, len) == -1) {
+	if (warc_member_begin(w, len, warc_payload_raw(w, r->payload)) == -1) {
 		free(hdr);
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -2,7 +2,8 @@
 # sees it. It renders (screenshot), its DOM has a <video>/<audio> player
 # per media item pointing at files/<name>, a hostile item name stays text,
 # the publisher key and the minisign instructions are there, loading the
-# page asks for no media (preload="none"), and the media answer Range.
+# page asks for no media (preload="none"), and the media answer Range;
+# and the page came over HTTP/2.
 #   EMBERD=build/emberd bash tests/integration/index_chromium.sh
 # A copy of the screenshot goes to ${EMBERD_ARTIFACTS:-$T}/index.png.
 . "$(dirname "$0")/lib.sh"
@@ -96,8 +97,13 @@ assert_grep '^[0-9TZ:-]* *emberd: GET / 200 ' "$T/log.part"
 pass "screenshot: PNG of $png_size bytes (copy in $ART/index.png)"
 
 # --- b. the DOM as chromium built it
-chrome --dump-dom "$URL" >"$T/dom.html" || server_fail "chromium --dump-dom failed"
+# Its net log says which protocol the page came over: HTTP/2 (ALPN h2).
+chrome --log-net-log="$T/net.json" --dump-dom "$URL" >"$T/dom.html" ||
+	server_fail "chromium --dump-dom failed"
 [ -s "$T/dom.html" ] || fail "chromium dumped an empty DOM"
+grep -q '"negotiated_protocol":"h2"' "$T/net.json" ||
+	fail "chromium did not load the page over HTTP/2: $(grep -o '"negotiated_protocol":"[^"]*"' "$T/net.json" | sort -u)"
+pass "chromium loaded the page over HTTP/2 (ALPN h2, from its net log)"
 grep -qE '<video[^>]* src="([^"]*/)?files/clip\.mp4"' "$T/dom.html" ||
 	{ grep -iE '<video|<audio' "$T/dom.html"; fail "no <video> whose src ends in files/clip.mp4"; }
 grep -qE '<audio[^>]* src="([^"]*/)?files/tone\.wav"' "$T/dom.html" ||

@@ -2,7 +2,10 @@
 # gzip-stored (text) object, by name and by hash, over HTTPS and plain
 # HTTP: headers, HEAD, single ranges (also inside deflated objects),
 # unsatisfiable and multiple ranges, If-None-Match, If-Range, gzip
-# transfer of the stored bytes, Repr-Digest.
+# transfer of the stored bytes, Repr-Digest. The same table runs over
+# HTTP/2 (HTTPS, ALPN h2: what curl chooses there) and HTTP/1.1 (plain
+# HTTP), each request checked for the protocol it went over; keep-alive
+# is checked over h2, and HTTP/1.1 on both listeners.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 setup_publisher
@@ -27,14 +30,17 @@ start_server
 b64sha() { openssl dgst -sha256 -binary "$1" | base64; }
 
 # req OUT CURL-ARGS... URL: the response to OUT (body), OUT.h (headers);
-# sets CODE.
+# sets CODE. With PROTO set (2, 1.1), the request must have gone over it.
+PROTO=
 req() {
-	local out=$1
+	local out=$1 v
 	shift
 	rm -f "$out" "$out.h"
-	CODE=$(curl -sS --max-time 30 --cacert "$STORE/tls/cert.pem" -D "$out.h" -o "$out" \
-		-w '%{http_code}' "$@") || CODE="curl-failed($CODE)"
+	v=$(curl -sS --max-time 30 --cacert "$STORE/tls/cert.pem" -D "$out.h" -o "$out" \
+		-w '%{http_code} %{http_version}' "$@") || v="curl-failed($v)"
+	CODE=${v% *}
 	: >>"$out"
+	[ -z "$PROTO" ] || [ "${v#* }" = "$PROTO" ] || fail "$* went over HTTP/${v#* }, want $PROTO"
 }
 R="$T/resp"
 what=	# the request being checked, for messages
@@ -232,6 +238,7 @@ check_object() {
 media=$(sha256_of "$T/media.mp4")
 text=$(sha256_of "$T/text.txt")
 for base in "$HTTPS_URL" "$HTTP_URL"; do
+	case $base in https:*) PROTO=2 ;; *) PROTO=1.1 ;; esac
 	check_object "$base/files/media.mp4" "$T/media.mp4" video/mp4 no raw
 	check_object "$base/sha256/$media" "$T/media.mp4" video/mp4 yes raw
 	pass "raw object: $base (by name and by hash)"
@@ -239,6 +246,7 @@ for base in "$HTTPS_URL" "$HTTP_URL"; do
 	check_object "$base/sha256/$text" "$T/text.txt" "text/plain; charset=utf-8" yes gzip
 	pass "gzip-stored object: $base (by name and by hash)"
 done
+PROTO=
 
 # The empty object: 200 with no bytes; no range can be satisfied.
 empty=$(sha256_of "$T/empty.txt")
@@ -294,11 +302,13 @@ pass "HEAD: headers only"
 
 # Keep-alive across object responses of every kind (200, 206, 304, 416).
 ka() {	# ka URL [HEADER]: one --next segment
-	printf '%s\0' --cacert "$STORE/tls/cert.pem" -o /dev/null -w '%{num_connects}\n'
+	printf '%s\0' --cacert "$STORE/tls/cert.pem" -o /dev/null -w '%{num_connects}/%{http_version}\n' "$how"
 	[ -z "${2:-}" ] || printf '%s\0' -H "$2"
 	printf '%s\0' "$1"
 }
-for base in "$HTTPS_URL" "$HTTP_URL"; do
+for spec in "$HTTPS_URL --http2" "$HTTPS_URL --http1.1" "$HTTP_URL --http1.1"; do
+	base=${spec% *} how=${spec#* }
+	v=$([ "$how" = --http2 ] && echo 2 || echo 1.1)
 	{
 		ka "$base/files/media.mp4"; printf '%s\0' --next
 		ka "$base/files/text.txt" "Range: bytes=1-2"; printf '%s\0' --next
@@ -307,7 +317,8 @@ for base in "$HTTPS_URL" "$HTTP_URL"; do
 		ka "$base/files/text.txt" "Accept-Encoding: gzip"
 	} >"$T/ka.args"
 	n=$(xargs -0 curl -sS --max-time 30 <"$T/ka.args" | paste -sd,)
-	[ "$n" = "1,0,0,0,0" ] || fail "$base: connections per request: $n, want 1,0,0,0,0 (keep-alive)"
+	[ "$n" = "1/$v,0/$v,0/$v,0/$v,0/$v" ] ||
+		fail "$base $how: connections/protocol per request: $n, want 1/$v,0/$v,... (keep-alive)"
 done
-pass "keep-alive across 200, 206, 304, 416, gzip"
+pass "keep-alive across 200, 206, 304, 416, gzip (HTTP/2 and HTTP/1.1 over TLS, HTTP/1.1 plain)"
 stop_server
