@@ -862,6 +862,8 @@ crawler_pass_free(struct crawler *cr)
 	 * start a publish job on memory freed below. Ingest jobs first: none
 	 * of them starts another while draining. */
 	cr->draining = 1;
+	for (j = cr->jobs; j != NULL; j = j->next)
+		crawl_ranges_cancel(j);
 	if (cr->pooled > 0 || cr->parsing > 0 || cr->deriving > 0)
 		workq_drain(WORKQ_INGEST);
 	if (cr->pub_busy)
@@ -890,6 +892,8 @@ crawler_pass_free(struct crawler *cr)
 		free(j);
 	}
 	cr->jobs = cr->queue = cr->tail = NULL;
+	cr->peers = NULL;
+	cr->ranging = 0;
 	json_decref(cr->found);
 	cr->found = NULL;
 	free(cr->user_agent);
@@ -1046,6 +1050,12 @@ crawler_pass(struct crawler *cr, const struct crawl_options *opt,
 	log_info("crawl: %zu sources", n);
 	crawler_check_end(cr);
 	return 0;
+}
+
+void
+crawler_sync_peers(struct crawler *cr, const struct peers *ps)
+{
+	cr->peers = ps;
 }
 
 int

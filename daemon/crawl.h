@@ -76,6 +76,12 @@ struct crawl_object {
 	uint64_t size;
 };
 
+/* The peers of the next sync, as the follower chose them (kept by the
+ * caller until the sync ends): large objects then come in ranges from
+ * those with the newest catalog at once (crawl_ranges.c). */
+struct peers;
+void crawler_sync_peers(struct crawler *cr, const struct peers *ps);
+
 int crawler_sync(struct crawler *cr, const struct crawl_options *opt,
     char *const *peers, size_t n_peers, const struct crawl_object *objs, size_t n,
     crawl_done_fn done, void *arg, char *err, size_t errlen);

@@ -173,6 +173,7 @@ struct crawl_job {
 	 * made into the item's document when it completes. */
 	struct prov_capture *prov;
 	json_t *prov_caps;
+	struct crawl_ranges *ranges;	/* a follower's object in ranges, out on a worker */
 	struct crawl_job *next;
 };
 
@@ -245,6 +246,9 @@ struct crawler {
 	int draining;		/* the pass is being freed: jobs coming back only end */
 	struct event *turn_ev;	/* the next turn: reset, unpause */
 	struct crawl_job *tail;	/* the last of JOBS: found media join the pass */
+	const struct peers *peers;	/* a sync's peers (the follower's), or NULL */
+	int ranging;		/* an object in ranges out on a worker: one at a time,
+				 * so that the ingest jobs of small ones keep a worker */
 	json_t *found;		/* keys of what pages and feeds gave this pass */
 	unsigned parsing;	/* pages and feeds being read off the loop */
 	struct crawl_derive *derives;	/* remuxes waiting for the end of the transfers */
@@ -278,6 +282,11 @@ void job_prov_save(struct crawl_job *j, int in_flight);
 void job_prov_load(struct crawl_job *j, uint64_t kept);
 void job_start(struct crawl_job *j);
 void job_transfer(struct crawl_job *j);
+/* The first transfer of a job (its retry timer made). */
+void job_go(struct crawl_job *j);
+/* crawl_ranges.c: 1 the job went to a worker to fetch in ranges, 0 not. */
+int crawl_ranges_try(struct crawl_job *j);
+void crawl_ranges_cancel(struct crawl_job *j);
 int job_body_start(struct crawl_job *j);
 void crawler_pool_push(struct crawler *cr, struct crawl_job *j);
 void crawler_turn_cb(evutil_socket_t fd, short what, void *arg);

@@ -693,7 +693,17 @@ job_start(struct crawl_job *j)
 		unlink(path);
 	}
 	free(path);
-	j->timer = evtimer_new(cr->base, job_retry_cb, j);
+	if (crawl_ranges_try(j))
+		return;
+	job_go(j);
+}
+
+void
+job_go(struct crawl_job *j)
+{
+	if (j->timer != NULL)
+		event_free(j->timer);
+	j->timer = evtimer_new(j->cr->base, job_retry_cb, j);
 	job_transfer(j);
 }
 

@@ -25,6 +25,7 @@
 
 #include "catalog.h"
 #include "commands.h"
+#include "fetch.h"
 #include "fsutil.h"
 #include "hexutil.h"
 #include "http_client.h"
@@ -35,18 +36,21 @@
 #include "urls.h"
 
 #define ROUNDS		3	/* times around all mirrors */
-#define ERRLEN		512
+#define ERRLEN		FETCH_ERRLEN
 #define REHASH_BUF	(1u << 20)
 
 static const char fetch_usage[] =
     "usage: emberd fetch --pubkey KEY -m URL [-m URL]... NAME|SHA256 [-o FILE]\n"
-    "                    [--proxy URL] [--insecure]\n"
+    "                    [--proxy URL] [--insecure] [--connections N]\n"
     "Download an item from any of the mirrors and verify it: the newest\n"
     "catalog whose signature verifies with KEY gives the item's size and\n"
     "SHA-256; the bytes, resumed and taken from the next mirror when one\n"
     "fails, must hash to it. They go to FILE.part and are renamed to FILE\n"
     "(default: the item's name) only once verified; a later run resumes a\n"
-    "FILE.part. A progress bar is shown on a terminal.\n"
+    "FILE.part. A large item comes in ranges from several mirrors at once,\n"
+    "each piece checked against the mirrors' Metalink piece hashes: a mirror\n"
+    "sending altered bytes is dropped and its ranges fetched elsewhere.\n"
+    "A progress bar is shown on a terminal.\n"
     "  --pubkey KEY     the publisher's minisign public key (RW...), or a .pub file\n"
     "  -m, --mirror URL a mirror's base URL; repeat for more\n"
     "  -o, --output FILE  where to write (default: the item's name, here)\n"
@@ -54,18 +58,9 @@ static const char fetch_usage[] =
     "                   curl's usual environment variables\n"
     "  --insecure       accept any TLS certificate (the signature and the hash\n"
     "                   are still checked)\n"
+    "  --connections N  connections at once for a large item, spread over the\n"
+    "                   mirrors (1 to 64, default 4; 1: one mirror at a time)\n"
     "Exit 0 verified and written, 1 no mirror had a good copy, 2 bad usage.\n";
-
-/* What the command line asks for. */
-struct fetch_args {
-	char **mirrors;		/* argv's strings */
-	size_t n_mirrors;
-	const char *pubkey, *out, *want, *proxy;
-	int insecure;
-	char *keytext;
-	struct minisign_pubkey pk;
-	char keyid[17];
-};
 
 /* One catalog or signature request of the catalog round. */
 struct fetch_doc {
@@ -74,33 +69,8 @@ struct fetch_doc {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-struct fetch {
-	const struct fetch_args *a;
-	int rc;			/* the exit status when a step fails */
-	struct peers ps;
-	/* the item, from the newest catalog */
-	const char *hex, *name, *out;
-	char *part;
-	/* the transfer */
-	int fd;
-	EVP_MD_CTX *sha;
-	uint64_t have, size;
-	int progress;		/* stderr is a terminal */
-	const char *label;
-	double t0, last_draw;
-	uint64_t have0;		/* bytes at the start of this run */
-	int too_much;
-	long status;
-	int started;		/* body bytes of this response seen */
-	uint64_t start;		/* the Range asked for */
-	CURL *easy;
-	char why[ERRLEN];	/* why the write callback refused */
-	char content_range[96];
-	char etag[200];
-};
-
-static double
-now_s(void)
+double
+fetch_now(void)
 {
 	struct timespec ts;
 
@@ -111,13 +81,15 @@ now_s(void)
 /* Slow is fine (Tor); stalled for a minute is not. With no --proxy,
  * curl's usual environment variables apply: this is the reader's own
  * client, run in the reader's environment. */
-static int
+int
 fetch_setup(const struct fetch *f, CURL *e)
 {
 	struct http_client_opts o = {
 		.proxy = f->a->proxy,
-		.proxy_env = 1,
-		.user_agent = "emberd-fetch/" EMBERD_VERSION,
+		.proxy_env = !f->a->no_proxy_env,
+		.user_agent = f->a->user_agent != NULL ? f->a->user_agent :
+		    "emberd-fetch/" EMBERD_VERSION,
+		.ca_file = f->a->ca_file,
 		.max_redirs = 5,
 		.connect_timeout = 30,
 		.low_speed = 1,
@@ -222,10 +194,10 @@ fetch_catalogs(struct fetch *f)
 
 /* ---- the transfer ---- */
 
-static void
+void
 fetch_draw(struct fetch *f, int last)
 {
-	double t = now_s(), el = t - f->t0;
+	double t = fetch_now(), el = t - f->t0;
 	double rate = el > 0.2 || (last && el > 0) ? (double)(f->have - f->have0) / el : 0;
 	int pct = f->size > 0 ? (int)(f->have * 100 / f->size) : 100;
 	char bar[31], eta[32];
@@ -267,7 +239,7 @@ fetch_header_cb(char *buf, size_t size, size_t n, void *arg)
 }
 
 /* Start over: an empty file and a fresh hash. */
-static int
+int
 fetch_reset(struct fetch *f)
 {
 	f->have = 0;
@@ -470,13 +442,16 @@ fetch_parse(int argc, char **argv, struct fetch_args *a, int *status)
 		{ "output", required_argument, NULL, 'o' },
 		{ "proxy", required_argument, NULL, 'x' },
 		{ "insecure", no_argument, NULL, 'K' },
+		{ "connections", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char **nm;
+	char **nm, *end;
+	long n;
 	int ch;
 
 	*status = 2;
+	a->connections = FETCH_CONNECTIONS;
 	optind = 1;
 	/* Options may follow NAME (as the usage line shows them). */
 	while ((ch = getopt_long(argc, argv, "m:o:h", opts, NULL)) != -1) {
@@ -497,6 +472,15 @@ fetch_parse(int argc, char **argv, struct fetch_args *a, int *status)
 		case 'o': a->out = optarg; break;
 		case 'x': a->proxy = optarg; break;
 		case 'K': a->insecure = 1; break;
+		case 'C':
+			n = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || n < 1 || n > FETCH_CONNECTIONS_MAX) {
+				log_error("--connections %s: a number from 1 to %d", optarg,
+				    FETCH_CONNECTIONS_MAX);
+				return -1;
+			}
+			a->connections = (int)n;
+			break;
 		case 'h':
 			*status = cmd_usage(stdout, fetch_usage, 0);
 			return -1;
@@ -577,8 +561,8 @@ fetch_choose(struct fetch *f)
 	/* The name is validated by catalog_parse: no '/', no dot-names. */
 	f->out = a->out != NULL ? a->out : f->name;
 	f->label = f->name;
-	if (asprintf(&f->part, "%s.part", f->out) == -1) {
-		f->part = NULL;
+	if (asprintf(&f->part, "%s.part", f->out) == -1 ||
+	    asprintf(&f->state, "%s.part.state", f->out) == -1) {
 		f->rc = 2;
 		log_error("fetch: out of memory");
 		return -1;
@@ -605,12 +589,15 @@ fetch_open(struct fetch *f)
 		return -1;
 	}
 	f->have = (uint64_t)sb.st_size;
+	f->progress = isatty(2);
+	f->t0 = fetch_now();
+	/* Ranges read back what they keep as they check it: no pass here. */
+	if (fetch_ranges_wanted(f))
+		return 0;
 	if ((f->have > f->size || fetch_rehash(f) == -1) && fetch_reset(f) == -1) {
 		log_error("fetch: %s: %s", f->part, strerror(errno));
 		return -1;
 	}
-	f->progress = isatty(2);
-	f->t0 = now_s();
 	f->have0 = f->have;
 	return 0;
 }
@@ -635,6 +622,13 @@ fetch_finish(struct fetch *f, char got[65])
 	hex_encode(md, 32, got);
 	if (strcmp(got, f->hex) != 0)
 		return 0;
+	return fetch_install(f) == 0 ? 1 : -1;
+}
+
+int
+fetch_install(struct fetch *f)
+{
+	f->rc = 2;
 	fetch_draw(f, 1);
 	if (fsync(f->fd) == -1 || rename(f->part, f->out) == -1) {
 		log_error("fetch: %s: %s", f->out, strerror(errno));
@@ -646,7 +640,7 @@ fetch_finish(struct fetch *f, char got[65])
 		fprintf(stderr, "emberd: %s: %llu bytes, sha256 %s, verified "
 		    "(catalog sequence %llu, key %s)\n", f->out, (unsigned long long)f->size,
 		    f->hex, (unsigned long long)f->ps.best->seq, f->a->keyid);
-	return 1;
+	return 0;
 }
 
 /* The bytes, from the mirrors in turn, resumed across them, until they
@@ -660,6 +654,8 @@ fetch_download(struct fetch *f)
 
 	if (fetch_open(f) == -1)
 		return -1;
+	if (fetch_ranges_wanted(f) && (r = fetch_ranges(f)) != 1)
+		return r;
 	while (peers_next(&f->ps, ROUNDS, &at) == 0) {
 		const char *base = f->ps.order[at];
 		r = f->size == 0 || f->have >= f->size ? 1 :
@@ -723,6 +719,7 @@ cmd_fetch(int argc, char **argv)
 	EVP_MD_CTX_free(f.sha);
 	peers_free(&f.ps);
 	free(f.part);
+	free(f.state);
 	free(a.mirrors);
 	free(a.keytext);
 	return rc;

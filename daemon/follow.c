@@ -259,6 +259,7 @@ follower_objects(struct follower *f)
 	}
 	log_info("sync: catalog sequence %llu (this mirror: %llu): %zu objects to fetch",
 	    (unsigned long long)b->seq, (unsigned long long)f->held, n);
+	crawler_sync_peers(f->cr, &f->ps);
 	if (crawler_sync(f->cr, &f->opt, f->ps.order, f->ps.n, objs, n, follower_synced, f,
 	    err, sizeof(err)) == -1)
 		goto fail;

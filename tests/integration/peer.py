@@ -12,6 +12,7 @@ the file appearing means "ready") and prints it on stdout.
 
 ROUTES RELAYED (anything else 404; GET, and HEAD like GET without a body)
   /catalog.json  /catalog.json.minisig  /pubkey  /sha256/HEX
+  /files/NAME.meta4 (relayed as is in every mode but error)
   The request's Range, If-Range, If-None-Match and If-Modified-Since are
   passed upstream; the upstream's status, Content-Type, Content-Length,
   Content-Range, ETag, Accept-Ranges, Last-Modified and Cache-Control are
@@ -46,6 +47,8 @@ MODES (--mode, default good; changeable at runtime with /_mode?m=MODE)
   slow        objects (200/206): headers as relayed, then one body byte per
               second; the last byte is never sent, so the answer never ends
               until the client hangs up. Catalog relayed.
+  badmeta4    /files/NAME.meta4 with the first piece hash of <pieces>
+              changed (one hex digit): a lying piece list; objects relayed
   error       every route (not the /_ admin ones) answers 500
   notfound    objects answer 404; catalog, signature and pubkey relayed
   Object answers that are not 200/206 (404, 416, 304) are always relayed.
@@ -63,6 +66,8 @@ ADMIN (not logged)
                  /_mode alone answers the current mode.
   /_log          the log lines so far (text/plain)
   /_reset        clear the log (and truncate --log FILE); the mode stays
+  /_rate?r=N     object bodies at most N bytes a second per connection
+                 (0: no limit, the default); answers "N\\n"
 """
 
 import argparse
@@ -78,7 +83,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("good", "badsig", "otherkey", "bigcatalog", "biglength", "altered",
-         "truncated", "slow", "error", "notfound")
+         "truncated", "slow", "error", "notfound", "badmeta4")
 CATALOG_ROUTES = ("/catalog.json", "/catalog.json.minisig", "/pubkey")
 RELAY_HEADERS = ("Content-Type", "Content-Length", "Content-Range", "ETag",
                  "Accept-Ranges", "Last-Modified", "Cache-Control")
@@ -89,7 +94,7 @@ UPSTREAM_TIMEOUT = 30
 PIECE = 65536
 
 STATE_LOCK = threading.Lock()
-STATE = {"mode": "good"}
+STATE = {"mode": "good", "rate": 0}
 LOG = []
 LOG_PATH = None
 UPSTREAM = None
@@ -203,10 +208,13 @@ class Handler(BaseHTTPRequestHandler):
         mode = current_mode()
         is_obj = path.startswith("/sha256/") and len(path) > len("/sha256/") \
             and "/" not in path[len("/sha256/"):]
-        if path not in CATALOG_ROUTES and not is_obj:
+        is_meta4 = path.startswith("/files/") and path.endswith(".meta4")
+        if path not in CATALOG_ROUTES and not is_obj and not is_meta4:
             return self.simple(404, b"no such thing\n")
         if mode == "error":
             return self.simple(500, b"planned failure\n")
+        if is_meta4:
+            return self.relay(path, "badmeta4" if mode == "badmeta4" else "good")
         if is_obj:
             if mode == "notfound":
                 return self.simple(404, b"planned: no such object\n")
@@ -245,6 +253,12 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_log":
             with STATE_LOCK:
                 body = "".join(line + "\n" for line in LOG).encode()
+            return self.admin_answer(200, body)
+        if path == "/_rate":
+            with STATE_LOCK:
+                if "r" in q:
+                    STATE["rate"] = int(q["r"])
+                body = ("%d\n" % STATE["rate"]).encode()
             return self.admin_answer(200, body)
         if path == "/_reset":
             with STATE_LOCK:
@@ -296,6 +310,15 @@ class Handler(BaseHTTPRequestHandler):
                 clen = None
             if self.command == "HEAD" or status == 304:
                 return self.start(status, headers)
+            if how == "badmeta4" and status == 200:
+                data = resp.read()
+                at = data.find(b"<hash>", data.find(b"<pieces"))
+                if at != -1:
+                    at += len(b"<hash>")
+                    data = data[:at] + (b"0" if data[at:at + 1] != b"0" else b"1") + \
+                        data[at + 1:]
+                headers = [(k, v) for k, v in headers if k != "Content-Length"]
+                return self.simple(200, data, headers, ctype=None)
             if how == "badsig" and status == 200:
                 data = resp.read()
                 bad = corrupt_minisig(data)
@@ -321,6 +344,8 @@ class Handler(BaseHTTPRequestHandler):
                 limit = clen // 2
             self.start(status, headers, close=(body_mode == "truncated"))
             flip = clen // 2 if body_mode == "altered" and clen > 0 else None
+            with STATE_LOCK:
+                rate = STATE["rate"] if path.startswith("/sha256/") else 0
             off = 0
             while off < limit:
                 chunk = src.read(min(PIECE, limit - off))
@@ -334,6 +359,8 @@ class Handler(BaseHTTPRequestHandler):
                     chunk = bytes(b)
                 self.wfile.write(chunk)
                 off += len(chunk)
+                if rate > 0:
+                    time.sleep(len(chunk) / rate)
             self.wfile.flush()
             if body_mode == "truncated":
                 self.hard_close()

@@ -1,0 +1,282 @@
+/*
+ * The hashing thread of fetch_ranges (fetch.h). Ranges land out of
+ * order, but SHA-256 must see the file in order: this thread checks each
+ * written piece (one pread, one SHA-1) and feeds the SHA-256 as far as
+ * the good pieces reach from the start. A piece checked when it is the
+ * next in file order is hashed from the same buffer; one that lands
+ * ahead of the prefix is read once more, from the page cache, when the
+ * prefix reaches it. The curl thread only writes; when the last piece
+ * lands, only the tail is left to hash, never a second pass.
+ *
+ * Memory: one piece buffer, two rings of piece numbers and a byte per
+ * piece, whatever the object's size in pieces.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "fetch.h"
+#include "pieces.h"
+
+enum { FH_UNKNOWN, FH_GOOD, FH_BAD };
+
+struct fh_ring {
+	size_t *v, cap, head, len;
+};
+
+struct fetch_hash {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	uint64_t size;
+	uint32_t plen;
+	size_t n;
+	const uint8_t *list;
+	CURLM *wake;
+	struct fh_ring todo, done;	/* pieces to check; results (bit 0: good) */
+	unsigned char *st;		/* FH_* per piece */
+	size_t next;			/* pieces [0, next) are in the SHA-256 */
+	EVP_MD_CTX *sha256, *sha1;
+	unsigned char *buf;
+	int stop, err, started;
+};
+
+static void
+fh_ring_push(struct fh_ring *r, size_t v)
+{
+	/* Never full: a piece is in at most one ring at a time. */
+	r->v[(r->head + r->len++) % r->cap] = v;
+}
+
+static size_t
+fh_ring_pop(struct fh_ring *r)
+{
+	size_t v = r->v[r->head];
+
+	r->head = (r->head + 1) % r->cap;
+	r->len--;
+	return v;
+}
+
+static size_t
+fh_len(const struct fetch_hash *h, size_t i)
+{
+	uint64_t off = (uint64_t)i * h->plen;
+
+	return h->size - off < h->plen ? (size_t)(h->size - off) : h->plen;
+}
+
+static int
+fh_read(struct fetch_hash *h, size_t i)
+{
+	size_t len = fh_len(h, i), got = 0;
+	off_t off = (off_t)((uint64_t)i * h->plen);
+	ssize_t r;
+
+	while (got < len) {
+		r = pread(h->fd, h->buf + got, len - got, off + (off_t)got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			/* A hole past the end reads short: not these bytes. */
+			memset(h->buf + got, 0, len - got);
+			return r == 0 ? 0 : -1;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+fh_check(struct fetch_hash *h, size_t i)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+
+	if (h->list == NULL)
+		return 1;
+	if (EVP_DigestInit_ex(h->sha1, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestUpdate(h->sha1, h->buf, fh_len(h, i)) != 1 ||
+	    EVP_DigestFinal_ex(h->sha1, md, NULL) != 1)
+		return 0;
+	return memcmp(md, h->list + i * PIECES_SHA1_LEN, PIECES_SHA1_LEN) == 0;
+}
+
+static void *
+fh_main(void *arg)
+{
+	struct fetch_hash *h = arg;
+	size_t i;
+	int good;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (!h->stop && h->todo.len == 0 &&
+		    !(h->next < h->n && h->st[h->next] == FH_GOOD))
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->stop || h->err)
+			break;
+		if (h->todo.len > 0) {
+			i = fh_ring_pop(&h->todo);
+			if (h->list == NULL && i != h->next) {
+				/* Nothing to check: read once, when its turn comes. */
+				h->st[i] = FH_GOOD;
+				fh_ring_push(&h->done, i << 1 | 1);
+				if (h->wake != NULL)
+					curl_multi_wakeup(h->wake);
+				continue;
+			}
+			pthread_mutex_unlock(&h->mu);
+			if (fh_read(h, i) == -1) {
+				pthread_mutex_lock(&h->mu);
+				h->err = errno ? errno : EIO;
+				break;
+			}
+			good = fh_check(h, i);
+			/* The next piece in file order: hashed from this read. */
+			if (good && i == h->next)
+				EVP_DigestUpdate(h->sha256, h->buf, fh_len(h, i));
+			pthread_mutex_lock(&h->mu);
+			h->st[i] = good ? FH_GOOD : FH_BAD;
+			if (good && i == h->next)
+				h->next++;
+			fh_ring_push(&h->done, i << 1 | (size_t)good);
+			if (h->wake != NULL)
+				curl_multi_wakeup(h->wake);
+			pthread_cond_broadcast(&h->cv);
+			continue;
+		}
+		/* A good piece checked earlier, now next in file order. */
+		i = h->next;
+		pthread_mutex_unlock(&h->mu);
+		if (fh_read(h, i) == -1) {
+			pthread_mutex_lock(&h->mu);
+			h->err = errno ? errno : EIO;
+			break;
+		}
+		EVP_DigestUpdate(h->sha256, h->buf, fh_len(h, i));
+		pthread_mutex_lock(&h->mu);
+		h->next++;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_cond_broadcast(&h->cv);
+	if (h->wake != NULL)
+		curl_multi_wakeup(h->wake);
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static void
+fh_free(struct fetch_hash *h)
+{
+	free(h->todo.v);
+	free(h->done.v);
+	free(h->st);
+	free(h->buf);
+	EVP_MD_CTX_free(h->sha256);
+	EVP_MD_CTX_free(h->sha1);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+}
+
+struct fetch_hash *
+fetch_hash_start(int fd, uint64_t size, uint32_t plen, size_t n, const uint8_t *list,
+    CURLM *wake)
+{
+	struct fetch_hash *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	h->fd = fd;
+	h->size = size;
+	h->plen = plen;
+	h->n = n;
+	h->list = list;
+	h->wake = wake;
+	h->todo.cap = h->done.cap = n + 1;
+	h->todo.v = calloc(n + 1, sizeof(size_t));
+	h->done.v = calloc(n + 1, sizeof(size_t));
+	h->st = calloc(n + 1, 1);
+	h->buf = malloc(plen);
+	h->sha256 = EVP_MD_CTX_new();
+	h->sha1 = EVP_MD_CTX_new();
+	if (h->todo.v == NULL || h->done.v == NULL || h->st == NULL || h->buf == NULL ||
+	    h->sha256 == NULL || h->sha1 == NULL ||
+	    EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) != 1 ||
+	    pthread_create(&h->thread, NULL, fh_main, h) != 0) {
+		fh_free(h);
+		return NULL;
+	}
+	h->started = 1;
+	return h;
+}
+
+void
+fetch_hash_push(struct fetch_hash *h, size_t i)
+{
+	pthread_mutex_lock(&h->mu);
+	h->st[i] = FH_UNKNOWN;
+	fh_ring_push(&h->todo, i);
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+int
+fetch_hash_result(struct fetch_hash *h, size_t *i, int *good)
+{
+	int rc = 0;
+	size_t v;
+
+	pthread_mutex_lock(&h->mu);
+	if (h->done.len > 0) {
+		v = fh_ring_pop(&h->done);
+		*i = v >> 1;
+		*good = (int)(v & 1);
+		rc = 1;
+	} else if (h->err) {
+		errno = h->err;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+int
+fetch_hash_final(struct fetch_hash *h, unsigned char md[32])
+{
+	unsigned int len = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&h->mu);
+	while (h->next < h->n && !h->err && !h->stop)
+		pthread_cond_wait(&h->cv, &h->mu);
+	if (h->next < h->n) {
+		errno = h->err ? h->err : EIO;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&h->mu);
+	/* The thread is idle now: nothing left to feed the SHA-256. */
+	if (rc == 0 && EVP_DigestFinal_ex(h->sha256, md, &len) != 1)
+		rc = -1;
+	return rc;
+}
+
+void
+fetch_hash_stop(struct fetch_hash *h)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stop = 1;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->thread, NULL);
+	fh_free(h);
+}
