@@ -90,6 +90,7 @@ enum config_type {
 	CONFIG_T_SIZE0,		/* a size, or 0 for "off" */
 	CONFIG_T_COUNT,		/* 1..CONFIG_COUNT_MAX */
 	CONFIG_T_CONNS,		/* 2..CONFIG_CONNS_MAX */
+	CONFIG_T_WORKERS,	/* auto (0) or 1..CONFIG_WORKERS_MAX */
 	CONFIG_T_LISTEN,
 	CONFIG_T_SHA256,
 	CONFIG_T_PUBKEY,
@@ -150,8 +151,10 @@ static const struct config_keydef config_keys[] = {
 	    CF(acme_directory), 0 },
 	{ CONFIG_S_HTTPS, "acme_email", CONFIG_T_EMAIL, 0, CF(acme_email), 0 },
 	{ CONFIG_S_HTTPS, "acme_webroot", CONFIG_T_DIR, 0, CF(acme_webroot), 0 },
+	{ CONFIG_S_HTTPS, "workers", CONFIG_T_WORKERS, 0, CF(https_workers), 0 },
 	{ CONFIG_S_HTTP, "listen", CONFIG_T_LISTEN, 1, CF(http_listen),
 	    CF(n_http_listen) },
+	{ CONFIG_S_HTTP, "workers", CONFIG_T_WORKERS, 0, CF(http_workers), 0 },
 	{ CONFIG_S_CRAWL, "interval", CONFIG_T_DURATION, 0,
 	    CF(crawl_interval), 0 },
 	{ CONFIG_S_CRAWL, "concurrency", CONFIG_T_COUNT, 0,
@@ -569,6 +572,14 @@ config_set(struct config_parse *p, const struct config_keydef *kd,
 		if (config_parse_range(v, field, 2, CONFIG_CONNS_MAX) == -1)
 			return config_bad(p, kd, v, "number",
 			    "use 2 to 1000000");
+		return 0;
+	case CONFIG_T_WORKERS:
+		/* 0 stands for auto: run counts the CPUs it may use. */
+		if (strcmp(v, "auto") == 0)
+			*(unsigned *)field = 0;
+		else if (config_parse_range(v, field, 1, CONFIG_WORKERS_MAX) == -1)
+			return config_bad(p, kd, v, "number of workers",
+			    "use auto or 1 to " CONFIG_WORKERS_MAX_TEXT);
 		return 0;
 	case CONFIG_T_LANGS: {
 		const char *bad;
@@ -1010,6 +1021,8 @@ config_parse_text(const char *text, size_t len, const char *file,
 	cfg->crawl_timeout = 30 * 60;
 	cfg->follow_interval = 60 * 60;
 	cfg->max_connections = 4096;
+	cfg->https_workers = 1;
+	cfg->http_workers = 1;
 	cfg->min_free = (uint64_t)1 << 30;
 	cfg->follow_tls_verify = 1;
 	cfg->access_log = 1;

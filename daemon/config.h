@@ -22,6 +22,10 @@ enum source_variant { VARIANT_BEST, VARIANT_SMALLEST, VARIANT_ALL, VARIANT_BANDW
 
 #define CONFIG_MAX_ITEMS_DEFAULT	50
 #define CONFIG_MAX_ITEMS_MAX		10000
+/* [https]/[http] workers: event loops, each a thread with a descriptor
+ * or three; more than this is a typo, not a machine. */
+#define CONFIG_WORKERS_MAX		256
+#define CONFIG_WORKERS_MAX_TEXT		"256"
 
 struct config_source {
 	char *id;		/* the NAME of [source NAME] */
@@ -85,10 +89,12 @@ struct config {
 	char *acme_directory;	/* default Let's Encrypt's v2; https only */
 	char *acme_email;	/* NULL: an account without contact */
 	char *acme_webroot;	/* NULL: /.well-known/acme-challenge/ from no folder */
+	unsigned https_workers;	/* default 1; 0: auto, one per CPU; at most CONFIG_WORKERS_MAX */
 
 	/* [http] */
 	struct config_listen *http_listen;
 	size_t n_http_listen;
+	unsigned http_workers;	/* as https_workers */
 
 	/* [crawl] */
 	uint64_t crawl_interval;	/* default 6h */

@@ -1044,7 +1044,8 @@ http_server_listen(struct http_server *srv, const char *host, int port)
 	hl->srv = srv;
 	hl->tls = srv->tls != NULL;
 	hl->l = evconnlistener_new_bind(srv->base, http_accept_cb, hl,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE |
+	    (srv->lim.reuseport ? LEV_OPT_REUSEABLE_PORT : 0),
 	    LISTEN_BACKLOG, ai->ai_addr, (int)ai->ai_addrlen);
 	evutil_freeaddrinfo(ai);
 	if (hl->l == NULL) {
@@ -1071,7 +1072,7 @@ http_server_on_idle(struct http_server *srv, void (*cb)(void *), void *arg)
 unsigned
 http_server_connections(const struct http_server *srv)
 {
-	return srv->n_conns;
+	return __atomic_load_n(&srv->n_conns, __ATOMIC_RELAXED);
 }
 
 void

@@ -47,6 +47,7 @@ struct http_server_limits {
 	int header_timeout;	/* s to send a whole request */
 	int io_timeout;		/* s a reader may stall a response */
 	unsigned conn_max;	/* connections at once: accepting pauses */
+	int reuseport;		/* listen with SO_REUSEPORT: one socket a loop */
 };
 
 struct http_server *http_server_new(struct event_base *base, SSL_CTX *tls,
@@ -56,6 +57,7 @@ int http_server_listen(struct http_server *srv, const char *host, int port);
 /* Stop accepting; answer what is in flight, with Connection: close, and
  * close idle connections. */
 void http_server_drain(struct http_server *srv);
+/* Safe to read from another thread (a relaxed load; one turn old at worst). */
 unsigned http_server_connections(const struct http_server *srv);
 /* Close every connection and listener and free SRV. */
 void http_server_free(struct http_server *srv);

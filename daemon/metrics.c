@@ -23,8 +23,8 @@ metrics_count(struct metrics *m, int code, uint64_t bytes)
 	int cls = code / 100;
 
 	if (cls >= 1 && cls <= 5)
-		m->responses[cls]++;
-	m->bytes += bytes;
+		metrics_add(&m->responses[cls], 1);
+	metrics_add(&m->bytes, bytes);
 }
 
 /* ---- what a scrape reads ---- */
@@ -270,6 +270,23 @@ metrics_text(const struct metrics *m, const struct metrics_now *now, size_t *len
 	for (t = 0; t < WORKQ_TYPES; t++)
 		fprintf(f, "emberd_workq_pending{type=\"%s\"} %u\n",
 		    workq_type_name((enum workq_type)t), now->workq_pending[t]);
+	if (now->workers > 0) {
+		metrics_gauge(f, "emberd_workers",
+		    "Event loops serving connections ([https]/[http] workers).",
+		    (long long)now->workers);
+		fprintf(f, "# HELP emberd_worker_requests_total Requests read, by event loop "
+		    "(0: the main loop).\n"
+		    "# TYPE emberd_worker_requests_total counter\n");
+		for (t = 0; t < now->workers; t++)
+			fprintf(f, "emberd_worker_requests_total{worker=\"%u\"} %llu\n", t,
+			    (unsigned long long)now->worker_requests[t]);
+		fprintf(f, "# HELP emberd_worker_connections Open client connections, by "
+		    "event loop.\n"
+		    "# TYPE emberd_worker_connections gauge\n");
+		for (t = 0; t < now->workers; t++)
+			fprintf(f, "emberd_worker_connections{worker=\"%u\"} %u\n", t,
+			    now->worker_connections[t]);
+	}
 	metrics_state(f, now);
 	if (ferror(f)) {
 		fclose(f);

@@ -2,7 +2,10 @@
  * The counters `emberd run` keeps for GET /metrics, what is read at the
  * moment of a scrape (the catalog's times and size, the store's bytes
  * and free space, the last successes), and their text in Prometheus'
- * exposition format. Counted and read on the loop only.
+ * exposition format. Each event loop counts its requests in its own
+ * struct metrics (metrics_count, metrics_add: relaxed atomics, as the
+ * main loop reads them with metrics_get to sum them for a scrape); the
+ * main loop's also holds the crawl's results and the store's sizes.
  */
 #ifndef EMBERD_METRICS_H
 #define EMBERD_METRICS_H
@@ -47,10 +50,28 @@ struct metrics_now {
 	size_t n_ok;
 	int follower;				/* sync_ok is meaningful */
 	int64_t sync_ok;			/* 0: none yet */
+	unsigned workers;			/* event loops; 0: none listed */
+	const uint64_t *worker_requests;	/* by loop: requests read */
+	const unsigned *worker_connections;	/* by loop: open now */
 };
 
 /* One response with status CODE and BYTES of body. */
 void metrics_count(struct metrics *m, int code, uint64_t bytes);
+
+/* A counter of one loop: added to by its loop, read by any. */
+static inline void
+metrics_add(uint64_t *counter, uint64_t n)
+{
+	/* One writer: a load and a store, no locked instruction. */
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n,
+	    __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+metrics_get(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
 
 /*
  * Fill the parts of NOW read at a scrape: the catalog CAT's items, bytes

@@ -72,7 +72,7 @@
 /* One object being sent: the file, where we are, and for objects stored
  * deflated but sent as identity, the inflater and how much to skip. */
 struct server_stream {
-	struct server *srv;
+	struct server_loop *loop;	/* the one sending it */
 	int fd;
 	uint64_t off;		/* next byte of the stored file to read */
 	uint64_t stored_end;	/* end of the stored bytes to read */
@@ -85,24 +85,70 @@ struct server_stream {
 
 /* ---- catalog ---- */
 
+void
+server_catalog_dirty(struct server *s, int force)
+{
+	if (force)
+		__atomic_store_n(&s->cat_force, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->cat_gen, 1, __ATOMIC_RELEASE);
+}
+
 /*
  * The catalog `current` points at, re-read first if it may have moved:
  * called before every request that depends on it, so that an `add` (or
  * a sync) is served at once, without a signal. With inotify, only when
- * `current` moved; without, a readlink every time.
+ * `current` may have moved; without, a readlink every time. Whichever
+ * loop asks first loads it, outside the lock (the others keep serving
+ * the old one, but a request that knows of the move waits for the new
+ * one rather than answer from the old), and swaps it in under the lock.
  */
 void
 server_current(struct server *s)
 {
-	if (s->watch_fd != -1 && !s->cat_dirty)
+	struct server_catalog fresh, old;
+	struct index_page_info info;
+	char target[sizeof(s->cat.target)], pin[sizeof(s->pin)], *self_url = NULL;
+	int langs[INDEX_LANGS_MAX], nomem;
+	unsigned gen;
+
+	gen = __atomic_load_n(&s->cat_gen, __ATOMIC_ACQUIRE);
+	if (s->watch_fd != -1 && gen == __atomic_load_n(&s->cat_loaded, __ATOMIC_ACQUIRE))
 		return;
-	s->cat_dirty = 0;
-	s->page_info.pubkey = s->pubkey_b64;
-	s->page_info.self_url = s->cfg.url;
-	s->page_info.pin = s->pin[0] != '\0' ? s->pin : NULL;
-	s->page_info.langs = s->cfg.languages;
-	s->page_info.n_langs = s->cfg.n_languages;
-	server_catalog_load(&s->cat, s->st.root, &s->page_info);
+	pthread_mutex_lock(&s->load_mu);
+	gen = __atomic_load_n(&s->cat_gen, __ATOMIC_ACQUIRE);
+	if (s->watch_fd != -1 && gen == s->cat_loaded) {
+		pthread_mutex_unlock(&s->load_mu);	/* another loop just did */
+		return;
+	}
+	/* What the page shows besides the catalog: copied, as SIGHUP and
+	 * a new certificate replace it. */
+	memset(&info, 0, sizeof(info));
+	pthread_rwlock_rdlock(&s->lock);
+	info.pubkey = s->pubkey_b64;
+	snprintf(pin, sizeof(pin), "%s", s->pin);
+	info.pin = pin[0] != '\0' ? pin : NULL;
+	info.n_langs = s->cfg.n_languages < INDEX_LANGS_MAX ? s->cfg.n_languages :
+	    INDEX_LANGS_MAX;
+	memcpy(langs, s->cfg.languages, info.n_langs * sizeof(langs[0]));
+	info.langs = langs;
+	nomem = s->cfg.url != NULL && (self_url = strdup(s->cfg.url)) == NULL;
+	pthread_rwlock_unlock(&s->lock);
+	if (nomem)
+		log_error("out of memory");
+	info.self_url = self_url;
+	snprintf(target, sizeof(target), "%s",
+	    __atomic_exchange_n(&s->cat_force, 0, __ATOMIC_RELAXED) ? "" : s->cat.target);
+	if (!nomem && server_catalog_load(target, s->st.root, &info, &fresh) == 1) {
+		pthread_rwlock_wrlock(&s->lock);
+		old = s->cat;
+		s->cat = fresh;
+		pthread_rwlock_unlock(&s->lock);
+		/* No request holds it: each held the lock while using it. */
+		server_catalog_free(&old);
+	}
+	__atomic_store_n(&s->cat_loaded, gen, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&s->load_mu);
+	free(self_url);
 }
 
 void
@@ -110,12 +156,16 @@ server_watch_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	ssize_t n;
 
-	/* Any event on the store folder may be the swap of `current`;
-	 * the next request re-reads the link, which is cheap. */
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		s->cat_dirty = 1;
+	/*
+	 * Any event on the store folder may be the swap of `current`; the
+	 * next request re-reads the link, which is cheap. Every loop watches
+	 * the descriptor, and marks before it reads: a loop that finds it
+	 * read already by another still knows before its next request.
+	 */
+	server_catalog_dirty(s, 0);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
 }
 
 /* ---- responses ---- */
@@ -127,7 +177,7 @@ server_log_request(struct server *s, struct http_conn *c, const struct http_head
 	char uri[256];
 	size_t i;
 
-	metrics_count(&s->m, code, bytes);
+	metrics_count(&server_loop_self()->m, code, bytes);
 	if (!s->cfg.access_log)
 		return;
 	/* The target is the reader's text: keep it printable and short. */
@@ -219,7 +269,7 @@ server_stream_free(struct server_stream *st)
 	if (st->inflating)
 		inflateEnd(&st->zs);
 	free(st->in);
-	st->srv->streams--;
+	__atomic_store_n(&st->loop->streams, st->loop->streams - 1, __ATOMIC_RELAXED);
 	free(st);
 }
 
@@ -324,11 +374,17 @@ server_stream_done(void *arg, int complete)
 {
 	struct server_stream *st = arg;
 
-	if (complete)
-		st->srv->m.streams_done++;
-	else
-		st->srv->m.streams_aborted++;
+	metrics_add(complete ? &st->loop->m.streams_done : &st->loop->m.streams_aborted, 1);
 	server_stream_free(st);
+}
+
+/* On the main loop, which owns the schedule: fetch what was set aside. */
+static void
+server_refetch(void *arg)
+{
+	struct server *s = arg;
+
+	schedule_refetch(s->sched);
 }
 
 /* An object that is not what its id says any more: never served, set
@@ -342,10 +398,12 @@ server_object_bad(struct server *s, const char *hex, const char *why)
 	int again = s->cfg.follow || (s->cfg.n_sources > 0 && item && (!src || *src != '\0'));
 
 	if (store_quarantine(&s->st, hex) == 0) {
-		s->m.quarantined++;
+		metrics_add(&server_loop_self()->m.quarantined, 1);
 		log_error("object %s: %s; quarantined, not served; %s", hex, why, again ?
 		    "it will be fetched again" : "add the file again to serve it");
-		schedule_refetch(s->sched);
+		/* Not waited for: the main loop may be waiting for this
+		 * request's lock. */
+		server_loop_post_main(s, server_refetch, s);
 	} else
 		log_error("object %s: %s; not serving it", hex, why);
 }
@@ -370,7 +428,7 @@ server_object_open(struct server *s, struct http_conn *c, const struct http_head
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	free(path);
 	if (fd != -1) {
-		if (server_meta_get(s->meta, fd, hex, m, err, sizeof(err)) == 0)
+		if (server_meta_get(server_loop_self()->meta, fd, hex, m, err, sizeof(err)) == 0)
 			return fd;
 		close(fd);
 		server_object_bad(s, hex, err);
@@ -430,7 +488,7 @@ server_object_send(struct server *s, struct http_conn *c, const char *hex, int f
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		goto oom;
-	st->srv = s;
+	st->loop = server_loop_self();
 	st->fd = fd;
 	st->left = len;
 	st->stored_end = m->stored_size;
@@ -445,7 +503,7 @@ server_object_send(struct server *s, struct http_conn *c, const char *hex, int f
 		st->skip = first;
 	} else
 		st->off = first;
-	s->streams++;
+	__atomic_store_n(&st->loop->streams, st->loop->streams + 1, __ATOMIC_RELAXED);
 	http_conn_stream(c, len, server_stream_fill, server_stream_done, st);
 	return;
 oom:
@@ -529,37 +587,78 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 
 /* ---- other routes ---- */
 
-unsigned
-server_connections(const struct server *s)
-{
-	return (s->https ? http_server_connections(s->https) : 0) +
-	    (s->http ? http_server_connections(s->http) : 0);
-}
+/*
+ * What the main loop makes for a request on any loop: it owns what
+ * /metrics reads (the schedule, the scrub, the store's sizes) and the
+ * ACME client's pending challenges.
+ */
+struct server_made {
+	struct server *s;
+	const char *token;	/* the ACME token asked for */
+	char *ka;		/* its key authorization, or NULL */
+	char *text;		/* /metrics: the text, or NULL */
+	size_t len;
+};
 
+/* On the main loop: the counters of every loop summed, and what a
+ * scrape reads. */
 static void
-server_metrics(struct server *s, struct http_conn *c, const struct http_head *h)
+server_metrics_make(void *arg)
 {
+	struct server_made *mk = arg;
+	struct server *s = mk->s;
+	struct metrics sum;
 	struct metrics_now now = {
 		.connections = server_connections(s),
-		.downloads = s->streams,
+		.downloads = server_streams(s),
 		.follower = s->cfg.follow,
 	};
-	char *text;
-	size_t len;
-	unsigned t;
+	uint64_t *reqs = calloc(s->n_loops, sizeof(*reqs));
+	unsigned *conns = calloc(s->n_loops, sizeof(*conns));
+	unsigned i, t;
 
+	if (reqs == NULL || conns == NULL)
+		goto out;
+	sum = s->m;
+	for (i = 0; i < s->n_loops; i++) {
+		const struct metrics *lm = &s->loops[i].m;
+		for (t = 0; t < 6; t++)
+			sum.responses[t] += metrics_get(&lm->responses[t]);
+		sum.bytes += metrics_get(&lm->bytes);
+		sum.streams_done += metrics_get(&lm->streams_done);
+		sum.streams_aborted += metrics_get(&lm->streams_aborted);
+		sum.quarantined += metrics_get(&lm->quarantined);
+		sum.requests += reqs[i] = metrics_get(&lm->requests);
+		conns[i] = (s->loops[i].https ? http_server_connections(s->loops[i].https) : 0) +
+		    (s->loops[i].http ? http_server_connections(s->loops[i].http) : 0);
+	}
+	now.workers = s->n_loops;
+	now.worker_requests = reqs;
+	now.worker_connections = conns;
+	pthread_rwlock_rdlock(&s->lock);
 	metrics_read(&s->m, &now, s->cat.cat, s->st.root, s->cfg.min_free, s->sched);
+	pthread_rwlock_unlock(&s->lock);
 	scrub_counts(s->scrub, &now.scrub_checked, &now.scrub_bad);
 	for (t = 0; t < WORKQ_TYPES; t++)
 		now.workq_pending[t] = workq_pending((enum workq_type)t);
-	if ((text = metrics_text(&s->m, &now, &len)) == NULL) {
-		server_error(s, c, h, 500, "out of memory");
+	mk->text = metrics_text(&sum, &now, &mk->len);
+out:
+	free(reqs);
+	free(conns);
+}
+
+static void
+server_metrics(struct server *s, struct http_conn *c, const struct http_head *h,
+    const struct server_made *mk)
+{
+	if (mk->text == NULL) {
+		server_error(s, c, h, 503, "metrics not available now");
 		return;
 	}
 	http_conn_begin(c, 200);
 	http_conn_header(c, "Cache-Control", "no-store");
-	server_reply(s, c, h, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
-	free(text);
+	server_reply(s, c, h, 200, "text/plain; version=0.0.4; charset=utf-8", mk->text,
+	    mk->len);
 }
 
 /* The catalog and its signature: byte for byte, revalidated each time
@@ -695,7 +794,7 @@ server_index(struct server *s, struct http_conn *c, const struct http_head *h)
 		return;
 	}
 	if ((p = server_catalog_index(&s->cat, l, page, has_q == 1 ? q : NULL,
-	    &tmp)) == NULL) {
+	    &tmp, &s->pages_mu)) == NULL) {
 		server_error(s, c, h, 503, "out of memory");
 		return;
 	}
@@ -719,11 +818,20 @@ server_index(struct server *s, struct http_conn *c, const struct http_head *h)
  * writes it there). The token is checked before it makes a path, and
  * O_NOFOLLOW keeps a link planted in the webroot from reading elsewhere.
  */
+/* On the main loop: the built-in client's answer to TOKEN, copied. */
+static void
+server_acme_find(void *arg)
+{
+	struct server_made *mk = arg;
+	const char *ka = acme_challenge(mk->s->acme, mk->token);
+
+	mk->ka = ka != NULL ? strdup(ka) : NULL;
+}
+
 static void
 server_acme_challenge(struct server *s, struct http_conn *c, const struct http_head *h,
-    const char *token)
+    const char *token, const char *ka)
 {
-	const char *ka = NULL;
 	char *path = NULL, *body = NULL;
 	size_t len = 0;
 	ssize_t n = 0;
@@ -731,7 +839,7 @@ server_acme_challenge(struct server *s, struct http_conn *c, const struct http_h
 
 	if (!acme_token_ok(token))
 		goto none;
-	if (s->acme != NULL && (ka = acme_challenge(s->acme, token)) != NULL) {
+	if (ka != NULL) {
 		http_conn_begin(c, 200);
 		http_conn_header(c, "Cache-Control", "no-store");
 		server_reply(s, c, h, 200, "text/plain", ka, strlen(ka));
@@ -759,25 +867,25 @@ out:
 	free(body);
 }
 
-void
-server_request(struct http_conn *c, const struct http_head *h, void *arg)
+/* The answer, under the lock held for reading: the config and catalog
+ * stay as they are until it is done. MK: what the main loop made. */
+static void
+server_answer(struct server *s, struct http_conn *c, const struct http_head *h,
+    const struct server_made *mk)
 {
-	struct server *s = arg;
 	const char *target = h->target;
 	char name[NAME_MAX_BYTES + 1];
 	enum http_route route;
 	json_t *item;
 
-	s->m.requests++;
 	if (h->method == HTTP_OTHER) {
 		http_conn_begin(c, 405);
 		http_conn_header(c, "Allow", ALLOWED_METHODS);
 		server_error_body(s, c, h, 405, "only GET and HEAD");
 		return;
 	}
-	server_current(s);
 	if (strncmp(target, ACME_PREFIX, sizeof(ACME_PREFIX) - 1) == 0) {
-		server_acme_challenge(s, c, h, target + sizeof(ACME_PREFIX) - 1);
+		server_acme_challenge(s, c, h, target + sizeof(ACME_PREFIX) - 1, mk->ka);
 		return;
 	}
 
@@ -795,7 +903,7 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 			server_error(s, c, h, 403, "metrics are for this machine only");
 			return;
 		}
-		server_metrics(s, c, h);
+		server_metrics(s, c, h, mk);
 		return;
 	case ROUTE_PUBKEY:
 		http_conn_begin(c, 200);
@@ -857,4 +965,31 @@ server_request(struct http_conn *c, const struct http_head *h, void *arg)
 		break;
 	}
 	server_error(s, c, h, 404, "not found");
+}
+
+void
+server_request(struct http_conn *c, const struct http_head *h, void *arg)
+{
+	struct server *s = arg;
+	struct server_made mk = { .s = s };
+	char name[NAME_MAX_BYTES + 1];
+
+	metrics_add(&server_loop_self()->m.requests, 1);
+	if (h->method != HTTP_OTHER) {
+		server_current(s);
+		/* What the main loop makes is asked for before the lock is
+		 * taken: the main loop may be waiting to take it. */
+		if (strncmp(h->target, ACME_PREFIX, sizeof(ACME_PREFIX) - 1) == 0) {
+			mk.token = h->target + sizeof(ACME_PREFIX) - 1;
+			if (s->acme != NULL && acme_token_ok(mk.token))
+				server_loop_call_main(s, server_acme_find, &mk);
+		} else if (http_route(h->target, name, sizeof(name)) == ROUTE_METRICS &&
+		    http_conn_is_loopback(c))
+			server_loop_call_main(s, server_metrics_make, &mk);
+	}
+	pthread_rwlock_rdlock(&s->lock);
+	server_answer(s, c, h, &mk);
+	pthread_rwlock_unlock(&s->lock);
+	free(mk.ka);
+	free(mk.text);
 }

@@ -91,6 +91,7 @@ server_page_make(struct server_catalog *c, int lang, size_t page,
 
 	info.catalog = c->cat;
 	info.langs = c->langs;	/* C may have been copied since load */
+	info.pin = c->pin[0] != '\0' ? c->pin : NULL;
 	info.lang = lang;
 	info.page = page;
 	info.query = query;
@@ -105,8 +106,10 @@ server_page_make(struct server_catalog *c, int lang, size_t page,
 
 const struct server_page *
 server_catalog_index(struct server_catalog *c, int lang, size_t page,
-    const char *query, struct server_page *tmp)
+    const char *query, struct server_page *tmp, pthread_mutex_t *mu)
 {
+	int rc = 0;
+
 	struct server_page *p;
 
 	memset(tmp, 0, sizeof(*tmp));
@@ -120,15 +123,18 @@ server_catalog_index(struct server_catalog *c, int lang, size_t page,
 	if (page > c->n_pages)
 		page = c->n_pages;
 	p = &c->pages[(page - 1) * index_n_langs + (size_t)lang];
-	if (p->html == NULL &&
-	    server_page_make(c, lang, page, NULL, p, NULL) == -1)
-		return NULL;
-	return p;
+	/* Made once, by whichever loop asks first; the others wait for it
+	 * rather than make it too. Once made a page does not change. */
+	pthread_mutex_lock(mu);
+	if (p->html == NULL)
+		rc = server_page_make(c, lang, page, NULL, p, NULL);
+	pthread_mutex_unlock(mu);
+	return rc == 0 ? p : NULL;
 }
 
-void
-server_catalog_load(struct server_catalog *cur, const char *root,
-    const struct index_page_info *pinfo)
+int
+server_catalog_load(const char *cur_target, const char *root,
+    const struct index_page_info *pinfo, struct server_catalog *out)
 {
 	struct server_page first;
 	struct server_catalog c;
@@ -139,14 +145,14 @@ server_catalog_load(struct server_catalog *cur, const char *root,
 	int l0;
 
 	if ((lp = fsutil_join(root, "current")) == NULL)
-		return;
+		return 0;
 	n = readlink(lp, link, sizeof(link) - 1);
 	free(lp);
 	if (n <= 0)
-		return;
+		return 0;
 	link[n] = '\0';
-	if (strcmp(link, cur->target) == 0)
-		return;
+	if (strcmp(link, cur_target) == 0)
+		return 0;
 	memset(&c, 0, sizeof(c));
 	snprintf(c.target, sizeof(c.target), "%s", link);
 	if (asprintf(&jp, "%s/%s/catalog.json", root, link) == -1)
@@ -190,6 +196,8 @@ server_catalog_load(struct server_catalog *cur, const char *root,
 	if (c.page_info.n_langs > INDEX_LANGS_MAX)
 		c.page_info.n_langs = INDEX_LANGS_MAX;
 	memcpy(c.langs, pinfo->langs, c.page_info.n_langs * sizeof(c.langs[0]));
+	snprintf(c.pin, sizeof(c.pin), "%s", pinfo->pin != NULL ? pinfo->pin : "");
+	c.page_info.pin = NULL;		/* c.pin, where C is when a page is made */
 	l0 = c.page_info.n_langs > 0 ? c.langs[0] : 0;
 	if (server_page_make(&c, l0, 1, NULL, &first, &c.n_pages) == -1)
 		goto fail;
@@ -202,16 +210,16 @@ server_catalog_load(struct server_catalog *cur, const char *root,
 	if ((c.feed = feed_xml_render(c.cat, c.self_url, &c.feed_len)) == NULL ||
 	    (c.feed_gz = server_catalog_gzip(c.feed, c.feed_len, &c.feed_gz_len)) == NULL)
 		goto fail;
-	server_catalog_free(cur);
-	*cur = c;
+	*out = c;
 	log_info("serving catalog sequence %lld (%zu items)",
 	    (long long)json_integer_value(json_object_get(c.cat, "sequence")),
 	    json_array_size(json_object_get(c.cat, "items")));
 	free(jp);
 	free(sp);
-	return;
+	return 1;
 fail:
 	server_catalog_free(&c);
 	free(jp);
 	free(sp);
+	return 0;
 }

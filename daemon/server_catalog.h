@@ -7,6 +7,7 @@
 #ifndef EMBERD_SERVER_CATALOG_H
 #define EMBERD_SERVER_CATALOG_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -30,7 +31,8 @@ struct server_catalog {
 	 * kept with the catalog: memory bounded by languages x pages. */
 	struct index_page_info page_info;
 	char *self_url;			/* page_info's own copies: a */
-	int langs[INDEX_LANGS_MAX];	/* reloaded config frees its own */
+	int langs[INDEX_LANGS_MAX];	/* reloaded config frees its own, */
+	char pin[64];			/* a new certificate changes it */
 	struct server_page *pages;
 	size_t n_pages;
 	char *feed, *feed_gz;	/* /feed.xml */
@@ -38,27 +40,30 @@ struct server_catalog {
 };
 
 /*
- * Load the catalog ROOT/current points at, unless it is the one CUR
- * holds (a TARGET of "" forces it). Reads the files through the resolved
- * folder so that the catalog and its signature always belong together.
- * INFO says what the index page shows besides the catalog (its pubkey
- * and pin must outlive CUR, the rest is copied; catalog, lang, page and
- * query are ignored); its self_url goes in the feed too. The first page
- * in INFO's first language is made here. On any error (logged) CUR
- * keeps what it had: the old catalog keeps serving.
+ * Load the catalog ROOT/current points at into *OUT, unless it is
+ * CUR_TARGET (what the catalog served now was loaded from; "" forces
+ * it). Reads the files through the resolved folder so that the catalog
+ * and its signature always belong together. INFO says what the index
+ * page shows besides the catalog (its pubkey must outlive OUT, the
+ * rest is copied; catalog, lang, page and query are ignored); its
+ * self_url goes in the feed too. The first page in INFO's first language
+ * is made here. 1 when *OUT holds a new catalog for the caller to swap
+ * in; 0 when `current` has not moved, or on any error (logged): the old
+ * catalog keeps serving.
  */
-void server_catalog_load(struct server_catalog *cur, const char *root,
-    const struct index_page_info *info);
+int server_catalog_load(const char *cur_target, const char *root,
+    const struct index_page_info *info, struct server_catalog *out);
 
 /*
  * Page PAGE (1-based; past the last is the last) of the index in LANG
  * (index_langs[]), filtered by QUERY (NULL or "": none). Without a query
- * it is C's cached page, made if need be; with one it is made for this
- * request into *TMP, which the caller frees with server_page_free. NULL
- * when out of memory.
+ * it is C's cached page, made if need be under MU (readers on several
+ * threads share C); with one it is made for this request into *TMP,
+ * which the caller frees with server_page_free. NULL when out of memory.
  */
 const struct server_page *server_catalog_index(struct server_catalog *c,
-    int lang, size_t page, const char *query, struct server_page *tmp);
+    int lang, size_t page, const char *query, struct server_page *tmp,
+    pthread_mutex_t *mu);
 void server_page_free(struct server_page *p);
 
 void server_catalog_free(struct server_catalog *c);

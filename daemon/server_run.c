@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +53,8 @@
  * - [mirror] max_connections: at the cap, accepting pauses until one
  *   closes (new ones wait in the kernel's backlog), so a flood cannot
  *   exhaust descriptors. Lowered to fit RLIMIT_NOFILE, FD_RESERVE kept
- *   for the store, the logs and the crawler.
+ *   for the store, the logs and the crawler. With workers, each scheme's
+ *   half is split evenly between its loops.
  */
 #define HEADERS_MAX	8192
 #define IO_TIMEOUT	30
@@ -60,25 +63,6 @@
 #define FD_RESERVE	64
 
 static void server_tls_reload(struct server *, const char *);
-
-/* ---- listening ---- */
-
-static int
-server_listen(struct server *s, struct http_server *h, const struct config_listen *l,
-    size_t n, const char *scheme)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (http_server_listen(h, l[i].host, (int)l[i].port) == -1) {
-			log_error("%s: cannot listen on %s: %s", s->config_path, l[i].text,
-			    strerror(errno));
-			return -1;
-		}
-		log_info("listening on %s://%s/", scheme, l[i].text);
-	}
-	return 0;
-}
 
 /* ---- passes and scrub ---- */
 
@@ -92,7 +76,7 @@ server_pass_done(void *arg, const struct schedule_totals *t)
 	s->m.crawl_failed += t->failed;
 	/* A new catalog is served at once (inotify); without inotify, the
 	 * next request re-reads the link anyway. */
-	s->cat_dirty = 1;
+	server_catalog_dirty(s, 0);
 }
 
 /* The scrub set objects aside: fetch them again. */
@@ -107,26 +91,6 @@ server_scrub_bad(void *arg)
 /* ---- signals ---- */
 
 static void
-server_grace_over(evutil_socket_t fd, short what, void *arg)
-{
-	struct server *s = arg;
-
-	if (s->streams > 0)
-		log_warn("stopping with %u downloads unfinished", s->streams);
-	event_base_loopexit(s->base, NULL);
-}
-
-/* A connection closed while stopping: exit with the last one. */
-static void
-server_on_idle(void *arg)
-{
-	struct server *s = arg;
-
-	if (s->stopping && server_connections(s) == 0)
-		event_base_loopexit(s->base, NULL);
-}
-
-static void
 server_on_term(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *s = arg;
@@ -135,34 +99,23 @@ server_on_term(evutil_socket_t sig, short what, void *arg)
 		return;
 	s->stopping = 1;
 	log_info("signal %d: no new connections; finishing %u downloads", (int)sig,
-	    s->streams);
+	    server_streams(s));
 	if (schedule_busy(s->sched))
 		log_info("stopping the crawl; what was received is kept for a resume");
 	schedule_free(s->sched);
 	s->sched = NULL;
-	/* Idle connections close now; busy ones after their answer. The
-	 * loop exits when the last one has closed (server_on_idle) or the
-	 * grace period is over, whichever comes first. */
-	if (s->https)
-		http_server_drain(s->https);
-	if (s->http)
-		http_server_drain(s->http);
-	if (server_connections(s) == 0) {
-		event_base_loopexit(s->base, NULL);
-		return;
-	}
-	s->ev_grace = evtimer_new(s->base, server_grace_over, s);
-	{
-		struct timeval grace = { SHUTDOWN_GRACE, 0 };
-		evtimer_add(s->ev_grace, &grace);
-	}
+	/* Idle connections close now; busy ones after their answer. Each
+	 * loop ends when its last one has closed or the grace period is
+	 * over, whichever comes first; the main loop then waits for the
+	 * others. */
+	server_loops_drain(s, SHUTDOWN_GRACE);
 }
 
 static void
 server_on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *s = arg;
-	struct config fresh;
+	struct config fresh, old;
 	char err[1024];
 
 	if (config_load(s->config_path, &fresh, err, sizeof(err)) == -1) {
@@ -174,10 +127,14 @@ server_on_hup(evutil_socket_t sig, short what, void *arg)
 	 * restart, which the log says if they differ. */
 	if (strcmp(fresh.store, s->cfg.store) != 0)
 		log_warn("SIGHUP: [mirror] store changed; restart to use it");
-	config_free(&s->cfg);
+	/* Requests on other loops read it: swapped under the lock, freed
+	 * once none holds it. */
+	pthread_rwlock_wrlock(&s->lock);
+	old = s->cfg;
 	s->cfg = fresh;
-	s->cat.target[0] = '\0';	/* re-read the catalog and index */
-	s->cat_dirty = 1;
+	pthread_rwlock_unlock(&s->lock);
+	config_free(&old);
+	server_catalog_dirty(s, 1);	/* re-read the catalog and index */
 	server_current(s);
 	log_info("SIGHUP: config %s reloaded", s->config_path);
 	server_tls_reload(s, "SIGHUP");
@@ -262,8 +219,13 @@ server_tls_paths(struct server *s, char **cert, char **key, int *selfsigned,
 static void
 server_tls_pin(struct server *s, int selfsigned)
 {
-	if (!selfsigned || tls_ctx_pin(s->ssl, s->pin, sizeof(s->pin)) == -1)
-		s->pin[0] = '\0';
+	char pin[sizeof(s->pin)];
+
+	if (!selfsigned || tls_ctx_pin(s->ssl, pin, sizeof(pin)) == -1)
+		pin[0] = '\0';
+	pthread_rwlock_wrlock(&s->lock);
+	memcpy(s->pin, pin, sizeof(pin));
+	pthread_rwlock_unlock(&s->lock);
 }
 
 /* The certificate: configured, or from the store. Ends as root again: a
@@ -307,7 +269,7 @@ server_tls_reload(struct server *s, const char *why)
 	SSL_CTX *ctx;
 	int selfsigned;
 
-	if (s->https == NULL)
+	if (s->ssl == NULL)
 		return;
 	if (server_tls_paths(s, &cert, &key, &selfsigned, err, sizeof(err)) == -1 ||
 	    (ctx = tls_server_ctx(cert, key, err, sizeof(err))) == NULL) {
@@ -315,14 +277,13 @@ server_tls_reload(struct server *s, const char *why)
 		    why, err);
 		goto out;
 	}
-	http_server_set_tls(s->https, ctx);
+	server_loops_set_tls(s, ctx);
 	SSL_CTX_free(s->ssl);
 	s->ssl = ctx;
 	server_tls_pin(s, selfsigned);
 	/* The index page's commands pin the self-signed key, or stop
 	 * pinning once a CA's certificate serves: render them again. */
-	s->cat.target[0] = '\0';
-	s->cat_dirty = 1;
+	server_catalog_dirty(s, 1);
 	log_info("%s: serving certificate %s", why, cert);
 out:
 	free(cert);
@@ -356,7 +317,34 @@ server_setup_limits(struct server *s)
 	}
 }
 
-/* The event loop, the HTTPS and HTTP servers on it, and their ports. */
+/* [https]/[http] workers = auto: the CPUs this process may run on. */
+static unsigned
+server_cpus(void)
+{
+	cpu_set_t set;
+	long n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
+/* The loops a scheme with N_LISTEN listeners is served on. */
+static unsigned
+server_workers(unsigned configured, size_t n_listen)
+{
+	unsigned n = configured == 0 ? server_cpus() : configured;
+
+	if (n_listen == 0)
+		return 0;
+	return n < CONFIG_WORKERS_MAX ? n : CONFIG_WORKERS_MAX;
+}
+
+/*
+ * The event loops, the HTTPS and HTTP servers on them, and their ports:
+ * loop I serves HTTPS if I < [https] workers, HTTP if I < [http] workers.
+ */
 static int
 server_setup_loop(struct server *s)
 {
@@ -364,13 +352,21 @@ server_setup_loop(struct server *s)
 		.headers_max = HEADERS_MAX,
 		.header_timeout = HEADER_TIMEOUT,
 		.io_timeout = IO_TIMEOUT,
-	};
+	}, lim_s, lim_h;
+	unsigned ws = server_workers(s->cfg.https_workers, s->cfg.n_https_listen);
+	unsigned wh = server_workers(s->cfg.http_workers, s->cfg.n_http_listen);
+	unsigned share;
 	struct event_config *ecfg;
 
 	server_setup_limits(s);
-	/* Each scheme its half: a flood of one cannot starve the other. */
-	lim.conn_max = s->cfg.n_https_listen > 0 && s->cfg.n_http_listen > 0 ?
-	    s->conn_max / 2 : s->conn_max;
+	/* Each scheme its half: a flood of one cannot starve the other;
+	 * and each loop its part of that. */
+	share = ws > 0 && wh > 0 ? s->conn_max / 2 : s->conn_max;
+	lim_s = lim_h = lim;
+	lim_s.conn_max = ws > 0 && share / ws > 0 ? share / ws : 1;
+	lim_h.conn_max = wh > 0 && share / wh > 0 ? share / wh : 1;
+	lim_s.reuseport = ws > 1;
+	lim_h.reuseport = wh > 1;
 	/* The epoll changelist folds the write event's add and remove around
 	 * a response written at once into nothing. */
 	if ((ecfg = event_config_new()) != NULL)
@@ -381,23 +377,7 @@ server_setup_loop(struct server *s)
 		log_error("cannot create the event loop");
 		return -1;
 	}
-	if ((s->cfg.n_https_listen > 0 &&
-	    (s->https = http_server_new(s->base, s->ssl, &lim, server_request, s)) == NULL) ||
-	    (s->cfg.n_http_listen > 0 &&
-	    (s->http = http_server_new(s->base, NULL, &lim, server_request, s)) == NULL)) {
-		log_error("out of memory");
-		return -1;
-	}
-	if (s->https)
-		http_server_on_idle(s->https, server_on_idle, s);
-	if (s->http)
-		http_server_on_idle(s->http, server_on_idle, s);
-	if ((s->https && server_listen(s, s->https, s->cfg.https_listen,
-	    s->cfg.n_https_listen, "https") == -1) ||
-	    (s->http && server_listen(s, s->http, s->cfg.http_listen,
-	    s->cfg.n_http_listen, "http") == -1))
-		return -1;
-	return 0;
+	return server_loops_setup(s, ws > wh ? ws : wh, ws, wh, &lim_s, &lim_h);
 }
 
 /* Ports bound, keys read: nothing more needs root. */
@@ -421,6 +401,8 @@ server_setup_drop(struct server *s)
 static int
 server_setup_events(struct server *s)
 {
+	unsigned i, k;
+
 	s->ev_term = evsignal_new(s->base, SIGTERM, server_on_term, s);
 	s->ev_int = evsignal_new(s->base, SIGINT, server_on_term, s);
 	s->ev_hup = evsignal_new(s->base, SIGHUP, server_on_hup, s);
@@ -430,15 +412,29 @@ server_setup_events(struct server *s)
 		log_error("cannot install signal handlers");
 		return -1;
 	}
+	/* Every loop watches it: each knows of a move before its next
+	 * request, whichever reads the event. */
 	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->watch_fd != -1 &&
-	    (inotify_add_watch(s->watch_fd, s->st.root, IN_MOVED_TO | IN_CREATE | IN_DELETE) == -1 ||
-	    (s->ev_watch = event_new(s->base, s->watch_fd, EV_READ | EV_PERSIST,
-	    server_watch_cb, s)) == NULL || event_add(s->ev_watch, NULL) == -1)) {
+	    inotify_add_watch(s->watch_fd, s->st.root, IN_MOVED_TO | IN_CREATE | IN_DELETE) == -1) {
 		close(s->watch_fd);
 		s->watch_fd = -1;
 	}
-	s->cat_dirty = 1;
+	for (i = 0; s->watch_fd != -1 && i < s->n_loops; i++) {
+		struct server_loop *l = &s->loops[i];
+		if ((l->ev_watch = event_new(l->base, s->watch_fd, EV_READ | EV_PERSIST,
+		    server_watch_cb, s)) != NULL && event_add(l->ev_watch, NULL) == 0)
+			continue;
+		/* On every loop or none: a readlink per request instead. */
+		for (k = 0; k <= i; k++) {
+			if (s->loops[k].ev_watch != NULL)
+				event_free(s->loops[k].ev_watch);
+			s->loops[k].ev_watch = NULL;
+		}
+		close(s->watch_fd);
+		s->watch_fd = -1;
+	}
+	server_catalog_dirty(s, 0);
 	server_current(s);
 	return 0;
 }
@@ -489,9 +485,13 @@ server_serve(struct server *s)
 	/* Log lines are buffered and written once per loop turn: one write
 	 * for many requests, and never a line left behind. */
 	setvbuf(stderr, NULL, _IOFBF, 1 << 16);
-	s->meta = server_meta_new();
-	while (event_base_loop(s->base, EVLOOP_ONCE) == 0 && !event_base_got_exit(s->base))
-		fflush(stderr);
+	if (server_loops_start(s) == 0)
+		while (event_base_loop(s->base, EVLOOP_ONCE) == 0 &&
+		    !event_base_got_exit(s->base))
+			fflush(stderr);
+	/* The workers end with their last connection (SIGTERM) or now (an
+	 * error here): their log lines go out before the buffer goes. */
+	server_loops_join(s);
 	fflush(stderr);
 	setvbuf(stderr, NULL, _IONBF, 0);
 	log_info("stopped");
@@ -509,10 +509,8 @@ server_free(struct server *s)
 	schedule_free(s->sched);
 	/* Each owner took back its own jobs; what is left (unlinks) ends here. */
 	workq_stop();
-	if (s->ev_grace)
-		event_free(s->ev_grace);
-	if (s->ev_watch)
-		event_free(s->ev_watch);
+	s->stopping = 1;
+	server_loops_free(s);
 	if (s->watch_fd != -1)
 		close(s->watch_fd);
 	if (s->ev_term)
@@ -521,9 +519,6 @@ server_free(struct server *s)
 		event_free(s->ev_int);
 	if (s->ev_hup)
 		event_free(s->ev_hup);
-	s->stopping = 1;
-	http_server_free(s->https);
-	http_server_free(s->http);
 	if (s->base)
 		event_base_free(s->base);
 	if (s->store_open)
@@ -532,12 +527,43 @@ server_free(struct server *s)
 	 * no-op after the drop). */
 	priv_leave(err, sizeof(err));
 	server_catalog_free(&s->cat);
-	server_meta_free(s->meta);
 	SSL_CTX_free(s->ssl);
 	free(s->pubkey_b64);
 	free(s->pubkey_file);
 	config_free(&s->cfg);
 	free(s->config_path);
+	if (s->locks_made) {
+		pthread_mutex_destroy(&s->pages_mu);
+		pthread_mutex_destroy(&s->load_mu);
+		pthread_rwlock_destroy(&s->lock);
+	}
+}
+
+/*
+ * The lock requests hold for reading prefers writers: a new catalog or
+ * config is swapped in between two requests, not after a busy loop's
+ * next thousand.
+ */
+static int
+server_setup_locks(struct server *s)
+{
+	pthread_rwlockattr_t ra;
+
+	if (pthread_rwlockattr_init(&ra) != 0) {
+		log_error("out of memory");
+		return -1;
+	}
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	if (pthread_rwlock_init(&s->lock, &ra) != 0) {
+		pthread_rwlockattr_destroy(&ra);
+		log_error("out of memory");
+		return -1;
+	}
+	pthread_rwlockattr_destroy(&ra);
+	pthread_mutex_init(&s->load_mu, NULL);
+	pthread_mutex_init(&s->pages_mu, NULL);
+	s->locks_made = 1;
+	return 0;
 }
 
 int
@@ -548,6 +574,8 @@ server_run(const char *config_path)
 
 	memset(&s, 0, sizeof(s));
 	s.watch_fd = -1;
+	if (server_setup_locks(&s) == -1)
+		return 2;
 	log_use_times();
 	if (server_setup_config(&s, config_path) == 0 &&
 	    server_setup_store(&s) == 0 &&

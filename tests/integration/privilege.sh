@@ -102,8 +102,10 @@ pconf() {
 	{
 		echo "[https]"
 		echo "listen = 127.0.0.1:$HTTPS_PORT"
+		echo "workers = 3"	# the drop covers the worker threads too
 		echo "[http]"
 		echo "listen = 127.0.0.1:$HTTP_PORT"
+		echo "workers = auto"
 		echo "[source remote]"
 		echo "url = $ORIGIN$src"
 		echo "[mirror]"
@@ -209,8 +211,34 @@ for cap in CapPrm CapEff CapAmb; do
 	[ "$(status_field "$SERVER_PID" $cap)" = 0000000000000000 ] ||
 		server_fail "$cap is $(status_field "$SERVER_PID" $cap), want none"
 done
+# workers = 3: every thread (the event loops, the work queue's) is the
+# user's, with no capabilities; the three loops each serve a port bound
+# as root.
+wait_for_file_line "$SERVER_LOG" "serving on 3 event loops" 5 || server_fail "not 3 event loops"
+tasks=0
+for t in /proc/"$SERVER_PID"/task/*; do
+	tid=${t##*/}
+	[ "$(status_field "$SERVER_PID/task/$tid" Uid)" = "$RUID $RUID $RUID $RUID" ] &&
+		[ "$(status_field "$SERVER_PID/task/$tid" Gid)" = "$RGID $RGID $RGID $RGID" ] &&
+		[ "$(status_field "$SERVER_PID/task/$tid" CapEff)" = 0000000000000000 ] ||
+		server_fail "thread $tid: Uid $(status_field "$SERVER_PID/task/$tid" Uid), CapEff $(status_field "$SERVER_PID/task/$tid" CapEff)"
+	tasks=$((tasks + 1))
+done
+[ "$tasks" -ge 3 ] || server_fail "$tasks threads with workers = 3"
+python3 - "$PRIV_PORT" "$STORE/tls/cert.pem" >"$T/spread" <<'PY' || server_fail "fresh connections to the privileged port failed"
+import http.client, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ctx.check_hostname = False
+for i in range(30):
+    c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ctx, timeout=10)
+    c.request("GET", "/healthz")
+    assert c.getresponse().read() == b"ok\n"
+    c.close()
+PY
+busy=$(curl -s --max-time 5 "$HTTP_URL/metrics" | awk '$1 ~ /^emberd_worker_requests_total/ && $2 > 0' | wc -l)
+[ "$busy" -ge 2 ] || server_fail "30 fresh connections were answered by $busy event loop(s)"
 [ "$(curl_https "$HTTPS_URL/healthz")" = ok ] || server_fail "no TLS answer on privileged port $PRIV_PORT"
-pass "run binds 127.0.0.1:$PRIV_PORT, then Uid $RUID x4, Gid $RGID x4, Groups '$RGROUPS', no capabilities"
+pass "run binds 127.0.0.1:$PRIV_PORT, then Uid $RUID x4, Gid $RGID x4, Groups '$RGROUPS', no capabilities; all $tasks threads too (workers = 3: $busy loops answered)"
 
 # The crawl at start fetches the source, as the user.
 for i in $(seq 1 200); do
