@@ -51,7 +51,12 @@ log_use_times(void)
 static void __attribute__((format(printf, 2, 0)))
 log_vline(const char *prefix, const char *fmt, va_list ap)
 {
-	/* One write per line so concurrent writers never interleave mid-line. */
+	/*
+	 * One fprintf per line: stdio locks the stream for each call, so
+	 * the serving threads of `emberd run` ([https] workers) never
+	 * interleave within a line, whether stderr is unbuffered or (in
+	 * run) a buffer that each loop flushes once per turn.
+	 */
 	char line[2048], stamp[32] = "";
 	int n;
 

@@ -58,6 +58,9 @@ P_LINES=("[crawl]" "interval = 2s" "timeout = 60s" "per_host = 8")
 for n in "${!SRC[@]}"; do
 	P_LINES+=("[source ${n%%.*}]" "url = $ORIGIN${SRC[$n]}" "name = $n")
 done
+# The publisher serves with one event loop per CPU (workers = auto).
+HTTPS_EXTRA="workers = auto"
+HTTP_EXTRA="workers = auto"
 server_config "${P_LINES[@]}"
 follower_config F "[follow]" "pubkey = $PUBKEY" "peer = $HTTP_URL/" "interval = 1s"
 FSTORE=$(fstore F)

@@ -39,6 +39,10 @@ sha=$(sha256_of "$T/big.mp4")
 expect_exit 0 "$EMBERD" add -c "$CONF" "$T/big.mp4"
 expect_exit 0 "$EMBERD" ls -c "$CONF"
 assert_grep "^big.mp4 .* $sha raw$" "$T/out"
+# One event loop per CPU (workers = auto): the bound holds with the
+# responses spread over them.
+HTTPS_EXTRA="workers = auto"
+HTTP_EXTRA="workers = auto"
 start_server
 
 rss_kb() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || true; }

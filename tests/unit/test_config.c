@@ -306,6 +306,13 @@ test_defaults(void)
 	    cfg.n_follow_peers == 0);
 	CHECK(cfg.follow_interval == 3600);
 	CHECK(cfg.follow_tls_verify == 1);
+	CHECK(cfg.https_workers == 1 && cfg.http_workers == 1);
+	config_free(&cfg);
+
+	/* workers: auto (0: counted at run) or a number, per scheme. */
+	CHECK(config_load_string("[https]\nworkers = auto\n[http]\nworkers = 3\n",
+	    "x.conf", tmpdir, &cfg, err, sizeof(err)) == 0);
+	CHECK(cfg.https_workers == 0 && cfg.http_workers == 3);
 	config_free(&cfg);
 
 	/* Trailing '/' of the folder dropped; URL with '/' kept as is. */
@@ -481,6 +488,10 @@ test_errors(void)
 	    "bad.conf:2: bad language 'en' for 'languages' in [mirror]");
 	ERR("[mirror]\nlanguages = zh-CN\n",
 	    "bad.conf:2: bad language 'zh-CN' for 'languages'");
+	ERR("[https]\nworkers = 0\n", "bad.conf:2: bad number of workers '0' for "
+	    "'workers' in [https]: use auto or 1 to 256");
+	ERR("[http]\nworkers = 257\n", "bad.conf:2: bad number of workers '257'");
+	ERR("[http]\nworkers = Auto\n", "bad.conf:2: bad number of workers 'Auto'");
 	ERR("[mirror]\nname = x\n[mirorr]\n",
 	    "bad.conf:3: unknown section [mirorr]");
 	ERR("[mirror]\n\n[nope]\n[crawl]\n",

@@ -51,6 +51,8 @@ test_text(void)
 	struct metrics m;
 	struct schedule_success ok[2] = { { "voice", 1796354000 }, { "a\"b\\c", 1796354100 } };
 	struct metrics_now now;
+	uint64_t reqs[2] = { 7, 35 };
+	unsigned conns[2] = { 1, 0 };
 	char *text;
 	size_t len;
 
@@ -69,6 +71,9 @@ test_text(void)
 	now.n_ok = 2;
 	now.follower = 1;
 	now.sync_ok = 1796354650;
+	now.workers = 2;
+	now.worker_requests = reqs;
+	now.worker_connections = conns;
 	if ((text = metrics_text(&m, &now, &len)) == NULL) {
 		CHECK(!"metrics_text failed");
 		return;
@@ -88,6 +93,12 @@ test_text(void)
 	    "emberd_crawl_last_success_timestamp_seconds{source=\"a\\\"b\\\\c\"} 1796354100"));
 	CHECK(has_line(text, "emberd_sync_last_success_timestamp_seconds 1796354650"));
 	CHECK(has_line(text, "# TYPE emberd_catalog_age_seconds gauge"));
+	CHECK(has_line(text, "emberd_workers 2"));
+	CHECK(has_line(text, "emberd_worker_requests_total{worker=\"0\"} 7"));
+	CHECK(has_line(text, "emberd_worker_requests_total{worker=\"1\"} 35"));
+	CHECK(has_line(text, "# TYPE emberd_worker_requests_total counter"));
+	CHECK(has_line(text, "emberd_worker_connections{worker=\"0\"} 1"));
+	CHECK(has_line(text, "emberd_worker_connections{worker=\"1\"} 0"));
 	free(text);
 
 	/* No catalog, no expires, statvfs failed, no successes: those lines
@@ -95,6 +106,7 @@ test_text(void)
 	now.generated = now.expires = now.free_bytes = -1;
 	now.n_ok = 0;
 	now.follower = 0;
+	now.workers = 0;
 	if ((text = metrics_text(&m, &now, &len)) == NULL) {
 		CHECK(!"metrics_text failed");
 		return;
@@ -104,6 +116,7 @@ test_text(void)
 	CHECK(strstr(text, "emberd_catalog_expires") == NULL);
 	CHECK(strstr(text, "emberd_store_free_bytes") == NULL);
 	CHECK(strstr(text, "last_success") == NULL);
+	CHECK(strstr(text, "emberd_worker") == NULL);
 	CHECK(has_line(text, "emberd_store_bytes 99999"));
 	free(text);
 }
