@@ -93,7 +93,7 @@ struct http_server {
 	void *arg;
 	struct http_listener *listeners;
 	struct http_conn *conns;
-	unsigned n_conns;
+	unsigned n_conns;	/* written by the loop, read by any (atomics) */
 	int paused, draining;
 	struct event *ev_resume;	/* accepting again after ACCEPT_PAUSE */
 	void (*idle_cb)(void *);
@@ -207,7 +207,7 @@ http_conn_free(struct http_conn *c)
 	event_free(c->timer);
 	http_conn_release(c->bev, c->ssl, c->fd);
 	free(c);
-	srv->n_conns--;
+	__atomic_sub_fetch(&srv->n_conns, 1, __ATOMIC_RELAXED);
 	if (srv->paused && !srv->draining && srv->n_conns < srv->lim.conn_max) {
 		srv->paused = 0;
 		http_listeners_enable(srv, 1);
@@ -950,7 +950,8 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	if (srv->conns != NULL)
 		srv->conns->prev = c;
 	srv->conns = c;
-	if (++srv->n_conns >= srv->lim.conn_max && !srv->paused) {
+	if (__atomic_add_fetch(&srv->n_conns, 1, __ATOMIC_RELAXED) >= srv->lim.conn_max &&
+	    !srv->paused) {
 		log_warn("%u connections: pausing accept until one closes", srv->n_conns);
 		srv->paused = 1;
 		http_listeners_enable(srv, 0);

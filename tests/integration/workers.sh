@@ -89,7 +89,14 @@ expect_exit 0 "$EMBERD" add -c "$CONF" "$T/new.txt"
 fresh "$T/a.pem" 40 /files/new.txt
 ok=$(grep -c "^200 $(sha256_of "$T/new.txt") " "$T/fresh.out" || true)
 [ "$ok" = 40 ] || { sort "$T/fresh.out" | uniq -c; server_fail "only $ok of 40 fresh connections got new.txt right after add"; }
-pass "add while running: 40 fresh connections, on every loop, all get new.txt at once"
+# The index pages of the new catalog, made on first use by whichever loop
+# asks first: 30 at once over 3 languages, each lists new.txt.
+curl -sS --no-progress-meter --max-time 20 --parallel --parallel-max 30 --cacert "$T/a.pem" \
+	-o "$T/idx_#1_#2" "$HTTPS_URL/?lang={en,ru,fa}&n=[1-10]" ||
+	server_fail "30 index pages at once failed"
+ok=$(grep -l 'new\.txt' "$T"/idx_* | wc -l)
+[ "$ok" = 30 ] || server_fail "$ok of 30 index pages list new.txt"
+pass "add while running: 40 fresh connections, on every loop, all get new.txt at once; so do 30 index pages asked at once"
 
 # --- SIGHUP with a new certificate: every loop serves it to new connections.
 cp "$T/b.pem" "$T/cert.pem"
