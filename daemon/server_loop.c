@@ -278,6 +278,22 @@ server_port_free(const char *host, unsigned port)
 	return rc;
 }
 
+/* Every address of LS free, before any is bound (a [::] after a 0.0.0.0
+ * of ours on the same port would not look free). */
+static int
+server_ports_free(struct server *s, const struct config_listen *ls, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (server_port_free(ls[i].host, ls[i].port) == -1) {
+			log_error("%s: cannot listen on %s: %s", s->config_path, ls[i].text,
+			    strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
 static int
 server_loop_listen(struct server *s, struct server_loop *l, struct http_server *h,
     const struct config_listen *ls, size_t n, const char *scheme)
@@ -285,9 +301,7 @@ server_loop_listen(struct server *s, struct server_loop *l, struct http_server *
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if ((l->id == 0 && s->n_loops > 1 &&
-		    server_port_free(ls[i].host, ls[i].port) == -1) ||
-		    http_server_listen(h, ls[i].host, (int)ls[i].port) == -1) {
+		if (http_server_listen(h, ls[i].host, (int)ls[i].port) == -1) {
 			log_error("%s: cannot listen on %s: %s", s->config_path, ls[i].text,
 			    strerror(errno));
 			return -1;
@@ -336,6 +350,11 @@ server_loops_setup(struct server *s, unsigned n, unsigned workers_s, unsigned wo
 	struct server_loop *l;
 	unsigned i;
 
+	if ((lim_s->reuseport && server_ports_free(s, s->cfg.https_listen,
+	    s->cfg.n_https_listen) == -1) ||
+	    (lim_h->reuseport && server_ports_free(s, s->cfg.http_listen,
+	    s->cfg.n_http_listen) == -1))
+		return -1;
 	if ((s->loops = calloc(n, sizeof(*s->loops))) == NULL) {
 		log_error("out of memory");
 		return -1;
