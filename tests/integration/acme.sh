@@ -2,7 +2,10 @@
 # to pebble's root through a real http-01 check on its plain listener,
 # stores it 0600, renews a short-lived one while a download runs (the
 # download completes, new connections get the new serial), and with the
-# CA down or wrong logs why and keeps serving what it has.
+# CA down or wrong logs why and keeps serving what it has. It serves with
+# 3 event loops a scheme (workers = 3): the challenges answered on any of
+# them come from the client on the main loop, the renewed certificate
+# reaches each.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server_lib.sh"
 . "$(dirname "$0")/pebble_lib.sh"
@@ -31,7 +34,8 @@ expect_exit 0 "$EMBERD" add -c "$CONF" "$T/big.bin"
 
 # --- a first certificate, valid 9 s: renewed when a third is left
 start_pebble 9
-HTTPS_EXTRA=$(printf 'acme = yes\ndomain = %s\nacme_directory = %s' "$DOMAIN" "$PEBBLE_DIR")
+HTTPS_EXTRA=$(printf 'acme = yes\ndomain = %s\nacme_directory = %s\nworkers = 3' "$DOMAIN" "$PEBBLE_DIR")
+HTTP_EXTRA="workers = 3"
 start_server "[crawl]" "ca_file = $PEBBLE_CA"
 self=$(openssl x509 -in "$STORE/tls/cert.pem" -noout -serial -issuer)
 first=$(wait_serial_change "$self" 20) || server_fail "no ACME certificate served within 20 s"
