@@ -275,17 +275,17 @@ metrics_text(const struct metrics *m, const struct metrics_now *now, size_t *len
 		    "Event loops serving connections ([https]/[http] workers).",
 		    (long long)now->workers);
 		fprintf(f, "# HELP emberd_worker_requests_total Requests read, by event loop "
-		    "(0: the main loop).\n"
+		    "(0: the main loop, serving alone; workers from 1).\n"
 		    "# TYPE emberd_worker_requests_total counter\n");
 		for (t = 0; t < now->workers; t++)
-			fprintf(f, "emberd_worker_requests_total{worker=\"%u\"} %llu\n", t,
-			    (unsigned long long)now->worker_requests[t]);
+			fprintf(f, "emberd_worker_requests_total{worker=\"%u\"} %llu\n",
+			    now->worker_ids[t], (unsigned long long)now->worker_requests[t]);
 		fprintf(f, "# HELP emberd_worker_connections Open client connections, by "
 		    "event loop.\n"
 		    "# TYPE emberd_worker_connections gauge\n");
 		for (t = 0; t < now->workers; t++)
-			fprintf(f, "emberd_worker_connections{worker=\"%u\"} %u\n", t,
-			    now->worker_connections[t]);
+			fprintf(f, "emberd_worker_connections{worker=\"%u\"} %u\n",
+			    now->worker_ids[t], now->worker_connections[t]);
 	}
 	metrics_state(f, now);
 	if (ferror(f)) {

@@ -50,7 +50,8 @@ struct metrics_now {
 	size_t n_ok;
 	int follower;				/* sync_ok is meaningful */
 	int64_t sync_ok;			/* 0: none yet */
-	unsigned workers;			/* event loops; 0: none listed */
+	unsigned workers;			/* event loops serving; 0: none listed */
+	const unsigned *worker_ids;		/* their numbers (0: the main loop) */
 	const uint64_t *worker_requests;	/* by loop: requests read */
 	const unsigned *worker_connections;	/* by loop: open now */
 };

@@ -615,9 +615,10 @@ server_metrics_make(void *arg)
 	};
 	uint64_t *reqs = calloc(s->n_loops, sizeof(*reqs));
 	unsigned *conns = calloc(s->n_loops, sizeof(*conns));
-	unsigned i, t;
+	unsigned *ids = calloc(s->n_loops, sizeof(*ids));
+	unsigned i, t, n = 0;
 
-	if (reqs == NULL || conns == NULL)
+	if (reqs == NULL || conns == NULL || ids == NULL)
 		goto out;
 	sum = s->m;
 	for (i = 0; i < s->n_loops; i++) {
@@ -628,11 +629,16 @@ server_metrics_make(void *arg)
 		sum.streams_done += metrics_get(&lm->streams_done);
 		sum.streams_aborted += metrics_get(&lm->streams_aborted);
 		sum.quarantined += metrics_get(&lm->quarantined);
-		sum.requests += reqs[i] = metrics_get(&lm->requests);
-		conns[i] = (s->loops[i].https ? http_server_connections(s->loops[i].https) : 0) +
+		sum.requests += metrics_get(&lm->requests);
+		if (s->loops[i].https == NULL && s->loops[i].http == NULL)
+			continue;	/* the main loop beside workers */
+		ids[n] = s->loops[i].id;
+		reqs[n] = metrics_get(&lm->requests);
+		conns[n++] = (s->loops[i].https ? http_server_connections(s->loops[i].https) : 0) +
 		    (s->loops[i].http ? http_server_connections(s->loops[i].http) : 0);
 	}
-	now.workers = s->n_loops;
+	now.workers = n;
+	now.worker_ids = ids;
 	now.worker_requests = reqs;
 	now.worker_connections = conns;
 	pthread_rwlock_rdlock(&s->lock);
@@ -645,6 +651,7 @@ server_metrics_make(void *arg)
 out:
 	free(reqs);
 	free(conns);
+	free(ids);
 }
 
 static void

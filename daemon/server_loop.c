@@ -306,7 +306,7 @@ server_loop_listen(struct server *s, struct server_loop *l, struct http_server *
 			    strerror(errno));
 			return -1;
 		}
-		if (l->id == 0)
+		if (l->id <= 1)
 			log_info("listening on %s://%s/", scheme, ls[i].text);
 	}
 	return 0;
@@ -344,17 +344,26 @@ server_loop_init(struct server *s, struct server_loop *l, unsigned id)
 }
 
 int
-server_loops_setup(struct server *s, unsigned n, unsigned workers_s, unsigned workers_h,
+server_loops_setup(struct server *s, unsigned workers_s, unsigned workers_h,
     const struct http_server_limits *lim_s, const struct http_server_limits *lim_h)
 {
 	struct server_loop *l;
-	unsigned i;
+	unsigned i, j, n, first;
 
 	if ((lim_s->reuseport && server_ports_free(s, s->cfg.https_listen,
 	    s->cfg.n_https_listen) == -1) ||
 	    (lim_h->reuseport && server_ports_free(s, s->cfg.http_listen,
 	    s->cfg.n_http_listen) == -1))
 		return -1;
+	/*
+	 * One loop: the main one serves, as it always did. More: as many
+	 * threads, and the main loop serves none, so a request never waits
+	 * behind the crawler's work there (a streamed body's hashing and
+	 * deflate, a pass's bookkeeping).
+	 */
+	s->n_serving = workers_s > workers_h ? workers_s : workers_h;
+	n = s->n_serving > 1 ? s->n_serving + 1 : 1;
+	first = n > 1 ? 1 : 0;
 	if ((s->loops = calloc(n, sizeof(*s->loops))) == NULL) {
 		log_error("out of memory");
 		return -1;
@@ -366,7 +375,10 @@ server_loops_setup(struct server *s, unsigned n, unsigned workers_s, unsigned wo
 			log_error("cannot create event loop %u: %s", i, strerror(errno));
 			return -1;
 		}
-		if (i < workers_s && s->ssl != NULL) {
+		if (i < first)
+			continue;
+		j = i - first;	/* the scheme's loops are the first ones */
+		if (j < workers_s && s->ssl != NULL) {
 			SSL_CTX_up_ref(s->ssl);
 			l->ssl = s->ssl;
 			if ((l->https = http_server_new(l->base, l->ssl, lim_s, server_request,
@@ -376,7 +388,7 @@ server_loops_setup(struct server *s, unsigned n, unsigned workers_s, unsigned wo
 			}
 			http_server_on_idle(l->https, server_loop_on_idle, l);
 		}
-		if (i < workers_h && s->cfg.n_http_listen > 0) {
+		if (j < workers_h && s->cfg.n_http_listen > 0) {
 			if ((l->http = http_server_new(l->base, NULL, lim_h, server_request,
 			    s)) == NULL) {
 				log_error("out of memory");
@@ -418,7 +430,8 @@ server_loops_start(struct server *s)
 	int e;
 
 	if (s->n_loops > 1)
-		log_info("serving on %u event loops", s->n_loops);
+		log_info("serving on %u event loops (threads), beside the main loop",
+		    s->n_serving);
 	/* Signals are the main loop's: the workers block them. */
 	sigemptyset(&all);
 	sigaddset(&all, SIGTERM);

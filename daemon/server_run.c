@@ -341,10 +341,7 @@ server_workers(unsigned configured, size_t n_listen)
 	return n < CONFIG_WORKERS_MAX ? n : CONFIG_WORKERS_MAX;
 }
 
-/*
- * The event loops, the HTTPS and HTTP servers on them, and their ports:
- * loop I serves HTTPS if I < [https] workers, HTTP if I < [http] workers.
- */
+/* The event loops, the HTTPS and HTTP servers on them, and their ports. */
 static int
 server_setup_loop(struct server *s)
 {
@@ -377,7 +374,7 @@ server_setup_loop(struct server *s)
 		log_error("cannot create the event loop");
 		return -1;
 	}
-	return server_loops_setup(s, ws > wh ? ws : wh, ws, wh, &lim_s, &lim_h);
+	return server_loops_setup(s, ws, wh, &lim_s, &lim_h);
 }
 
 /* Ports bound, keys read: nothing more needs root. */

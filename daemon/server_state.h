@@ -65,7 +65,8 @@ struct server {
 	struct store st;
 	SSL_CTX *ssl;			/* the main loop's reference */
 	struct server_loop *loops;	/* n_loops, [0] the main loop */
-	unsigned n_loops;
+	unsigned n_loops;		/* 1, or n_serving + 1: the main loop serves none */
+	unsigned n_serving;		/* loops with listeners */
 	struct event *ev_term, *ev_int, *ev_hup;
 	struct acme *acme;		/* [https] acme = yes: the client */
 	struct schedule *sched;		/* crawl or sync passes; NULL once stopping */
@@ -113,14 +114,14 @@ void server_request(struct http_conn *c, const struct http_head *h, void *arg);
 /* The loop of the calling thread. */
 struct server_loop *server_loop_self(void);
 /*
- * Make S's N loops (loop 0 on S->base, made already): the others' bases,
- * their HTTPS and HTTP servers with limits LIM_S and LIM_H (NULL: that
- * scheme has no server on loop I unless I < WORKERS_S or WORKERS_H),
- * bound to the config's listeners. Logs its failure.
+ * Make S's loops (loop 0 on S->base, made already): with one loop to
+ * serve on, the main loop; with more, as many threads beside it. Their
+ * bases, their HTTPS and HTTP servers (on the first WORKERS_S, and
+ * WORKERS_H, of the serving loops) with limits LIM_S and LIM_H, bound
+ * to the config's listeners. Logs its failure.
  */
-int server_loops_setup(struct server *s, unsigned n, unsigned workers_s,
-    unsigned workers_h, const struct http_server_limits *lim_s,
-    const struct http_server_limits *lim_h);
+int server_loops_setup(struct server *s, unsigned workers_s, unsigned workers_h,
+    const struct http_server_limits *lim_s, const struct http_server_limits *lim_h);
 /* Start the worker threads (after the privilege drop). */
 int server_loops_start(struct server *s);
 /* SIGTERM: every loop stops accepting, finishes what is in flight and

@@ -68,6 +68,8 @@
 #           big (512 MiB), huge (/healthz under the 1 GiB crawl) and hls
 #           (the HLS row and its /healthz run); default text,big,huge,hls
 #   HLS_GEN env: loop (default) or encode, how the HLS stream is made
+#   WORKERS env: [https]/[http] workers of the /healthz runs (default 1;
+#           auto: one event loop per CPU)
 # The work dir is a mktemp -d under /var/tmp (needs about 8 GiB: each round's
 # output is kept until the end), removed at
 # exit; nginx and emberd run are stopped at exit. Caches are not dropped:
@@ -85,6 +87,7 @@ emberd=$BUILD/emberd
 ROUNDS=${ROUNDS:-3}
 ROWS=${ROWS:-text,big,huge,hls}
 HLS_GEN=${HLS_GEN:-loop}
+WORKERS=${WORKERS:-1}
 
 die1() { echo "crawl-bench: $*" >&2; exit 1; }
 die2() { echo "crawl-bench: $*" >&2; exit 2; }
@@ -691,8 +694,10 @@ allow_root = yes
 access_log = no
 [https]
 listen = 127.0.0.1:$tls
+workers = $WORKERS
 [http]
 listen = 127.0.0.1:$http
+workers = $WORKERS
 [crawl]
 interval = 24h
 concurrency = 8

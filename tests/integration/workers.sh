@@ -1,5 +1,6 @@
 # emberd run with [https] workers = 3 and [http] workers = auto (one event
-# loop per CPU): more than one loop even on a one-CPU machine. Fresh
+# loop per CPU): more than one loop even on a one-CPU machine; each a
+# thread, beside the main loop, which then serves none. Fresh
 # connections land on every HTTPS loop (SO_REUSEPORT), and /metrics sums
 # them: the requests it counts are the requests made; an `add` while
 # running is served at once by every loop; SIGHUP with a new certificate
@@ -61,17 +62,17 @@ scrape m0
 [ "$(sum m0 '^emberd_workers$')" = "$LOOPS" ] ||
 	server_fail "emberd_workers is $(sum m0 '^emberd_workers$'), want $LOOPS"
 tasks=$(ls "/proc/$SERVER_PID/task" | wc -l)
-[ "$tasks" -ge "$LOOPS" ] || server_fail "$tasks threads for $LOOPS event loops"
-pass "workers = 3 (HTTPS) and auto (HTTP, $CPUS CPUs): $LOOPS event loops, $tasks threads"
+[ "$tasks" -gt "$LOOPS" ] || server_fail "$tasks threads for $LOOPS event loops and the main one"
+pass "workers = 3 (HTTPS) and auto (HTTP, $CPUS CPUs): $LOOPS event loops beside the main one, $tasks threads"
 
 # --- spread and sums: 60 fresh HTTPS connections land on each of the 3
-# HTTPS loops, and /metrics counts exactly the requests made (the scrape
+# HTTPS loops (numbered 1 to 3; 0, the main loop, serves none), and /metrics counts exactly the requests made (the scrape
 # between counts itself once it is answered).
 fresh "$T/a.pem" 60 /healthz
 [ "$(grep -c '^200 ' "$T/fresh.out")" = 60 ] || server_fail "not 60 answers of 200 to /healthz"
 scrape m1
 spread=
-for w in 0 1 2; do
+for w in 1 2 3; do
 	n0=$(sum m0 "^emberd_worker_requests_total[{]worker=\"$w\"[}]$")
 	n1=$(sum m1 "^emberd_worker_requests_total[{]worker=\"$w\"[}]$")
 	[ "$n1" -gt "$n0" ] || server_fail "HTTPS loop $w answered none of 60 fresh connections"
@@ -81,7 +82,7 @@ d_req=$(($(sum m1 '^emberd_worker_requests_total') - $(sum m0 '^emberd_worker_re
 d_resp=$(($(sum m1 '^emberd_requests_total') - $(sum m0 '^emberd_requests_total')))
 [ "$d_req" = 61 ] && [ "$d_resp" = 61 ] ||
 	server_fail "/metrics counted $d_req requests and $d_resp responses for 60 requests and one scrape (want 61)"
-pass "60 fresh HTTPS connections spread over loops 0, 1, 2 as:$spread; /metrics sums them: 61 requests and responses (with a scrape)"
+pass "60 fresh HTTPS connections spread over loops 1, 2, 3 as:$spread; /metrics sums them: 61 requests and responses (with a scrape)"
 
 # --- an add while running: every loop serves the new catalog at once.
 printf 'added while running\n' >"$T/new.txt"
@@ -110,7 +111,7 @@ ok=$(grep -c "^200 .* $B_DER$" "$T/fresh.out" || true)
 [ "$ok" = 40 ] || server_fail "only $ok of 40 fresh connections got certificate B after SIGHUP"
 scrape m2
 busy=0
-for w in 0 1 2; do
+for w in 1 2 3; do
 	[ "$(sum m2 "^emberd_worker_requests_total[{]worker=\"$w\"[}]$")" -gt \
 		"$(sum m1 "^emberd_worker_requests_total[{]worker=\"$w\"[}]$")" ] && busy=$((busy + 1))
 done

@@ -52,7 +52,7 @@ test_text(void)
 	struct schedule_success ok[2] = { { "voice", 1796354000 }, { "a\"b\\c", 1796354100 } };
 	struct metrics_now now;
 	uint64_t reqs[2] = { 7, 35 };
-	unsigned conns[2] = { 1, 0 };
+	unsigned conns[2] = { 1, 0 }, ids[2] = { 1, 2 };
 	char *text;
 	size_t len;
 
@@ -72,6 +72,7 @@ test_text(void)
 	now.follower = 1;
 	now.sync_ok = 1796354650;
 	now.workers = 2;
+	now.worker_ids = ids;
 	now.worker_requests = reqs;
 	now.worker_connections = conns;
 	if ((text = metrics_text(&m, &now, &len)) == NULL) {
@@ -94,11 +95,11 @@ test_text(void)
 	CHECK(has_line(text, "emberd_sync_last_success_timestamp_seconds 1796354650"));
 	CHECK(has_line(text, "# TYPE emberd_catalog_age_seconds gauge"));
 	CHECK(has_line(text, "emberd_workers 2"));
-	CHECK(has_line(text, "emberd_worker_requests_total{worker=\"0\"} 7"));
-	CHECK(has_line(text, "emberd_worker_requests_total{worker=\"1\"} 35"));
+	CHECK(has_line(text, "emberd_worker_requests_total{worker=\"1\"} 7"));
+	CHECK(has_line(text, "emberd_worker_requests_total{worker=\"2\"} 35"));
 	CHECK(has_line(text, "# TYPE emberd_worker_requests_total counter"));
-	CHECK(has_line(text, "emberd_worker_connections{worker=\"0\"} 1"));
-	CHECK(has_line(text, "emberd_worker_connections{worker=\"1\"} 0"));
+	CHECK(has_line(text, "emberd_worker_connections{worker=\"1\"} 1"));
+	CHECK(has_line(text, "emberd_worker_connections{worker=\"2\"} 0"));
 	free(text);
 
 	/* No catalog, no expires, statvfs failed, no successes: those lines
