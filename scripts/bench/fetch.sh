@@ -2,8 +2,8 @@
 # Fetch benchmark: `emberd fetch` against `curl` and `aria2c`, from 1 and
 # from 3 local mirrors, and over a slow link, in the same run.
 #
-# One publisher store holds a 512 MiB random object (big.bin) and a 4 MiB
-# one (slow.bin); three `emberd run` (plain HTTP on 127.0.0.1, access_log =
+# One publisher store holds a 512 MiB random object (big.bin) and a 12 MiB
+# one (slow.bin: at 2 Mbit/s 50 s for one connection); three `emberd run` (plain HTTP on 127.0.0.1, access_log =
 # no) serve it on three ports: the three mirrors A, B, C. `emberd run` locks
 # its store, so B and C serve copies of A's store made of hard links (its
 # objects and catalogs are read-only: the same bytes, one page cache);
@@ -46,9 +46,10 @@
 #   BUILD       env: meson build dir holding emberd (default: <repo>/build)
 #   ROUNDS      env: rounds per row and tool (default 5)
 #   ROWS        env: local,slow (default both)
-#   QUICK=1     env: a smoke run: 64 MiB and 1 MiB objects, 2 rounds
+#   QUICK=1     env: a smoke run: 64 MiB and 1 MiB objects, 2 rounds (a
+#               1 MiB object may be too small for emberd fetch to split)
 #   CONNS, SLOW_CONNS  env: --connections for emberd fetch (default 4, 3)
-#   BIG_MIB, SLOW_MIB  env: object sizes (default 512, 4)
+#   BIG_MIB, SLOW_MIB  env: object sizes (default 512, 12)
 # The work dir is a mktemp -d under ${TMPDIR:-/var/tmp} (about 3 x BIG),
 # removed at exit; the daemons and the relay are stopped at exit.
 set -euo pipefail
@@ -69,7 +70,7 @@ ROWS=${ROWS:-local,slow}
 CONNS=${CONNS:-4}
 SLOW_CONNS=${SLOW_CONNS:-3}
 BIG_MIB=${BIG_MIB:-512}
-SLOW_MIB=${SLOW_MIB:-4}
+SLOW_MIB=${SLOW_MIB:-12}
 
 die1() { echo "fetch-bench: $*" >&2; exit 1; }
 die2() { echo "fetch-bench: $*" >&2; exit 2; }
