@@ -3,8 +3,9 @@
 # from 3 local mirrors, and over a slow link, in the same run.
 #
 # One publisher store holds a 512 MiB random object (big.bin) and a 12 MiB
-# one (slow.bin: at 2 Mbit/s 50 s for one connection); three `emberd run` (plain HTTP on 127.0.0.1, access_log =
-# no) serve it on three ports: the three mirrors A, B, C. `emberd run` locks
+# one (slow.bin: 50 s at 2 Mbit/s); three `emberd run` (plain HTTP on
+# 127.0.0.1, access_log = no) serve it on three ports: the three mirrors
+# A, B, C. `emberd run` locks
 # its store, so B and C serve copies of A's store made of hard links (its
 # objects and catalogs are read-only: the same bytes, one page cache);
 # scrub_interval is 1 year so none re-hashes them meanwhile.
