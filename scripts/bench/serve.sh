@@ -43,6 +43,8 @@
 #   ROUNDS    env: rounds per server and load (default 5)
 #   DURATION  env: seconds per round (default 4)
 #   QUICK=1   env: a smoke run: 2 rounds of 1 s
+#   LOADS     env: which loads run, of 4k,html,64m (default all)
+#   PROTOS    env: which protocols run, of h1,h2 (default both)
 # The work dir is a mktemp -d under /var/tmp (about 200 MiB), removed at exit,
 # and both servers are stopped at exit. A full run takes about 5 minutes.
 set -euo pipefail
@@ -353,10 +355,14 @@ done = function(summary, latency, requests)
 end
 EOF
 warnings=()
-declare -A vals cpu
+declare -A vals cpu stalls
+# A client that has not finished a minute after its round should have is
+# killed, and the round counts as 0 (a server that stops answering must
+# not hang the run).
+limit=$((DURATION + 60))
 run_load() {    # run_load KEY PROTO CONNS METRIC(rps|mbs) PATH [header]
     local key=$1 proto=$2 conns=$3 metric=$4 path=$5 hdr=("${@:6}") r srv url out v bytes
-    local c0 c1 pids errs secs unit=req/s hargs=()
+    local c0 c1 pids errs secs unit=req/s hargs=() rc
     [[ $metric == rps ]] || unit=MB/s
     for r in $(seq "$ROUNDS"); do
         for srv in nginx emberd; do
@@ -369,14 +375,23 @@ run_load() {    # run_load KEY PROTO CONNS METRIC(rps|mbs) PATH [header]
             c0=$(cpu_ticks "${pids[@]}")
             if [[ $proto == h1 ]]; then
                 hargs=(); [[ ${#hdr[@]} -gt 0 ]] && hargs=(-H "${hdr[0]}")
-                wrk -t"$CT" -c"$conns" -d"${DURATION}s" --timeout 30s -s "$work/bytes.lua" \
-                    "${hargs[@]}" "$url" >"$out" 2>&1 ||
-                    { cat "$out" >&2; die1 "wrk failed against $srv ($url)"; }
+                rc=0
+                timeout -k 5 "$limit" wrk -t"$CT" -c"$conns" -d"${DURATION}s" --timeout 30s \
+                    -s "$work/bytes.lua" "${hargs[@]}" "$url" >"$out" 2>&1 || rc=$?
             else
                 hargs=(); [[ ${#hdr[@]} -gt 0 ]] && hargs=(-H "${hdr[0],,}")
-                h2load -t"$CT" -c"$conns" -m 10 -D "$DURATION" "${hargs[@]}" "$url" >"$out" 2>&1 ||
-                    { cat "$out" >&2; die1 "h2load failed against $srv ($url)"; }
+                rc=0
+                timeout -k 5 "$limit" h2load -t"$CT" -c"$conns" -m 10 -D "$DURATION" \
+                    "${hargs[@]}" "$url" >"$out" 2>&1 || rc=$?
             fi
+            if [[ $rc == 124 || $rc == 137 ]]; then
+                warnings+=("$srv $key $proto round $r: STALLED: the client had not finished ${limit} s after the start of a ${DURATION} s round; killed, counted as 0")
+                stalls[$key.$proto.$srv]=$(( ${stalls[$key.$proto.$srv]:-0} + 1 ))
+                vals[$key.$proto.$srv]+="0 "
+                note "$key $proto round $r: $srv STALLED (client killed after ${limit} s)"
+                continue
+            fi
+            (( rc == 0 )) || { cat "$out" >&2; die1 "the client failed against $srv ($url)"; }
             c1=$(cpu_ticks "${pids[@]}")
             if [[ $proto == h1 ]]; then
                 bytes=$(awk '/^bytes_read:/ { print $2 }' "$out")
@@ -410,10 +425,14 @@ run_load() {    # run_load KEY PROTO CONNS METRIC(rps|mbs) PATH [header]
 }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 note "$ROUNDS rounds x ${DURATION}s per server, load and protocol, alternating nginx / emberd"
+LOADS=${LOADS:-4k,html,64m}
+PROTOS=${PROTOS:-h1,h2}
+want() { [[ ,$1, == *,$2,* ]]; }
 for proto in "${protos[@]}"; do
-    run_load 4k "$proto" 64 rps f4k.bin
-    run_load html "$proto" 64 rps page.html 'Accept-Encoding: gzip'
-    run_load 64m "$proto" 8 mbs f64m.bin
+    want "$PROTOS" "$proto" || continue
+    want "$LOADS" 4k && run_load 4k "$proto" 64 rps f4k.bin
+    want "$LOADS" html && run_load html "$proto" 64 rps page.html 'Accept-Encoding: gzip'
+    want "$LOADS" 64m && run_load 64m "$proto" 8 mbs f64m.bin
 done
 
 kill "$sampler_pid" 2>/dev/null || true
@@ -441,6 +460,9 @@ printf '%-32s %10s %10s %7s | %9s %9s %7s  %s\n' "" "" "" "e/n" "CPU s/GB" "CPU 
 unmet=()
 row() {     # row KEY PROTO LABEL
     local n e ratio cn ce cratio
+    if ! want "$PROTOS" "$2" || ! want "$LOADS" "$1"; then
+        return
+    fi
     if [[ $2 == h2 ]] && (( ! ember_h2 )); then
         printf '%-32s %s\n' "$3" "n/a (not supported by this build)"
         unmet+=("$3: not run (no HTTP/2 in this build)")
@@ -450,15 +472,21 @@ row() {     # row KEY PROTO LABEL
     n=$(median ${vals[$1.$2.nginx]})
     # shellcheck disable=SC2086
     e=$(median ${vals[$1.$2.emberd]})
+    # Rounds that stalled have no CPU figure; if all did, neither has the row.
+    cn=n/a ce=n/a cratio=n/a
     # shellcheck disable=SC2086
-    cn=$(median ${cpu[$1.$2.nginx]})
+    [[ -n ${cpu[$1.$2.nginx]:-} ]] && cn=$(calc %.2f "$(median ${cpu[$1.$2.nginx]})")
     # shellcheck disable=SC2086
-    ce=$(median ${cpu[$1.$2.emberd]})
-    ratio=$(calc %.2f "$e / $n")
-    cratio=$(calc %.2f "$ce / $cn")
-    printf '%-32s %10.1f %10.1f %7s | %9.2f %9.2f %7s  %s\n' "$3" "$n" "$e" "$ratio" "$cn" "$ce" "$cratio" ">= 1.0, CPU <= 1.0"
-    awk -v v="$ratio" 'BEGIN { exit !(v >= 1.0) }' || unmet+=("$3: ratio $ratio")
-    awk -v v="$cratio" 'BEGIN { exit !(v <= 1.0) }' || unmet+=("$3: CPU per GB $cratio x nginx's")
+    [[ -n ${cpu[$1.$2.emberd]:-} ]] && ce=$(calc %.2f "$(median ${cpu[$1.$2.emberd]})")
+    ratio=n/a
+    awk -v n="$n" 'BEGIN { exit !(n > 0) }' && ratio=$(calc %.2f "$e / $n")
+    [[ $cn != n/a && $ce != n/a ]] && cratio=$(calc %.2f "$ce / $cn")
+    for s in nginx emberd; do
+        [[ -z ${stalls[$1.$2.$s]:-} ]] || unmet+=("$3: $s stalled in ${stalls[$1.$2.$s]} round(s)")
+    done
+    printf '%-32s %10.1f %10.1f %7s | %9s %9s %7s  %s\n' "$3" "$n" "$e" "$ratio" "$cn" "$ce" "$cratio" ">= 1.0, CPU <= 1.0"
+    awk -v v="$ratio" 'BEGIN { exit !(v != "n/a" && v >= 1.0) }' || unmet+=("$3: ratio $ratio")
+    awk -v v="$cratio" 'BEGIN { exit !(v != "n/a" && v <= 1.0) }' || unmet+=("$3: CPU per GB $cratio x nginx's")
 }
 for proto in h1 h2; do
     if [[ $proto == h1 ]]; then pl='HTTP/1.1'; else pl='HTTP/2'; fi
@@ -468,7 +496,9 @@ for proto in h1 h2; do
 done
 echo
 for proto in "${protos[@]}"; do
+    want "$PROTOS" "$proto" || continue
     for key in 4k html 64m; do
+        want "$LOADS" "$key" || continue
         echo "rounds $key $proto: nginx ${vals[$key.$proto.nginx]}| emberd ${vals[$key.$proto.emberd]}"
         echo "CPU s/GB $key $proto: nginx ${cpu[$key.$proto.nginx]}| emberd ${cpu[$key.$proto.emberd]}"
     done
