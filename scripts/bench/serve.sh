@@ -97,7 +97,15 @@ emberd_pid='' nginx_pid='' sampler_pid=''
 cleanup() {
     local p
     for p in $sampler_pid $nginx_pid $emberd_pid; do kill "$p" 2>/dev/null || true; done
-    for p in $sampler_pid $nginx_pid $emberd_pid; do wait "$p" 2>/dev/null || true; done
+    # A server that has not ended 10 s after SIGTERM is said and killed.
+    for p in $sampler_pid $nginx_pid $emberd_pid; do
+        for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$p" 2>/dev/null; then
+            echo "serve: pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-60)) still running 10 s after SIGTERM: SIGKILL" >&2
+            kill -9 "$p" 2>/dev/null || true
+        fi
+        wait "$p" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
