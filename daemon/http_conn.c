@@ -532,8 +532,16 @@ http_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct http_conn *c = arg;
 	struct evbuffer *out = bufferevent_get_output(bev);
 
+	/*
+	 * An end met while writing (the OpenSSL bufferevent reports a write
+	 * into a socket the reader has closed, EPIPE, as EOF|WRITING) is no
+	 * half-close: nothing more can be sent. Taken for one, an HTTP/2
+	 * connection with streams left asked to write again at once, and the
+	 * loop spun on that write without returning to epoll.
+	 */
 	if ((what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) ||
-	    ((what & BEV_EVENT_EOF) && c->state == C_LINGER)) {
+	    ((what & BEV_EVENT_EOF) &&
+	    (c->state == C_LINGER || (what & BEV_EVENT_WRITING)))) {
 		http_conn_close(c);
 		return;
 	}
