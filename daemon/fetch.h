@@ -2,7 +2,7 @@
  * `emberd fetch`, the reader's client, in three parts: fetch.c (the
  * command line, the catalogs, one mirror at a time), fetch_ranges.c
  * (a large object in ranges from several mirrors at once) and
- * fetch_hash.c (the thread that hashes the bytes as they land). A
+ * fetch_hash.c (the threads that hash the bytes as they land). A
  * follower's sync runs fetch_ranges too, on a worker (crawl_ranges.c),
  * with the fields of fetch_args marked for it.
  */
@@ -96,13 +96,13 @@ int fetch_ranges_wanted(const struct fetch *f);
 struct fetch_hash;
 
 /*
- * A thread that checks the pieces of FD (SIZE bytes, pieces of PLEN)
+ * Threads that check the pieces of FD (SIZE bytes, pieces of PLEN)
  * handed to it with fetch_hash_push: against LIST (N SHA-1 digests) when
- * it is not NULL, else each counts as good once written. It also hashes
+ * it is not NULL, else each counts as good once written, and hash
  * the file with SHA-256 in file order, as far as the good pieces reach,
  * reading back what it checked, so the whole-file hash is ready when the
  * last piece is. Each result is woken to WAKE (curl_multi_wakeup). NULL
- * when out of memory or no thread.
+ * when out of memory or no threads.
  */
 struct fetch_hash *fetch_hash_start(int fd, uint64_t size, uint32_t plen, size_t n,
     const uint8_t *list, CURLM *wake);
