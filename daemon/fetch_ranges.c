@@ -63,6 +63,7 @@ struct fr_mirror {
 	int dead;		/* not asked again in this round */
 	int liar;		/* its piece list proved false: never again */
 	int bad_piece;		/* dropped in this round for a piece */
+	int norange;		/* answered a range with the whole object */
 	unsigned fails;
 	size_t list;		/* its piece list, FR_NONE: none */
 	unsigned busy;
@@ -83,7 +84,6 @@ struct fr_conn {
 	char why[FETCH_ERRLEN];
 	char errbuf[CURL_ERROR_SIZE];
 	char content_range[96];
-	struct curl_slist *hdrs;
 	unsigned char *wbuf;		/* FR_WBUF bytes not yet written, ending at off */
 	size_t wlen;
 };
@@ -401,6 +401,7 @@ fr_range_ok(struct fr_conn *c)
 		return 0;	/* the whole object: what is past END is cut */
 	if (status == 200) {
 		snprintf(c->why, sizeof(c->why), "ignored the Range (200)");
+		c->r->m[c->m].norange = 1;
 		return -1;
 	}
 	while (*cr == ' ')
@@ -537,17 +538,16 @@ static int
 fr_conn_init(struct fr *r, struct fr_conn *c, size_t slot)
 {
 	char user[64];
-	char hdr[96];
 
+	/* No If-Range: a static host's ETag is not the SHA-256 (nginx
+	 * would answer every range with the whole file), and the bytes are
+	 * checked anyway: the total in Content-Range, the pieces, the
+	 * SHA-256. */
 	c->r = r;
 	c->slot = slot;
 	if ((c->wbuf = malloc(FR_WBUF)) == NULL || (c->e = curl_easy_init()) == NULL ||
 	    fetch_setup(r->f, c->e) == -1)
 		return -1;
-	snprintf(hdr, sizeof(hdr), "If-Range: \"%s\"", r->f->hex);
-	if ((c->hdrs = curl_slist_append(NULL, hdr)) == NULL)
-		return -1;
-	curl_easy_setopt(c->e, CURLOPT_HTTPHEADER, c->hdrs);
 	curl_easy_setopt(c->e, CURLOPT_WRITEFUNCTION, fr_write_cb);
 	curl_easy_setopt(c->e, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(c->e, CURLOPT_HEADERFUNCTION, fr_header_cb);
@@ -951,7 +951,6 @@ fr_free(struct fr *r)
 			curl_multi_remove_handle(r->multi, r->c[k].e);
 		if (r->c[k].e != NULL)
 			curl_easy_cleanup(r->c[k].e);
-		curl_slist_free_all(r->c[k].hdrs);
 		free(r->c[k].wbuf);
 	}
 	for (k = 0; r->lists != NULL && k < r->nlists; k++)
@@ -986,7 +985,7 @@ fr_rounds(struct fr *r)
 	unsigned char md[32];
 	char got[65];
 	size_t li, k;
-	int rv, bad_pieces;
+	int rv, bad_pieces, norange;
 
 	/* Longer than the item (not this item's, or a torn write): what is
 	 * past the end would survive every piece check. */
@@ -1049,6 +1048,13 @@ fr_rounds(struct fr *r)
 			if (fr_have_round(r, &hv) == -1)
 				break;
 			continue;
+		}
+		/* A mirror that cannot send ranges may still send the whole. */
+		for (norange = 0, k = 0; k < r->nm; k++)
+			norange |= r->m[k].norange;
+		if (norange) {
+			free(hv.bits);
+			return 1;
 		}
 		f->kept = fr_good_bytes(r);
 		free(hv.bits);
