@@ -125,6 +125,8 @@ struct http_conn {
 	int head_only;		/* the request is HEAD */
 	int eof;		/* the reader will send no more */
 	int corked;		/* TCP_CORK is on */
+	uint64_t sent;		/* bytes that left the output (plain HTTP) */
+	uint64_t sendfile_stall;	/* SENT at the last sendfile EAGAIN */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_text[INET6_ADDRSTRLEN + 8];
@@ -526,6 +528,42 @@ http_write_cb(struct bufferevent *bev, void *arg)
 	http_conn_leave(c);
 }
 
+/*
+ * libevent (2.1) sends a file segment with sendfile, and reports a full
+ * socket buffer there (EAGAIN) as EOF|WRITING, with writing disabled:
+ * on a plain connection with bytes left to send (a body's last ones may
+ * wait there after the response has ended), writing is enabled again and
+ * resumes when the socket drains. Another EOF with no byte sent since
+ * (counted as they leave the output: its length alone repeats, as equal
+ * partial sends leave equal remainders) is
+ * a file cut short under the segment (sendfile returns 0 on a writable
+ * socket): that ends the connection, as a short read does. writev never
+ * reports EOF, so nothing else takes this path.
+ */
+static void
+http_out_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http_conn *c = arg;
+
+	(void)buf;
+	c->sent += info->n_deleted;
+}
+
+static int
+http_conn_sendfile_again(struct http_conn *c, short what, struct evbuffer *out)
+{
+	size_t left = evbuffer_get_length(out);
+
+	if (c->ssl != NULL || c->h2 != NULL ||
+	    (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) ||
+	    (what & (BEV_EVENT_EOF | BEV_EVENT_WRITING)) != (BEV_EVENT_EOF | BEV_EVENT_WRITING) ||
+	    left == 0 || c->sent == c->sendfile_stall)
+		return 0;
+	c->sendfile_stall = c->sent;
+	bufferevent_enable(c->bev, EV_WRITE);
+	return 1;
+}
+
 static void
 http_event_cb(struct bufferevent *bev, short what, void *arg)
 {
@@ -539,6 +577,8 @@ http_event_cb(struct bufferevent *bev, short what, void *arg)
 	 * connection with streams left asked to write again at once, and the
 	 * loop spun on that write without returning to epoll.
 	 */
+	if (http_conn_sendfile_again(c, what, out))
+		return;
 	if ((what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) ||
 	    ((what & BEV_EVENT_EOF) &&
 	    (c->state == C_LINGER || (what & BEV_EVENT_WRITING)))) {
@@ -921,6 +961,7 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	}
 	c->srv = srv;
 	c->fd = fd;
+	c->sendfile_stall = UINT64_MAX;
 	if (salen > 0 && (size_t)salen <= sizeof(c->peer)) {
 		memcpy(&c->peer, sa, (size_t)salen);
 		c->peer_len = (socklen_t)salen;
@@ -936,8 +977,12 @@ http_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 			SSL_free(c->ssl);
 			goto fail;
 		}
-	} else if ((c->bev = bufferevent_socket_new(srv->base, fd, 0)) == NULL)
+	} else if ((c->bev = bufferevent_socket_new(srv->base, fd, 0)) == NULL) {
 		goto fail;
+	} else if (evbuffer_add_cb(bufferevent_get_output(c->bev), http_out_cb, c) == NULL) {
+		bufferevent_free(c->bev);
+		goto fail;
+	}
 	if ((c->timer = evtimer_new(srv->base, http_timer_cb, c)) == NULL) {
 		http_conn_release(c->bev, c->ssl, fd);
 		free(c);

@@ -61,6 +61,7 @@
  *   accepting pauses for in the same case.
  */
 #define CHUNK_LEN	(32u * 1024)
+#define SENDFILE_CHUNK	(512u * 1024)
 #define SMALL_REPLY	(256u * 1024)
 #define RETRY_AFTER	"2"
 
@@ -81,6 +82,10 @@ struct server_stream {
 	int inflating;
 	z_stream zs;
 	unsigned char *in;
+	/* Plain HTTP/1.1, raw: the kernel sends from the page cache
+	 * (sendfile) instead of a read and a write of every byte. */
+	struct evbuffer_file_segment *seg;
+	uint64_t seg_base;	/* file offset the segment starts at */
 };
 
 /* ---- catalog ---- */
@@ -266,6 +271,8 @@ server_stream_free(struct server_stream *st)
 {
 	if (st->fd != -1)
 		close(st->fd);
+	if (st->seg != NULL)
+		evbuffer_file_segment_free(st->seg);
 	if (st->inflating)
 		inflateEnd(&st->zs);
 	free(st->in);
@@ -281,8 +288,18 @@ server_stream_read(struct server_stream *st, struct evbuffer *buf, size_t want)
 {
 	size_t added = 0;
 
+	if (st->seg != NULL && want < SENDFILE_CHUNK)
+		want = SENDFILE_CHUNK;	/* no memory behind it: fewer, larger sends */
 	if (want > st->left)
 		want = (size_t)st->left;
+	if (st->seg != NULL) {
+		if (evbuffer_add_file_segment(buf, st->seg, (ev_off_t)(st->off - st->seg_base),
+		    (ev_off_t)want) == -1)
+			return -1;
+		st->off += want;
+		st->left -= want;
+		return 0;
+	}
 	if (!st->inflating) {
 		/* Two extents: asking for one contiguous piece would make
 		 * libevent move the unsent bytes of the last chain first. */
@@ -458,6 +475,25 @@ server_object_open(struct server *s, struct http_conn *c, const struct http_head
 	return -1;
 }
 
+/* Raw bytes on a plain HTTP/1.1 connection: by sendfile when libevent
+ * can; without a segment, read and written as on TLS. A file cut short
+ * under it ends the connection at the short send, as a short read does. */
+static void
+server_stream_sendfile(struct server_stream *st, struct http_conn *c, uint64_t first,
+    uint64_t len)
+{
+	if (http_conn_is_tls(c))
+		return;
+	/* The segment owns the descriptor from here: bytes it queued may
+	 * still wait in the output when the stream is freed. */
+	st->seg = evbuffer_file_segment_new(st->fd, (ev_off_t)first, (ev_off_t)len,
+	    EVBUF_FS_CLOSE_ON_FREE);
+	if (st->seg == NULL)
+		return;
+	st->fd = -1;
+	st->seg_base = first;
+}
+
 /* Send LEN bytes of FD from FIRST (of the identity bytes when INFLATE):
  * a small raw body in one read, anything else streamed. Owns FD. */
 static void
@@ -501,8 +537,10 @@ server_object_send(struct server *s, struct http_conn *c, const char *hex, int f
 		}
 		st->inflating = 1;
 		st->skip = first;
-	} else
+	} else {
 		st->off = first;
+		server_stream_sendfile(st, c, first, len);
+	}
 	__atomic_store_n(&st->loop->streams, st->loop->streams + 1, __ATOMIC_RELAXED);
 	http_conn_stream(c, len, server_stream_fill, server_stream_done, st);
 	return;

@@ -9,6 +9,11 @@
 #   - EMFILE: the running daemon's descriptor limit lowered (prlimit) so
 #     that a reader's connection takes the last free descriptor: the
 #     object answers 503 with Retry-After; with the limit back, 200.
+#   - An object cut short while it is being sent (plain HTTP sends it
+#     with sendfile): the connection ends short, the reader sees an
+#     incomplete transfer, never a hang or other bytes; a slow reader of
+#     another gets every byte (sendfile resumed each time the socket
+#     drained).
 #   - Policy: X-Content-Type-Options: nosniff and Content-Security-Policy
 #     on every route's answers, errors of the framing layer included:
 #     sandbox everywhere, the index's own policy on the index.
@@ -50,6 +55,8 @@ STORE="$T/srv/store"
 printf 'gone: listed, but its object was removed\n' >"$T/in/gone.txt"
 printf 'barred: its object is mode 000\n' >"$T/in/barred.txt"
 head -c 5000 /dev/urandom >"$T/in/plenty.bin"
+head -c 32000000 /dev/urandom >"$T/in/cut.bin"
+head -c 3000000 /dev/urandom >"$T/in/slow.bin"
 printf '<html><body><script>alert("mirrored")</script></body></html>\n' >"$T/in/page.html"
 chmod 0755 "$T/in"
 chmod 0644 "$T/in"/*
@@ -57,7 +64,8 @@ chmod 0644 "$T/in"/*
 server_config "user = $RUSER"
 expect_exit 0 "$EMBERD" keygen -c "$CONF"
 expect_exit 0 "$EMBERD" add -c "$CONF" "$T/in/gone.txt" "$T/in/barred.txt" \
-	"$T/in/plenty.bin" "$T/in/page.html"
+	"$T/in/plenty.bin" "$T/in/page.html" "$T/in/cut.bin" "$T/in/slow.bin"
+CUT=$(sha256_of "$T/in/cut.bin")
 GONE=$(sha256_of "$T/in/gone.txt")
 BARRED=$(sha256_of "$T/in/barred.txt")
 PLENTY=$(sha256_of "$T/in/plenty.bin")
@@ -82,6 +90,31 @@ policy() {
 	[ "$(grep -ci '^Content-Security-Policy:' "$T/$1.h")" = 1 ] ||
 		{ cat "$T/$1.h"; fail "$1: more than one Content-Security-Policy"; }
 }
+# --- sendfile: a slow reader gets every byte; a file cut short ends it
+curl -sS --max-time 60 --limit-rate 1M -o "$T/slow.body" "$HTTP_URL/files/slow.bin" ||
+	server_fail "a slow reader of slow.bin over plain HTTP failed"
+cmp -s "$T/slow.body" "$T/in/slow.bin" || server_fail "a slow reader got other bytes of slow.bin"
+# Cut well past what the socket buffers can hold before the cut (a few
+# MB on loopback), so the cut is met while sending.
+curl -s --max-time 60 --limit-rate 8M -o "$T/cut.body" "$HTTP_URL/files/cut.bin" &
+cpid=$!
+for _ in $(seq 1 200); do
+	[ "$(stat -c %s "$T/cut.body" 2>/dev/null || echo 0)" -ge 1000000 ] && break
+	sleep 0.05
+done
+[ "$(stat -c %s "$T/cut.body" 2>/dev/null || echo 0)" -ge 1000000 ] ||
+	server_fail "cut.bin: the first 1 MB did not arrive in 10 s"
+truncate -s 20000000 "$STORE/objects/$CUT"
+rc=0
+wait "$cpid" || rc=$?
+got=$(stat -c %s "$T/cut.body")
+[ "$rc" = 18 ] || server_fail "cut.bin cut short under its download: curl exit $rc, not 18 (partial transfer), $got bytes"
+[ "$got" -le 20000000 ] || server_fail "cut.bin: $got bytes arrived, more than the file kept"
+cmp -s "$T/cut.body" <(head -c "$got" "$T/in/cut.bin") || server_fail "cut.bin: the bytes before the cut differ"
+server_alive || server_fail "the server died on an object cut short"
+[ "$(fetch "$HTTP_URL/healthz" hz)" = 200 ] || server_fail "/healthz after the cut: not 200"
+pass "sendfile: a slow reader got all 3 MB; an object cut under its download ended it at $got bytes (curl exit 18), server up"
+
 # --- ENOENT: 404
 rm -f "$STORE/objects/$GONE"
 for path in /files/gone.txt "/sha256/$GONE"; do
