@@ -68,6 +68,9 @@
 #define CONTROL_BURST		200
 #define CONTROL_RATE		20
 #define OUT_MARK		(64u * 1024)
+#define STAGE_FIRST		(16u * 1024)	/* room for frames: a small answer's */
+#define STAGE_MORE		OUT_MARK	/* then enough for the mark */
+
 #define HELD_MAX		(1024u * 1024)
 #define CHUNK			(16u * 1024)
 #define HEAD_MAX		3072
@@ -147,6 +150,14 @@ struct http2_session {
 	struct h2_bucket control;
 	int eof;
 	int sending;		/* in http2_session_send: no re-entry */
+	/* Frames are copied into room reserved at the end of the output,
+	 * in one piece: the TLS bufferevent makes a record and a write()
+	 * per piece (at most 16 KiB), and frames added one by one left
+	 * pieces of 4 KiB at most (a small response was three records and
+	 * three writes, a 16 KiB DATA frame two). */
+	struct evbuffer_iovec stage;
+	size_t staged;
+	int staging;
 };
 
 static time_t
@@ -459,6 +470,39 @@ h2_on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *user)
 
 /* ---- responses ---- */
 
+/* Reserve room for LEN bytes of frames, or more, at the end of the
+ * output. */
+static int
+h2_stage_open(struct http2_session *h, size_t len)
+{
+	if (evbuffer_reserve_space(h->out, (ev_ssize_t)len, &h->stage, 1) != 1)
+		return -1;
+	h->staged = 0;
+	h->staging = 1;
+	return 0;
+}
+
+static int
+h2_stage_close(struct http2_session *h)
+{
+	if (!h->staging)
+		return 0;
+	h->staging = 0;
+	h->stage.iov_len = h->staged;
+	return evbuffer_commit_space(h->out, &h->stage, 1);
+}
+
+/* Room for LEN more bytes of frames; NULL out of memory. */
+static uint8_t *
+h2_stage_room(struct http2_session *h, size_t len)
+{
+	if (!h->staging || h->staged + len > h->stage.iov_len)
+		if (h2_stage_close(h) == -1 ||
+		    h2_stage_open(h, len > STAGE_MORE ? len : STAGE_MORE) == -1)
+			return NULL;
+	return (uint8_t *)h->stage.iov_base + h->staged;
+}
+
 /* A body's next bytes, when the windows allow LENGTH of them. */
 static ssize_t
 h2_body_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t length,
@@ -744,12 +788,22 @@ http2_session_send(struct http2_session *h)
 
 		if (nghttp2_session_want_read(h->ng))
 			h2_dispatch_queued(h);
-		while (evbuffer_get_length(h->out) < OUT_MARK &&
-		    (n = nghttp2_session_mem_send(h->ng, &data)) > 0)
-			if (evbuffer_add(h->out, data, (size_t)n) == -1) {
+		if (h2_stage_open(h, STAGE_FIRST) == -1) {
+			rc = -1;
+			break;
+		}
+		while (evbuffer_get_length(h->out) + h->staged < OUT_MARK &&
+		    (n = nghttp2_session_mem_send(h->ng, &data)) > 0) {
+			uint8_t *p = h2_stage_room(h, (size_t)n);
+			if (p == NULL) {
 				n = -1;
 				break;
 			}
+			memcpy(p, data, (size_t)n);
+			h->staged += (size_t)n;
+		}
+		if (h2_stage_close(h) == -1)
+			n = -1;
 		if (n < 0) {
 			rc = -1;
 			break;
