@@ -1,6 +1,6 @@
 /*
- * The INI config of emberd.conf(5): reading the file, the table of
- * sections and keys, defaults, the checks that span a section, and errors
+ * The INI config of emberd.conf(5): reading the file (the table of
+ * sections and keys is config_keys.c), defaults, the checks that span a section, and errors
  * that name the file and line. Whether a single value is well-formed is
  * config_values.c's question; this file only asks it.
  *
@@ -28,6 +28,7 @@
  */
 
 #include "config.h"
+#include "config_keys.h"
 #include "config_values.h"
 #include "urls.h"
 
@@ -55,142 +56,6 @@
  * could fetch it; a minute still lets tests watch a renewal happen. */
 #define CONFIG_VALIDITY_MIN	60
 
-enum config_section {
-	CONFIG_S_NONE,
-	CONFIG_S_MIRROR,
-	CONFIG_S_HTTPS,
-	CONFIG_S_HTTP,
-	CONFIG_S_CRAWL,
-	CONFIG_S_SOURCE,
-	CONFIG_S_FOLLOW,
-	CONFIG_S_MAX
-};
-
-static const char *const config_section_names[CONFIG_S_MAX] = {
-	"", "mirror", "https", "http", "crawl", "source", "follow"
-};
-
-enum config_type {
-	CONFIG_T_TEXT,		/* printable text */
-	CONFIG_T_USER,		/* a user name */
-	CONFIG_T_PATH,		/* resolved against the config's folder */
-	CONFIG_T_FILE,		/* a path naming a readable file */
-	CONFIG_T_URL,		/* http(s) */
-	CONFIG_T_HTTPS_URL,	/* https only */
-	CONFIG_T_DOMAIN,	/* a DNS name */
-	CONFIG_T_EMAIL,		/* local@domain */
-	CONFIG_T_DIR,		/* a PATH naming an existing folder */
-	CONFIG_T_BASEURL,	/* http(s), '/' appended */
-	CONFIG_T_ONION,		/* a BASEURL on a v3 onion service */
-	CONFIG_T_PROXY,		/* http(s) or socks */
-	CONFIG_T_BOOL,
-	CONFIG_T_DURATION,
-	CONFIG_T_VALIDITY,	/* a duration of CONFIG_VALIDITY_MIN or more */
-	CONFIG_T_SIZE,
-	CONFIG_T_SIZE0,		/* a size, or 0 for "off" */
-	CONFIG_T_COUNT,		/* 1..CONFIG_COUNT_MAX */
-	CONFIG_T_CONNS,		/* 2..CONFIG_CONNS_MAX */
-	CONFIG_T_WORKERS,	/* auto (0) or 1..CONFIG_WORKERS_MAX */
-	CONFIG_T_LISTEN,
-	CONFIG_T_SHA256,
-	CONFIG_T_PUBKEY,
-	CONFIG_T_FILENAME,
-	CONFIG_T_MIME,
-	CONFIG_T_SOURCE_URLS,	/* origin, full, none */
-	CONFIG_T_KIND,		/* auto, file, page, feed, hls */
-	CONFIG_T_RESOLVER,	/* yt-dlp */
-	CONFIG_T_VARIANT,	/* best, smallest, all, a BANDWIDTH */
-	CONFIG_T_ITEMS,		/* 1..CONFIG_MAX_ITEMS_MAX */
-	CONFIG_T_LANG,		/* a language tag */
-	CONFIG_T_LANGS		/* the index page's languages */
-};
-
-struct config_keydef {
-	enum config_section section;
-	const char *name;
-	enum config_type type;
-	int repeat;
-	size_t off;		/* in struct config, or config_source */
-	size_t noff;		/* the element count of a repeatable key */
-};
-
-#define CF(f)	offsetof(struct config, f)
-#define SF(f)	offsetof(struct config_source, f)
-
-static const struct config_keydef config_keys[] = {
-	{ CONFIG_S_MIRROR, "name", CONFIG_T_TEXT, 0, CF(name), 0 },
-	{ CONFIG_S_MIRROR, "description", CONFIG_T_TEXT, 0, CF(description), 0 },
-	{ CONFIG_S_MIRROR, "store", CONFIG_T_PATH, 0, CF(store), 0 },
-	{ CONFIG_S_MIRROR, "key", CONFIG_T_PATH, 0, CF(key), 0 },
-	{ CONFIG_S_MIRROR, "url", CONFIG_T_BASEURL, 0, CF(url), 0 },
-	{ CONFIG_S_MIRROR, "mirror", CONFIG_T_BASEURL, 1, CF(mirrors), CF(n_mirrors) },
-	{ CONFIG_S_MIRROR, "onion", CONFIG_T_ONION, 0, CF(onion), 0 },
-	{ CONFIG_S_MIRROR, "user", CONFIG_T_USER, 0, CF(user), 0 },
-	{ CONFIG_S_MIRROR, "allow_root", CONFIG_T_BOOL, 0, CF(allow_root), 0 },
-	{ CONFIG_S_MIRROR, "log_addresses", CONFIG_T_BOOL, 0,
-	    CF(log_addresses), 0 },
-	{ CONFIG_S_MIRROR, "access_log", CONFIG_T_BOOL, 0, CF(access_log), 0 },
-	{ CONFIG_S_MIRROR, "scrub_interval", CONFIG_T_DURATION, 0,
-	    CF(scrub_interval), 0 },
-	{ CONFIG_S_MIRROR, "expires", CONFIG_T_VALIDITY, 0, CF(expires), 0 },
-	{ CONFIG_S_MIRROR, "max_connections", CONFIG_T_CONNS, 0,
-	    CF(max_connections), 0 },
-	{ CONFIG_S_MIRROR, "min_free", CONFIG_T_SIZE0, 0, CF(min_free), 0 },
-	{ CONFIG_S_MIRROR, "source_urls", CONFIG_T_SOURCE_URLS, 0,
-	    CF(source_urls), 0 },
-	{ CONFIG_S_MIRROR, "languages", CONFIG_T_LANGS, 0, CF(languages),
-	    CF(n_languages) },
-	{ CONFIG_S_HTTPS, "listen", CONFIG_T_LISTEN, 1, CF(https_listen),
-	    CF(n_https_listen) },
-	{ CONFIG_S_HTTPS, "cert", CONFIG_T_FILE, 0, CF(https_cert), 0 },
-	{ CONFIG_S_HTTPS, "key", CONFIG_T_FILE, 0, CF(https_key), 0 },
-	{ CONFIG_S_HTTPS, "acme", CONFIG_T_BOOL, 0, CF(acme), 0 },
-	{ CONFIG_S_HTTPS, "domain", CONFIG_T_DOMAIN, 1, CF(acme_domains),
-	    CF(n_acme_domains) },
-	{ CONFIG_S_HTTPS, "acme_directory", CONFIG_T_HTTPS_URL, 0,
-	    CF(acme_directory), 0 },
-	{ CONFIG_S_HTTPS, "acme_email", CONFIG_T_EMAIL, 0, CF(acme_email), 0 },
-	{ CONFIG_S_HTTPS, "acme_webroot", CONFIG_T_DIR, 0, CF(acme_webroot), 0 },
-	{ CONFIG_S_HTTPS, "workers", CONFIG_T_WORKERS, 0, CF(https_workers), 0 },
-	{ CONFIG_S_HTTP, "listen", CONFIG_T_LISTEN, 1, CF(http_listen),
-	    CF(n_http_listen) },
-	{ CONFIG_S_HTTP, "workers", CONFIG_T_WORKERS, 0, CF(http_workers), 0 },
-	{ CONFIG_S_CRAWL, "interval", CONFIG_T_DURATION, 0,
-	    CF(crawl_interval), 0 },
-	{ CONFIG_S_CRAWL, "concurrency", CONFIG_T_COUNT, 0,
-	    CF(crawl_concurrency), 0 },
-	{ CONFIG_S_CRAWL, "per_host", CONFIG_T_COUNT, 0, CF(crawl_per_host), 0 },
-	{ CONFIG_S_CRAWL, "proxy", CONFIG_T_PROXY, 0, CF(crawl_proxy), 0 },
-	{ CONFIG_S_CRAWL, "max_size", CONFIG_T_SIZE, 0, CF(crawl_max_size), 0 },
-	{ CONFIG_S_CRAWL, "timeout", CONFIG_T_DURATION, 0, CF(crawl_timeout), 0 },
-	{ CONFIG_S_CRAWL, "user_agent", CONFIG_T_TEXT, 0,
-	    CF(crawl_user_agent), 0 },
-	{ CONFIG_S_CRAWL, "ca_file", CONFIG_T_FILE, 0, CF(crawl_ca_file), 0 },
-	{ CONFIG_S_SOURCE, "url", CONFIG_T_URL, 1, SF(urls), SF(n_urls) },
-	{ CONFIG_S_SOURCE, "sha256", CONFIG_T_SHA256, 0, SF(sha256), 0 },
-	{ CONFIG_S_SOURCE, "name", CONFIG_T_FILENAME, 0, SF(name), 0 },
-	{ CONFIG_S_SOURCE, "type", CONFIG_T_MIME, 0, SF(type), 0 },
-	{ CONFIG_S_SOURCE, "proxy", CONFIG_T_PROXY, 0, SF(proxy), 0 },
-	{ CONFIG_S_SOURCE, "kind", CONFIG_T_KIND, 0, SF(kind), 0 },
-	{ CONFIG_S_SOURCE, "resolver", CONFIG_T_RESOLVER, 0, SF(resolver), 0 },
-	{ CONFIG_S_SOURCE, "variant", CONFIG_T_VARIANT, 0, SF(variant), 0 },
-	{ CONFIG_S_SOURCE, "max_items", CONFIG_T_ITEMS, 0, SF(max_items), 0 },
-	{ CONFIG_S_SOURCE, "title", CONFIG_T_TEXT, 0, SF(title), 0 },
-	{ CONFIG_S_SOURCE, "description", CONFIG_T_TEXT, 0, SF(description), 0 },
-	{ CONFIG_S_SOURCE, "lang", CONFIG_T_LANG, 0, SF(lang), 0 },
-	{ CONFIG_S_SOURCE, "tls_verify", CONFIG_T_BOOL, 0, SF(tls_verify), 0 },
-	{ CONFIG_S_FOLLOW, "pubkey", CONFIG_T_PUBKEY, 0, CF(follow_pubkey), 0 },
-	{ CONFIG_S_FOLLOW, "peer", CONFIG_T_URL, 1, CF(follow_peers),
-	    CF(n_follow_peers) },
-	{ CONFIG_S_FOLLOW, "interval", CONFIG_T_DURATION, 0,
-	    CF(follow_interval), 0 },
-	{ CONFIG_S_FOLLOW, "tls_verify", CONFIG_T_BOOL, 0,
-	    CF(follow_tls_verify), 0 },
-	{ CONFIG_S_FOLLOW, "purge", CONFIG_T_BOOL, 0, CF(follow_purge), 0 },
-};
-
-#define CONFIG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
-
 /* The state of one parse, shared by the reader and the handler. */
 struct config_parse {
 	struct config *cfg;
@@ -209,7 +74,7 @@ struct config_parse {
 	int section_line;
 	size_t source;			/* index in cfg->sources */
 	int section_seen[CONFIG_S_MAX];	/* line, 0: not yet */
-	int key_seen[CONFIG_NKEYS];	/* line, 0: not yet */
+	int key_seen[CONFIG_NKEYS_MAX];	/* line, 0: not yet */
 };
 
 static void config_error(struct config_parse *, int, const char *, ...)
@@ -288,7 +153,7 @@ config_keyfind(enum config_section section, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < CONFIG_NKEYS; i++)
+	for (i = 0; i < config_nkeys; i++)
 		if (config_keys[i].section == section &&
 		    strcmp(config_keys[i].name, name) == 0)
 			return (int)i;
@@ -815,7 +680,7 @@ config_source_open(struct config_parse *p, const char *id, size_t len)
 	p->source = cfg->n_sources++;
 
 	/* Keys may repeat from one source to the next. */
-	for (i = 0; i < CONFIG_NKEYS; i++)
+	for (i = 0; i < config_nkeys; i++)
 		if (config_keys[i].section == CONFIG_S_SOURCE)
 			p->key_seen[i] = 0;
 	return 0;

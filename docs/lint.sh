@@ -3,7 +3,7 @@
 # cannot silently fall behind the code.
 #
 # - mandoc -Tlint -W warning finds nothing in emberd.8 and emberd.conf.5;
-# - every section and key the parser in daemon/config.c accepts has its
+# - every section and key the parser accepts (daemon/config_keys.c) has its
 #   ".It Ic KEY" in that section of emberd.conf.5, and the page documents
 #   no key the parser refuses;
 # - every command of `emberd --help` is in the SYNOPSIS and COMMANDS of
@@ -39,9 +39,9 @@ for page in "$man8" "$man5"; do
 	fi
 done
 
-# 2. Config keys: "section key" pairs from config.c's key table ...
+# 2. Config keys: "section key" pairs from config_keys.c's key table ...
 code_keys=$(sed -n 's/^[[:space:]]*{ CONFIG_S_\([A-Z]*\), "\([a-z_0-9]*\)".*/\1 \2/p' \
-	"$src/daemon/config.c" | tr 'A-Z' 'a-z' | sort -u)
+	"$src/daemon/config_keys.c" | tr 'A-Z' 'a-z' | sort -u)
 # ... and from the page: ".Ss "[section ...]"" opens a section, then
 # ".It Ic key" lines, up to the next .Sh.
 page_keys=$(awk '
@@ -50,7 +50,7 @@ page_keys=$(awk '
 	sec != "" && /^\.It Ic / { print sec, $3 }
 ' "$man5" | sort -u)
 if [ -z "$code_keys" ]; then
-	bad "no keys found in daemon/config.c: has its key table changed shape?"
+	bad "no keys found in daemon/config_keys.c: has its key table changed shape?"
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -58,11 +58,11 @@ printf '%s\n' "$code_keys" >"$tmp/code_keys"
 printf '%s\n' "$page_keys" >"$tmp/page_keys"
 missing=$(grep -vxF -f "$tmp/page_keys" "$tmp/code_keys")
 extra=$(grep -vxF -f "$tmp/code_keys" "$tmp/page_keys")
-[ -z "$missing" ] || bad "keys accepted by daemon/config.c but not in emberd.conf.5 ([section] key):
+[ -z "$missing" ] || bad "keys accepted by daemon/config_keys.c but not in emberd.conf.5 ([section] key):
 $missing"
-[ -z "$extra" ] || bad "keys in emberd.conf.5 that daemon/config.c does not accept:
+[ -z "$extra" ] || bad "keys in emberd.conf.5 that daemon/config_keys.c does not accept:
 $extra"
-for sec in $(sed -n '/config_section_names\[CONFIG_S_MAX\]/,/};/p' "$src/daemon/config.c" |
+for sec in $(sed -n '/config_section_names\[CONFIG_S_MAX\]/,/};/p' "$src/daemon/config_keys.c" |
 	grep -o '"[a-z]*"' | tr -d '"'); do
 	grep -q "^\.Ss \"\[$sec[] ]" "$man5" || bad "section [$sec] has no .Ss in emberd.conf.5"
 done
