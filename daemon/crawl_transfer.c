@@ -378,8 +378,16 @@ crawler_turn_cb(evutil_socket_t fd, short what, void *arg)
 	for (j = cr->jobs; j != NULL; j = j->next) {
 		if (j->paused && j->easy != NULL && j->phase == J_ACTIVE) {
 			j->paused = 0;
-			/* May deliver the held bytes right here. */
-			curl_easy_pause(j->easy, CURLPAUSE_CONT);
+			/* May deliver the held bytes right here. When the write
+			 * fails there (a full disk: j->reason says so), libcurl
+			 * returns the error and leaves the transfer unpaused but
+			 * unscheduled: it sat until some other timer, a minute
+			 * on a full tmpfs. Paused and resumed once more, it is
+			 * scheduled, and ends at its next write or its end. */
+			if (curl_easy_pause(j->easy, CURLPAUSE_CONT) != CURLE_OK) {
+				curl_easy_pause(j->easy, CURLPAUSE_RECV);
+				curl_easy_pause(j->easy, CURLPAUSE_CONT);
+			}
 		}
 	}
 }
