@@ -98,10 +98,11 @@ struct fetch_hash;
 /*
  * Threads that check the pieces of FD (SIZE bytes, pieces of PLEN)
  * handed to it with fetch_hash_push: against LIST (N SHA-1 digests) when
- * it is not NULL, else each counts as good once written, and hash
- * the file with SHA-256 in file order, as far as the good pieces reach,
- * reading back what it checked, so the whole-file hash is ready when the
- * last piece is. Each result is woken to WAKE (curl_multi_wakeup). NULL
+ * it is not NULL (at the lowest priority: the SHA-256 decides, and a
+ * check only says where a mirror lied), else each counts as good once
+ * written, and hash the file with SHA-256 in file order, as far as the
+ * written pieces that did not fail reach, so the whole-file hash is ready
+ * when the last piece is. Each result is woken to WAKE (curl_multi_wakeup). NULL
  * when out of memory or no threads.
  */
 struct fetch_hash *fetch_hash_start(int fd, uint64_t size, uint32_t plen, size_t n,
@@ -110,9 +111,15 @@ struct fetch_hash *fetch_hash_start(int fd, uint64_t size, uint32_t plen, size_t
 void fetch_hash_push(struct fetch_hash *h, size_t i);
 /* A result: 1 with *I and *GOOD, 0 none yet, -1 a read failed (errno). */
 int fetch_hash_result(struct fetch_hash *h, size_t *i, int *good);
-/* Every piece is good: wait for the SHA-256 of the whole file. -1 a read
- * failed. */
+/*
+ * Every piece is written: wait for the SHA-256 of the whole file (not for
+ * the checks). 0 with MD; 1 a piece failed its check and is to be fetched
+ * again first (or one in the hash did: the hash starts over); -1 a read
+ * failed.
+ */
 int fetch_hash_final(struct fetch_hash *h, unsigned char md[32]);
+/* Wait until every piece handed over has been checked. */
+void fetch_hash_checked(struct fetch_hash *h);
 void fetch_hash_stop(struct fetch_hash *h);
 
 #endif

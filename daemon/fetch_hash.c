@@ -13,6 +13,8 @@
  * piece, whatever the object's size in pieces.
  */
 #include <errno.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@
 #include "fetch.h"
 #include "pieces.h"
 
-enum { FH_UNKNOWN, FH_GOOD, FH_BAD };
+enum { FH_NONE, FH_WRITTEN, FH_GOOD, FH_BAD };
 
 #define FH_SYNC_EVERY	(32u << 20)	/* bytes of prefix between flushes */
 
@@ -48,6 +50,9 @@ struct fetch_hash {
 	EVP_MD_CTX *sha256, *sha1;
 	unsigned char *buf, *pbuf;	/* the checker's; the SHA-256's */
 	int stop, err, started;
+	int checking;		/* the checker holds a piece */
+	int reading;		/* the SHA-256 thread holds piece NEXT */
+	int tainted;		/* a piece in the SHA-256 failed its check */
 };
 
 static void
@@ -117,6 +122,11 @@ fh_main(void *arg)
 	size_t i;
 	int good;
 
+	/* The checks only say where a mirror lied: the SHA-256 decides,
+	 * and the download does not wait for them (fetch_hash_final). They
+	 * take the CPU the transfers and the SHA-256 leave. */
+	if (h->list != NULL)
+		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
 		while (!h->stop && !h->err && h->todo.len == 0)
@@ -124,6 +134,7 @@ fh_main(void *arg)
 		if (h->stop || h->err)
 			break;
 		i = fh_ring_pop(&h->todo);
+		h->checking = 1;
 		if (h->list == NULL) {
 			good = 1;	/* nothing to check: read once, by the SHA-256 */
 		} else {
@@ -136,7 +147,13 @@ fh_main(void *arg)
 			good = fh_check(h, i);
 			pthread_mutex_lock(&h->mu);
 		}
-		h->st[i] = good ? FH_GOOD : FH_BAD;
+		/* Already in the SHA-256 (or being read for it): that hash is
+		 * void, and made again once the piece is fetched again. */
+		if (!good && i <= h->next)
+			h->tainted = 1;
+		h->checking = 0;
+		if (h->st[i] == FH_WRITTEN)
+			h->st[i] = good ? FH_GOOD : FH_BAD;
 		fh_ring_push(&h->done, i << 1 | (size_t)good);
 		if (h->wake != NULL)
 			curl_multi_wakeup(h->wake);
@@ -149,8 +166,9 @@ fh_main(void *arg)
 	return NULL;
 }
 
-/* The SHA-256 of the good prefix. A piece marked good is not written
- * again in this round, so it is read without the lock. */
+/* The SHA-256 of the prefix of written pieces that did not fail their
+ * check (checked or not yet): read without the lock, since a piece is
+ * written again only after failing, which taints the hash. */
 static void *
 fh_prefix(void *arg)
 {
@@ -159,19 +177,23 @@ fh_prefix(void *arg)
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (!h->stop && !h->err && !(h->next < h->n && h->st[h->next] == FH_GOOD))
+		while (!h->stop && !h->err && !(h->next < h->n &&
+		    (h->st[h->next] == FH_GOOD || h->st[h->next] == FH_WRITTEN)))
 			pthread_cond_wait(&h->cv, &h->mu);
 		if (h->stop || h->err)
 			break;
 		i = h->next;
+		h->reading = 1;
 		pthread_mutex_unlock(&h->mu);
 		if (fh_read(h, i, h->pbuf) == -1) {
 			pthread_mutex_lock(&h->mu);
+			h->reading = 0;
 			h->err = errno ? errno : EIO;
 			break;
 		}
 		EVP_DigestUpdate(h->sha256, h->pbuf, fh_len(h, i));
 		pthread_mutex_lock(&h->mu);
+		h->reading = 0;
 		h->next++;
 		pthread_cond_broadcast(&h->cv);
 	}
@@ -287,7 +309,7 @@ void
 fetch_hash_push(struct fetch_hash *h, size_t i)
 {
 	pthread_mutex_lock(&h->mu);
-	h->st[i] = FH_UNKNOWN;
+	h->st[i] = FH_WRITTEN;
 	h->written += fh_len(h, i);
 	fh_ring_push(&h->todo, i);
 	pthread_cond_broadcast(&h->cv);
@@ -321,17 +343,35 @@ fetch_hash_final(struct fetch_hash *h, unsigned char md[32])
 	int rc = 0;
 
 	pthread_mutex_lock(&h->mu);
-	while (h->next < h->n && !h->err && !h->stop)
+	while (((h->next < h->n && h->st[h->next] != FH_BAD && h->st[h->next] != FH_NONE) ||
+	    h->reading) && !h->err && !h->stop)
 		pthread_cond_wait(&h->cv, &h->mu);
-	if (h->next < h->n) {
+	if (h->err || h->stop) {
 		errno = h->err ? h->err : EIO;
 		rc = -1;
+	} else if (h->tainted) {
+		/* The SHA-256 thread is idle: start the hash again. */
+		h->next = 0;
+		h->tainted = 0;
+		rc = EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) == 1 ? 1 : -1;
+		pthread_cond_broadcast(&h->cv);
+	} else if (h->next < h->n) {
+		rc = 1;		/* a piece to fetch again first */
 	}
 	pthread_mutex_unlock(&h->mu);
 	/* The thread is idle now: nothing left to feed the SHA-256. */
 	if (rc == 0 && EVP_DigestFinal_ex(h->sha256, md, &len) != 1)
 		rc = -1;
 	return rc;
+}
+
+void
+fetch_hash_checked(struct fetch_hash *h)
+{
+	pthread_mutex_lock(&h->mu);
+	while ((h->todo.len > 0 || h->checking) && !h->err && !h->stop)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
 }
 
 void

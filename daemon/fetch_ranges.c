@@ -113,6 +113,8 @@ struct fr {
 	/* this round */
 	uint32_t plen;
 	size_t n, chunk, good;
+	size_t landed;		/* pieces written (checked or not) */
+	size_t bad;		/* pieces that failed their check, ever */
 	unsigned char *st;
 	size_t *src;
 	uint64_t posted;
@@ -419,6 +421,7 @@ static void
 fr_post(struct fr *r, size_t i, size_t m)
 {
 	r->st[i] = P_WRITTEN;
+	r->landed++;
 	r->src[i] = m;
 	r->posted += fr_pend(r, i) - (uint64_t)i * r->plen;
 	fetch_hash_push(r->h, i);
@@ -753,8 +756,9 @@ fr_any_missing(const struct fr *r)
 	return 0;
 }
 
-/* One round: 1 every piece good, 0 no mirror left to fetch the missing
- * ones, -1 failed (logged, f->rc set). */
+/* One round: 1 every piece written (and none failed its check so far),
+ * 0 no mirror left to fetch the missing ones, -1 failed (logged, f->rc
+ * set). */
 static int
 fr_run(struct fr *r)
 {
@@ -779,6 +783,8 @@ fr_run(struct fr *r)
 				continue;
 			}
 			r->st[i] = P_MISSING;
+			r->landed--;
+			r->bad++;
 			r->posted -= fr_pend(r, i) - (uint64_t)i * r->plen;
 			if (r->src[i] != FR_NONE && !r->m[r->src[i]].dead) {
 				snprintf(why, sizeof(why), "piece %zu (bytes %llu-%llu) does not match "
@@ -793,7 +799,9 @@ fr_run(struct fr *r)
 			f->rc = 2;
 			return -1;
 		}
-		if (r->good == r->n)
+		/* Written is enough: the SHA-256 decides, the checks still
+		 * running only say where a mirror lied (fr_rounds). */
+		if (r->landed == r->n)
 			return 1;
 		if (fr_assign(r) == -1) {
 			fr_log(f, 0, "out of memory");
@@ -848,6 +856,7 @@ fr_round_setup(struct fr *r, const struct fr_list *L, const struct fr_have *hv)
 	if (r->st == NULL || r->src == NULL)
 		return -1;
 	r->good = 0;
+	r->landed = 0;
 	r->posted = 0;
 	for (k = 0; k < r->nm; k++) {
 		r->m[k].dead = r->m[k].liar;
@@ -861,6 +870,7 @@ fr_round_setup(struct fr *r, const struct fr_list *L, const struct fr_have *hv)
 		r->src[i] = FR_NONE;
 		if (fr_have_covers(hv, (uint64_t)i * r->plen, fr_pend(r, i))) {
 			r->st[i] = P_WRITTEN;
+			r->landed++;
 			r->posted += fr_pend(r, i) - (uint64_t)i * r->plen;
 			fetch_hash_push(r->h, i);
 		}
@@ -977,6 +987,27 @@ fr_finish(struct fr *r)
 	return 0;
 }
 
+/* fr_run, then every connection stopped. */
+static int
+fr_round_run(struct fr *r)
+{
+	int rv = fr_run(r);
+	size_t k;
+
+	for (k = 0; k < r->nc; k++)
+		fr_stop(r, &r->c[k]);
+	return rv;
+}
+
+static int
+fr_hash_is(const struct fetch *f, const unsigned char md[32])
+{
+	char got[65];
+
+	hex_encode(md, 32, got);
+	return strcmp(got, f->hex) == 0;
+}
+
 static int
 fr_rounds(struct fr *r)
 {
@@ -985,7 +1016,7 @@ fr_rounds(struct fr *r)
 	unsigned char md[32];
 	char got[65];
 	size_t li, k;
-	int rv, bad_pieces, norange;
+	int rv, hr, bad_pieces, norange;
 
 	/* Longer than the item (not this item's, or a torn write): what is
 	 * past the end would survive every piece check. */
@@ -1003,15 +1034,33 @@ fr_rounds(struct fr *r)
 			f->rc = 2;
 			return -1;
 		}
-		rv = fr_run(r);
-		for (k = 0; k < r->nc; k++)
-			fr_stop(r, &r->c[k]);
+		rv = fr_round_run(r);
+		for (;;) {
+			size_t bad;
+
+			/* Until the hash is whole: a piece that failed its check
+			 * is fetched again first (the hash made again if the
+			 * piece was in it). */
+			hr = -1;
+			while (rv == 1 && (hr = fetch_hash_final(r->h, md)) == 1)
+				rv = fr_round_run(r);
+			if (rv != 1 || hr != 0 || L == NULL || fr_hash_is(f, md))
+				break;
+			/* Wrong: the checks, which the download did not wait
+			 * for, say whether a mirror lied (its pieces fetched
+			 * again, then hashed again) or the list did. */
+			bad = r->bad;
+			fetch_hash_checked(r->h);
+			rv = fr_round_run(r);
+			if (r->bad == bad)
+				break;
+		}
 		if (rv == -1) {
 			fr_state_save(r, 1);
 			free(hv.bits);
 			return -1;
 		}
-		if (rv == 1 && fetch_hash_final(r->h, md) == 0) {
+		if (rv == 1 && hr == 0) {
 			hex_encode(md, 32, got);
 			fetch_hash_stop(r->h);
 			r->h = NULL;
