@@ -115,6 +115,18 @@ fh_check(struct fetch_hash *h, size_t i)
 	return memcmp(md, h->list + i * PIECES_SHA1_LEN, PIECES_SHA1_LEN) == 0;
 }
 
+/* A hashing thread's end, with the lock held: whoever waits on it
+ * learns of it (the curl thread through its wakeup). */
+static void *
+fh_thread_end(struct fetch_hash *h)
+{
+	pthread_cond_broadcast(&h->cv);
+	if (h->wake != NULL)
+		curl_multi_wakeup(h->wake);
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
 static void *
 fh_main(void *arg)
 {
@@ -159,11 +171,7 @@ fh_main(void *arg)
 			curl_multi_wakeup(h->wake);
 		pthread_cond_broadcast(&h->cv);
 	}
-	pthread_cond_broadcast(&h->cv);
-	if (h->wake != NULL)
-		curl_multi_wakeup(h->wake);
-	pthread_mutex_unlock(&h->mu);
-	return NULL;
+	return fh_thread_end(h);
 }
 
 /* The SHA-256 of the prefix of written pieces that did not fail their
@@ -197,11 +205,7 @@ fh_prefix(void *arg)
 		h->next++;
 		pthread_cond_broadcast(&h->cv);
 	}
-	pthread_cond_broadcast(&h->cv);
-	if (h->wake != NULL)
-		curl_multi_wakeup(h->wake);
-	pthread_mutex_unlock(&h->mu);
-	return NULL;
+	return fh_thread_end(h);
 }
 
 /* Flushes what was written now and then, so the fsync before the rename
