@@ -1,11 +1,13 @@
 /*
- * HTTP/1.1 connections (see http_conn.h): accept, read heads, frame
- * responses, keep-alive and pipelining, deadlines and limits. A TLS
+ * HTTP/1.1 connections (see http_conn.h): accept, read heads,
+ * keep-alive and pipelining, deadlines and limits, writing (corking,
+ * streaming, sendfile); the responses' heads and bodies are framed in
+ * http_response.c. A TLS
  * connection whose reader chose "h2" by ALPN is handed to http2.c
  * after the handshake; its requests are answered through handles of
  * their own (a struct http_conn per stream, whose calls go to http2.c).
  */
-#include "http_conn.h"
+#include "http_conn_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,115 +41,12 @@
  * (one TLS record, one write), and a connection's events stay as they
  * are between requests.
  *
- * Limits, and why:
- * - HEAD_MAX: a response head; most are well under a kilobyte, and the
- *   longest, an object with a 255-byte type and a 255-byte non-ASCII
- *   name (its Content-Disposition has the name percent-encoded twice),
- *   about 2.4 KB.
- * - PIPELINE_MAX: pipelined requests are answered while less than this
- *   is waiting to be sent; then the rest waits for the reader to read.
- * - STREAM_LOW/CHUNK: a streamed body is refilled a chunk at a time when
- *   less than STREAM_LOW is waiting: memory per download is bounded,
- *   whatever the object's size.
- * - LINGER: after a response that ends the connection, we stop sending
- *   and read (and drop) what the reader still sends for this long, so
- *   that closing with unread bytes cannot reset the connection before the
- *   reader has our answer (RFC 9112 9.6).
- * - ACCEPT_PAUSE: out of descriptors (or memory), accepting stops this
- *   long: the connection stays in the backlog, and accepting again at
- *   once would only fail again, in a busy loop (OpenBSD httpd does the
- *   same).
+ * The limits, the connection's state and its structs are in
+ * http_conn_int.h, shared with http_response.c (the responses).
  */
-#define HEAD_MAX	3072
-#define PIPELINE_MAX	(64u * 1024)
-#define STREAM_CHUNK	(32u * 1024)
-#define STREAM_LOW	(64u * 1024)
-#define LINGER		2
-#define LISTEN_BACKLOG	1024
-#define ACCEPT_PAUSE	1
-/* HTTP/2: the write callback runs when this little is left to send, so
- * that the next frames are made before the output runs dry. */
-#define H2_OUT_LOW	(16u * 1024)
 
-enum conn_state {
-	C_WAIT,		/* for (the rest of) a request head */
-	C_HANDLING,	/* the handler is answering */
-	C_STREAM,	/* a body is being streamed */
-	C_CLOSING,	/* the last response is being sent */
-	C_LINGER,	/* sent; reading what is left before the close */
-	C_H2,		/* HTTP/2: the session has it (http2.c) */
-};
 
-struct http_listener {
-	struct http_server *srv;
-	struct evconnlistener *l;
-	int tls;
-	struct http_listener *next;
-};
-
-struct http_server {
-	struct event_base *base;
-	SSL_CTX *tls;
-	struct http_server_limits lim;
-	http_handler handler;
-	void *arg;
-	struct http_listener *listeners;
-	struct http_conn *conns;
-	unsigned n_conns;	/* written by the loop, read by any (atomics) */
-	int paused, draining;
-	struct event *ev_resume;	/* accepting again after ACCEPT_PAUSE */
-	void (*idle_cb)(void *);
-	void *idle_arg;
-	time_t date_at;
-	char date[64];
-	const struct timeval *header_tv;	/* common timeouts: O(1) */
-};
-
-struct http_conn {
-	struct http_server *srv;
-	/* A stream's handle (http2.c): its calls go to S, its reader is
-	 * PARENT's (NULL in the fuzz target). Nothing below is used. */
-	struct http2_stream *h2s;
-	struct http_conn *parent;
-	struct http2_session *h2;	/* the connection speaks HTTP/2 */
-	int alpn_done;			/* ALPN looked at (TLS) */
-	struct bufferevent *bev;
-	SSL *ssl;
-	evutil_socket_t fd;
-	struct http_conn *prev, *next;
-	enum conn_state state;
-	struct event *timer;
-	time_t wait_since;	/* when it began waiting for a request */
-	int depth;		/* inside our callbacks: freeing waits */
-	int dead;		/* to be freed when depth falls to 0 */
-	int processing;		/* reading requests: no re-entry */
-	int keep_alive;		/* after the response begun */
-	int head_only;		/* the request is HEAD */
-	int eof;		/* the reader will send no more */
-	int corked;		/* TCP_CORK is on */
-	uint64_t sent;		/* bytes that left the output (plain HTTP) */
-	uint64_t sendfile_stall;	/* SENT at the last sendfile EAGAIN */
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	char peer_text[INET6_ADDRSTRLEN + 8];
-	/* the response head being built (in head, at the end) */
-	size_t head_len;
-	int head_overflow;
-	/* reply_reserve */
-	struct evbuffer_iovec iov;
-	size_t iov_body;
-	/* a streamed body */
-	http_fill_fn fill;
-	http_done_fn done;
-	void *stream_arg;
-	char head[];	/* HEAD_MAX bytes; none in a stream's handle */
-};
-
-static void http_conn_process(struct http_conn *c);
-static void http_conn_response_end(struct http_conn *c);
-static void http_conn_cork(struct http_conn *c, int on);
-
-static time_t
+time_t
 http_now(void)
 {
 	struct timespec ts;
@@ -219,7 +118,7 @@ http_conn_free(struct http_conn *c)
 }
 
 /* Close now, or as soon as our callbacks have unwound. */
-static void
+void
 http_conn_close(struct http_conn *c)
 {
 	if (c->depth > 0)
@@ -261,7 +160,7 @@ http_timer_arm(struct http_conn *c, int secs)
  * sending (TLS close_notify, then FIN), and read until the reader
  * closes too, or LINGER seconds.
  */
-static void
+void
 http_conn_linger(struct http_conn *c)
 {
 	c->state = C_LINGER;
@@ -293,16 +192,7 @@ http_conn_kick(struct http_conn *c)
 		event_active(&c->bev->ev_write, EV_WRITE, 1);
 }
 
-/*
- * A response of several TLS records (or a plain one of several
- * segments) is written a record at a time; on its own each write would
- * go out as a packet, and on loopback or a fast link each one wakes the
- * reader. Corked, the kernel sends full segments only, and the rest when
- * the response has been written (the write callback, output empty).
- */
-#define CORK_OVER	16384
-
-static void
+void
 http_conn_cork(struct http_conn *c, int on)
 {
 	int v = on;
@@ -435,7 +325,7 @@ http_timer_cb(evutil_socket_t unused, short what, void *arg)
 }
 
 /* Fill the output of a streamed body up to the mark. */
-static void
+void
 http_conn_pump(struct http_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -614,278 +504,9 @@ http_event_cb(struct bufferevent *bev, short what, void *arg)
 	http_conn_leave(c);
 }
 
-/* ---- responses ---- */
-
-static const char *
-http_reason(int code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 206: return "Partial Content";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 416: return "Range Not Satisfiable";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Unknown";
-	}
-}
-
-static void
-http_head_add(struct http_conn *c, const char *s, size_t n)
-{
-	if (c->head_len + n > HEAD_MAX) {
-		c->head_overflow = 1;
-		return;
-	}
-	memcpy(c->head + c->head_len, s, n);
-	c->head_len += n;
-}
-
-void
-http_conn_begin_csp(struct http_conn *c, int code, const char *csp)
-{
-	struct http_server *srv = c->srv;
-	time_t now = time(NULL);
-	char line[64];
-	int n;
-
-	if (srv == NULL) {
-		/* A stream with no connection: the fuzz target. */
-		http2_stream_begin(c->h2s, code);
-		http_conn_header(c, "Date", "Thu, 01 Jan 1970 00:00:00 GMT");
-		goto policy;
-	}
-	if (now != srv->date_at) {
-		struct tm tm;
-		srv->date_at = now;
-		gmtime_r(&now, &tm);
-		strftime(srv->date, sizeof(srv->date),
-		    "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
-	}
-	if (c->h2s != NULL) {
-		/* The value only: "Date: " and the CRLF are HTTP/1.1's. */
-		char date[sizeof(srv->date)];
-		size_t dl = strlen(srv->date);
-		snprintf(date, sizeof(date), "%.*s", dl > 8 ? (int)(dl - 8) : 0, srv->date + 6);
-		http2_stream_begin(c->h2s, code);
-		http_conn_header(c, "Date", date);
-		goto policy;
-	}
-	c->head_len = 0;
-	c->head_overflow = 0;
-	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", code, http_reason(code));
-	http_head_add(c, line, (size_t)n);
-	http_head_add(c, srv->date, strlen(srv->date));
-policy:
-	/*
-	 * The response policy, here so that no answer can go without it,
-	 * whichever route or error made it: a mirror serves bytes from
-	 * anywhere (mirrored HTML among them), so a browser must neither
-	 * guess a type nor run a script on the mirror's origin.
-	 */
-	http_conn_header(c, "X-Content-Type-Options", "nosniff");
-	http_conn_header(c, "Content-Security-Policy", csp != NULL ? csp : "sandbox");
-}
-
-void
-http_conn_begin(struct http_conn *c, int code)
-{
-	http_conn_begin_csp(c, code, NULL);
-}
-
-void
-http_conn_header(struct http_conn *c, const char *name, const char *value)
-{
-	if (c->h2s != NULL) {
-		http2_stream_header(c->h2s, name, value);
-		return;
-	}
-	http_head_add(c, name, strlen(name));
-	http_head_add(c, ": ", 2);
-	http_head_add(c, value, strlen(value));
-	http_head_add(c, "\r\n", 2);
-}
-
-/* Content-Length, Connection, and the empty line. -1: the head did not fit. */
-static int
-http_head_finish(struct http_conn *c, uint64_t len)
-{
-	char num[32];
-	int n;
-
-	if (c->srv->draining)
-		c->keep_alive = 0;
-	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)len);
-	http_head_add(c, "Content-Length: ", 16);
-	http_head_add(c, num, (size_t)n);
-	http_head_add(c, "\r\n", 2);
-	if (!c->keep_alive)
-		http_head_add(c, "Connection: close\r\n", 19);
-	http_head_add(c, "\r\n", 2);
-	if (c->head_overflow) {
-		log_error("response head over %d bytes; closing the connection", HEAD_MAX);
-		return -1;
-	}
-	return 0;
-}
-
-/* The response is all queued: the next request, or the close. */
-static void
-http_conn_response_end(struct http_conn *c)
-{
-	if (c->keep_alive) {
-		c->state = C_WAIT;
-		c->wait_since = http_now();
-		/* Pipelined requests already here: http_conn_process (our
-		 * caller, or the next write callback) reads them. */
-		if (!c->processing &&
-		    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-			http_conn_process(c);
-		return;
-	}
-	c->state = C_CLOSING;
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		http_conn_linger(c);
-}
-
-void *
-http_conn_reply_reserve(struct http_conn *c, size_t len)
-{
-	struct evbuffer *out;
-
-	if (c->h2s != NULL)
-		return http2_stream_reply_reserve(c->h2s, len);
-	out = bufferevent_get_output(c->bev);
-	if (http_head_finish(c, len) == -1 ||
-	    evbuffer_reserve_space(out, c->head_len + len, &c->iov, 1) < 1) {
-		c->iov.iov_base = NULL;
-		return NULL;
-	}
-	memcpy(c->iov.iov_base, c->head, c->head_len);
-	if (!c->head_only && len > CORK_OVER)
-		http_conn_cork(c, 1);
-	/* A HEAD answer has no body: what is written there is not sent. */
-	c->iov_body = c->head_only ? 0 : len;
-	return (char *)c->iov.iov_base + c->head_len;
-}
-
-void
-http_conn_reply_commit(struct http_conn *c)
-{
-	struct evbuffer *out;
-
-	if (c->h2s != NULL) {
-		http2_stream_reply_commit(c->h2s);
-		return;
-	}
-	out = bufferevent_get_output(c->bev);
-	c->iov.iov_len = c->head_len + c->iov_body;
-	evbuffer_commit_space(out, &c->iov, 1);
-	http_conn_response_end(c);
-}
-
-void
-http_conn_reply(struct http_conn *c, const void *body, size_t len)
-{
-	char *p;
-
-	if (c->h2s != NULL) {
-		http2_stream_reply(c->h2s, body, len);
-		return;
-	}
-	if (body == NULL) {
-		/* The head of a HEAD answer (or of an empty body). */
-		if (http_head_finish(c, len) == -1 ||
-		    bufferevent_write(c->bev, c->head, c->head_len) == -1) {
-			http_conn_abort(c);
-			return;
-		}
-		http_conn_response_end(c);
-		return;
-	}
-	if ((p = http_conn_reply_reserve(c, len)) == NULL) {
-		http_conn_abort(c);
-		return;
-	}
-	if (!c->head_only)
-		memcpy(p, body, len);
-	http_conn_reply_commit(c);
-}
-
-void
-http_conn_reply_empty(struct http_conn *c)
-{
-	if (c->h2s != NULL) {
-		http2_stream_reply_empty(c->h2s);
-		return;
-	}
-	if (c->srv->draining)
-		c->keep_alive = 0;
-	if (!c->keep_alive)
-		http_head_add(c, "Connection: close\r\n", 19);
-	http_head_add(c, "\r\n", 2);
-	if (c->head_overflow || bufferevent_write(c->bev, c->head, c->head_len) == -1) {
-		http_conn_abort(c);
-		return;
-	}
-	http_conn_response_end(c);
-}
-
-void
-http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
-    http_done_fn done, void *arg)
-{
-	if (c->h2s != NULL) {
-		http2_stream_stream(c->h2s, len, fill, done, arg);
-		return;
-	}
-	if (http_head_finish(c, len) == -1 ||
-	    bufferevent_write(c->bev, c->head, c->head_len) == -1) {
-		done(arg, 0);
-		http_conn_abort(c);
-		return;
-	}
-	if (!c->head_only && len > CORK_OVER)
-		http_conn_cork(c, 1);
-	c->fill = fill;
-	c->done = done;
-	c->stream_arg = arg;
-	c->state = C_STREAM;
-	bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW / 2, 0);
-	http_conn_pump(c);
-}
-
-void
-http_conn_abort(struct http_conn *c)
-{
-	if (c->h2s != NULL) {
-		http2_stream_abort(c->h2s);
-		return;
-	}
-	c->state = C_CLOSING;
-	http_conn_close(c);
-}
-
-/* A response of our own (malformed request, head too large), then the close. */
-static void
-http_conn_refuse(struct http_conn *c, int code, const char *msg)
-{
-	c->keep_alive = 0;
-	c->head_only = 0;
-	c->state = C_HANDLING;
-	http_conn_begin(c, code);
-	http_conn_header(c, "Content-Type", "text/plain; charset=utf-8");
-	http_conn_reply(c, msg, strlen(msg));
-}
-
 /* ---- requests ---- */
 
-static void
+void
 http_conn_process(struct http_conn *c)
 {
 	struct http_server *srv = c->srv;
