@@ -98,12 +98,13 @@ struct fetch_hash;
 /*
  * Threads that check the pieces of FD (SIZE bytes, pieces of PLEN)
  * handed to it with fetch_hash_push: against LIST (N SHA-1 digests) when
- * it is not NULL (at the lowest priority: the SHA-256 decides, and a
- * check only says where a mirror lied), else each counts as good once
- * written, and hash the file with SHA-256 in file order, as far as the
- * written pieces that did not fail reach, so the whole-file hash is ready
- * when the last piece is. Each result is woken to WAKE (curl_multi_wakeup). NULL
- * when out of memory or no threads.
+ * it is not NULL (at the lowest priority, and only while the SHA-256
+ * waits for a piece: the SHA-256 decides, and a check only says where a
+ * mirror lied), else each counts as good once written, and hash the file
+ * with SHA-256 in file order, as far as the written pieces that did not
+ * fail reach, so the whole-file hash is ready when the last piece is. A
+ * failed check is woken to WAKE (curl_multi_wakeup); the others wait for
+ * fetch_hash_result. NULL when out of memory or no threads.
  */
 struct fetch_hash *fetch_hash_start(int fd, uint64_t size, uint32_t plen, size_t n,
     const uint8_t *list, CURLM *wake);

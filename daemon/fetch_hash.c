@@ -9,8 +9,15 @@
  * thread only writes; when the last piece lands, only the tail is left
  * to hash, never a second pass over the network.
  *
- * Memory: two piece buffers, two rings of piece numbers and a byte per
- * piece, whatever the object's size in pieces.
+ * Memory: a piece buffer, a buffer of FH_SPAN (or a piece), two rings of
+ * piece numbers and a byte per piece, whatever the object's size in
+ * pieces.
+ *
+ * Each thread waits on a condition of its own and is woken only for what
+ * it waits for: with one condition for all, every piece handed over (2,048
+ * of them in 512 MiB) woke all three. With that, the SHA-256 reading up to
+ * FH_SPAN at once, and the checks kept off its CPU (fh_may_check), a
+ * 512 MiB fetch from three loopback mirrors went from 0.72 to 0.67 s.
  */
 #include <errno.h>
 #include <sys/resource.h>
@@ -28,6 +35,7 @@
 enum { FH_NONE, FH_WRITTEN, FH_GOOD, FH_BAD };
 
 #define FH_SYNC_EVERY	(32u << 20)	/* bytes of prefix between flushes */
+#define FH_SPAN		(1u << 20)	/* the SHA-256 reads this much at once */
 
 struct fh_ring {
 	size_t *v, cap, head, len;
@@ -36,7 +44,8 @@ struct fh_ring {
 struct fetch_hash {
 	pthread_t thread, prefix, flusher;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;	/* the curl thread, in fetch_hash_final/checked */
+	pthread_cond_t cv_check, cv_prefix, cv_flush;	/* the three threads */
 	int fd;
 	uint64_t size;
 	uint32_t plen;
@@ -51,7 +60,9 @@ struct fetch_hash {
 	unsigned char *buf, *pbuf;	/* the checker's; the SHA-256's */
 	int stop, err, started;
 	int checking;		/* the checker holds a piece */
-	int reading;		/* the SHA-256 thread holds piece NEXT */
+	int prefix_idle;	/* the SHA-256 thread waits for a piece */
+	int check_all;		/* fetch_hash_checked: check, whatever the SHA-256 does */
+	size_t reading;		/* the SHA-256 thread holds pieces NEXT.. this many */
 	int tainted;		/* a piece in the SHA-256 failed its check */
 };
 
@@ -80,10 +91,11 @@ fh_len(const struct fetch_hash *h, size_t i)
 	return h->size - off < h->plen ? (size_t)(h->size - off) : h->plen;
 }
 
+/* LEN bytes from piece I on. */
 static int
-fh_read(struct fetch_hash *h, size_t i, unsigned char *buf)
+fh_read_span(struct fetch_hash *h, size_t i, size_t len, unsigned char *buf)
 {
-	size_t len = fh_len(h, i), got = 0;
+	size_t got = 0;
 	off_t off = (off_t)((uint64_t)i * h->plen);
 	ssize_t r;
 
@@ -121,10 +133,28 @@ static void *
 fh_thread_end(struct fetch_hash *h)
 {
 	pthread_cond_broadcast(&h->cv);
+	pthread_cond_broadcast(&h->cv_check);
+	pthread_cond_broadcast(&h->cv_prefix);
+	pthread_cond_broadcast(&h->cv_flush);
 	if (h->wake != NULL)
 		curl_multi_wakeup(h->wake);
 	pthread_mutex_unlock(&h->mu);
 	return NULL;
+}
+
+/*
+ * A check runs while the SHA-256 thread waits for a piece (or when asked
+ * for every check), never beside it: on a slow link that is nearly all
+ * the time, so a lying mirror is found by its first pieces; on a fast
+ * one, where the SHA-256 is what the download waits for, checks beside
+ * it slowed a 512 MiB fetch from three mirrors by a tenth, and a lie is
+ * found at the end anyway (the SHA-256 is wrong: fetch_hash_checked).
+ * Without a list a check costs nothing and always runs.
+ */
+static int
+fh_may_check(const struct fetch_hash *h)
+{
+	return h->todo.len > 0 && (h->list == NULL || h->prefix_idle || h->check_all);
 }
 
 static void *
@@ -141,8 +171,8 @@ fh_main(void *arg)
 		(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (!h->stop && !h->err && h->todo.len == 0)
-			pthread_cond_wait(&h->cv, &h->mu);
+		while (!h->stop && !h->err && !fh_may_check(h))
+			pthread_cond_wait(&h->cv_check, &h->mu);
 		if (h->stop || h->err)
 			break;
 		i = fh_ring_pop(&h->todo);
@@ -151,7 +181,7 @@ fh_main(void *arg)
 			good = 1;	/* nothing to check: read once, by the SHA-256 */
 		} else {
 			pthread_mutex_unlock(&h->mu);
-			if (fh_read(h, i, h->buf) == -1) {
+			if (fh_read_span(h, i, fh_len(h, i), h->buf) == -1) {
 				pthread_mutex_lock(&h->mu);
 				h->err = errno ? errno : EIO;
 				break;
@@ -161,15 +191,18 @@ fh_main(void *arg)
 		}
 		/* Already in the SHA-256 (or being read for it): that hash is
 		 * void, and made again once the piece is fetched again. */
-		if (!good && i <= h->next)
+		if (!good && i < h->next + h->reading)
 			h->tainted = 1;
 		h->checking = 0;
 		if (h->st[i] == FH_WRITTEN)
 			h->st[i] = good ? FH_GOOD : FH_BAD;
 		fh_ring_push(&h->done, i << 1 | (size_t)good);
-		if (h->wake != NULL)
+		/* Only a failed piece needs the curl thread now (to drop its
+		 * mirror); good ones it takes when it next wakes for its
+		 * transfers, not with a wakeup each. */
+		if (!good && h->wake != NULL)
 			curl_multi_wakeup(h->wake);
-		pthread_cond_broadcast(&h->cv);
+		pthread_cond_signal(&h->cv);
 	}
 	return fh_thread_end(h);
 }
@@ -177,33 +210,50 @@ fh_main(void *arg)
 /* The SHA-256 of the prefix of written pieces that did not fail their
  * check (checked or not yet): read without the lock, since a piece is
  * written again only after failing, which taints the hash. */
+static int
+fh_ready(const struct fetch_hash *h, size_t i)
+{
+	return i < h->n && (h->st[i] == FH_GOOD || h->st[i] == FH_WRITTEN);
+}
+
 static void *
 fh_prefix(void *arg)
 {
 	struct fetch_hash *h = arg;
-	size_t i;
+	size_t i, k, span = h->plen < FH_SPAN ? FH_SPAN / h->plen : 1;
+	uint64_t len;
 
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (!h->stop && !h->err && !(h->next < h->n &&
-		    (h->st[h->next] == FH_GOOD || h->st[h->next] == FH_WRITTEN)))
-			pthread_cond_wait(&h->cv, &h->mu);
+		if (!h->stop && !h->err && !fh_ready(h, h->next)) {
+			h->prefix_idle = 1;
+			if (fh_may_check(h))
+				pthread_cond_signal(&h->cv_check);
+			while (!h->stop && !h->err && !fh_ready(h, h->next))
+				pthread_cond_wait(&h->cv_prefix, &h->mu);
+			h->prefix_idle = 0;
+		}
 		if (h->stop || h->err)
 			break;
+		/* The ready pieces in a row, up to FH_SPAN: one read, one
+		 * update, one wakeup for them all. */
 		i = h->next;
-		h->reading = 1;
+		for (k = 1; k < span && fh_ready(h, i + k); k++)
+			;
+		h->reading = k;
 		pthread_mutex_unlock(&h->mu);
-		if (fh_read(h, i, h->pbuf) == -1) {
+		len = (uint64_t)(i + k - 1) * h->plen + fh_len(h, i + k - 1) - (uint64_t)i * h->plen;
+		if (fh_read_span(h, i, (size_t)len, h->pbuf) == -1) {
 			pthread_mutex_lock(&h->mu);
 			h->reading = 0;
 			h->err = errno ? errno : EIO;
 			break;
 		}
-		EVP_DigestUpdate(h->sha256, h->pbuf, fh_len(h, i));
+		EVP_DigestUpdate(h->sha256, h->pbuf, (size_t)len);
 		pthread_mutex_lock(&h->mu);
 		h->reading = 0;
-		h->next++;
-		pthread_cond_broadcast(&h->cv);
+		h->next += k;
+		pthread_cond_signal(&h->cv);
 	}
 	return fh_thread_end(h);
 }
@@ -222,7 +272,7 @@ fh_flusher(void *arg)
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
 		while (!h->stop && !h->err && h->written - h->flushed < FH_SYNC_EVERY)
-			pthread_cond_wait(&h->cv, &h->mu);
+			pthread_cond_wait(&h->cv_flush, &h->mu);
 		if (h->stop || h->err)
 			break;
 		to = h->written;
@@ -247,6 +297,9 @@ fh_free(struct fetch_hash *h)
 	EVP_MD_CTX_free(h->sha1);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
+	pthread_cond_destroy(&h->cv_check);
+	pthread_cond_destroy(&h->cv_prefix);
+	pthread_cond_destroy(&h->cv_flush);
 	free(h);
 }
 
@@ -257,6 +310,9 @@ fh_halt(struct fetch_hash *h, int n)
 	pthread_mutex_lock(&h->mu);
 	h->stop = 1;
 	pthread_cond_broadcast(&h->cv);
+	pthread_cond_broadcast(&h->cv_check);
+	pthread_cond_broadcast(&h->cv_prefix);
+	pthread_cond_broadcast(&h->cv_flush);
 	pthread_mutex_unlock(&h->mu);
 	pthread_join(h->thread, NULL);
 	if (n > 1)
@@ -276,6 +332,9 @@ fetch_hash_start(int fd, uint64_t size, uint32_t plen, size_t n, const uint8_t *
 		return NULL;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
+	pthread_cond_init(&h->cv_check, NULL);
+	pthread_cond_init(&h->cv_prefix, NULL);
+	pthread_cond_init(&h->cv_flush, NULL);
 	h->fd = fd;
 	h->size = size;
 	h->plen = plen;
@@ -287,7 +346,7 @@ fetch_hash_start(int fd, uint64_t size, uint32_t plen, size_t n, const uint8_t *
 	h->done.v = calloc(n + 1, sizeof(size_t));
 	h->st = calloc(n + 1, 1);
 	h->buf = malloc(plen);
-	h->pbuf = malloc(plen);
+	h->pbuf = malloc(plen < FH_SPAN ? FH_SPAN / plen * plen : plen);
 	h->sha256 = EVP_MD_CTX_new();
 	h->sha1 = EVP_MD_CTX_new();
 	if (h->todo.v == NULL || h->done.v == NULL || h->st == NULL || h->buf == NULL ||
@@ -312,11 +371,19 @@ fetch_hash_start(int fd, uint64_t size, uint32_t plen, size_t n, const uint8_t *
 void
 fetch_hash_push(struct fetch_hash *h, size_t i)
 {
+	uint64_t before;
+
 	pthread_mutex_lock(&h->mu);
 	h->st[i] = FH_WRITTEN;
+	before = h->written;
 	h->written += fh_len(h, i);
 	fh_ring_push(&h->todo, i);
-	pthread_cond_broadcast(&h->cv);
+	if (fh_may_check(h))
+		pthread_cond_signal(&h->cv_check);
+	if (i == h->next)
+		pthread_cond_signal(&h->cv_prefix);
+	if ((before - h->flushed) < FH_SYNC_EVERY && h->written - h->flushed >= FH_SYNC_EVERY)
+		pthread_cond_signal(&h->cv_flush);
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -358,7 +425,7 @@ fetch_hash_final(struct fetch_hash *h, unsigned char md[32])
 		h->next = 0;
 		h->tainted = 0;
 		rc = EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) == 1 ? 1 : -1;
-		pthread_cond_broadcast(&h->cv);
+		pthread_cond_signal(&h->cv_prefix);
 	} else if (h->next < h->n) {
 		rc = 1;		/* a piece to fetch again first */
 	}
@@ -373,6 +440,8 @@ void
 fetch_hash_checked(struct fetch_hash *h)
 {
 	pthread_mutex_lock(&h->mu);
+	h->check_all = 1;
+	pthread_cond_signal(&h->cv_check);
 	while ((h->todo.len > 0 || h->checking) && !h->err && !h->stop)
 		pthread_cond_wait(&h->cv, &h->mu);
 	pthread_mutex_unlock(&h->mu);

@@ -765,7 +765,7 @@ fr_run(struct fr *r)
 	struct fetch *f = r->f;
 	char why[128];
 	size_t i, k;
-	int good, running, busy, rc;
+	int good, running, busy, rc, ended;
 	CURLMsg *msg;
 
 	for (;;) {
@@ -813,13 +813,16 @@ fr_run(struct fr *r)
 		if (busy == 0 && fr_any_missing(r))
 			return 0;
 		curl_multi_perform(r->multi, &running);
+		ended = 0;
 		while ((msg = curl_multi_info_read(r->multi, &running)) != NULL) {
 			struct fr_conn *c = NULL;
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-			if (c != NULL && c->busy)
+			if (c != NULL && c->busy) {
 				fr_done(r, c, msg->data.result);
+				ended = 1;
+			}
 		}
 		if (r->write_err) {
 			fr_log(f, 0, "writing %s: %s", f->part, strerror(r->write_err));
@@ -828,7 +831,10 @@ fr_run(struct fr *r)
 		}
 		fr_state_save(r, 0);
 		fr_progress(r);
-		curl_multi_poll(r->multi, NULL, 0, 200, NULL);
+		/* A connection whose range ended takes its next one now, not
+		 * when another's bytes (or the timeout) end the wait. */
+		if (!ended)
+			curl_multi_poll(r->multi, NULL, 0, 200, NULL);
 	}
 }
 

@@ -87,6 +87,16 @@ nb=$(grep -c "^GET /sha256/$BIG " "$T/b.log" || true)
 # range before the bad piece's check came back, none after.
 [ "$nb" -ge 1 ] && [ "$nb" -le 4 ] || { peer_log b; fail "B was asked $nb times; want 1 to 4"; }
 pass "B alters a byte of every range: named as dropped, $nb range(s) asked of it in all, the file right ($(grep dropped "$T/err" | cut -c1-90)...)"
+
+# Unpaced, the SHA-256 is what the download waits for, and the piece
+# checks run only while it waits or once it comes out wrong: B is named
+# and dropped all the same, its pieces fetched again, the file right.
+for p in a b c; do peer_rate $p 0; done
+resets
+expect_exit 0 "${F[@]}" --connections 4 -o "$T/alt2.bin" big.bin
+got_file "$T/alt2.bin"
+assert_grep "^emberd: warning: fetch: $(q "$B")/: piece [0-9]+ \(bytes [0-9]+-[0-9]+\) does not match its SHA-1; mirror dropped, its ranges fetched elsewhere$" "$T/err"
+pass "unpaced, B altering every range: named as dropped ($(ranges b) range(s) asked of it), the file right"
 peer_mode b good
 
 # ------------------------------------------------------------------ a lying piece list
