@@ -115,6 +115,25 @@ pass "a false piece list from two of three mirrors: $(grep -c 'mirror dropped' "
 peer_mode a good
 peer_mode b good
 
+# ------------------------------------------------------------------ a consistent lie
+# A and B flip a byte of piece 1 and serve a Metalink whose hash for that
+# piece matches it (the majority list): their bytes pass every check, C's
+# true piece 1 fails it. Only the signed SHA-256 tells: it comes out wrong,
+# that list is a lie, A and B are dropped, and against C's list their
+# piece 1 fails and comes again from C.
+peer_mode a liar
+peer_mode b liar
+resets
+expect_exit 0 "${F[@]}" --connections 4 -o "$T/liar.bin" big.bin
+got_file "$T/liar.bin"
+assert_grep "^emberd: warning: fetch: big\.bin: every piece matched the Metalink's pieces, yet the file's sha256 is [0-9a-f]{64}, not the catalog's; the mirrors that served that Metalink are dropped$" "$T/err"
+assert_grep "^emberd: warning: fetch: $(q "$A")/: its Metalink lied; dropped$" "$T/err"
+assert_grep "^emberd: warning: fetch: $(q "$B")/: its Metalink lied; dropped$" "$T/err"
+grep -q "$(q "$C")/: its Metalink lied" "$T/err" && { cat "$T/err"; fail "C, which told the truth, was called a liar"; }
+pass "altered bytes with a Metalink to match from two of three mirrors: the SHA-256 wrong, A and B dropped as liars, C's list: the file right"
+peer_mode a good
+peer_mode b good
+
 # ------------------------------------------------------------------ a mirror dies midway
 for p in a b c; do peer_rate $p 2097152; done
 resets

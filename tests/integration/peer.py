@@ -49,6 +49,11 @@ MODES (--mode, default good; changeable at runtime with /_mode?m=MODE)
               until the client hangs up. Catalog relayed.
   badmeta4    /files/NAME.meta4 with the first piece hash of <pieces>
               changed (one hex digit): a lying piece list; objects relayed
+  liar        objects (200/206 bodies): the byte at object offset LIAR_AT
+              flipped (XOR 0xff) wherever a body covers it; and
+              /files/NAME.meta4 with the hash of the piece holding it made
+              for the flipped byte: altered bytes every piece check passes,
+              which only the catalog's SHA-256 shows
   error       every route (not the /_ admin ones) answers 500
   notfound    objects answer 404; catalog, signature and pubkey relayed
   Object answers that are not 200/206 (404, 416, 304) are always relayed.
@@ -71,7 +76,9 @@ ADMIN (not logged)
 """
 
 import argparse
+import hashlib
 import os
+import re
 import select
 import socket
 import sys
@@ -83,7 +90,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("good", "badsig", "otherkey", "bigcatalog", "biglength", "altered",
-         "truncated", "slow", "error", "notfound", "badmeta4")
+         "truncated", "slow", "error", "notfound", "badmeta4", "liar")
+LIAR_AT = 300000    # in piece 1 of 256 KiB pieces
 CATALOG_ROUTES = ("/catalog.json", "/catalog.json.minisig", "/pubkey")
 RELAY_HEADERS = ("Content-Type", "Content-Length", "Content-Range", "ETag",
                  "Accept-Ranges", "Last-Modified", "Cache-Control")
@@ -214,12 +222,12 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "error":
             return self.simple(500, b"planned failure\n")
         if is_meta4:
-            return self.relay(path, "badmeta4" if mode == "badmeta4" else "good")
+            return self.relay(path, mode if mode in ("badmeta4", "liar") else "good")
         if is_obj:
             if mode == "notfound":
                 return self.simple(404, b"planned: no such object\n")
             return self.relay(path, mode if mode in (
-                "altered", "truncated", "slow") else "good")
+                "altered", "truncated", "slow", "liar") else "good")
         # Catalog routes.
         if mode == "otherkey":
             name = path[1:]
@@ -319,6 +327,10 @@ class Handler(BaseHTTPRequestHandler):
                         data[at + 1:]
                 headers = [(k, v) for k, v in headers if k != "Content-Length"]
                 return self.simple(200, data, headers, ctype=None)
+            if how == "liar" and status == 200 and path.endswith(".meta4"):
+                data = self.liar_meta4(path, resp.read())
+                headers = [(k, v) for k, v in headers if k != "Content-Length"]
+                return self.simple(200, data, headers, ctype=None)
             if how == "badsig" and status == 200:
                 data = resp.read()
                 bad = corrupt_minisig(data)
@@ -344,6 +356,10 @@ class Handler(BaseHTTPRequestHandler):
                 limit = clen // 2
             self.start(status, headers, close=(body_mode == "truncated"))
             flip = clen // 2 if body_mode == "altered" and clen > 0 else None
+            if body_mode == "liar":
+                m = re.match(r"bytes (\d+)-", resp.headers.get("Content-Range") or "")
+                at = LIAR_AT - (int(m.group(1)) if status == 206 and m else 0)
+                flip = at if 0 <= at < clen else None
             with STATE_LOCK:
                 rate = STATE["rate"] if path.startswith("/sha256/") else 0
             off = 0
@@ -369,6 +385,27 @@ class Handler(BaseHTTPRequestHandler):
                 resp.close()
             except Exception:
                 pass
+
+    def liar_meta4(self, path, data):
+        """DATA (a Metalink) with the SHA-1 of the piece holding LIAR_AT
+        made for the flipped byte: a list the liar's bytes match."""
+        m = re.search(rb'<pieces length="(\d+)"', data)
+        if not m:
+            return data
+        plen = int(m.group(1))
+        start = LIAR_AT // plen * plen
+        req = urllib.request.Request(UPSTREAM + path[:-len(".meta4")])
+        req.add_header("Accept-Encoding", "identity")
+        req.add_header("Range", "bytes=%d-%d" % (start, start + plen - 1))
+        piece = bytearray(OPENER.open(req, timeout=UPSTREAM_TIMEOUT).read())
+        if LIAR_AT - start >= len(piece):
+            return data
+        piece[LIAR_AT - start] ^= 0xFF
+        hashes = list(re.finditer(rb"<hash>([0-9a-f]{40})</hash>", data[m.end():]))
+        if LIAR_AT // plen >= len(hashes):
+            return data
+        at = m.end() + hashes[LIAR_AT // plen].start(1)
+        return data[:at] + hashlib.sha1(piece).hexdigest().encode() + data[at + 40:]
 
     # -- misbehaviour --------------------------------------------------------
 
