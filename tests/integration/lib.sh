@@ -63,6 +63,19 @@ browser_build() {
 	return 1
 }
 
+# sanitized_half WHAT: 0 when a check of a test flagged `twice` (see
+# tests/meson.build) runs in this run of it. scripts/test runs such a test
+# in both builds and sets EMBERD_PLAIN_HALF=1 for the plain one: there it
+# makes only the checks that need the plain build (a browser, a bound on
+# memory or time) and the steps they stand on, and leaves WHAT, the same
+# bytes checked the same way, to its run under the sanitizers: say so and
+# return 1. Run any other way (by name, --quick), every check runs.
+sanitized_half() {
+	[ "${EMBERD_PLAIN_HALF:-0}" = 1 ] && [ "${EMBERD_SANITIZED:-0}" = 0 ] || return 0
+	echo "note: $*: checked in this test's run under the sanitizers"
+	return 1
+}
+
 # expect_exit CODE CMD...: run CMD, capture stdout/stderr in $T/out, $T/err.
 expect_exit() {
 	local want=$1 got=0
