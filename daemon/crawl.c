@@ -217,6 +217,36 @@ job_failed(struct crawl_job *j, const char *reason, int keep_part)
 	crawler_check_end(cr);
 }
 
+/*
+ * Whether the catalog holds NAME with SHA256, as the pass found it (read
+ * once a pass). A state file is written when its object is committed and
+ * the catalog a moment later, in a batch: killed in between, the state
+ * says the copy is had while no catalog lists it. Such a source is
+ * fetched as if new, not found unchanged, or it would stay out of the
+ * catalog until its origin changed.
+ */
+int
+crawler_published_is(struct crawler *cr, const char *name, const char *sha256)
+{
+	json_t *it;
+	const char *h;
+	char err[ERRLEN];
+
+	if (name == NULL || sha256 == NULL)
+		return 0;
+	if (!cr->published_read) {
+		cr->published_read = 1;
+		if (catalog_load_current(cr->st, &cr->published, err, sizeof(err)) == -1) {
+			log_warn("%s: the current catalog: %s; every source fetched as new",
+			    cr->tag, err);
+			cr->published = NULL;
+		}
+	}
+	it = cr->published != NULL ? catalog_find_item(cr->published, name) : NULL;
+	h = json_string_value(json_object_get(it, "sha256"));
+	return h != NULL && strcmp(h, sha256) == 0;
+}
+
 /* A source of a crawl pass ended well (fetched or unchanged). */
 void
 crawler_source_ok(struct crawler *cr, const char *id)
@@ -442,7 +472,8 @@ job_complete(struct crawl_job *j)
 	 * validators): nothing to publish. */
 	int same = j->state.sha256 != NULL && strcmp(j->state.sha256, m->sha256) == 0 &&
 	    j->state.url != NULL && strcmp(j->state.url, j->src.urls[j->url_i]) == 0 &&
-	    store_has_object(cr->st, m->sha256);
+	    store_has_object(cr->st, m->sha256) &&
+	    crawler_published_is(cr, j->state.name, m->sha256);
 	/* The validators describe this copy now. */
 	crawl_state_set(&j->state.url, j->src.urls[j->url_i]);
 	crawl_state_set(&j->state.etag, j->h.etag[0] == '"' || strncmp(j->h.etag, "W/", 2) == 0 ?
@@ -896,6 +927,9 @@ crawler_pass_free(struct crawler *cr)
 	cr->ranging = 0;
 	json_decref(cr->found);
 	cr->found = NULL;
+	json_decref(cr->published);
+	cr->published = NULL;
+	cr->published_read = 0;
 	free(cr->user_agent);
 	free(cr->proxy);
 	free(cr->ca_file);

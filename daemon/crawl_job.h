@@ -250,12 +250,15 @@ struct crawler {
 	int ranging;		/* an object in ranges out on a worker: one at a time,
 				 * so that the ingest jobs of small ones keep a worker */
 	json_t *found;		/* keys of what pages and feeds gave this pass */
+	json_t *published;	/* the catalog as the pass found it (crawler_published_is) */
+	int published_read;
 	unsigned parsing;	/* pages and feeds being read off the loop */
 	struct crawl_derive *derives;	/* remuxes waiting for the end of the transfers */
 	unsigned deriving;	/* ...out in the work queue */
 };
 
 /* crawl.c */
+int crawler_published_is(struct crawler *cr, const char *name, const char *sha256);
 void job_finish(struct crawl_job *j);
 void job_unchanged(struct crawl_job *j, const char *name);
 int crawler_commit_add(struct crawler *cr, struct crawl_commit *c);

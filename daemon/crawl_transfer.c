@@ -537,9 +537,10 @@ job_easy(struct crawl_job *j)
 		j->hdrs = curl_slist_append(j->hdrs, hdr);
 	} else if (!j->src.follow && j->state.sha256 != NULL && j->state.url != NULL &&
 	    strcmp(j->state.url, j->src.urls[j->url_i]) == 0 &&
-	    store_has_object(cr->st, j->state.sha256)) {
-		/* Conditional only while we still hold what the validators
-		 * describe. */
+	    store_has_object(cr->st, j->state.sha256) &&
+	    crawler_published_is(cr, j->state.name, j->state.sha256)) {
+		/* Conditional only while we still hold and list what the
+		 * validators describe. */
 		if (j->state.etag != NULL) {
 			snprintf(hdr, sizeof(hdr), "If-None-Match: %s", j->state.etag);
 			j->hdrs = curl_slist_append(j->hdrs, hdr);
@@ -673,7 +674,8 @@ job_start(struct crawl_job *j)
 		return;
 	}
 	if (j->src.child && j->state.sha256 != NULL && j->state.url != NULL &&
-	    strcmp(j->state.url, j->src.urls[0]) == 0 && store_has_object(cr->st, j->state.sha256)) {
+	    strcmp(j->state.url, j->src.urls[0]) == 0 && store_has_object(cr->st, j->state.sha256) &&
+	    crawler_published_is(cr, j->state.name, j->state.sha256)) {
 		/* Found again: media at a URL do not change; not asked for again. */
 		job_unchanged(j, j->state.name != NULL ? j->state.name : j->src.name);
 		return;

@@ -183,6 +183,30 @@ assert_grep "sequence:$((seq1 + 1))" "$T/out"
 expect_exit 0 "$EMBERD" verify -c "$CONF"
 pass "changed content at the same URL is fetched again; sequence bumped by one"
 
+# --- pass 4: the catalog could not be written ------------------------
+# The article changes again, and a file where the next catalog's folder
+# goes makes the publish fail after the object and the state file are
+# written, as a kill between the two would. The next pass fetches it
+# again and publishes it: a state file whose copy no catalog lists is not
+# the ground for a 304 (it was, and the article stayed out until it
+# changed again).
+printf 'third edition\n%.0s' $(seq 1 300) >"$T/www/article.txt"
+touch -d @1700200000 "$T/www/article.txt"
+third=$(sha256_of "$T/www/article.txt")
+seq=$(catalog_seq)
+: >"$STORE/catalogs/$((seq + 1))"
+origin_reset
+expect_exit 1 "$EMBERD" crawl -c "$CONF"
+assert_summary article "failed: .*catalogs/$((seq + 1)): .*"
+[ "$(catalog_field article.txt sha256)" = "$new" ] || fail "a failed publish changed the catalog"
+rm "$STORE/catalogs/$((seq + 1))"
+origin_reset
+expect_exit 0 "$EMBERD" crawl -c "$CONF"
+assert_summary article "fetched article.txt \($(stat -c %s "$T/www/article.txt") bytes, sha256 $third\)$"
+[ "$(catalog_field article.txt sha256)" = "$third" ] ||
+	fail "after the failed publish, the catalog still lists the second edition"
+pass "a publish that failed after the state file was written: the next pass fetches and publishes the article"
+
 # --- exit codes ---------------------------------------------------------
 crawl_config "${sources[@]}" "[source missing]" "url = $ORIGIN/f/missing.bin?fail=1000&status=404"
 seq=$(catalog_seq)
