@@ -103,7 +103,10 @@ peer_mode b good
 # A and B serve a Metalink whose first piece hash is false (the majority),
 # C the true one: every mirror's piece 0 fails the list, all are dropped,
 # then the pieces are checked against C's list and the file ends right.
-for p in a b c; do peer_rate $p 0; done
+# Paced, so that the checks run while the download goes on (unpaced, they
+# may wait for the end, and a SHA-256 that comes out right makes the
+# false list never matter: the file is right either way).
+for p in a b c; do peer_rate $p 4194304; done
 peer_mode a badmeta4
 peer_mode b badmeta4
 resets
@@ -121,6 +124,7 @@ peer_mode b good
 # true piece 1 fails it. Only the signed SHA-256 tells: it comes out wrong,
 # that list is a lie, A and B are dropped, and against C's list their
 # piece 1 fails and comes again from C.
+for p in a b c; do peer_rate $p 0; done
 peer_mode a liar
 peer_mode b liar
 resets
