@@ -17,8 +17,9 @@
 #     once it is down);
 #   - 3 mirrors: `emberd fetch -m A -m B -m C` against `aria2c -x4
 #     --checksum=...` with the three URLs, and curl from A alone;
-#   - slow link (ROWS slow): the three mirrors behind scripts/bench/slowlink.py
-#     (200 ms one way, 2 Mbit/s per TCP connection, see below): `emberd
+#   - slow link (ROWS slow): the reader in a network namespace whose only
+#     way to the mirrors is scripts/bench/lossylink.py (answers: 200 ms
+#     delay, 1 % loss, 2 Mbit/s per TCP connection, see below): `emberd
 #     fetch` of slow.bin with the 3 mirrors against one `curl` from one.
 # With a build whose `emberd fetch` has --connections (parallel ranges), it
 # is given --connections CONNS (default 4, as aria2c's -x4) on the local
@@ -31,9 +32,13 @@
 #
 # The slow link: this kernel has no sch_netem, fq or etf (`tc qdisc add ...
 # netem` fails: "Specified qdisc kind is unknown"), so no qdisc can delay
-# packets; the relay does it in user space, per connection (see its header).
-# Loss is not emulated: the relay ends each TCP connection, so a segment
-# dropped on either side would be resent at loopback speed and cost nothing.
+# packets; lossylink.py forwards every packet between two TUN devices (one
+# in the reader's namespace) through the same model in user space, and the
+# kernel's TCP runs at both ends: a lost segment is retransmitted a round
+# trip later, as on a real link. With the slow row on, the mirrors listen on
+# the link's address here (local rows reach it as any local address) and
+# the bench needs root; the report names the mirrors' TCP congestion
+# control, which decides how much a loss costs one connection.
 #
 # Page cache: not dropped (it could be, as root). The store is read once
 # before each timed run, so every client is served from memory and the
@@ -51,8 +56,9 @@
 #               1 MiB object may be too small for emberd fetch to split)
 #   CONNS, SLOW_CONNS  env: --connections for emberd fetch (default 4, 3)
 #   BIG_MIB, SLOW_MIB  env: object sizes (default 512, 12)
+#   LOSS        env: the slow link's loss, a fraction (default 0.01)
 # The work dir is a mktemp -d under ${TMPDIR:-/var/tmp} (about 3 x BIG),
-# removed at exit; the daemons and the relay are stopped at exit.
+# removed at exit; the daemons and the link (its namespace) at exit.
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
@@ -72,6 +78,7 @@ CONNS=${CONNS:-4}
 SLOW_CONNS=${SLOW_CONNS:-3}
 BIG_MIB=${BIG_MIB:-512}
 SLOW_MIB=${SLOW_MIB:-12}
+LOSS=${LOSS:-0.01}
 
 die1() { echo "fetch-bench: $*" >&2; exit 1; }
 die2() { echo "fetch-bench: $*" >&2; exit 2; }
@@ -88,6 +95,12 @@ command -v aria2c >/dev/null || missing+=(aria2)
 command -v python3 >/dev/null || missing+=(python3)
 command -v openssl >/dev/null || missing+=(openssl)
 command -v sha256sum >/dev/null || missing+=(coreutils)
+row_on() { [[ ,$ROWS, == *,$1,* ]]; }
+if row_on slow; then
+    command -v ip >/dev/null || missing+=(iproute2)
+    [[ $(id -u) == 0 ]] || die2 "the slow row needs root (a network namespace and TUN devices); run as root or with ROWS=local"
+fi
+[[ $LOSS =~ ^0?\.[0-9]+$|^0$ ]] || die2 "LOSS must be a fraction below 1, not '$LOSS'"
 if [[ ${#missing[@]} -gt 0 ]]; then
     die2 "missing tools; install them with: sudo apt-get install ${missing[*]}"
 fi
@@ -102,7 +115,6 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
 MIB=$((1024 * 1024))
 BIG=$((BIG_MIB * MIB))
 SLOW=$((SLOW_MIB * MIB))
-row_on() { [[ ,$ROWS, == *,$1,* ]]; }
 
 parent=${TMPDIR:-/var/tmp}
 mkdir -p "$parent"
@@ -151,13 +163,32 @@ big_sum=$(sha256sum <"$src/big.bin" | awk '{ print $1 }')
 slow_sum=$(sha256sum <"$src/slow.bin" | awk '{ print $1 }')
 
 # ---------------------------------------------------------------- mirrors
+# With the slow row, the link comes first: the mirrors listen on its address.
+host=127.0.0.1
+emulation='(not run)'
+reader=()           # the command prefix that runs a reader on the slow link
+if row_on slow; then
+    netns=emberd-fetch-bench-$$
+    net=10.$((RANDOM % 200 + 20)).$((RANDOM % 250))
+    python3 "$repo/scripts/bench/lossylink.py" --netns "$netns" --net "$net" \
+        --delay 0.2 --rate 2e6 --loss "$LOSS" >"$work/link.out" 2>"$work/link.err" &
+    link_pid=$!
+    pids+=("$link_pid")
+    for _ in $(seq 100); do grep -q ready "$work/link.out" && break; sleep 0.1; done
+    grep -q ready "$work/link.out" || { cat "$work/link.err" >&2; die1 "lossylink.py did not start"; }
+    host=$net.1
+    cc=$(sysctl -n net.ipv4.tcp_congestion_control 2>/dev/null || echo unknown)
+    emulation="scripts/bench/lossylink.py (TUN devices, the reader in namespace $netns): answers 200 ms late, $(calc %.2g "$LOSS * 100") % lost, 2 Mbit/s per TCP connection; the mirrors' TCP congestion control: $cc"
+    note "slow link: $net.1 (mirrors) <-> $net.2 ($netns)"
+fi
+
 edir=$work/emberd
 mkdir "$edir"
-read -r port_a port_b port_c relay_a relay_b relay_c < <(free_ports 6)
+read -r port_a port_b port_c < <(free_ports 3)
 ports=("$port_a" "$port_b" "$port_c")
 mirror_conf() {     # mirror_conf PORT
     printf '[mirror]\nname = bench\nstore = store\nkey = publisher.key\nallow_root = yes\naccess_log = no\nscrub_interval = 365d\n'
-    printf '[http]\nlisten = 127.0.0.1:%s\n' "$1"
+    printf '[http]\nlisten = %s:%s\n' "$host" "$1"
 }
 mkdir "$edir/m0"
 mirror_conf "$port_a" >"$edir/m0/emberd.conf"
@@ -182,13 +213,13 @@ done
 for i in 0 1 2; do
     up=0
     for _ in $(seq 100); do
-        if curl -sSf -o /dev/null "http://127.0.0.1:${ports[$i]}/healthz" 2>/dev/null; then up=1; break; fi
+        if curl -sSf -o /dev/null "http://$host:${ports[$i]}/healthz" 2>/dev/null; then up=1; break; fi
         kill -0 "${pids[$i]}" 2>/dev/null || { tail -n 20 "$edir/run$i.log" >&2; die1 "emberd run $i exited"; }
         sleep 0.1
     done
     (( up )) || { tail -n 20 "$edir/run$i.log" >&2; die1 "emberd run $i did not answer /healthz"; }
 done
-A=http://127.0.0.1:$port_a B=http://127.0.0.1:$port_b C=http://127.0.0.1:$port_c
+A=http://$host:$port_a B=http://$host:$port_b C=http://$host:$port_c
 for u in "$A" "$B" "$C"; do
     [[ $(curl -sSf "$u/files/slow.bin" | sha256sum | awk '{ print $1 }') == "$slow_sum" ]] ||
         die1 "$u/files/slow.bin does not hash right"
@@ -226,12 +257,12 @@ run_emberd() {  # run_emberd KEY NAME SUM CONNS URL...
     (( has_conns )) && flags=(--connections "$conns")
     ready
     timed "$key" "emberd fetch${flags[*]:+ ${flags[*]}} ($# mirror(s))" \
-        "$emberd" fetch --pubkey "$pubkey" "${m[@]}" "${flags[@]}" -o "$out/$name" "$name"
+        "${reader[@]}" "$emberd" fetch --pubkey "$pubkey" "${m[@]}" "${flags[@]}" -o "$out/$name" "$name"
     check "$out/$name" "$sum" "emberd fetch"
 }
 run_curl() {    # run_curl KEY NAME SUM URL
     ready
-    timed "$1" "curl -o" curl -sS -f -o "$out/$2" "$4/files/$2"
+    timed "$1" "curl -o" "${reader[@]}" curl -sS -f -o "$out/$2" "$4/files/$2"
     check "$out/$2" "$3" curl
 }
 run_aria() {    # run_aria KEY NAME SUM URL...
@@ -258,21 +289,16 @@ if row_on local; then
     done
 fi
 
-emulation='(not run)'
 if row_on slow; then
-    python3 "$repo/scripts/bench/slowlink.py" --delay 0.2 --rate 2e6 \
-        "$relay_a:$port_a" "$relay_b:$port_b" "$relay_c:$port_c" >"$work/relay.out" 2>"$work/relay.err" &
-    pids+=($!)
-    for _ in $(seq 100); do grep -q ready "$work/relay.out" && break; sleep 0.1; done
-    grep -q ready "$work/relay.out" || { cat "$work/relay.err" >&2; die1 "slowlink.py did not start"; }
-    emulation="user-space relay (scripts/bench/slowlink.py): answers delayed 200 ms one way and paced to 2 Mbit/s per TCP connection; no loss (see the header)"
-    note "slow link: relays :$relay_a :$relay_b :$relay_c; $emulation"
-    SA=http://127.0.0.1:$relay_a SB=http://127.0.0.1:$relay_b SC=http://127.0.0.1:$relay_c
+    reader=(ip netns exec "$netns")
     for r in $(seq "$ROUNDS"); do
         note "round $r/$ROUNDS: $SLOW_MIB MiB over the slow link"
-        run_emberd es slow.bin "$slow_sum" "$SLOW_CONNS" "$SA" "$SB" "$SC"
-        run_curl cs slow.bin "$slow_sum" "$SA"
+        run_emberd es slow.bin "$slow_sum" "$SLOW_CONNS" "$A" "$B" "$C"
+        run_curl cs slow.bin "$slow_sum" "$A"
     done
+    kill "$link_pid"
+    wait "$link_pid" || true
+    emulation+="; $(sed -n 's/^lossylink: //p' "$work/link.err")"
 fi
 
 # ---------------------------------------------------------------- report
@@ -288,7 +314,7 @@ if (( has_conns )); then
 else
     echo "emberd fetch --connections: n/a (not supported by this build): one mirror at a time, the others only on failure"
 fi
-echo "mirrors: 3 x emberd run on hard-linked copies of one store, plain HTTP on 127.0.0.1, access_log = no"
+echo "mirrors: 3 x emberd run on hard-linked copies of one store, plain HTTP on $host, access_log = no"
 echo "curl: curl -sS -f -o FILE A/files/NAME (no verification); aria2c: -x4 --checksum=sha-256=HEX with 1 or 3 URLs (verifies after the download)"
 echo "emberd: emberd fetch --pubkey KEY -m URL... -o FILE NAME (signature + SHA-256 checked while receiving, fsync, rename)"
 echo "$ROUNDS round(s) per row and tool, alternating; medians; page cache not dropped (store read once before each run), sync before each run (untimed)"
