@@ -97,6 +97,11 @@ void http_conn_reply_empty(struct http_conn *c);
  * Commit with http_conn_reply_commit, or cut with http_conn_abort. */
 void *http_conn_reply_reserve(struct http_conn *c, size_t len);
 void http_conn_reply_commit(struct http_conn *c);
+/* Like http_conn_reply, the body LEN bytes of FD from OFF; owns FD.
+ * Over HTTP/2 the bytes are read as their frames go out, else at once.
+ * 0 sent, -1 out of memory, -2 a short read; on error the connection
+ * is cut. */
+int http_conn_reply_file(struct http_conn *c, int fd, uint64_t off, size_t len);
 /* End the head with Content-Length LEN and stream the body with FILL. */
 void http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
     http_done_fn done, void *arg);

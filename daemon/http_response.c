@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "http2.h"
 #include "log.h"
@@ -216,6 +217,31 @@ http_conn_reply(struct http_conn *c, const void *body, size_t len)
 	if (!c->head_only)
 		memcpy(p, body, len);
 	http_conn_reply_commit(c);
+}
+
+int
+http_conn_reply_file(struct http_conn *c, int fd, uint64_t off, size_t len)
+{
+	char *p;
+	ssize_t n;
+
+	if (c->h2s != NULL) {
+		http2_stream_reply_file(c->h2s, fd, off, len);
+		return 0;
+	}
+	if ((p = http_conn_reply_reserve(c, len)) == NULL) {
+		close(fd);
+		http_conn_abort(c);
+		return -1;
+	}
+	n = pread(fd, p, len, (off_t)off);
+	close(fd);
+	if (n != (ssize_t)len) {
+		http_conn_abort(c);
+		return -2;
+	}
+	http_conn_reply_commit(c);
+	return 0;
 }
 
 void

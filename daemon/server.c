@@ -505,21 +505,11 @@ server_object_send(struct server *s, struct http_conn *c, const char *hex, int f
 	/* Small and raw (or gzip as stored): one read, one reply, no
 	 * streaming machinery; memory is bounded by SMALL_REPLY. */
 	if (len <= SMALL_REPLY && !inflate) {
-		char *p = http_conn_reply_reserve(c, (size_t)len);
-		if (p == NULL) {
-			close(fd);
+		int r = http_conn_reply_file(c, fd, first, (size_t)len);
+		if (r == -1)
 			log_error("out of memory");
-			http_conn_abort(c);
-			return;
-		}
-		ssize_t n = pread(fd, p, (size_t)len, (off_t)first);
-		close(fd);
-		if (n != (ssize_t)len) {
+		else if (r == -2)
 			log_error("object %s: short read; closing the connection", hex);
-			http_conn_abort(c);
-			return;
-		}
-		http_conn_reply_commit(c);
 		return;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)

@@ -13,6 +13,13 @@ MODE:
                           16 KiB, OUT says "N SIZE" and the streams are
                           held; when OUT.go appears, 2 are read to the
                           end (the first into OUT.body), the rest reset
+  cut PATH OUT            one stream of PATH with a 16 KiB window: once
+                          it has its 16 KiB, OUT says "SIZE"; when OUT.go
+                          appears (the object cut short meanwhile), the
+                          window opens; prints "reset N" or "ended N" (the
+                          bytes received, in OUT.body), then "after: S",
+                          the status of /healthz asked on the same
+                          connection
   settings | ping | reset | continuation | streams PATH | headers
                           an attack; prints how the connection ended:
                           "goaway CODE" or "closed", with the frames seen
@@ -112,6 +119,65 @@ def mode_ranges():
         start()
         s.sendall(c.data_to_send())
     print("ranges ok %d on one connection, limit %d" % (n, limit))
+
+
+def mode_cut():
+    path, out = ARGS[0], ARGS[1]
+    s = connect(timeout=30)
+    c = h2conn(window=16384)
+    sid = c.get_next_available_stream_id()
+    c.send_headers(sid, req_headers(path), end_stream=True)
+    s.sendall(c.data_to_send())
+    size, body, how = None, bytearray(), None
+
+    def pump(until):
+        while not until():
+            d = s.recv(65536)
+            if not d:
+                sys.exit("closed")
+            for ev in c.receive_data(d):
+                yield ev
+            s.sendall(c.data_to_send())
+    for ev in pump(lambda: size is not None and len(body) >= 16384):
+        if isinstance(ev, h2.events.ResponseReceived):
+            size = int(dict((k.decode(), v.decode()) for k, v in ev.headers)["content-length"])
+        elif isinstance(ev, h2.events.DataReceived):
+            body.extend(ev.data)
+        elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
+            sys.exit("unexpected %r" % ev)
+    open(out + ".tmp", "w").write("%d\n" % size)
+    os.rename(out + ".tmp", out)
+    t0 = time.time()
+    while not os.path.exists(out + ".go"):
+        if time.time() - t0 > 60:
+            sys.exit("not told to go on")
+        time.sleep(0.05)
+    c.increment_flow_control_window(size, stream_id=sid)
+    c.increment_flow_control_window(size)
+    s.sendall(c.data_to_send())
+    for ev in pump(lambda: how is not None):
+        if isinstance(ev, h2.events.DataReceived) and ev.stream_id == sid:
+            body.extend(ev.data)
+            c.acknowledge_received_data(len(ev.data), sid)
+        elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
+            how = "ended"
+        elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
+            how = "reset"
+        elif isinstance(ev, h2.events.ConnectionTerminated):
+            sys.exit("unexpected %r" % ev)
+    open(out + ".body", "wb").write(body)
+    print("%s %d" % (how, len(body)))
+    # The connection goes on: another request on it.
+    sid2 = c.get_next_available_stream_id()
+    c.send_headers(sid2, req_headers("/healthz"), end_stream=True)
+    s.sendall(c.data_to_send())
+    status = None
+    for ev in pump(lambda: status is not None):
+        if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid2:
+            status = dict((k.decode(), v.decode()) for k, v in ev.headers)[":status"]
+        elif isinstance(ev, h2.events.ConnectionTerminated):
+            sys.exit("unexpected %r" % ev)
+    print("after: %s" % status)
 
 
 def mode_held():
@@ -343,6 +409,6 @@ def mode_idle():
     print("idle: %s after %.0f s" % (end or "open", time.time() - t0))
 
 
-{"ranges": mode_ranges, "held": mode_held, "settings": mode_settings,
+{"ranges": mode_ranges, "held": mode_held, "cut": mode_cut, "settings": mode_settings,
  "ping": mode_ping, "reset": mode_reset, "continuation": mode_continuation,
  "streams": mode_streams, "headers": mode_headers, "idle": mode_idle}[MODE]()

@@ -12,6 +12,9 @@
 #     shut: the daemon buffers nothing of their bodies (resident memory,
 #     plain build), one descriptor a stream, all back after; two then
 #     read to the end;
+#   - a small object, read from its file as its frames go, cut short
+#     under a reader holding its stream: the stream is reset after the
+#     right bytes, and the connection serves on;
 #   - floods: SETTINGS, PING, rapid reset, CONTINUATION, too many
 #     streams, a header list too large: each ends with GOAWAY (or the
 #     close), and /healthz answers after each;
@@ -24,10 +27,12 @@
 setup_publisher
 
 head -c 1000003 /dev/urandom >"$T/media.mp4"
+head -c 200000 /dev/urandom >"$T/clip.mp4"
 head -c $((8 * 1024 * 1024)) /dev/urandom >"$T/big.bin"
 seq 1 60000 >"$T/text.txt"
 printf '<html><body>mirrored page</body></html>\n' >"$T/page.html"
-expect_exit 0 "$EMBERD" add -c "$CONF" "$T/media.mp4" "$T/big.bin" "$T/text.txt" "$T/page.html"
+expect_exit 0 "$EMBERD" add -c "$CONF" "$T/media.mp4" "$T/big.bin" "$T/text.txt" "$T/page.html" \
+	"$T/clip.mp4"
 start_server 'onion = http://exampleonionaddressxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.onion/'
 CERT="$STORE/tls/cert.pem"
 H2C=(python3 "$TESTS_DIR/integration/h2_client.py" "$HTTPS_PORT" "$CERT")
@@ -199,6 +204,25 @@ fi
 for i in $(seq 1 100); do [ "$(fd_count)" -le "$FD_BASE" ] && break; sleep 0.05; done
 [ "$(fd_count)" -le "$FD_BASE" ] || server_fail "$(fd_count) descriptors after the streams ended (base $FD_BASE)"
 pass "100 streams of 8 MiB held with shut windows: RSS +$grown KiB, $((FD_HELD - FD_BASE)) descriptors, back to base after; 2 read whole"
+
+# --- a small object is read from its file as its frames go: cut short
+# under a reader that has taken its first 16 KiB, the stream is reset
+# (never other bytes, never a hang) and the connection serves on.
+"${H2C[@]}" cut /files/clip.mp4 "$T/cut" >"$T/cut.out" 2>&1 &
+CUT_PID=$!
+bg "$CUT_PID"
+for i in $(seq 1 400); do [ -e "$T/cut" ] || [ ! -d "/proc/$CUT_PID" ] && break; sleep 0.05; done
+[ -e "$T/cut" ] || { cat "$T/cut.out"; server_fail "clip.mp4: the first 16 KiB did not come"; }
+truncate -s 50000 "$STORE/objects/$(sha256_of "$T/clip.mp4")"
+touch "$T/cut.go"
+wait "$CUT_PID" || { cat "$T/cut.out"; server_fail "the cut stream's reader failed"; }
+read -r how got <"$T/cut.out"
+[ "$how" = reset ] || { cat "$T/cut.out"; server_fail "clip.mp4 cut short: stream $how after $got bytes, not reset"; }
+[ "$got" -le 50000 ] || server_fail "clip.mp4 cut short: $got bytes, more than the file kept"
+cmp -s "$T/cut.body" <(head -c "$got" "$T/clip.mp4") || server_fail "clip.mp4 cut short: the bytes before the cut differ"
+grep -qx "after: 200" "$T/cut.out" || { cat "$T/cut.out"; server_fail "the connection of the cut stream did not serve on"; }
+server_alive || server_fail "the server died on an object cut short under an h2 stream"
+pass "a small object cut short under its h2 stream: reset after $got right bytes, /healthz 200 on the same connection"
 
 # --- floods and limits: each ends the connection; the daemon serves on
 for a in settings ping reset continuation "streams /files/big.bin" headers; do
