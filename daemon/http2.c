@@ -139,6 +139,8 @@ struct http2_stream {
 	/* or from a file, read into the output at each frame's turn */
 	int file;
 	int fd;
+	int fd_own;		/* closed with the stream (else DONE's) */
+	int counted;		/* fleft is in h->held */
 	uint64_t foff, fleft;
 };
 
@@ -241,10 +243,10 @@ h2_stream_free(struct http2_stream *st)
 		h->held -= evbuffer_get_length(st->body);
 		evbuffer_free(st->body);
 	}
-	if (st->file) {
+	if (st->file && st->counted)
 		h->held -= st->fleft;
+	if (st->file && st->fd_own)
 		close(st->fd);
-	}
 	if (st->dispatched && --h->n_active == 0)
 		h->idle_since = h2_now();
 	if (st->handle != NULL)
@@ -680,11 +682,33 @@ http2_stream_reply_file(struct http2_stream *st, int fd, uint64_t off, uint64_t 
 	}
 	st->file = 1;
 	st->fd = fd;
+	st->fd_own = 1;
 	st->foff = off;
 	st->fleft = len;
 	/* Counted as if held: the file's open descriptor is the cost a
 	 * connection's waiting requests are bounded by here. */
+	st->counted = 1;
 	st->h->held += len;
+	h2_submit(st, (int64_t)len, 1);
+}
+
+void
+http2_stream_file(struct http2_stream *st, int fd, uint64_t off, uint64_t len,
+    http_done_fn done, void *arg)
+{
+	if (st->head_only || len == 0) {
+		h2_submit(st, (int64_t)len, 0);
+		done(arg, 1);
+		return;
+	}
+	/* A large body holds nothing in memory: not counted in held, as
+	 * a streamed one holds a frame at most. */
+	st->file = 1;
+	st->fd = fd;
+	st->foff = off;
+	st->fleft = len;
+	st->done = done;
+	st->arg = arg;
 	h2_submit(st, (int64_t)len, 1);
 }
 
@@ -833,8 +857,14 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	st->foff += length;
 	st->fleft -= length;
-	h->held -= length;
+	if (st->counted)
+		h->held -= length;
 	h->progress = h2_now();
+	if (st->fleft == 0 && st->done != NULL) {
+		http_done_fn done = st->done;
+		st->done = NULL;
+		done(st->arg, 1);
+	}
 	return 0;
 }
 

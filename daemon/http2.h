@@ -67,6 +67,8 @@ void http2_stream_reply_empty(struct http2_stream *s);
 void *http2_stream_reply_reserve(struct http2_stream *s, size_t len);
 void http2_stream_reply_commit(struct http2_stream *s);
 void http2_stream_reply_file(struct http2_stream *s, int fd, uint64_t off, uint64_t len);
+void http2_stream_file(struct http2_stream *s, int fd, uint64_t off, uint64_t len,
+    http_done_fn done, void *arg);
 void http2_stream_stream(struct http2_stream *s, uint64_t len, http_fill_fn fill,
     http_done_fn done, void *arg);
 void http2_stream_abort(struct http2_stream *s);

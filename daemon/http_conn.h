@@ -105,6 +105,11 @@ int http_conn_reply_file(struct http_conn *c, int fd, uint64_t off, size_t len);
 /* End the head with Content-Length LEN and stream the body with FILL. */
 void http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
     http_done_fn done, void *arg);
+/* Over HTTP/2, stream LEN bytes of FD from OFF, each frame read from the
+ * file into the output at its turn (FD stays the caller's; DONE says when
+ * it is no longer read). -1 on HTTP/1.1: use http_conn_stream. */
+int http_conn_stream_file(struct http_conn *c, int fd, uint64_t off, uint64_t len,
+    http_done_fn done, void *arg);
 /* Give up on the response begun: the connection is closed. */
 void http_conn_abort(struct http_conn *c);
 

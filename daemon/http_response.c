@@ -263,6 +263,16 @@ http_conn_reply_empty(struct http_conn *c)
 	http_conn_response_end(c);
 }
 
+int
+http_conn_stream_file(struct http_conn *c, int fd, uint64_t off, uint64_t len,
+    http_done_fn done, void *arg)
+{
+	if (c->h2s == NULL)
+		return -1;
+	http2_stream_file(c->h2s, fd, off, len, done, arg);
+	return 0;
+}
+
 void
 http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
     http_done_fn done, void *arg)

@@ -532,6 +532,9 @@ server_object_send(struct server *s, struct http_conn *c, const char *hex, int f
 		server_stream_sendfile(st, c, first, len);
 	}
 	__atomic_store_n(&st->loop->streams, st->loop->streams + 1, __ATOMIC_RELAXED);
+	/* Raw over HTTP/2: from the file into the output, frame by frame. */
+	if (!inflate && http_conn_stream_file(c, st->fd, first, len, server_stream_done, st) == 0)
+		return;
 	http_conn_stream(c, len, server_stream_fill, server_stream_done, st);
 	return;
 oom:
