@@ -833,6 +833,7 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 	struct http2_stream *st = src->ptr;
 	struct http2_session *h = user;
 	struct evbuffer_iovec v;
+	int small = FRAME_HEAD + length < sizeof(h2_stage) / 2;
 	ssize_t n;
 
 	(void)ng;
@@ -841,7 +842,14 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 	/* Held back at the mark, as the frames nghttp2 copies are. */
 	if (evbuffer_get_length(h->out) + h->staged >= OUT_MARK)
 		return NGHTTP2_ERR_WOULDBLOCK;
-	if (h2_stage_flush(h) == -1 ||
+	if (small) {
+		/* A small one joins the small frames gathered (a 4 KiB
+		 * answer: its HEADERS and DATA in one TLS record). */
+		if (h->staged + FRAME_HEAD + length > sizeof(h2_stage) &&
+		    h2_stage_flush(h) == -1)
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+		v.iov_base = h2_stage + h->staged;
+	} else if (h2_stage_flush(h) == -1 ||
 	    evbuffer_reserve_space(h->out, (ev_ssize_t)(FRAME_HEAD + length), &v, 1) < 1)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	memcpy(v.iov_base, framehd, FRAME_HEAD);
@@ -852,9 +860,13 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 		log_error("object read failed mid-response; resetting the stream");
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
-	v.iov_len = FRAME_HEAD + length;
-	if (evbuffer_commit_space(h->out, &v, 1) == -1)
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	if (small)
+		h->staged += FRAME_HEAD + length;
+	else {
+		v.iov_len = FRAME_HEAD + length;
+		if (evbuffer_commit_space(h->out, &v, 1) == -1)
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+	}
 	st->foff += length;
 	st->fleft -= length;
 	if (st->counted)
