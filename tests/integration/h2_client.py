@@ -121,6 +121,18 @@ def mode_ranges():
     print("ranges ok %d on one connection, limit %d" % (n, limit))
 
 
+def ready_then_wait(out, text):
+    """Say TEXT in OUT (whole, by a rename), then wait until the shell
+    makes OUT.go (60 s at most)."""
+    open(out + ".tmp", "w").write(text)
+    os.rename(out + ".tmp", out)
+    t0 = time.time()
+    while not os.path.exists(out + ".go"):
+        if time.time() - t0 > 60:
+            sys.exit("not told to go on")
+        time.sleep(0.05)
+
+
 def mode_cut():
     path, out = ARGS[0], ARGS[1]
     s = connect(timeout=30)
@@ -145,13 +157,7 @@ def mode_cut():
             body.extend(ev.data)
         elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
             sys.exit("unexpected %r" % ev)
-    open(out + ".tmp", "w").write("%d\n" % size)
-    os.rename(out + ".tmp", out)
-    t0 = time.time()
-    while not os.path.exists(out + ".go"):
-        if time.time() - t0 > 60:
-            sys.exit("not told to go on")
-        time.sleep(0.05)
+    ready_then_wait(out, "%d\n" % size)
     c.increment_flow_control_window(size, stream_id=sid)
     c.increment_flow_control_window(size)
     s.sendall(c.data_to_send())
@@ -207,14 +213,8 @@ def mode_held():
                 sys.exit("unexpected %r" % ev)
         s.sendall(c.data_to_send())
     size = int(heads[sids[0]]["content-length"])
-    open(out + ".tmp", "w").write("%d %d\n" % (len(heads), size))
-    os.rename(out + ".tmp", out)
     # Held: the shell samples the daemon meanwhile.
-    t0 = time.time()
-    while not os.path.exists(out + ".go"):
-        if time.time() - t0 > 60:
-            sys.exit("not told to go on")
-        time.sleep(0.05)
+    ready_then_wait(out, "%d %d\n" % (len(heads), size))
     keep = sids[:2]
     for sid in sids[2:]:
         c.reset_stream(sid)
