@@ -41,6 +41,13 @@
  *   unsent (a reader that floods and does not read) end it too.
  * - OUT_MARK: frames are made while the connection's output holds less;
  *   input is not read while it holds more.
+ * - REGION: frames are written into room reserved at the end of the
+ *   output this long, three TLS records (libevent allocates it as 64 KiB).
+ *   The TLS bufferevent makes a record of each piece of the output,
+ *   16 KiB at most: frames added one by one made two small records of a
+ *   response's HEADERS and last DATA frame, a write() each. A DATA frame
+ *   is cut to end where a region does (FRAME_MIN at least), so records
+ *   are full.
  * - HELD_MAX: bytes of bodies held in memory by a connection's streams
  *   (a reply the handler makes in memory: the index, the catalog), or
  *   left to send from an open file (an object of up to 256 KiB); a new
@@ -72,11 +79,10 @@
 #define CONTROL_BURST		200
 #define CONTROL_RATE		20
 #define OUT_MARK		(64u * 1024)
-#define STAGE_LEN		(16u * 1024)	/* a TLS record */
+#define RECORD			(16u * 1024)	/* a TLS record's bytes */
+#define REGION			(3 * RECORD)
 #define FRAME_HEAD		9		/* RFC 9113 4.1 */
-
-/* Small frames on their way to the output (one buffer per loop thread). */
-static _Thread_local uint8_t h2_stage[STAGE_LEN];
+#define FRAME_MIN		1024
 
 #define HELD_MAX		(1024u * 1024)
 #define CHUNK			(16u * 1024)
@@ -163,7 +169,10 @@ struct http2_session {
 	struct h2_bucket control;
 	int eof;
 	int sending;		/* in http2_session_send: no re-entry */
-	size_t staged;		/* bytes of small frames in h2_stage */
+	/* room reserved at the end of out, filled with frames during a
+	 * send and committed at its end (or when full) */
+	struct evbuffer_iovec win;
+	size_t win_used;
 };
 
 static int h2_send_data(nghttp2_session *ng, nghttp2_frame *frame,
@@ -806,25 +815,76 @@ http2_session_free(struct http2_session *h)
 	free(h);
 }
 
-/* The small frames gathered so far, into the output. */
-static int
-h2_stage_flush(struct http2_session *h)
+/* Bytes in the output, the region's included. */
+static size_t
+h2_pending(const struct http2_session *h)
 {
-	int rc = 0;
+	return evbuffer_get_length(h->out) + h->win_used;
+}
 
-	if (h->staged > 0 && evbuffer_add(h->out, h2_stage, h->staged) == -1)
-		rc = -1;
-	h->staged = 0;
-	return rc;
+/* What the region holds, into the output; no region after. */
+static int
+h2_commit(struct http2_session *h)
+{
+	struct evbuffer_iovec v = h->win;
+
+	v.iov_len = h->win_used;
+	h->win.iov_base = NULL;
+	h->win.iov_len = 0;
+	h->win_used = 0;
+	if (v.iov_base == NULL || v.iov_len == 0)
+		return 0;
+	return evbuffer_commit_space(h->out, &v, 1);
+}
+
+/* Room for LEN bytes in the region, a new region if it has less. */
+static uint8_t *
+h2_room(struct http2_session *h, size_t len)
+{
+	size_t want = len > REGION ? len : REGION;
+
+	if (h->win.iov_base != NULL && h->win_used + len <= h->win.iov_len)
+		return (uint8_t *)h->win.iov_base + h->win_used;
+	if (h2_commit(h) == -1 ||
+	    evbuffer_reserve_space(h->out, (ev_ssize_t)want, &h->win, 1) < 1) {
+		h->win.iov_base = NULL;
+		h->win.iov_len = 0;
+		return NULL;
+	}
+	/* A chain's free space may be longer: records count from where a
+	 * region begins, so regions are whole records. */
+	if (h->win.iov_len > want)
+		h->win.iov_len = want;
+	return h->win.iov_base;
+}
+
+/* N bytes of frames nghttp2 made, into the region(s). */
+static int
+h2_put(struct http2_session *h, const uint8_t *data, size_t n)
+{
+	while (n > 0) {
+		uint8_t *p = h2_room(h, 1);
+		size_t k;
+
+		if (p == NULL)
+			return -1;
+		k = h->win.iov_len - h->win_used;
+		if (k > n)
+			k = n;
+		memcpy(p, data, k);
+		h->win_used += k;
+		data += k;
+		n -= k;
+	}
+	return 0;
 }
 
 /*
  * A DATA frame of a body from a file: its head, then LENGTH bytes read
  * from the file into the output itself. Read into a stream buffer at
  * once and copied from there into nghttp2's frame, then the output, an
- * 87 KB page cost two copies more in user space: together with frames
- * a TLS record long (h2_data_length), 3-4 % of the server's CPU a
- * request, measured against nginx in alternating runs.
+ * 87 KB page cost two copies more in user space: 3-4 % of the server's
+ * CPU a request, measured against nginx in alternating runs.
  */
 static int
 h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
@@ -832,41 +892,26 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 {
 	struct http2_stream *st = src->ptr;
 	struct http2_session *h = user;
-	struct evbuffer_iovec v;
-	int small = FRAME_HEAD + length < sizeof(h2_stage) / 2;
+	uint8_t *p;
 	ssize_t n;
 
 	(void)ng;
 	if (frame->data.padlen > 0)	/* we never ask for padding */
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	/* Held back at the mark, as the frames nghttp2 copies are. */
-	if (evbuffer_get_length(h->out) + h->staged >= OUT_MARK)
+	if (h2_pending(h) >= OUT_MARK)
 		return NGHTTP2_ERR_WOULDBLOCK;
-	if (small) {
-		/* A small one joins the small frames gathered (a 4 KiB
-		 * answer: its HEADERS and DATA in one TLS record). */
-		if (h->staged + FRAME_HEAD + length > sizeof(h2_stage) &&
-		    h2_stage_flush(h) == -1)
-			return NGHTTP2_ERR_CALLBACK_FAILURE;
-		v.iov_base = h2_stage + h->staged;
-	} else if (h2_stage_flush(h) == -1 ||
-	    evbuffer_reserve_space(h->out, (ev_ssize_t)(FRAME_HEAD + length), &v, 1) < 1)
+	if ((p = h2_room(h, FRAME_HEAD + length)) == NULL)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	memcpy(v.iov_base, framehd, FRAME_HEAD);
-	n = pread(st->fd, (uint8_t *)v.iov_base + FRAME_HEAD, length, (off_t)st->foff);
+	memcpy(p, framehd, FRAME_HEAD);
+	n = pread(st->fd, p + FRAME_HEAD, length, (off_t)st->foff);
 	if (n != (ssize_t)length) {
 		/* The file changed or failed under us and the length has gone
-		 * out: cut the stream (what was reserved is not committed). */
+		 * out: cut the stream (the frame stays out of the region). */
 		log_error("object read failed mid-response; resetting the stream");
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
-	if (small)
-		h->staged += FRAME_HEAD + length;
-	else {
-		v.iov_len = FRAME_HEAD + length;
-		if (evbuffer_commit_space(h->out, &v, 1) == -1)
-			return NGHTTP2_ERR_CALLBACK_FAILURE;
-	}
+	h->win_used += FRAME_HEAD + length;
 	st->foff += length;
 	st->fleft -= length;
 	if (st->counted)
@@ -880,21 +925,28 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 	return 0;
 }
 
-/* A DATA frame, head and all, one TLS record long: the TLS bufferevent
- * writes its output a record's worth at a time, and frames of 16 KiB
- * and 9 bytes made every other record 9 bytes long (and a write). */
+/* A DATA frame a record long at most, and ending where the region, or
+ * the output at OUT_MARK, does when it would go past (see REGION). */
 static ssize_t
 h2_data_length(nghttp2_session *ng, uint8_t type, int32_t id, int32_t session_window,
     int32_t stream_window, uint32_t max_frame, void *user)
 {
+	struct http2_session *h = user;
 	ssize_t n = (ssize_t)max_frame;
+	size_t room = h->win.iov_base != NULL ? h->win.iov_len - h->win_used : 0;
 
 	(void)ng;
 	(void)type;
 	(void)id;
-	(void)user;
-	if (n > STAGE_LEN - FRAME_HEAD)
-		n = STAGE_LEN - FRAME_HEAD;
+	if (n > (ssize_t)RECORD)
+		n = RECORD;
+	if (room >= FRAME_HEAD + FRAME_MIN && (size_t)n > room - FRAME_HEAD)
+		n = (ssize_t)(room - FRAME_HEAD);
+	/* And where a send ends, at the mark. */
+	room = OUT_MARK - h2_pending(h);
+	if (h2_pending(h) < OUT_MARK && room >= FRAME_HEAD + FRAME_MIN &&
+	    (size_t)n > room - FRAME_HEAD)
+		n = (ssize_t)(room - FRAME_HEAD);
 	if (n > session_window)
 		n = session_window;
 	if (n > stream_window)
@@ -916,31 +968,17 @@ http2_session_send(struct http2_session *h)
 
 		if (nghttp2_session_want_read(h->ng))
 			h2_dispatch_queued(h);
-		/* Small frames are gathered into one piece of up to a TLS
-		 * record: the TLS bufferevent makes a record and a write() per
-		 * piece of the output, and frames added one at a time made a
-		 * small response three records and three writes. Large DATA
-		 * frames go as they are: gathering them into larger pieces
-		 * cost more than it saved (64 MiB over HTTP/2: 820 -> 680 MB/s).
-		 * h2_send_data adds the frames of a body from a file itself,
-		 * after what is gathered here. */
-		while (evbuffer_get_length(h->out) + h->staged < OUT_MARK &&
+		/* Frames go into the region (h2_send_data reads a body from
+		 * a file into it itself); nothing else adds to the output
+		 * before it is committed. */
+		while (h2_pending(h) < OUT_MARK &&
 		    (n = nghttp2_session_mem_send(h->ng, &data)) > 0) {
-			int whole = (size_t)n >= sizeof(h2_stage) / 2;
-			if ((whole || h->staged + (size_t)n > sizeof(h2_stage)) &&
-			    h2_stage_flush(h) == -1) {
-				n = -1;
-				break;
-			}
-			if (!whole) {
-				memcpy(h2_stage + h->staged, data, (size_t)n);
-				h->staged += (size_t)n;
-			} else if (evbuffer_add(h->out, data, (size_t)n) == -1) {
+			if (h2_put(h, data, (size_t)n) == -1) {
 				n = -1;
 				break;
 			}
 		}
-		if (h2_stage_flush(h) == -1)
+		if (h2_commit(h) == -1)
 			n = -1;
 		if (n < 0) {
 			rc = -1;
