@@ -109,6 +109,9 @@ static const char *const h2_field_names[F_N] = {
 	"if-range", "accept-encoding", "accept-language",
 };
 
+/* RFC 9218's default urgency, incremental: see h2_on_begin_headers. */
+static const nghttp2_extpri h2_turns = { NGHTTP2_EXTPRI_DEFAULT_URGENCY, 1 };
+
 #define FIELD_ABSENT	-1
 #define FIELD_TWICE	-2
 
@@ -374,6 +377,11 @@ h2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
 		h->streams->prev = st;
 	h->streams = st;
 	nghttp2_session_set_stream_user_data(ng, st->id, st);
+	/* Streams share the connection turn about, frame by frame, unless
+	 * the reader says otherwise (RFC 9218: a priority field, or
+	 * PRIORITY_UPDATE, which nghttp2 applies after this). */
+	if (nghttp2_session_change_extpri_stream_priority(ng, st->id, &h2_turns, 0) != 0)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	return 0;
 }
 

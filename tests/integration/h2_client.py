@@ -20,6 +20,11 @@ MODE:
                           bytes received, in OUT.body), then "after: S",
                           the status of /healthz asked on the same
                           connection
+  turns PATH              two streams of PATH at once, windows wide open,
+                          first with no priority field, then on a new
+                          connection with "priority: u=3" (RFC 9218: not
+                          incremental); prints for each the DATA frames
+                          and how often the stream sending them changed
   settings | ping | reset | continuation | streams PATH | headers
                           an attack; prints how the connection ended:
                           "goaway CODE" or "closed", with the frames seen
@@ -184,6 +189,38 @@ def mode_cut():
         elif isinstance(ev, h2.events.ConnectionTerminated):
             sys.exit("unexpected %r" % ev)
     print("after: %s" % status)
+
+
+def mode_turns():
+    path = ARGS[0]
+    said = []
+    for name, extra in (("no field", ()), ("u=3", (("priority", "u=3"),))):
+        s = connect()
+        c = h2conn(window=2**31 - 1)
+        c.increment_flow_control_window(2**31 - 1 - 65535)
+        sids = []
+        for _ in range(2):
+            sid = c.get_next_available_stream_id()
+            c.send_headers(sid, req_headers(path, extra), end_stream=True)
+            sids.append(sid)
+        s.sendall(c.data_to_send())
+        order, ended = [], set()
+        while len(ended) < 2:
+            d = s.recv(65536)
+            if not d:
+                sys.exit("closed")
+            for ev in c.receive_data(d):
+                if isinstance(ev, h2.events.DataReceived) and ev.data:
+                    order.append(ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded):
+                    ended.add(ev.stream_id)
+                elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
+                    sys.exit("unexpected %r" % ev)
+            s.sendall(c.data_to_send())
+        s.close()
+        changes = sum(1 for a, b in zip(order, order[1:]) if a != b)
+        said.append("%s: %d frames, %d changes" % (name, len(order), changes))
+    print("; ".join(said))
 
 
 def mode_held():
@@ -409,6 +446,7 @@ def mode_idle():
     print("idle: %s after %.0f s" % (end or "open", time.time() - t0))
 
 
-{"ranges": mode_ranges, "held": mode_held, "cut": mode_cut, "settings": mode_settings,
+{"ranges": mode_ranges, "held": mode_held, "cut": mode_cut, "turns": mode_turns,
+ "settings": mode_settings,
  "ping": mode_ping, "reset": mode_reset, "continuation": mode_continuation,
  "streams": mode_streams, "headers": mode_headers, "idle": mode_idle}[MODE]()

@@ -12,6 +12,8 @@
 #     shut: the daemon buffers nothing of their bodies (resident memory,
 #     plain build), one descriptor a stream, all back after; two then
 #     read to the end;
+#   - two streams at once take turns, unless a priority field says
+#     otherwise (RFC 9218);
 #   - a small object, read from its file as its frames go, cut short
 #     under a reader holding its stream: the stream is reset after the
 #     right bytes, and the connection serves on;
@@ -204,6 +206,19 @@ fi
 for i in $(seq 1 100); do [ "$(fd_count)" -le "$FD_BASE" ] && break; sleep 0.05; done
 [ "$(fd_count)" -le "$FD_BASE" ] || server_fail "$(fd_count) descriptors after the streams ended (base $FD_BASE)"
 pass "100 streams of 8 MiB held with shut windows: RSS +$grown KiB, $((FD_HELD - FD_BASE)) descriptors, back to base after; 2 read whole"
+
+# --- streams share the connection: two at once with no priority field
+# take turns frame by frame; with "priority: u=3" (RFC 9218: not
+# incremental) the first goes whole before the second.
+"${H2C[@]}" turns /files/clip.mp4 >"$T/turns.out" 2>&1 ||
+	{ cat "$T/turns.out"; server_fail "two streams of clip.mp4 at once failed"; }
+# no field: N frames, C changes; u=3: N frames, C changes
+IFS=' ;,:' read -r _ _ n1 _ c1 _ _ n2 _ c2 _ <"$T/turns.out"
+[ "$c1" -ge $((n1 / 2)) ] ||
+	{ cat "$T/turns.out"; server_fail "two streams with no priority field: $c1 changes in $n1 frames, not taking turns"; }
+[ "$c2" -eq 1 ] ||
+	{ cat "$T/turns.out"; server_fail "two streams with priority u=3: $c2 changes in $n2 frames, want one after the other"; }
+pass "two streams of clip.mp4 at once: no priority field, turns ($c1 changes in $n1 frames); priority u=3, one after the other ($c2 change)"
 
 # --- a small object is read from its file as its frames go: cut short
 # under a reader that has taken its first 16 KiB, the stream is reset
