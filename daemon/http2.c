@@ -379,9 +379,9 @@ h2_on_begin_headers(nghttp2_session *ng, const nghttp2_frame *frame, void *user)
 	nghttp2_session_set_stream_user_data(ng, st->id, st);
 	/* Streams share the connection turn about, frame by frame, unless
 	 * the reader says otherwise (RFC 9218: a priority field, or
-	 * PRIORITY_UPDATE, which nghttp2 applies after this). */
-	if (nghttp2_session_change_extpri_stream_priority(ng, st->id, &h2_turns, 0) != 0)
-		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	 * PRIORITY_UPDATE, which nghttp2 applies after this). Should it
+	 * fail (out of memory), the stream is only sent in its turn. */
+	(void)nghttp2_session_change_extpri_stream_priority(ng, st->id, &h2_turns, 0);
 	return 0;
 }
 
@@ -942,6 +942,7 @@ h2_data_length(nghttp2_session *ng, uint8_t type, int32_t id, int32_t session_wi
 	struct http2_session *h = user;
 	ssize_t n = (ssize_t)max_frame;
 	size_t room = h->win.iov_base != NULL ? h->win.iov_len - h->win_used : 0;
+	size_t pending = h2_pending(h);
 
 	(void)ng;
 	(void)type;
@@ -951,9 +952,8 @@ h2_data_length(nghttp2_session *ng, uint8_t type, int32_t id, int32_t session_wi
 	if (room >= FRAME_HEAD + FRAME_MIN && (size_t)n > room - FRAME_HEAD)
 		n = (ssize_t)(room - FRAME_HEAD);
 	/* And where a send ends, at the mark. */
-	room = OUT_MARK - h2_pending(h);
-	if (h2_pending(h) < OUT_MARK && room >= FRAME_HEAD + FRAME_MIN &&
-	    (size_t)n > room - FRAME_HEAD)
+	room = pending < OUT_MARK ? OUT_MARK - pending : 0;
+	if (room >= FRAME_HEAD + FRAME_MIN && (size_t)n > room - FRAME_HEAD)
 		n = (ssize_t)(room - FRAME_HEAD);
 	if (n > session_window)
 		n = session_window;

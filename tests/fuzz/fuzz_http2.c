@@ -5,8 +5,9 @@
  * requests are answered through the real http_conn_* calls by a
  * handler that takes every path a response can take: a body in one
  * piece (small, or large enough that requests wait for room), in
- * place, streamed by FILL (to its end, or failing midway), 304 without
- * a body, an abort, a head too large, no answer at all.
+ * place, streamed by FILL (to its end, or failing midway), read from a
+ * file as its frames go (small or streamed, whole or found short),
+ * 304 without a body, an abort, a head too large, no answer at all.
  * The first input byte chooses how the rest is cut into reads. After
  * the input, the client reads everything the server has to say, then
  * the server drains (GOAWAY) and is freed: every stream's DONE must
@@ -16,6 +17,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -27,6 +30,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 static const char big[64 * 1024];
+
+#define FILE_LEN	200000
+
+/* The object files read from: FILE_LEN bytes in memory, made once. */
+static int
+fuzz_file(void)
+{
+	static int fd = -2;
+
+	if (fd == -2) {
+		fd = memfd_create("fuzz_http2", 0);
+		if (fd == -1 || ftruncate(fd, FILE_LEN) == -1)
+			__builtin_trap();
+	}
+	return fd;
+}
 
 struct fuzz_body {
 	uint64_t left;
@@ -98,6 +117,24 @@ fuzz_handler(struct http_conn *c, const struct http_head *h, void *arg)
 		http_conn_begin(c, 200);
 		http_conn_header(c, "Content-Type", "application/octet-stream");
 		http_conn_stream(c, b->left, fuzz_fill, fuzz_done, b);
+		return;
+	case 'r':	/* a small body from a file, past its end when long */
+		if ((i = dup(fuzz_file())) == -1) {
+			http_conn_abort(c);
+			return;
+		}
+		http_conn_begin(c, 200);
+		http_conn_reply_file(c, i, 1000, FILE_LEN - 11000 + strlen(h->target) * 1000);
+		return;
+	case 'l':	/* a large body streamed from a file, past its end when long */
+		if ((b = calloc(1, sizeof(*b))) == NULL) {
+			http_conn_abort(c);
+			return;
+		}
+		http_conn_begin(c, 200);
+		if (http_conn_stream_file(c, fuzz_file(), 7,
+		    strlen(h->target) > 4 ? FILE_LEN : FILE_LEN - 107, fuzz_done, b) == -1)
+			__builtin_trap();	/* only h2 here */
 		return;
 	case 'v':	/* in place */
 		http_conn_begin(c, 206);
