@@ -130,6 +130,7 @@ struct http_conn {
  * go out as a packet, and on loopback or a fast link each one wakes the
  * reader. Corked, the kernel sends full segments only, and the rest when
  * the response has been written (the write callback, output empty).
+ * Streamed bodies are not corked (http_conn_stream says why).
  */
 #define CORK_OVER	16384
 
