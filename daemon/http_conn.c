@@ -379,7 +379,7 @@ http_write_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *out = bufferevent_get_output(bev);
 
 	http_conn_enter(c);
-	if (c->corked && c->state != C_STREAM && evbuffer_get_length(out) == 0)
+	if (c->corked && evbuffer_get_length(out) == 0)
 		http_conn_cork(c, 0);
 	switch (c->state) {
 	case C_H2:
