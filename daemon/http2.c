@@ -151,6 +151,10 @@ struct http2_stream {
 	int fd_own;		/* closed with the stream (else DONE's) */
 	int counted;		/* fleft is in h->held */
 	uint64_t foff, fleft;
+	/* or from memory that stays valid until released */
+	const uint8_t *mem;
+	void (*mem_release)(void *);
+	void *mem_arg;
 };
 
 struct h2_bucket {
@@ -259,6 +263,8 @@ h2_stream_free(struct http2_stream *st)
 		h->held -= st->fleft;
 	if (st->file && st->fd_own)
 		close(st->fd);
+	if (st->mem_release != NULL)
+		st->mem_release(st->mem_arg);
 	if (st->dispatched && --h->n_active == 0)
 		h->idle_since = h2_now();
 	if (st->handle != NULL)
@@ -710,6 +716,28 @@ http2_stream_reply_file(struct http2_stream *st, int fd, uint64_t off, uint64_t 
 }
 
 void
+http2_stream_reply_mem(struct http2_stream *st, const void *body, size_t len,
+    void (*release)(void *), void *arg)
+{
+	if (st->head_only || len == 0) {
+		release(arg);
+		h2_submit(st, (int64_t)len, 0);
+		return;
+	}
+	/* Sent as a file's bytes are (no copy into a stream buffer), and
+	 * counted as held as they are. */
+	st->file = 1;
+	st->fd = -1;
+	st->mem = body;
+	st->mem_release = release;
+	st->mem_arg = arg;
+	st->fleft = len;
+	st->counted = 1;
+	st->h->held += len;
+	h2_submit(st, (int64_t)len, 1);
+}
+
+void
 http2_stream_file(struct http2_stream *st, int fd, uint64_t off, uint64_t len,
     http_done_fn done, void *arg)
 {
@@ -912,7 +940,11 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 	if ((p = h2_room(h, FRAME_HEAD + length)) == NULL)
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	memcpy(p, framehd, FRAME_HEAD);
-	n = pread(st->fd, p + FRAME_HEAD, length, (off_t)st->foff);
+	if (st->mem != NULL) {
+		memcpy(p + FRAME_HEAD, st->mem + st->foff, length);
+		n = (ssize_t)length;
+	} else
+		n = pread(st->fd, p + FRAME_HEAD, length, (off_t)st->foff);
 	if (n != (ssize_t)length) {
 		/* The file changed or failed under us and the length has gone
 		 * out: cut the stream (the frame stays out of the region). */

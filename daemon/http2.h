@@ -67,6 +67,8 @@ void http2_stream_reply_empty(struct http2_stream *s);
 void *http2_stream_reply_reserve(struct http2_stream *s, size_t len);
 void http2_stream_reply_commit(struct http2_stream *s);
 void http2_stream_reply_file(struct http2_stream *s, int fd, uint64_t off, uint64_t len);
+void http2_stream_reply_mem(struct http2_stream *s, const void *body, size_t len,
+    void (*release)(void *), void *arg);
 void http2_stream_file(struct http2_stream *s, int fd, uint64_t off, uint64_t len,
     http_done_fn done, void *arg);
 void http2_stream_stream(struct http2_stream *s, uint64_t len, http_fill_fn fill,

@@ -102,6 +102,12 @@ void http_conn_reply_commit(struct http_conn *c);
  * 0 sent, -1 out of memory, -2 a short read; on error the connection
  * is cut. */
 int http_conn_reply_file(struct http_conn *c, int fd, uint64_t off, size_t len);
+/* Like http_conn_reply, but BODY stays valid until RELEASE(ARG), which
+ * comes once, when the body is no longer needed (at once on HTTP/1.1,
+ * where it is copied; when the stream ends over HTTP/2, where it is
+ * sent from there). */
+void http_conn_reply_mem(struct http_conn *c, const void *body, size_t len,
+    void (*release)(void *), void *arg);
 /* End the head with Content-Length LEN and stream the body with FILL. */
 void http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
     http_done_fn done, void *arg);

@@ -245,6 +245,19 @@ http_conn_reply_file(struct http_conn *c, int fd, uint64_t off, size_t len)
 }
 
 void
+http_conn_reply_mem(struct http_conn *c, const void *body, size_t len,
+    void (*release)(void *), void *arg)
+{
+	if (c->h2s != NULL) {
+		http2_stream_reply_mem(c->h2s, body, len, release, arg);
+		return;
+	}
+	/* Copied in after the head: one piece of output, full records. */
+	http_conn_reply(c, body, len);
+	release(arg);
+}
+
+void
 http_conn_reply_empty(struct http_conn *c)
 {
 	if (c->h2s != NULL) {

@@ -99,6 +99,7 @@ fuzz_handler(struct http_conn *c, const struct http_head *h, void *arg)
 {
 	struct fuzz_body *b;
 	char *p;
+	size_t n;
 	int i;
 
 	fuzz_check_head(h);
@@ -135,6 +136,16 @@ fuzz_handler(struct http_conn *c, const struct http_head *h, void *arg)
 		if (http_conn_stream_file(c, fuzz_file(), 7,
 		    strlen(h->target) > 4 ? FILE_LEN : FILE_LEN - 107, fuzz_done, b) == -1)
 			__builtin_trap();	/* only h2 here */
+		return;
+	case 'm':	/* a small body from memory, released once when sent or cut */
+		n = sizeof(big) < strlen(h->target) * 3000 ? sizeof(big) : strlen(h->target) * 3000;
+		if ((p = malloc(n)) == NULL) {
+			http_conn_abort(c);
+			return;
+		}
+		memcpy(p, big, n);
+		http_conn_begin(c, 200);
+		http_conn_reply_mem(c, p, n, free, p);	/* a second free is a double free */
 		return;
 	case 'v':	/* in place */
 		http_conn_begin(c, 206);
