@@ -44,6 +44,7 @@
 #include "scrub.h"
 #include "server_catalog.h"
 #include "server_headers.h"
+#include "server_cache.h"
 #include "server_meta.h"
 #include "store.h"
 #include "tls.h"
@@ -489,14 +490,76 @@ server_stream_sendfile(struct server_stream *st, struct http_conn *c, uint64_t f
 	st->seg_base = first;
 }
 
+static void
+server_cached_release(void *co)
+{
+	server_cache_release(co);
+}
+
+/*
+ * Object HEX for a request: held in memory by this loop (*CO, *FD -1),
+ * or opened (*FD, *CO NULL). -1 once the error is answered.
+ */
+static int
+server_object_get(struct server *s, struct http_conn *c, const struct http_head *h,
+    const char *hex, struct object_meta *m, int *fd, const struct cached_object **co)
+{
+	*fd = -1;
+	if ((*co = server_cache_get(server_loop_self()->cache, hex)) != NULL) {
+		*m = (*co)->m;
+		return 0;
+	}
+	return (*fd = server_object_open(s, c, h, hex, m)) == -1 ? -1 : 0;
+}
+
+/*
+ * The object opened as *FD is about to be sent as stored: offered to
+ * the loop's cache, which may take it (*CO; *FD closed) and then checks
+ * its bytes against their hash. Bytes that do not match make it bad:
+ * -1, answered as an object that is not here.
+ */
+static int
+server_object_offer(struct server *s, struct http_conn *c, const struct http_head *h,
+    const char *hex, const struct object_meta *m, int *fd, const struct cached_object **co)
+{
+	char err[256];
+
+	if ((*co = server_cache_offer(server_loop_self()->cache, hex, *fd, m, err,
+	    sizeof(err))) == NULL && err[0] == '\0')
+		return 0;
+	close(*fd);
+	*fd = -1;
+	if (*co != NULL)
+		return 0;
+	server_object_bad(s, hex, err);
+	server_error(s, c, h, 404, "object not available on this mirror");
+	return -1;
+}
+
+static void
+server_object_let_go(int fd, const struct cached_object *co)
+{
+	if (fd != -1)
+		close(fd);
+	if (co != NULL)
+		server_cache_release(co);
+}
+
 /* Send LEN bytes of FD from FIRST (of the identity bytes when INFLATE):
- * a small raw body in one read, anything else streamed. Owns FD. */
+ * a small raw body in one read, anything else streamed. Owns FD. With
+ * CO (and no INFLATE), the bytes are those held in memory. */
 static void
 server_object_send(struct server *s, struct http_conn *c, const char *hex, int fd,
-    const struct object_meta *m, uint64_t first, uint64_t len, int inflate)
+    const struct cached_object *co, const struct object_meta *m, uint64_t first,
+    uint64_t len, int inflate)
 {
 	struct server_stream *st;
 
+	if (co != NULL) {
+		http_conn_reply_mem(c, co->data + first, (size_t)len, server_cached_release,
+		    (void *)co);
+		return;
+	}
 	/* Small and raw (or gzip as stored): one read, one reply, no
 	 * streaming machinery; memory is bounded by SMALL_REPLY. */
 	if (len <= SMALL_REPLY && !inflate) {
@@ -553,15 +616,16 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 	struct object_meta m;
 	struct http_range r;
 	enum http_range_result rr = RANGE_NONE;
+	const struct cached_object *co;
 	char etag[80], hdr[128];
-	int fd, gzip_out, code = 200, head = h->method == HTTP_HEAD;
+	int fd, gzip_out, inflate, code = 200, head = h->method == HTTP_HEAD;
 	uint64_t first = 0, len;
 
-	if ((fd = server_object_open(s, c, h, hex, &m)) == -1)
+	if (server_object_get(s, c, h, hex, &m, &fd, &co) == -1)
 		return;
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
 	if (http_if_none_match(h->if_none_match, etag)) {
-		close(fd);
+		server_object_let_go(fd, co);
 		http_conn_begin(c, 304);
 		server_headers_object(c, etag, immutable, m.gzip);
 		server_log_request(s, c, h, 304, 0);
@@ -571,7 +635,7 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 	if (http_if_range(h->if_range, etag))
 		rr = http_range_parse(h->range, m.size, &r);
 	if (rr == RANGE_UNSATISFIABLE) {
-		close(fd);
+		server_object_let_go(fd, co);
 		http_conn_begin(c, 416);
 		server_headers_object(c, etag, immutable, m.gzip);
 		snprintf(hdr, sizeof(hdr), "bytes */%llu", (unsigned long long)m.size);
@@ -580,6 +644,16 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 		return;
 	}
 	gzip_out = m.gzip && rr == RANGE_NONE && http_accepts_gzip(h->accept_encoding);
+	inflate = m.gzip && !gzip_out;
+	if (co != NULL && inflate && !head) {
+		/* Identity bytes are inflated from the file as they go. */
+		server_cache_release(co);
+		co = NULL;
+		if ((fd = server_object_open(s, c, h, hex, &m)) == -1)
+			return;
+	} else if (co == NULL && !inflate && !head &&
+	    server_object_offer(s, c, h, hex, &m, &fd, &co) == -1)
+		return;
 	if (rr == RANGE_SINGLE)
 		code = 206;
 
@@ -604,11 +678,11 @@ server_object(struct server *s, struct http_conn *c, const struct http_head *h,
 
 	server_log_request(s, c, h, code, head ? 0 : len);
 	if (head || len == 0) {
-		close(fd);
+		server_object_let_go(fd, co);
 		http_conn_reply(c, NULL, (size_t)len);
 		return;
 	}
-	server_object_send(s, c, hex, fd, &m, first, len, m.gzip && !gzip_out);
+	server_object_send(s, c, hex, fd, co, &m, first, len, inflate);
 }
 
 /* ---- other routes ---- */

@@ -33,6 +33,7 @@
 
 #include "http_conn.h"
 #include "log.h"
+#include "server_cache.h"
 #include "server_meta.h"
 
 /* A message for a loop: FN(LOOP, ARG) runs on it; DROP(ARG) instead when
@@ -338,7 +339,7 @@ server_loop_init(struct server *s, struct server_loop *l, unsigned id)
 	    (l->ev_mail = event_new(l->base, l->mail_fd, EV_READ | EV_PERSIST,
 	    server_mail_cb, l)) == NULL || event_add(l->ev_mail, NULL) == -1)
 		return -1;
-	if ((l->meta = server_meta_new()) == NULL)
+	if ((l->meta = server_meta_new()) == NULL || (l->cache = server_cache_new()) == NULL)
 		return -1;
 	return 0;
 }
@@ -570,6 +571,7 @@ server_loops_free(struct server *s)
 			close(l->mail_fd);
 		SSL_CTX_free(l->ssl);
 		server_meta_free(l->meta);
+		server_cache_free(l->cache);
 		if (i > 0 && l->base != NULL)
 			event_base_free(l->base);
 		pthread_cond_destroy(&l->cv);

@@ -45,6 +45,7 @@ struct server_loop {
 	struct metrics m;		/* its requests, responses, bytes, downloads */
 	unsigned streams;		/* downloads now (relaxed atomics: /metrics reads them) */
 	struct server_meta *meta;	/* NULL: no cache */
+	struct server_cache *cache;	/* small objects in memory; NULL: none */
 	int stopping;
 	struct event *ev_grace, *ev_watch;
 	/* The mailbox: what other threads ask of this loop, run on it. */

@@ -40,34 +40,6 @@ flip() {
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none || fail "flip: cannot write $1"
 }
 
-# flip_keep_mtime FILE OFFSET: the same byte changed, and the exact mtime
-# kept. The daemon must never see the file between the two: with a scrub
-# every 2 s it once saw the moved mtime before it was set back (a busy
-# machine widened the window) and quarantined the object as changed, which
-# is not what this checks. So the corrupt copy is made beside the store,
-# given the mode, owner and times of the original, and renamed over it.
-flip_keep_mtime() {
-	local mt
-	python3 - "$1" "$2" "$T/flip.tmp" >"$T/flip.mtime" <<'PY' || fail "flip: cannot change $1"
-import os, sys
-path, off, tmp = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-st = os.stat(path)
-b = bytearray(open(path, "rb").read())
-if off >= len(b):
-    sys.exit("no byte at %d" % off)
-b[off] = 255 - b[off]
-with open(tmp, "wb") as f:
-    f.write(b)
-os.chmod(tmp, st.st_mode & 0o7777)
-os.chown(tmp, st.st_uid, st.st_gid)
-os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
-os.rename(tmp, path)
-print("%d.%09d" % divmod(st.st_mtime_ns, 10**9))
-PY
-	mt=$(cat "$T/flip.mtime")
-	[ "$(stat -c %.9Y "$1")" = "$mt" ] || fail "mtime of $1 not kept ($(stat -c %.9Y "$1"), want $mt)"
-}
-
 # metric URL NAME{LABELS}: the value of one /metrics sample.
 metric() {
 	curl -sS --max-time 10 "$1/metrics" | awk -v k="$2" '$1 == k { print $2 }'
