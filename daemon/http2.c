@@ -55,6 +55,14 @@
  *   wait.
  * - BODY_IN_MAX: a request body is dropped as it comes, this much; then
  *   the stream is reset (nothing here takes uploads).
+ * - AHEAD_MAX: a file's DATA frames are read together, one preadv for
+ *   as many as the region has room for: the first frame's bytes, and
+ *   those of the frames that will follow it there, each after the room
+ *   its head will take. A frame that comes as foreseen (same stream, same
+ *   file offset, same place, no longer) is not read again; anything else
+ *   (another stream's frame, a region committed) drops the rest. Only
+ *   for a stream whose last frame was the connection's last DATA frame:
+ *   streams taking turns would throw away what was read for them.
  * - CHUNK: a streamed body is read this much at a time (a frame's
  *   worth), when nghttp2 asks for it.
  * - HEAD_MAX, NV_MAX: a response head, as on HTTP/1.1, and its fields.
@@ -65,6 +73,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <nghttp2/nghttp2.h>
@@ -83,6 +92,7 @@
 #define REGION			(3 * RECORD)
 #define FRAME_HEAD		9		/* RFC 9113 4.1 */
 #define FRAME_MIN		1024
+#define AHEAD_MAX		(REGION / RECORD)	/* frames a region holds */
 
 #define HELD_MAX		(1024u * 1024)
 #define CHUNK			(16u * 1024)
@@ -180,6 +190,14 @@ struct http2_session {
 	 * send and committed at its end (or when full) */
 	struct evbuffer_iovec win;
 	size_t win_used;
+	/* a file stream's next frames, read into the region already: the
+	 * I-th of N is LEN[I] bytes of the file from OFF[I], its payload at
+	 * POS[I] in the region (see AHEAD_MAX) */
+	struct http2_stream *ahead_st;
+	struct http2_stream *last_data;	/* whose DATA frame went last */
+	unsigned ahead_i, ahead_n;
+	uint64_t ahead_off[AHEAD_MAX];
+	size_t ahead_pos[AHEAD_MAX], ahead_len[AHEAD_MAX];
 };
 
 static int h2_send_data(nghttp2_session *ng, nghttp2_frame *frame,
@@ -265,6 +283,10 @@ h2_stream_free(struct http2_stream *st)
 		close(st->fd);
 	if (st->mem_release != NULL)
 		st->mem_release(st->mem_arg);
+	if (h->ahead_st == st)
+		h->ahead_st = NULL;
+	if (h->last_data == st)
+		h->last_data = NULL;
 	if (st->dispatched && --h->n_active == 0)
 		h->idle_since = h2_now();
 	if (st->handle != NULL)
@@ -865,6 +887,7 @@ h2_commit(struct http2_session *h)
 	struct evbuffer_iovec v = h->win;
 
 	v.iov_len = h->win_used;
+	h->ahead_st = NULL;	/* what was read past win_used goes with it */
 	h->win.iov_base = NULL;
 	h->win.iov_len = 0;
 	h->win_used = 0;
@@ -898,6 +921,7 @@ h2_room(struct http2_session *h, size_t len)
 static int
 h2_put(struct http2_session *h, const uint8_t *data, size_t n)
 {
+	h->ahead_st = NULL;	/* they land where frames read ahead were to go */
 	while (n > 0) {
 		uint8_t *p = h2_room(h, 1);
 		size_t k;
@@ -913,6 +937,80 @@ h2_put(struct http2_session *h, const uint8_t *data, size_t n)
 		n -= k;
 	}
 	return 0;
+}
+
+/* N cut to end where ROOM does, unless that leaves less than FRAME_MIN. */
+static size_t
+h2_cut(size_t n, size_t room)
+{
+	if (room >= FRAME_HEAD + FRAME_MIN && n > room - FRAME_HEAD)
+		n = room - FRAME_HEAD;
+	return n;
+}
+
+/*
+ * LENGTH bytes of ST's file into P, a DATA frame's payload in the
+ * region, and with them the payloads of the frames of ST that will
+ * follow it there (see AHEAD_MAX), each as long as h2_data_length will
+ * make it; or none, when they were read with a frame before. LENGTH, or
+ * fewer (a short read) or -1.
+ */
+static ssize_t
+h2_file_read(struct http2_session *h, struct http2_stream *st, uint8_t *p, size_t length)
+{
+	struct iovec iov[AHEAD_MAX];
+	uint8_t *base = h->win.iov_base;
+	size_t at = (size_t)(p - base) + FRAME_HEAD + length;	/* the next head */
+	size_t pending = h2_pending(h) + FRAME_HEAD + length, got;
+	uint64_t left = st->fleft - length;
+	unsigned i, k;
+	ssize_t n;
+
+	i = h->ahead_i;
+	if (h->ahead_st == st && i < h->ahead_n && h->ahead_off[i] == st->foff &&
+	    base + h->ahead_pos[i] == p + FRAME_HEAD && length <= h->ahead_len[i]) {
+		if (length == h->ahead_len[i])
+			h->ahead_i++;
+		else
+			h->ahead_st = NULL;	/* the next ones are not where foreseen */
+		return (ssize_t)length;
+	}
+	h->ahead_st = NULL;
+	iov[0].iov_base = p + FRAME_HEAD;
+	iov[0].iov_len = length;
+	/* Streams taking turns (RFC 9218 incremental) would waste what is
+	 * read for the next frames: only for a stream sending alone. */
+	for (k = 1; k < AHEAD_MAX && left > 0 && pending < OUT_MARK && h->last_data == st; k++) {
+		size_t room = h->win.iov_len - at;
+		size_t len = h2_cut(h2_cut(RECORD, room), OUT_MARK - pending);
+
+		if (len > left)
+			len = (size_t)left;
+		if (room < FRAME_HEAD + len)
+			break;
+		iov[k].iov_base = base + at + FRAME_HEAD;
+		iov[k].iov_len = len;
+		h->ahead_pos[k - 1] = at + FRAME_HEAD;
+		h->ahead_off[k - 1] = st->foff + (st->fleft - left);
+		at += FRAME_HEAD + len;
+		pending += FRAME_HEAD + len;
+		left -= len;
+	}
+	if ((n = preadv(st->fd, iov, (int)k, (off_t)st->foff)) < (ssize_t)length)
+		return n;
+	/* What came of the frames ahead: whole, or the start of one. */
+	got = (size_t)n - length;
+	h->ahead_i = 0;
+	h->ahead_n = 0;
+	for (i = 1; i < k && got > 0; i++) {
+		size_t l = iov[i].iov_len < got ? iov[i].iov_len : got;
+
+		h->ahead_len[h->ahead_n++] = l;
+		got -= l;
+	}
+	if (h->ahead_n > 0)
+		h->ahead_st = st;
+	return (ssize_t)length;
 }
 
 /*
@@ -944,7 +1042,7 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 		memcpy(p + FRAME_HEAD, st->mem + st->foff, length);
 		n = (ssize_t)length;
 	} else
-		n = pread(st->fd, p + FRAME_HEAD, length, (off_t)st->foff);
+		n = h2_file_read(h, st, p, length);
 	if (n != (ssize_t)length) {
 		/* The file changed or failed under us and the length has gone
 		 * out: cut the stream (the frame stays out of the region). */
@@ -952,6 +1050,7 @@ h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	h->win_used += FRAME_HEAD + length;
+	h->last_data = st;
 	st->foff += length;
 	st->fleft -= length;
 	if (st->counted)
@@ -972,26 +1071,21 @@ h2_data_length(nghttp2_session *ng, uint8_t type, int32_t id, int32_t session_wi
     int32_t stream_window, uint32_t max_frame, void *user)
 {
 	struct http2_session *h = user;
-	ssize_t n = (ssize_t)max_frame;
+	size_t n = max_frame < RECORD ? max_frame : RECORD;
 	size_t room = h->win.iov_base != NULL ? h->win.iov_len - h->win_used : 0;
 	size_t pending = h2_pending(h);
 
 	(void)ng;
 	(void)type;
 	(void)id;
-	if (n > (ssize_t)RECORD)
-		n = RECORD;
-	if (room >= FRAME_HEAD + FRAME_MIN && (size_t)n > room - FRAME_HEAD)
-		n = (ssize_t)(room - FRAME_HEAD);
+	n = h2_cut(n, room);
 	/* And where a send ends, at the mark. */
-	room = pending < OUT_MARK ? OUT_MARK - pending : 0;
-	if (room >= FRAME_HEAD + FRAME_MIN && (size_t)n > room - FRAME_HEAD)
-		n = (ssize_t)(room - FRAME_HEAD);
-	if (n > session_window)
-		n = session_window;
-	if (n > stream_window)
-		n = stream_window;
-	return n > 0 ? n : 1;
+	n = h2_cut(n, pending < OUT_MARK ? OUT_MARK - pending : 0);
+	if ((int64_t)n > session_window)
+		n = session_window > 0 ? (size_t)session_window : 0;
+	if ((int64_t)n > stream_window)
+		n = stream_window > 0 ? (size_t)stream_window : 0;
+	return n > 0 ? (ssize_t)n : 1;
 }
 
 int

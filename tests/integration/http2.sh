@@ -13,7 +13,8 @@
 #     plain build), one descriptor a stream, all back after; two then
 #     read to the end;
 #   - two streams at once take turns, unless a priority field says
-#     otherwise (RFC 9218);
+#     otherwise (RFC 9218); a stream sending alone reads its file several
+#     frames at a time (read system calls counted);
 #   - a small object asked for the first time (so not held in memory:
 #     read from its file as its frames go), cut short under a reader
 #     holding its stream: the stream is reset after the right bytes, and
@@ -221,6 +222,22 @@ IFS=' ;,:' read -r _ _ n1 _ c1 _ _ n2 _ c2 _ <"$T/turns.out"
 [ "$c2" -eq 1 ] ||
 	{ cat "$T/turns.out"; server_fail "two streams with priority u=3: $c2 changes in $n2 frames, want one after the other"; }
 pass "two streams of clip.mp4 at once: no priority field, turns ($c1 changes in $n1 frames); priority u=3, one after the other ($c2 change)"
+
+# --- a stream sending alone reads its file several frames at a time:
+# read system calls of the whole process (/proc/PID/io syscr: the
+# file's reads and the socket's) while one stream of big.bin goes out,
+# against its DATA frames (16 KiB at most each, 512 at least). One read
+# a frame, as before, is more than 512.
+syscr() { awk '$1 == "syscr:" { print $2 }' "/proc/$SERVER_PID/io"; }
+r0=$(syscr)
+curl_https --http2 -o "$T/big.got" "$HTTPS_URL/files/big.bin" || server_fail "big.bin over h2 failed"
+r1=$(syscr)
+cmp -s "$T/big.got" "$T/big.bin" || server_fail "big.bin over h2, one stream: wrong bytes"
+reads=$((r1 - r0))
+frames=$(( $(stat -c %s "$T/big.bin") / 16384 ))
+[ "$reads" -le $((frames * 3 / 4)) ] ||
+	server_fail "one h2 stream of big.bin: $reads read calls for at least $frames DATA frames (a read a frame?)"
+pass "one h2 stream of big.bin alone: $reads read calls in all for at least $frames DATA frames, the bytes right"
 
 # --- a small object is read from its file as its frames go (asked for
 # here only: the server holds an object in memory from its second
