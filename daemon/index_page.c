@@ -310,14 +310,17 @@ index_is_digits(const char *s, size_t n)
 }
 
 /* A "published" time shown as its date (2026-11-28), the full time in
- * the datetime attribute; anything not starting like RFC 3339 is shown
+ * the datetime attribute when it is made of what an RFC 3339 time is
+ * made of (else the date alone: a feed's stray text has no place in an
+ * attribute, even escaped); anything not starting like RFC 3339 is shown
  * as the text it is. */
 static void
 index_published(struct index_out *o, const char *s)
 {
 	char date[11];
+	size_t len = strlen(s);
 
-	if (strlen(s) < 10 || !index_is_digits(s, 4) || s[4] != '-' ||
+	if (len < 10 || !index_is_digits(s, 4) || s[4] != '-' ||
 	    !index_is_digits(s + 5, 2) || s[7] != '-' ||
 	    !index_is_digits(s + 8, 2)) {
 		out_h_max(o, s, 64);
@@ -326,7 +329,10 @@ index_published(struct index_out *o, const char *s)
 	memcpy(date, s, 10);
 	date[10] = '\0';
 	out_s(o, "<time datetime=\"");
-	out_h_max(o, s, 64);
+	if (len <= 35 && strspn(s + 10, "0123456789TtZz:+-.") == len - 10)
+		out_h_max(o, s, 64);
+	else
+		out_s(o, date);
 	out_s(o, "\">");
 	out_s(o, date);
 	out_s(o, "</time>");

@@ -653,7 +653,7 @@ test_hostile_fields(void)
 	json_object_set_new(it, "description", json_string(big));
 	cat = catalog(json_array(), json_pack("[o, o]", it,
 	    item_ex("b.mp4", "video/mp4", SHA_B, EVIL_TITLE, NULL, NULL,
-	    "2026-11-28", "zh-Hans-")));
+	    "2026-11-28T00: href=\"x", "zh-Hans-")));
 	s = render(cat, PUBKEY, NULL);
 	CHECK(each_once(s, cat) == 0);
 	CHECK(!contains_ci(s, "<script"));
@@ -663,8 +663,11 @@ test_hostile_fields(void)
 	/* The page's own, and the four links to other languages. */
 	CHECK(count(s, " lang=\"") == 5);
 	CHECK(strstr(s, "published &lt;b&gt;2026&lt;/b&gt;</p>") != NULL);
+	/* A date followed by what no time has: the date alone, even in
+	 * the attribute. */
 	CHECK(strstr(s, "published <time datetime=\"2026-11-28\">2026-11-28"
 	    "</time>") != NULL);
+	CHECK(strstr(s, "T00: href") == NULL);
 	CHECK(strstr(s, "<h3 dir=\"auto\">" EVIL_TITLE_H "</h3>") != NULL);
 	/* Title and description cut at their limits, at a character. */
 	CHECK(strstr(s, "xx\xe2\x80\xa6</h3>") != NULL);
