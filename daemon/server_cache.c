@@ -14,8 +14,9 @@
  * - BUDGET: bytes held by one loop's entries. Past it, entries are let
  *   go in turn (a clock hand over the slots) to make room.
  * - MIN_USES: an object is read into memory at its second request in a
- *   row to its slot, so objects asked for once (a follower's sync, a
- *   crawl of the mirror) cost no extra read and hash.
+ *   row to its slot (not counting those answered from memory), so
+ *   objects asked for once (a follower's sync, a crawl of the mirror)
+ *   cost no extra read and hash, and do not push out what is held.
  * - CACHE_VALID: an entry is served this long after its file was last
  *   seen; then the next request opens the file again, as without the
  *   cache, and the entry lives on if the file is the same one (device,
@@ -56,9 +57,9 @@ struct cache_entry {
 };
 
 struct cache_slot {
-	char hex[STORE_HEX_LEN + 1];	/* the object last asked for here */
+	struct cache_entry *e;		/* the object held here, if any */
+	char hex[STORE_HEX_LEN + 1];	/* the last other one asked for here */
 	unsigned uses;			/* its requests in a row */
-	struct cache_entry *e;		/* its bytes, when held */
 };
 
 struct server_cache {
@@ -190,25 +191,25 @@ server_cache_offer(struct server_cache *sc, const char *hex, int fd,
 	if (sc == NULL || m->stored_size == 0 || m->stored_size > OBJECT_MAX ||
 	    (s = cache_slot(sc, hex)) == NULL)
 		return NULL;
-	if (strcmp(s->hex, hex) != 0) {
-		cache_drop(sc, s);
-		memcpy(s->hex, hex, sizeof(s->hex));
-		s->uses = 1;
-		return NULL;
-	}
-	if (s->uses < MIN_USES && ++s->uses < MIN_USES)
-		return NULL;
-	if (fstat(fd, &sb) == -1)
-		return NULL;
-	if ((e = s->e) != NULL) {
-		if (e->dev == sb.st_dev && e->ino == sb.st_ino && e->size == sb.st_size &&
-		    e->mtime.tv_sec == sb.st_mtim.tv_sec && e->mtime.tv_nsec == sb.st_mtim.tv_nsec) {
+	if ((e = s->e) != NULL && strcmp(e->pub.m.sha256, hex) == 0) {
+		/* Held, and asked for again once CACHE_VALID has passed. */
+		if (fstat(fd, &sb) == 0 && e->dev == sb.st_dev && e->ino == sb.st_ino &&
+		    e->size == sb.st_size && e->mtime.tv_sec == sb.st_mtim.tv_sec &&
+		    e->mtime.tv_nsec == sb.st_mtim.tv_nsec) {
 			e->seen = cache_now();
 			e->refs++;
 			return &e->pub;
 		}
-		cache_drop(sc, s);	/* another file now: read again */
-	}
+		cache_drop(sc, s);	/* another file now: read it again */
+		memcpy(s->hex, hex, sizeof(s->hex));
+		s->uses = MIN_USES;
+	} else if (strcmp(s->hex, hex) != 0) {
+		memcpy(s->hex, hex, sizeof(s->hex));
+		s->uses = 1;
+	} else if (s->uses < MIN_USES)
+		s->uses++;
+	if (s->uses < MIN_USES || fstat(fd, &sb) == -1)
+		return NULL;
 	for (i = 0; i < SLOTS && sc->bytes + m->stored_size > BUDGET; i++) {
 		cache_drop(sc, &sc->slot[sc->hand]);
 		sc->hand = (sc->hand + 1) % SLOTS;
@@ -217,6 +218,9 @@ server_cache_offer(struct server_cache *sc, const char *hex, int fd,
 		s->uses = 0;
 		return NULL;
 	}
+	cache_drop(sc, s);	/* what another object held here */
+	s->hex[0] = '\0';
+	s->uses = 0;
 	e->refs = 2;	/* the slot's and the caller's */
 	e->dev = sb.st_dev;
 	e->ino = sb.st_ino;
