@@ -55,14 +55,12 @@
  *   wait.
  * - BODY_IN_MAX: a request body is dropped as it comes, this much; then
  *   the stream is reset (nothing here takes uploads).
- * - AHEAD_MAX: a file's DATA frames are read together, one preadv for
- *   as many as the region has room for: the first frame's bytes, and
- *   those of the frames that will follow it there, each after the room
- *   its head will take. A frame that comes as foreseen (same stream, same
- *   file offset, same place, no longer) is not read again; anything else
- *   (another stream's frame, a region committed) drops the rest. Only
- *   for a stream whose last frame was the connection's last DATA frame:
- *   streams taking turns would throw away what was read for them.
+ * - AHEAD_MAX: a file's DATA frames are read by one preadv, as many as
+ *   the region has room for, each payload after the room its head will
+ *   take. A frame that comes as foreseen (same stream, offset and place,
+ *   no longer) is not read again; anything else (another stream's frame,
+ *   the region committed) drops the rest. Only for a stream whose frame
+ *   was the last sent: streams in turn would throw the rest away.
  * - CHUNK: a streamed body is read this much at a time (a frame's
  *   worth), when nghttp2 asks for it.
  * - HEAD_MAX, NV_MAX: a response head, as on HTTP/1.1, and its fields.
@@ -190,9 +188,8 @@ struct http2_session {
 	 * send and committed at its end (or when full) */
 	struct evbuffer_iovec win;
 	size_t win_used;
-	/* a file stream's next frames, read into the region already: the
-	 * I-th of N is LEN[I] bytes of the file from OFF[I], its payload at
-	 * POS[I] in the region (see AHEAD_MAX) */
+	/* a file stream's next frames read already (AHEAD_MAX): the I-th
+	 * of N, LEN[I] bytes from OFF[I], its payload at POS[I] in win */
 	struct http2_stream *ahead_st;
 	struct http2_stream *last_data;	/* whose DATA frame went last */
 	unsigned ahead_i, ahead_n;
@@ -948,13 +945,9 @@ h2_cut(size_t n, size_t room)
 	return n;
 }
 
-/*
- * LENGTH bytes of ST's file into P, a DATA frame's payload in the
- * region, and with them the payloads of the frames of ST that will
- * follow it there (see AHEAD_MAX), each as long as h2_data_length will
- * make it; or none, when they were read with a frame before. LENGTH, or
- * fewer (a short read) or -1.
- */
+/* LENGTH bytes of ST's file into P, a DATA frame's payload, and the
+ * next frames' as h2_data_length will cut them (AHEAD_MAX); none when
+ * read with a frame before. LENGTH, fewer (a short read) or -1. */
 static ssize_t
 h2_file_read(struct http2_session *h, struct http2_stream *st, uint8_t *p, size_t length)
 {
@@ -1013,13 +1006,9 @@ h2_file_read(struct http2_session *h, struct http2_stream *st, uint8_t *p, size_
 	return (ssize_t)length;
 }
 
-/*
- * A DATA frame of a body from a file: its head, then LENGTH bytes read
- * from the file into the output itself. Read into a stream buffer at
- * once and copied from there into nghttp2's frame, then the output, an
- * 87 KB page cost two copies more in user space: 3-4 % of the server's
- * CPU a request, measured against nginx in alternating runs.
- */
+/* A DATA frame of a body from a file (or memory): its head, then LENGTH
+ * bytes read into the output itself (through a stream buffer and
+ * nghttp2's frame, two copies more: 3-4 % of the CPU a request). */
 static int
 h2_send_data(nghttp2_session *ng, nghttp2_frame *frame, const uint8_t *framehd,
     size_t length, nghttp2_data_source *src, void *user)
