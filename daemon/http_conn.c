@@ -330,10 +330,8 @@ http_conn_pump(struct http_conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	size_t len;
-
-	while (c->state == C_STREAM && (len = evbuffer_get_length(out)) < STREAM_LOW) {
-		int r = c->fill(c->stream_arg, out, STREAM_LOW - len);
+	while (c->state == C_STREAM && evbuffer_get_length(out) < STREAM_LOW) {
+		int r = c->fill(c->stream_arg, out, STREAM_CHUNK);
 		if (r == 0)
 			continue;
 		http_done_fn done = c->done;

@@ -310,7 +310,7 @@ http_conn_stream(struct http_conn *c, uint64_t len, http_fill_fn fill,
 	c->done = done;
 	c->stream_arg = arg;
 	c->state = C_STREAM;
-	bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW / 4, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, STREAM_LOW / 2, 0);
 	http_conn_pump(c);
 }
 
