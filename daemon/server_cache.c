@@ -48,10 +48,7 @@
 struct cache_entry {
 	struct cached_object pub;	/* first: what callers hold */
 	unsigned refs;			/* the cache's, and each response's */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
+	struct store_file_id id;	/* the file it was read from */
 	time_t seen;			/* when the file was last found the same */
 	uint8_t bytes[];
 };
@@ -193,9 +190,7 @@ server_cache_offer(struct server_cache *sc, const char *hex, int fd,
 		return NULL;
 	if ((e = s->e) != NULL && strcmp(e->pub.m.sha256, hex) == 0) {
 		/* Held, and asked for again once CACHE_VALID has passed. */
-		if (fstat(fd, &sb) == 0 && e->dev == sb.st_dev && e->ino == sb.st_ino &&
-		    e->size == sb.st_size && e->mtime.tv_sec == sb.st_mtim.tv_sec &&
-		    e->mtime.tv_nsec == sb.st_mtim.tv_nsec) {
+		if (fstat(fd, &sb) == 0 && store_file_id_same(&e->id, &sb)) {
 			e->seen = cache_now();
 			e->refs++;
 			return &e->pub;
@@ -222,10 +217,7 @@ server_cache_offer(struct server_cache *sc, const char *hex, int fd,
 	s->hex[0] = '\0';
 	s->uses = 0;
 	e->refs = 2;	/* the slot's and the caller's */
-	e->dev = sb.st_dev;
-	e->ino = sb.st_ino;
-	e->size = sb.st_size;
-	e->mtime = sb.st_mtim;
+	store_file_id(&e->id, &sb);
 	e->seen = cache_now();
 	s->e = e;
 	sc->bytes += m->stored_size;

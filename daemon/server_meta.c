@@ -21,10 +21,7 @@
 
 struct server_meta_entry {
 	char hex[STORE_HEX_LEN + 1];
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
+	struct store_file_id id;
 	struct object_meta m;	/* without pieces */
 };
 
@@ -61,9 +58,7 @@ server_meta_get(struct server_meta *mc, int fd, const char *hex, struct object_m
 		hex_decode(hex, 8, h);
 		slot = ((size_t)h[0] << 8 | h[1]) % META_CACHE;
 		e = &mc->e[slot];
-		if (strcmp(e->hex, hex) == 0 && e->dev == sb.st_dev && e->ino == sb.st_ino &&
-		    e->size == sb.st_size && e->mtime.tv_sec == sb.st_mtim.tv_sec &&
-		    e->mtime.tv_nsec == sb.st_mtim.tv_nsec) {
+		if (strcmp(e->hex, hex) == 0 && store_file_id_same(&e->id, &sb)) {
 			*m = e->m;
 			return 0;
 		}
@@ -87,10 +82,7 @@ server_meta_get(struct server_meta *mc, int fd, const char *hex, struct object_m
 	store_meta_free(m);	/* pieces are not needed here */
 	if (e != NULL) {
 		memcpy(e->hex, hex, sizeof(e->hex));
-		e->dev = sb.st_dev;
-		e->ino = sb.st_ino;
-		e->size = sb.st_size;
-		e->mtime = sb.st_mtim;
+		store_file_id(&e->id, &sb);
 		e->m = *m;
 	}
 	return 0;

@@ -905,3 +905,19 @@ store_run_lock(struct store *st, char *err, size_t errlen)
 	st->run_fd = fd;
 	return 0;
 }
+
+void
+store_file_id(struct store_file_id *id, const struct stat *sb)
+{
+	id->dev = sb->st_dev;
+	id->ino = sb->st_ino;
+	id->size = sb->st_size;
+	id->mtime = sb->st_mtim;
+}
+
+int
+store_file_id_same(const struct store_file_id *id, const struct stat *sb)
+{
+	return id->dev == sb->st_dev && id->ino == sb->st_ino && id->size == sb->st_size &&
+	    id->mtime.tv_sec == sb->st_mtim.tv_sec && id->mtime.tv_nsec == sb->st_mtim.tv_nsec;
+}

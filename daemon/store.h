@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #define STORE_HEX_LEN 64
 
@@ -40,6 +41,18 @@ struct store {
 	int lock_errno;		/* why lock_fd could not be opened (read-only use) */
 	int locked;
 };
+
+/* An object file as fstat saw it: it is the same file, and holds the
+ * same bytes (objects are never written in place), while these match. */
+struct store_file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+void store_file_id(struct store_file_id *id, const struct stat *sb);
+int store_file_id_same(const struct store_file_id *id, const struct stat *sb);
 
 struct object_meta {
 	char sha256[STORE_HEX_LEN + 1];		/* identity bytes: the object id */
